@@ -1,0 +1,41 @@
+//! `hilgen`: the command-line tool of the HILGEN workspace.
+
+mod corpus_cmd;
+mod input;
+
+use clap::{Parser, Subcommand};
+
+/// Few-shot biomedical NER with knowledge- and LLM-based data generation (HILGEN).
+#[derive(Parser)]
+#[command(name = "hilgen", version, about, long_about = None)]
+struct Cli {
+    /// Log level filter (error, warn, info, debug, trace); RUST_LOG overrides it.
+    #[arg(long, global = true, default_value = "info")]
+    log: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Corpus files: statistics, conversion, few-shot sampling, PubTator alignment.
+    #[command(subcommand)]
+    Corpus(corpus_cmd::CorpusCommand),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cli.log));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+    let result = match cli.command {
+        Command::Corpus(cmd) => corpus_cmd::run(cmd),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

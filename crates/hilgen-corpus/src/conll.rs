@@ -1,0 +1,247 @@
+//! CoNLL / TSV readers and writers: chosen token and tag columns, tab- or space-separated,
+//! `-DOCSTART-` lines, blank-line sentence breaks, CRLF, UTF-8 BOM, bare `B`/`I`/`O` tags.
+//!
+//! ```
+//! use hilgen_corpus::conll::{self, ConllFormat};
+//! let text = "Aspirin\tB-Chemical\nworks\tO\n\n";
+//! let sents = conll::read_str(text, "mem", &ConllFormat::default()).unwrap();
+//! assert_eq!(sents[0].tags, ["B-Chemical", "O"]);
+//! assert_eq!(conll::write_string(&sents, &ConllFormat::default()), text);
+//! ```
+
+use crate::error::{CorpusError, Result};
+use crate::io_util::{numbered_lines, read_text, wio, write_atomic};
+use crate::scheme::Tag;
+use crate::sentence::Sentence;
+use std::io::Write;
+use std::path::Path;
+
+/// How fields are separated on a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Separator {
+    /// One tab between fields (tokens may contain spaces).
+    Tab,
+    /// Any run of spaces or tabs.
+    Whitespace,
+    /// Tab if the first data line has one, else whitespace.
+    Auto,
+}
+
+/// Which column holds the tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagColumn {
+    /// The last column (2-column TSV, CoNLL-2003).
+    Last,
+    /// A 0-based column index.
+    Index(usize),
+}
+
+/// Layout of a CoNLL-style file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConllFormat {
+    /// 0-based column of the token (default 0).
+    pub token_column: usize,
+    /// Column of the tag (default the last).
+    pub tag_column: TagColumn,
+    /// Field separator (default auto).
+    pub separator: Separator,
+    /// Entity type given to bare `B`/`I`/`E`/`S` tags; without it bare tags are an error.
+    pub default_type: Option<String>,
+    /// Writers: emit a `-DOCSTART-` line before each new document id.
+    pub write_docstart: bool,
+}
+
+impl Default for ConllFormat {
+    fn default() -> Self {
+        ConllFormat {
+            token_column: 0,
+            tag_column: TagColumn::Last,
+            separator: Separator::Auto,
+            default_type: None,
+            write_docstart: false,
+        }
+    }
+}
+
+/// The token of a `-DOCSTART-` line.
+pub const DOCSTART: &str = "-DOCSTART-";
+
+/// Reads a CoNLL file.
+pub fn read_path(path: impl AsRef<Path>, format: &ConllFormat) -> Result<Vec<Sentence>> {
+    let path = path.as_ref();
+    read_str(&read_text(path)?, path, format)
+}
+
+/// Reads CoNLL text; `source` names it in errors.
+pub fn read_str(text: &str, source: impl AsRef<Path>, format: &ConllFormat) -> Result<Vec<Sentence>> {
+    let source = source.as_ref();
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let tab = match format.separator {
+        Separator::Tab => true,
+        Separator::Whitespace => false,
+        Separator::Auto => text.lines().find(|l| !l.trim().is_empty()).is_some_and(|l| l.contains('\t')),
+    };
+    let mut sentences = Vec::new();
+    let mut current = Sentence::default();
+    let mut columns: Option<(usize, usize)> = None; // (count, line where first seen)
+    let mut doc: Option<usize> = None;
+    let mut fields: Vec<&str> = Vec::new();
+    for (line_no, line) in numbered_lines(text) {
+        if line.trim().is_empty() {
+            flush(&mut current, &mut sentences, doc);
+            continue;
+        }
+        fields.clear();
+        if tab {
+            fields.extend(line.split('\t'));
+        } else {
+            fields.extend(line.split_whitespace());
+        }
+        if fields[0] == DOCSTART {
+            flush(&mut current, &mut sentences, doc);
+            doc = Some(doc.map_or(0, |d| d + 1));
+            continue;
+        }
+        let err = |m: String| CorpusError::parse(source, line_no, m);
+        match columns {
+            None => columns = Some((fields.len(), line_no)),
+            Some((n, first)) if n != fields.len() => {
+                return Err(err(format!(
+                    "expected {n} columns (as on line {first}), found {}",
+                    fields.len()
+                )))
+            }
+            Some(_) => {}
+        }
+        let tag_col = match format.tag_column {
+            TagColumn::Last => fields.len() - 1,
+            TagColumn::Index(i) => i,
+        };
+        let needed = format.token_column.max(tag_col) + 1;
+        if fields.len() < needed || fields.len() < 2 {
+            return Err(err(format!(
+                "expected at least {} columns (token in column {}, tag in column {}), found {}",
+                needed.max(2),
+                format.token_column + 1,
+                tag_col + 1,
+                fields.len()
+            )));
+        }
+        let token = fields[format.token_column];
+        if token.is_empty() {
+            return Err(err(format!("empty token in column {}", format.token_column + 1)));
+        }
+        let tag = normalize_tag(fields[tag_col], format.default_type.as_deref())
+            .map_err(|e| err(format!("{e} (column {})", tag_col + 1)))?;
+        current.tokens.push(token.to_string());
+        current.tags.push(tag);
+    }
+    flush(&mut current, &mut sentences, doc);
+    Ok(sentences)
+}
+
+fn flush(current: &mut Sentence, out: &mut Vec<Sentence>, doc: Option<usize>) {
+    if !current.tokens.is_empty() {
+        let mut s = std::mem::take(current);
+        s.doc_id = doc.map(|d| d.to_string());
+        out.push(s);
+    }
+}
+
+/// Checks a tag and expands a bare prefix (`B`, `I`, ...) with the default type.
+fn normalize_tag(tag: &str, default_type: Option<&str>) -> Result<String> {
+    if tag.len() == 1 && tag != "O" {
+        return match default_type {
+            Some(t) => {
+                let full = format!("{tag}-{t}");
+                Tag::parse(&full)?;
+                Ok(full)
+            }
+            None => Err(CorpusError::InvalidTag {
+                tag: tag.to_string(),
+                message: "a bare prefix needs a default entity type (ConllFormat::default_type, --default-type)".into(),
+            }),
+        };
+    }
+    Tag::parse(tag)?;
+    Ok(tag.to_string())
+}
+
+/// Writes sentences as `token<TAB>tag` lines with a blank line after each sentence.
+pub fn write<W: Write + ?Sized>(w: &mut W, sentences: &[Sentence], format: &ConllFormat) -> std::io::Result<()> {
+    let sep = if format.separator == Separator::Whitespace { " " } else { "\t" };
+    let mut last_doc: Option<&str> = None;
+    for (i, s) in sentences.iter().enumerate() {
+        if format.write_docstart && (i == 0 || s.doc_id.as_deref() != last_doc) {
+            writeln!(w, "{DOCSTART}{sep}O")?;
+            writeln!(w)?;
+        }
+        last_doc = s.doc_id.as_deref();
+        for (tok, tag) in s.tokens.iter().zip(&s.tags) {
+            writeln!(w, "{tok}{sep}{tag}")?;
+        }
+        writeln!(w)?;
+    }
+    Ok(())
+}
+
+/// Writes sentences into a string (see [`write`]).
+pub fn write_string(sentences: &[Sentence], format: &ConllFormat) -> String {
+    let mut buf = Vec::new();
+    write(&mut buf, sentences, format).expect("writing to memory");
+    String::from_utf8(buf).expect("sentences are UTF-8")
+}
+
+/// Writes sentences to `path` atomically (see [`write`]).
+pub fn write_path(path: impl AsRef<Path>, sentences: &[Sentence], format: &ConllFormat) -> Result<()> {
+    let path = path.as_ref();
+    write_atomic(path, |w| write(w, sentences, format).map_err(wio(path)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_conll2003_layout_with_docstart_crlf_bom() {
+        let text = "\u{feff}-DOCSTART- -X- -X- O\r\n\r\nEU NNP B-NP B-ORG\r\nrejects VBZ B-VP O\r\n\r\n-DOCSTART- -X- -X- O\r\n\r\nPeter NNP B-NP B-PER\r\n";
+        let s = read_str(text, "t", &ConllFormat::default()).unwrap();
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[0].tokens, ["EU", "rejects"]);
+        assert_eq!(s[0].tags, ["B-ORG", "O"]);
+        assert_eq!(s[0].doc_id.as_deref(), Some("0"));
+        assert_eq!(s[1].doc_id.as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn chosen_columns_and_bare_tags() {
+        let fmt = ConllFormat {
+            token_column: 1,
+            tag_column: TagColumn::Index(2),
+            default_type: Some("Disease".into()),
+            ..Default::default()
+        };
+        let s = read_str("1\tcystic\tB\tx\n2\tfibrosis\tI\tx\n", "t", &fmt).unwrap();
+        assert_eq!(s[0].tags, ["B-Disease", "I-Disease"]);
+        let err = read_str("a\tB\n", "f.tsv", &ConllFormat::default()).unwrap_err().to_string();
+        assert!(err.starts_with("f.tsv:1:") && err.contains("default entity type"), "{err}");
+    }
+
+    #[test]
+    fn errors_name_file_line_and_expectation() {
+        let err = read_str("a\tO\nb\tO\tX\n", "x.tsv", &ConllFormat::default()).unwrap_err().to_string();
+        assert_eq!(err, "x.tsv:2: expected 2 columns (as on line 1), found 3");
+        let err = read_str("a\tO\nb\tQ-X\n", "x.tsv", &ConllFormat::default()).unwrap_err().to_string();
+        assert!(err.starts_with("x.tsv:2: invalid tag `Q-X`"), "{err}");
+        let err = read_str("alone\n", "x.tsv", &ConllFormat::default()).unwrap_err().to_string();
+        assert!(err.starts_with("x.tsv:1: expected at least 2 columns"), "{err}");
+    }
+
+    #[test]
+    fn docstart_round_trip() {
+        let fmt = ConllFormat { write_docstart: true, ..Default::default() };
+        let text = "-DOCSTART-\tO\n\na\tB-X\n\nb\tO\n\n-DOCSTART-\tO\n\nc\tO\n\n";
+        let s = read_str(text, "t", &fmt).unwrap();
+        assert_eq!(write_string(&s, &fmt), text);
+    }
+}

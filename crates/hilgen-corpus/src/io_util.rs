@@ -1,0 +1,61 @@
+//! File helpers shared by the readers and writers: UTF-8 decoding with line numbers, and
+//! atomic writes (temporary file in the same folder, then rename).
+
+use crate::error::{CorpusError, Result};
+use std::io::Write;
+use std::path::Path;
+
+/// Reads a whole file as UTF-8 (a leading BOM removed); a bad byte is reported with its line.
+pub fn read_text(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).map_err(|e| CorpusError::io(path, e))?;
+    decode_utf8(bytes, path)
+}
+
+/// Decodes bytes as UTF-8, dropping a leading BOM; errors name the line of the first bad byte.
+pub fn decode_utf8(bytes: Vec<u8>, path: &Path) -> Result<String> {
+    match String::from_utf8(bytes) {
+        Ok(mut s) => {
+            if s.starts_with('\u{feff}') {
+                s.drain(..3);
+            }
+            Ok(s)
+        }
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let line = 1 + e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count();
+            Err(CorpusError::parse(path, line, format!("invalid UTF-8 at byte {at}; expected UTF-8 text")))
+        }
+    }
+}
+
+/// Writes a file atomically: `fill` writes into a temporary file beside `path`, which is renamed
+/// over `path` only when everything succeeded. On error nothing at `path` changes.
+pub fn write_atomic(path: &Path, fill: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".hilgen-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| CorpusError::io(dir, e))?;
+    {
+        let mut w = std::io::BufWriter::new(tmp.as_file_mut());
+        fill(&mut w)?;
+        w.flush().map_err(|e| CorpusError::io(path, e))?;
+    }
+    tmp.as_file().sync_all().map_err(|e| CorpusError::io(path, e))?;
+    tmp.persist(path).map_err(|e| CorpusError::io(path, e.error))?;
+    Ok(())
+}
+
+/// Maps an I/O error from a writer to a [`CorpusError`] naming `path`.
+pub fn wio(path: &Path) -> impl Fn(std::io::Error) -> CorpusError + '_ {
+    move |e| CorpusError::io(path, e)
+}
+
+/// Iterates over lines with 1-based numbers, a trailing `\r` removed.
+pub fn numbered_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.split('\n').enumerate().map(|(i, l)| (i + 1, l.strip_suffix('\r').unwrap_or(l)))
+}

@@ -1,0 +1,128 @@
+//! JSON Lines: one sentence per line as `{"tokens": [...], "tags": [...], "spans": [...]}`.
+//!
+//! Writers always emit tokens, tags and spans (with concept IDs). Readers accept tags, spans or
+//! both; spans alone are encoded as IOB2; when both are given they must agree.
+//!
+//! ```
+//! use hilgen_corpus::jsonl;
+//! let line = r#"{"tokens":["aspirin","helps"],"spans":[{"start":0,"end":1,"label":"Chemical"}]}"#;
+//! let s = jsonl::read_str(line, "mem").unwrap();
+//! assert_eq!(s[0].tags, ["B-Chemical", "O"]);
+//! ```
+
+use crate::error::{CorpusError, Result};
+use crate::io_util::{numbered_lines, read_text, wio, write_atomic};
+use crate::scheme::{self, Scheme, Span};
+use crate::sentence::{Mention, Sentence};
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::Path;
+
+#[derive(Serialize, Deserialize)]
+struct Record {
+    tokens: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tags: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    spans: Option<Vec<Mention>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    doc_id: Option<String>,
+}
+
+/// Reads a JSON Lines file.
+pub fn read_path(path: impl AsRef<Path>) -> Result<Vec<Sentence>> {
+    let path = path.as_ref();
+    read_str(&read_text(path)?, path)
+}
+
+/// Reads JSON Lines text; `source` names it in errors. Blank lines are skipped.
+pub fn read_str(text: &str, source: impl AsRef<Path>) -> Result<Vec<Sentence>> {
+    let source = source.as_ref();
+    let mut out = Vec::new();
+    for (line_no, line) in numbered_lines(text) {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let err = |m: String| CorpusError::parse(source, line_no, m);
+        let rec: Record = serde_json::from_str(line).map_err(|e| {
+            err(format!("{e}; expected an object with `tokens` and `tags` and/or `spans`"))
+        })?;
+        let n = rec.tokens.len();
+        let spans: Option<Vec<Span>> = rec.spans.as_ref().map(|m| m.iter().map(|m| m.span.clone()).collect());
+        let tags = match (rec.tags, &spans) {
+            (Some(tags), _) if tags.len() != n => {
+                return Err(err(format!("{n} tokens but {} tags", tags.len())))
+            }
+            (Some(tags), Some(spans)) => {
+                let parsed = scheme::parse_tags(&tags).map_err(|e| err(e.to_string()))?;
+                if &scheme::decode_lenient(&parsed) != spans {
+                    return Err(err("`tags` and `spans` describe different entities".into()));
+                }
+                tags
+            }
+            (Some(tags), None) => {
+                scheme::parse_tags(&tags).map_err(|e| err(e.to_string()))?;
+                tags
+            }
+            (None, Some(spans)) => scheme::encode(spans, n, Scheme::Iob2).map_err(|e| err(e.to_string()))?,
+            (None, None) => return Err(err("expected `tags` or `spans`".into())),
+        };
+        let mut s = Sentence::new(rec.tokens, tags).map_err(|e| err(e.to_string()))?;
+        s.doc_id = rec.doc_id;
+        for m in rec.spans.into_iter().flatten() {
+            s.set_concept_ids(m.span.start, m.span.end, m.concept_ids);
+        }
+        out.push(s);
+    }
+    Ok(out)
+}
+
+/// Writes sentences, one JSON object per line.
+pub fn write<W: Write + ?Sized>(w: &mut W, sentences: &[Sentence]) -> Result<()> {
+    for s in sentences {
+        let rec = Record {
+            tokens: s.tokens.clone(),
+            tags: Some(s.tags.clone()),
+            spans: Some(s.mentions()?),
+            doc_id: s.doc_id.clone(),
+        };
+        let line = serde_json::to_string(&rec).map_err(|e| CorpusError::Invalid(e.to_string()))?;
+        writeln!(w, "{line}").map_err(|e| CorpusError::io("<writer>", e))?;
+    }
+    Ok(())
+}
+
+/// Writes sentences to `path` atomically.
+pub fn write_path(path: impl AsRef<Path>, sentences: &[Sentence]) -> Result<()> {
+    let path = path.as_ref();
+    write_atomic(path, |w| {
+        write(w, sentences).map_err(|e| match e {
+            CorpusError::Io { source, .. } => wio(path)(source),
+            e => e,
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_with_concepts() {
+        let mut s = Sentence::new(vec!["renal".into(), "failure".into()], vec!["B-Disease".into(), "I-Disease".into()]).unwrap();
+        s.doc_id = Some("123".into());
+        s.set_concept_ids(0, 2, vec!["MESH:D051437".into()]);
+        let mut buf = Vec::new();
+        write(&mut buf, std::slice::from_ref(&s)).unwrap();
+        let back = read_str(std::str::from_utf8(&buf).unwrap(), "m").unwrap();
+        assert_eq!(back, vec![s]);
+    }
+
+    #[test]
+    fn disagreeing_tags_and_spans_are_an_error() {
+        let line = r#"{"tokens":["a"],"tags":["O"],"spans":[{"start":0,"end":1,"label":"X"}]}"#;
+        let err = read_str(line, "f.jsonl").unwrap_err().to_string();
+        assert!(err.starts_with("f.jsonl:1:"), "{err}");
+        assert!(read_str("{not json", "f").is_err());
+    }
+}

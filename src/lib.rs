@@ -1,0 +1,17 @@
+//! `hilgen`: few-shot biomedical named entity recognition with knowledge- and LLM-based data
+//! generation (HILGEN, Ge et al. 2025), in Rust.
+//!
+//! This umbrella crate re-exports the workspace's libraries under short names:
+//!
+//! - [`corpus`]: IOB corpora, tagging schemes, PubTator, alignment, few-shot sampling.
+//! - [`models`]: libtorch models (BERT token classifier, DANN).
+//!
+//! ```no_run
+//! use hilgen::corpus::conll;
+//! let train = conll::read_path("train.tsv", &conll::ConllFormat::default()).unwrap();
+//! let stats = hilgen::corpus::CorpusStats::of(&train).unwrap();
+//! println!("{} sentences, {} tokens", stats.sentences, stats.tokens);
+//! ```
+
+pub use hilgen_corpus as corpus;
+pub use hilgen_models as models;

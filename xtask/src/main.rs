@@ -1,0 +1,61 @@
+//! `cargo xtask <command>`: the project's set-up and its two README commands.
+//!
+//! - `cargo xtask setup`: install libtorch 2.13.0 (CPU, from the PyPI `torch` wheel) and the
+//!   all-MiniLM-L6-v2 encoder into `~/.cache/hilgen` (or `$HILGEN_CACHE`), verified by sha256,
+//!   and link them under `.hilgen/` where `.cargo/config.toml` points.
+//! - `cargo xtask test [ARGS]`: set-up, then `cargo test --workspace [ARGS]`.
+//! - `cargo xtask demo`: set-up, then the main job (the BC5CDR example, release build).
+
+mod setup;
+
+use anyhow::{bail, Context, Result};
+use std::path::PathBuf;
+use std::process::Command;
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (cmd, rest) = match args.split_first() {
+        Some((c, r)) => (c.as_str(), r.to_vec()),
+        None => ("help", Vec::new()),
+    };
+    match cmd {
+        "setup" => setup::run(&workspace_root()?),
+        "test" => {
+            setup::run(&workspace_root()?)?;
+            cargo(&["test", "--workspace"], &rest)
+        }
+        "demo" => {
+            setup::run(&workspace_root()?)?;
+            cargo(&["run", "--release", "--example", "bc5cdr", "--"], &rest)
+        }
+        "help" | "--help" | "-h" => {
+            println!(
+                "cargo xtask setup          install libtorch and the encoder (idempotent)\n\
+                 cargo xtask test [ARGS]    set-up, then cargo test --workspace [ARGS]\n\
+                 cargo xtask demo [ARGS]    set-up, then the main job (examples/bc5cdr.rs)"
+            );
+            Ok(())
+        }
+        other => bail!("unknown xtask command `{other}`; try `cargo xtask help`"),
+    }
+}
+
+/// The workspace root: the parent of this crate's folder.
+fn workspace_root() -> Result<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    Ok(dir.parent().context("xtask has no parent folder")?.to_path_buf())
+}
+
+fn cargo(args: &[&str], rest: &[String]) -> Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(workspace_root()?)
+        .args(args)
+        .args(rest)
+        .status()
+        .context("running cargo")?;
+    if !status.success() {
+        bail!("cargo {} failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
