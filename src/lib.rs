@@ -15,3 +15,8 @@
 
 pub use hilgen_corpus as corpus;
 pub use hilgen_models as models;
+
+// The README's library example is compiled as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
