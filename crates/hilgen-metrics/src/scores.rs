@@ -1,0 +1,257 @@
+//! Precision, recall, F1 and support per type and averaged, exactly as seqeval 1.2.2 computes
+//! them (including its zero-division rules), plus token accuracy.
+
+use crate::entities::{default_entities, strict_entities, Entity};
+use crate::error::{MetricsError, Result};
+use hilgen_corpus::{Scheme, Sentence};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet};
+
+/// How entities are read from tags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Mode {
+    /// seqeval's default, conlleval-compatible chunking (any tag accepted).
+    Default,
+    /// seqeval's `mode="strict"` with this scheme (ill-formed entities yield nothing).
+    Strict(Scheme),
+}
+
+/// What a ratio with a zero denominator becomes (seqeval's `zero_division`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum ZeroDivision {
+    /// 0, with a warning in the log (seqeval's default, `"warn"`).
+    #[default]
+    Warn,
+    /// 0, silently.
+    Zero,
+    /// 1.
+    One,
+}
+
+impl std::str::FromStr for ZeroDivision {
+    type Err = MetricsError;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "warn" => Ok(ZeroDivision::Warn),
+            "0" => Ok(ZeroDivision::Zero),
+            "1" => Ok(ZeroDivision::One),
+            _ => Err(MetricsError::Invalid(format!("zero division must be warn, 0 or 1, not `{s}`"))),
+        }
+    }
+}
+
+impl ZeroDivision {
+    fn value(self) -> f64 {
+        if self == ZeroDivision::One {
+            1.0
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Scoring options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Options {
+    /// Entity reading mode (default: seqeval's default mode).
+    pub mode: Mode,
+    /// Zero-division rule (default: warn, i.e. 0).
+    pub zero_division: ZeroDivision,
+}
+
+impl Default for Mode {
+    fn default() -> Self {
+        Mode::Default
+    }
+}
+
+/// Precision, recall, F1 and support of one row of a report.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Prf {
+    /// Precision.
+    pub precision: f64,
+    /// Recall.
+    pub recall: f64,
+    /// F1.
+    pub f1: f64,
+    /// Number of gold entities.
+    pub support: usize,
+}
+
+/// Counts of one entity type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Counts {
+    /// Entities found in both.
+    pub tp: usize,
+    /// Predicted entities.
+    pub predicted: usize,
+    /// Gold entities.
+    pub gold: usize,
+}
+
+/// The full evaluation of a prediction against a gold standard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    /// Per entity type, sorted by type.
+    pub per_type: BTreeMap<String, Prf>,
+    /// Counts per type.
+    pub counts: BTreeMap<String, Counts>,
+    /// Micro average.
+    pub micro: Prf,
+    /// Macro average (NaN when there is no entity type at all, as in seqeval).
+    pub macro_avg: Prf,
+    /// Support-weighted average.
+    pub weighted: Prf,
+    /// Token accuracy.
+    pub accuracy: f64,
+    /// Options used.
+    pub options: Options,
+}
+
+/// Entities of gold and prediction under a mode.
+pub fn entities<'a, Q: AsRef<[S]>, S: AsRef<str> + 'a>(seqs: &'a [Q], mode: Mode) -> Result<Vec<Entity<'a>>> {
+    match mode {
+        Mode::Default => Ok(default_entities(seqs)),
+        Mode::Strict(scheme) => strict_entities(seqs, scheme),
+    }
+}
+
+/// Checks that gold and prediction have the same number of sentences and tokens per sentence.
+pub fn check_lengths<Q: AsRef<[S]>, S, R: AsRef<[T]>, T>(gold: &[Q], pred: &[R]) -> Result<()> {
+    if gold.len() != pred.len() {
+        return Err(MetricsError::SentenceCount { gold: gold.len(), pred: pred.len() });
+    }
+    for (i, (g, p)) in gold.iter().zip(pred).enumerate() {
+        let (g, p) = (g.as_ref(), p.as_ref());
+        if g.len() != p.len() {
+            return Err(MetricsError::SentenceMismatch {
+                sentence: i,
+                message: format!("gold has {} tokens but the prediction has {}", g.len(), p.len()),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Per-type counts (types sorted) from two entity lists.
+pub fn count(gold: &[Entity<'_>], pred: &[Entity<'_>]) -> BTreeMap<String, Counts> {
+    let mut counts: BTreeMap<String, Counts> = BTreeMap::new();
+    let gold_set: HashSet<&Entity<'_>> = gold.iter().collect();
+    let pred_set: HashSet<&Entity<'_>> = pred.iter().collect();
+    for e in &gold_set {
+        counts.entry(e.label.to_string()).or_default().gold += 1;
+    }
+    for e in &pred_set {
+        let c = counts.entry(e.label.to_string()).or_default();
+        c.predicted += 1;
+        if gold_set.contains(e) {
+            c.tp += 1;
+        }
+    }
+    counts
+}
+
+fn divide(num: usize, den: usize, zd: ZeroDivision, what: &str, warned: &mut bool) -> f64 {
+    if den == 0 {
+        if zd == ZeroDivision::Warn && !*warned {
+            tracing::warn!("{what} is ill-defined and set to 0.0 where there are no entities; set the zero-division option to control this");
+            *warned = true;
+        }
+        zd.value()
+    } else {
+        num as f64 / den as f64
+    }
+}
+
+fn f1(p: f64, r: f64) -> f64 {
+    let denom = p + r;
+    2.0 * p * r / if denom == 0.0 { 1.0 } else { denom }
+}
+
+/// Scores from per-type counts, with seqeval's averaging and zero-division rules.
+pub fn scores(counts: &BTreeMap<String, Counts>, zd: ZeroDivision) -> (BTreeMap<String, Prf>, Prf, Prf, Prf) {
+    let mut warned = false;
+    let mut per_type = BTreeMap::new();
+    for (label, c) in counts {
+        let p = divide(c.tp, c.predicted, zd, "precision", &mut warned);
+        let r = divide(c.tp, c.gold, zd, "recall", &mut warned);
+        per_type.insert(label.clone(), Prf { precision: p, recall: r, f1: f1(p, r), support: c.gold });
+    }
+    let (tp, pred, gold) = counts.values().fold((0, 0, 0), |a, c| (a.0 + c.tp, a.1 + c.predicted, a.2 + c.gold));
+    let mp = divide(tp, pred, zd, "precision", &mut warned);
+    let mr = divide(tp, gold, zd, "recall", &mut warned);
+    let micro = Prf { precision: mp, recall: mr, f1: f1(mp, mr), support: gold };
+    let n = per_type.len() as f64;
+    let mean = |f: fn(&Prf) -> f64| per_type.values().map(f).sum::<f64>() / n;
+    let macro_avg = Prf { precision: mean(|x| x.precision), recall: mean(|x| x.recall), f1: mean(|x| x.f1), support: gold };
+    let weighted = if gold == 0 {
+        let v = zd.value();
+        let pf = if pred == 0 { v } else { 0.0 };
+        Prf { precision: pf, recall: v, f1: pf, support: gold }
+    } else {
+        let w = |f: fn(&Prf) -> f64| per_type.values().map(|x| f(x) * x.support as f64).sum::<f64>() / gold as f64;
+        Prf { precision: w(|x| x.precision), recall: w(|x| x.recall), f1: w(|x| x.f1), support: gold }
+    };
+    (per_type, micro, macro_avg, weighted)
+}
+
+/// Token accuracy (an error when there are no tokens).
+pub fn accuracy<Q: AsRef<[S]>, S: AsRef<str>, R: AsRef<[T]>, T: AsRef<str>>(gold: &[Q], pred: &[R]) -> Result<f64> {
+    let total: usize = gold.iter().map(|g| g.as_ref().len()).sum();
+    if total == 0 {
+        return Err(MetricsError::Empty("the gold standard has no tokens".into()));
+    }
+    let correct: usize = gold
+        .iter()
+        .zip(pred)
+        .map(|(g, p)| g.as_ref().iter().zip(p.as_ref()).filter(|(a, b)| a.as_ref() == b.as_ref()).count())
+        .sum();
+    Ok(correct as f64 / total as f64)
+}
+
+/// Evaluates tag sequences (see the crate docs for the exact semantics).
+pub fn evaluate<Q, S, R, T>(gold: &[Q], pred: &[R], options: Options) -> Result<Evaluation>
+where
+    Q: AsRef<[S]>,
+    S: AsRef<str>,
+    R: AsRef<[T]>,
+    T: AsRef<str>,
+{
+    check_lengths(gold, pred)?;
+    let accuracy = accuracy(gold, pred)?;
+    let g = entities(gold, options.mode)?;
+    let p = entities(pred, options.mode)?;
+    let counts = count(&g, &p);
+    let (per_type, micro, macro_avg, weighted) = scores(&counts, options.zero_division);
+    Ok(Evaluation { per_type, counts, micro, macro_avg, weighted, accuracy, options })
+}
+
+/// Evaluates predicted sentences against gold sentences; tokens must match.
+pub fn evaluate_sentences(gold: &[Sentence], pred: &[Sentence], options: Options) -> Result<Evaluation> {
+    check_tokens(gold, pred)?;
+    let g: Vec<&[String]> = gold.iter().map(|s| s.tags.as_slice()).collect();
+    let p: Vec<&[String]> = pred.iter().map(|s| s.tags.as_slice()).collect();
+    evaluate(&g, &p, options)
+}
+
+/// Checks that two sentence lists hold the same tokens; the error names the first difference.
+pub fn check_tokens(a: &[Sentence], b: &[Sentence]) -> Result<()> {
+    if a.len() != b.len() {
+        return Err(MetricsError::SentenceCount { gold: a.len(), pred: b.len() });
+    }
+    for (i, (x, y)) in a.iter().zip(b).enumerate() {
+        if x.tokens.len() != y.tokens.len() {
+            return Err(MetricsError::SentenceMismatch {
+                sentence: i,
+                message: format!("{} tokens versus {}", x.tokens.len(), y.tokens.len()),
+            });
+        }
+        if let Some(t) = x.tokens.iter().zip(&y.tokens).position(|(u, v)| u != v) {
+            return Err(MetricsError::SentenceMismatch {
+                sentence: i,
+                message: format!("token {t} is `{}` in one and `{}` in the other", x.tokens[t], y.tokens[t]),
+            });
+        }
+    }
+    Ok(())
+}
