@@ -4,6 +4,7 @@
 //! This umbrella crate re-exports the workspace's libraries under short names:
 //!
 //! - [`corpus`]: IOB corpora, tagging schemes, PubTator, alignment, few-shot sampling.
+//! - [`metrics`]: seqeval-conformant metrics, bootstrap tests, ensembles.
 //! - [`models`]: libtorch models (BERT token classifier, DANN).
 //!
 //! ```no_run
@@ -14,6 +15,7 @@
 //! ```
 
 pub use hilgen_corpus as corpus;
+pub use hilgen_metrics as metrics;
 pub use hilgen_models as models;
 
 // The README's library example is compiled as a doctest.

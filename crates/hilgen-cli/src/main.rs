@@ -1,9 +1,15 @@
 //! `hilgen`: the command-line tool of the HILGEN workspace.
 
 mod corpus_cmd;
+mod ensemble_cmd;
+mod eval_cmd;
 mod input;
 
 use clap::{Parser, Subcommand};
+
+// Corpora are millions of small strings; mimalloc allocates and frees them faster than glibc.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Few-shot biomedical NER with knowledge- and LLM-based data generation (HILGEN).
 #[derive(Parser)]
@@ -21,6 +27,10 @@ enum Command {
     /// Corpus files: statistics, conversion, few-shot sampling, PubTator alignment.
     #[command(subcommand)]
     Corpus(corpus_cmd::CorpusCommand),
+    /// Score predictions against gold with seqeval-compatible entity-level metrics.
+    Eval(eval_cmd::EvalArgs),
+    /// Combine several systems' predictions (voting, intersection, union, majority, best on dev).
+    Ensemble(ensemble_cmd::EnsembleArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -30,6 +40,8 @@ fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
     let result = match cli.command {
         Command::Corpus(cmd) => corpus_cmd::run(cmd),
+        Command::Eval(args) => eval_cmd::run(args),
+        Command::Ensemble(args) => ensemble_cmd::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

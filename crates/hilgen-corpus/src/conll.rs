@@ -13,6 +13,7 @@ use crate::error::{CorpusError, Result};
 use crate::io_util::{numbered_lines, read_text, wio, write_atomic};
 use crate::scheme::Tag;
 use crate::sentence::Sentence;
+use std::borrow::Cow;
 use std::io::Write;
 use std::path::Path;
 
@@ -74,6 +75,64 @@ pub fn read_path(path: impl AsRef<Path>, format: &ConllFormat) -> Result<Vec<Sen
 
 /// Reads CoNLL text; `source` names it in errors.
 pub fn read_str(text: &str, source: impl AsRef<Path>, format: &ConllFormat) -> Result<Vec<Sentence>> {
+    Ok(read_borrowed(text, source, format)?.to_sentences())
+}
+
+/// Sentences whose tokens and tags borrow from the text they were read from, stored flat (one
+/// vector of tokens and one of tags for the whole file) so that reading a large file allocates
+/// little. Bare tags expanded with the default type are the only owned strings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BorrowedCorpus<'a> {
+    /// All tokens, sentence after sentence.
+    pub tokens: Vec<&'a str>,
+    /// All tags, aligned with `tokens`.
+    pub tags: Vec<Cow<'a, str>>,
+    /// End offset (exclusive) of each sentence in `tokens`.
+    pub ends: Vec<usize>,
+    /// Index of the `-DOCSTART-` document of each sentence, when the file has them.
+    pub docs: Vec<Option<usize>>,
+}
+
+impl<'a> BorrowedCorpus<'a> {
+    /// Number of sentences.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there is no sentence.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    fn range(&self, i: usize) -> std::ops::Range<usize> {
+        (if i == 0 { 0 } else { self.ends[i - 1] })..self.ends[i]
+    }
+
+    /// Tokens of sentence `i`.
+    pub fn sentence_tokens(&self, i: usize) -> &[&'a str] {
+        &self.tokens[self.range(i)]
+    }
+
+    /// Tags of sentence `i`.
+    pub fn sentence_tags(&self, i: usize) -> &[Cow<'a, str>] {
+        &self.tags[self.range(i)]
+    }
+
+    /// Owned copies as [`Sentence`]s (the document index becomes `doc_id`).
+    pub fn to_sentences(&self) -> Vec<Sentence> {
+        (0..self.len())
+            .map(|i| Sentence {
+                tokens: self.sentence_tokens(i).iter().map(|t| t.to_string()).collect(),
+                tags: self.sentence_tags(i).iter().map(|t| t.to_string()).collect(),
+                doc_id: self.docs[i].map(|d| d.to_string()),
+                concepts: Vec::new(),
+            })
+            .collect()
+    }
+}
+
+/// Reads CoNLL text without copying tokens and tags (same checks and errors as [`read_str`]).
+pub fn read_borrowed<'a>(text: &'a str, source: impl AsRef<Path>, format: &ConllFormat) -> Result<BorrowedCorpus<'a>> {
     let source = source.as_ref();
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let tab = match format.separator {
@@ -81,14 +140,23 @@ pub fn read_str(text: &str, source: impl AsRef<Path>, format: &ConllFormat) -> R
         Separator::Whitespace => false,
         Separator::Auto => text.lines().find(|l| !l.trim().is_empty()).is_some_and(|l| l.contains('\t')),
     };
-    let mut sentences = Vec::new();
-    let mut current = Sentence::default();
+    let mut out = BorrowedCorpus::default();
+    // One token per line at most: reserving up front avoids copying large vectors as they grow.
+    let lines = text.bytes().filter(|&b| b == b'\n').count() + 1;
+    out.tokens.reserve(lines);
+    out.tags.reserve(lines);
     let mut columns: Option<(usize, usize)> = None; // (count, line where first seen)
     let mut doc: Option<usize> = None;
     let mut fields: Vec<&str> = Vec::new();
+    let flush = |out: &mut BorrowedCorpus<'a>, doc: Option<usize>| {
+        if out.tokens.len() > out.ends.last().copied().unwrap_or(0) {
+            out.ends.push(out.tokens.len());
+            out.docs.push(doc);
+        }
+    };
     for (line_no, line) in numbered_lines(text) {
         if line.trim().is_empty() {
-            flush(&mut current, &mut sentences, doc);
+            flush(&mut out, doc);
             continue;
         }
         fields.clear();
@@ -98,7 +166,7 @@ pub fn read_str(text: &str, source: impl AsRef<Path>, format: &ConllFormat) -> R
             fields.extend(line.split_whitespace());
         }
         if fields[0] == DOCSTART {
-            flush(&mut current, &mut sentences, doc);
+            flush(&mut out, doc);
             doc = Some(doc.map_or(0, |d| d + 1));
             continue;
         }
@@ -133,29 +201,21 @@ pub fn read_str(text: &str, source: impl AsRef<Path>, format: &ConllFormat) -> R
         }
         let tag = normalize_tag(fields[tag_col], format.default_type.as_deref())
             .map_err(|e| err(format!("{e} (column {})", tag_col + 1)))?;
-        current.tokens.push(token.to_string());
-        current.tags.push(tag);
+        out.tokens.push(token);
+        out.tags.push(tag);
     }
-    flush(&mut current, &mut sentences, doc);
-    Ok(sentences)
-}
-
-fn flush(current: &mut Sentence, out: &mut Vec<Sentence>, doc: Option<usize>) {
-    if !current.tokens.is_empty() {
-        let mut s = std::mem::take(current);
-        s.doc_id = doc.map(|d| d.to_string());
-        out.push(s);
-    }
+    flush(&mut out, doc);
+    Ok(out)
 }
 
 /// Checks a tag and expands a bare prefix (`B`, `I`, ...) with the default type.
-fn normalize_tag(tag: &str, default_type: Option<&str>) -> Result<String> {
+fn normalize_tag<'a>(tag: &'a str, default_type: Option<&str>) -> Result<Cow<'a, str>> {
     if tag.len() == 1 && tag != "O" {
         return match default_type {
             Some(t) => {
                 let full = format!("{tag}-{t}");
                 Tag::parse(&full)?;
-                Ok(full)
+                Ok(Cow::Owned(full))
             }
             None => Err(CorpusError::InvalidTag {
                 tag: tag.to_string(),
@@ -164,7 +224,7 @@ fn normalize_tag(tag: &str, default_type: Option<&str>) -> Result<String> {
         };
     }
     Tag::parse(tag)?;
-    Ok(tag.to_string())
+    Ok(Cow::Borrowed(tag))
 }
 
 /// Writes sentences as `token<TAB>tag` lines with a blank line after each sentence.

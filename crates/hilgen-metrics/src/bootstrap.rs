@@ -13,11 +13,10 @@
 //! ```
 
 use crate::error::{MetricsError, Result};
-use crate::scores::{check_lengths, entities, Options, ZeroDivision};
+use crate::scores::{check_lengths, entities, merge, sorted_unique, Options, ZeroDivision};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
 
 /// Bootstrap settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -85,18 +84,17 @@ where
     check_lengths(gold, pred)?;
     let g = entities(gold, options.mode)?;
     let p = entities(pred, options.mode)?;
+    let (g, p) = (sorted_unique(&g), sorted_unique(&p));
+    let last = gold.len().saturating_sub(1);
     let mut counts = vec![[0usize; 3]; gold.len()];
-    let gold_set: HashSet<_> = g.iter().collect();
-    for e in &gold_set {
-        counts[e.sentence.min(gold.len().saturating_sub(1))][2] += 1;
+    for e in &g {
+        counts[e.sentence.min(last)][2] += 1;
     }
-    for e in p.iter().collect::<HashSet<_>>() {
-        let c = &mut counts[e.sentence.min(gold.len().saturating_sub(1))];
+    merge(&g, &p, |e, hit| {
+        let c = &mut counts[e.sentence.min(last)];
         c[1] += 1;
-        if gold_set.contains(e) {
-            c[0] += 1;
-        }
-    }
+        c[0] += usize::from(hit);
+    });
     Ok(counts)
 }
 

@@ -5,7 +5,7 @@ use crate::entities::{default_entities, strict_entities, Entity};
 use crate::error::{MetricsError, Result};
 use hilgen_corpus::{Scheme, Sentence};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 /// How entities are read from tags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,22 +133,40 @@ pub fn check_lengths<Q: AsRef<[S]>, S, R: AsRef<[T]>, T>(gold: &[Q], pred: &[R])
     Ok(())
 }
 
+/// Entities sorted by (type, sentence, start, end) with duplicates removed (seqeval uses sets).
+pub fn sorted_unique<'a>(entities: &[Entity<'a>]) -> Vec<Entity<'a>> {
+    let mut v = entities.to_vec();
+    v.sort_unstable_by(|a, b| (a.label, a.sentence, a.start, a.end).cmp(&(b.label, b.sentence, b.start, b.end)));
+    v.dedup();
+    v
+}
+
+/// Walks two [`sorted_unique`] lists together, calling `matched` for each predicted entity with
+/// whether it is also in gold.
+pub fn merge<'a>(gold: &[Entity<'a>], pred: &[Entity<'a>], mut matched: impl FnMut(&Entity<'a>, bool)) {
+    let key = |e: &Entity<'a>| (e.label, e.sentence, e.start, e.end);
+    let mut i = 0;
+    for p in pred {
+        while i < gold.len() && key(&gold[i]) < key(p) {
+            i += 1;
+        }
+        matched(p, i < gold.len() && gold[i] == *p);
+    }
+}
+
 /// Per-type counts (types sorted) from two entity lists.
 pub fn count(gold: &[Entity<'_>], pred: &[Entity<'_>]) -> BTreeMap<String, Counts> {
-    let mut counts: BTreeMap<String, Counts> = BTreeMap::new();
-    let gold_set: HashSet<&Entity<'_>> = gold.iter().collect();
-    let pred_set: HashSet<&Entity<'_>> = pred.iter().collect();
-    for e in &gold_set {
-        counts.entry(e.label.to_string()).or_default().gold += 1;
+    let (g, p) = (sorted_unique(gold), sorted_unique(pred));
+    let mut counts: BTreeMap<&str, Counts> = BTreeMap::new();
+    for e in &g {
+        counts.entry(e.label).or_default().gold += 1;
     }
-    for e in &pred_set {
-        let c = counts.entry(e.label.to_string()).or_default();
+    merge(&g, &p, |e, hit| {
+        let c = counts.entry(e.label).or_default();
         c.predicted += 1;
-        if gold_set.contains(e) {
-            c.tp += 1;
-        }
-    }
-    counts
+        c.tp += usize::from(hit);
+    });
+    counts.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }
 
 fn divide(num: usize, den: usize, zd: ZeroDivision, what: &str, warned: &mut bool) -> f64 {
@@ -236,20 +254,34 @@ pub fn evaluate_sentences(gold: &[Sentence], pred: &[Sentence], options: Options
 
 /// Checks that two sentence lists hold the same tokens; the error names the first difference.
 pub fn check_tokens(a: &[Sentence], b: &[Sentence]) -> Result<()> {
+    let a: Vec<&[String]> = a.iter().map(|s| s.tokens.as_slice()).collect();
+    let b: Vec<&[String]> = b.iter().map(|s| s.tokens.as_slice()).collect();
+    check_token_seqs(&a, &b)
+}
+
+/// Checks that two lists of token sequences are equal; the error names the first difference.
+pub fn check_token_seqs<A, S, B, T>(a: &[A], b: &[B]) -> Result<()>
+where
+    A: AsRef<[S]>,
+    S: AsRef<str>,
+    B: AsRef<[T]>,
+    T: AsRef<str>,
+{
     if a.len() != b.len() {
         return Err(MetricsError::SentenceCount { gold: a.len(), pred: b.len() });
     }
     for (i, (x, y)) in a.iter().zip(b).enumerate() {
-        if x.tokens.len() != y.tokens.len() {
+        let (x, y) = (x.as_ref(), y.as_ref());
+        if x.len() != y.len() {
             return Err(MetricsError::SentenceMismatch {
                 sentence: i,
-                message: format!("{} tokens versus {}", x.tokens.len(), y.tokens.len()),
+                message: format!("{} tokens versus {}", x.len(), y.len()),
             });
         }
-        if let Some(t) = x.tokens.iter().zip(&y.tokens).position(|(u, v)| u != v) {
+        if let Some(t) = x.iter().zip(y).position(|(u, v)| u.as_ref() != v.as_ref()) {
             return Err(MetricsError::SentenceMismatch {
                 sentence: i,
-                message: format!("token {t} is `{}` in one and `{}` in the other", x.tokens[t], y.tokens[t]),
+                message: format!("token {t} is `{}` in one and `{}` in the other", x[t].as_ref(), y[t].as_ref()),
             });
         }
     }

@@ -1,0 +1,168 @@
+//! `hilgen eval`: seqeval-compatible scoring of a prediction file against a gold file.
+
+use crate::input::{self, ConllArgs, Format};
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use hilgen_corpus::{conll, Scheme, Sentence};
+use hilgen_metrics::{bootstrap, check_token_seqs, evaluate, report, Mode, Options, ZeroDivision};
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+
+/// Arguments of `hilgen eval`.
+#[derive(Args)]
+pub struct EvalArgs {
+    /// Gold file (CoNLL/TSV, JSON Lines or PubTator).
+    #[arg(long)]
+    pub gold: PathBuf,
+    /// Prediction file with the same sentences and tokens.
+    #[arg(long)]
+    pub pred: PathBuf,
+    /// seqeval mode: default (conlleval-compatible) or strict (needs --scheme).
+    #[arg(long, value_enum, default_value = "default")]
+    pub mode: EvalMode,
+    /// Scheme for strict mode: iob1, iob2, ioe1, ioe2, iobes, bilou.
+    #[arg(long)]
+    pub scheme: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ReportFormat,
+    /// Decimal digits in the text report.
+    #[arg(long, default_value_t = 4)]
+    pub digits: usize,
+    /// Value of a ratio with zero denominator: warn (0, logged), 0 or 1.
+    #[arg(long, default_value = "warn")]
+    pub zero_division: String,
+    /// Also compute a bootstrap confidence interval of micro F1 with this many replicates.
+    #[arg(long)]
+    pub bootstrap: Option<usize>,
+    /// Seed of the bootstrap.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Input format of both files.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub input_format: Format,
+    #[command(flatten)]
+    pub conll: ConllArgs,
+}
+
+/// seqeval's modes.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum EvalMode {
+    /// conlleval-compatible lenient chunking.
+    Default,
+    /// Strict chunking in a scheme.
+    Strict,
+}
+
+/// Report formats.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ReportFormat {
+    /// seqeval's classification report.
+    Text,
+    /// JSON.
+    Json,
+    /// CSV.
+    Csv,
+}
+
+/// Reads a file that must hold at least one sentence.
+pub fn read_nonempty(path: &Path, format: Format, conll: &ConllArgs) -> Result<Vec<Sentence>> {
+    let s = input::read(path, format, conll)?;
+    anyhow::ensure!(!s.is_empty(), "{}: the file holds no sentences", path.display());
+    Ok(s)
+}
+
+/// Options from the mode, scheme and zero-division flags.
+pub fn options(mode: EvalMode, scheme: Option<&str>, zero_division: &str) -> Result<Options> {
+    let mode = match (mode, scheme) {
+        (EvalMode::Default, _) => Mode::Default,
+        (EvalMode::Strict, Some(s)) => Mode::Strict(s.parse::<Scheme>()?),
+        (EvalMode::Strict, None) => anyhow::bail!("--mode strict needs --scheme (iob1, iob2, ioe1, ioe2, iobes, bilou)"),
+    };
+    Ok(Options { mode, zero_division: zero_division.parse::<ZeroDivision>()? })
+}
+
+/// One input file: CoNLL text (read with the zero-copy reader, the common and the large case)
+/// or sentences read by the owned readers (JSON Lines, PubTator).
+enum Input {
+    Conll(String),
+    Owned(Vec<Sentence>),
+}
+
+fn load(path: &Path, format: Format, conll: &ConllArgs) -> Result<Input> {
+    if input::resolve(path, format) != Format::Conll {
+        return Ok(Input::Owned(read_nonempty(path, format, conll)?));
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(Input::Conll(String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let line = 1 + e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count();
+        anyhow::anyhow!("{}:{line}: invalid UTF-8 at byte {at}; expected UTF-8 text", path.display())
+    })?))
+}
+
+/// Token and tag sequences of one input, borrowed from it.
+type Views<'a> = (Vec<&'a [&'a str]>, Vec<&'a [Cow<'a, str>]>);
+
+fn parse<'a>(input: &'a Input, path: &Path, fmt: &conll::ConllFormat) -> Result<conll::BorrowedCorpus<'a>> {
+    let corpus = match input {
+        Input::Conll(text) => conll::read_borrowed(text, path, fmt)?,
+        Input::Owned(owned) => {
+            let mut c = conll::BorrowedCorpus::default();
+            for s in owned {
+                c.tokens.extend(s.tokens.iter().map(String::as_str));
+                c.tags.extend(s.tags.iter().map(|t| Cow::Borrowed(t.as_str())));
+                c.ends.push(c.tokens.len());
+                c.docs.push(None);
+            }
+            c
+        }
+    };
+    anyhow::ensure!(!corpus.is_empty(), "{}: the file holds no sentences", path.display());
+    Ok(corpus)
+}
+
+fn views<'a>(c: &'a conll::BorrowedCorpus<'a>) -> Views<'a> {
+    ((0..c.len()).map(|i| c.sentence_tokens(i)).collect(), (0..c.len()).map(|i| c.sentence_tags(i)).collect())
+}
+
+/// Runs `hilgen eval`.
+pub fn run(args: EvalArgs) -> Result<()> {
+    let opts = options(args.mode, args.scheme.as_deref(), &args.zero_division)?;
+    let fmt = args.conll.format()?;
+    // The two files are independent: read and parse them on two threads.
+    let (gold, pred) = std::thread::scope(|s| {
+        let gold = s.spawn(|| load(&args.gold, args.input_format, &args.conll));
+        let pred = load(&args.pred, args.input_format, &args.conll);
+        (gold.join().expect("reader thread"), pred)
+    });
+    let (gold, pred) = (gold?, pred?);
+    let (gold, pred) = std::thread::scope(|s| {
+        let g = s.spawn(|| parse(&gold, &args.gold, &fmt));
+        let p = parse(&pred, &args.pred, &fmt);
+        (g.join().expect("parser thread"), p)
+    });
+    let (gold, pred) = (gold?, pred?);
+    let ((g_tokens, g_tags), (p_tokens, p_tags)) = (views(&gold), views(&pred));
+    check_token_seqs(&g_tokens, &p_tokens)
+        .with_context(|| format!("{} (gold) and {} (prediction) differ", args.gold.display(), args.pred.display()))?;
+    let eval = evaluate(&g_tags, &p_tags, opts)?;
+    match args.format {
+        ReportFormat::Text => println!("{}", report::text(&eval, args.digits)?),
+        ReportFormat::Json => println!("{}", report::json(&eval)),
+        ReportFormat::Csv => print!("{}", report::csv(&eval)),
+    }
+    if let Some(replicates) = args.bootstrap {
+        let cfg = bootstrap::Config { replicates, seed: args.seed, ..Default::default() };
+        let ci = bootstrap::f1_interval(&g_tags, &p_tags, opts, &cfg)?;
+        println!(
+            "micro F1 {:.4}, {:.0}% bootstrap interval [{:.4}, {:.4}] ({replicates} replicates, seed {})",
+            ci.estimate,
+            100.0 * ci.confidence,
+            ci.lower,
+            ci.upper,
+            args.seed
+        );
+    }
+    Ok(())
+}
