@@ -1,0 +1,228 @@
+//! UMLS Metathesaurus RRF files from a `META/` folder: MRCONSO (atoms), MRSTY (semantic types,
+//! optional), MRREL (relations), MRHIER (hierarchies, optional).
+//!
+//! Column layouts are read from `MRFILES.RRF` when present (so older and newer releases both
+//! load), else the current layout is assumed; a layout without the columns we need is an
+//! error. Lines are parsed in parallel (rayon) and applied to the graph in file order.
+
+use crate::error::{KbError, Result};
+use crate::graph::{Graph, RelKind};
+use crate::sources::read_text;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Filters applied while loading RRF.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RrfOptions {
+    /// Languages kept (MRCONSO `LAT`); empty keeps all. Default `["ENG"]`.
+    pub languages: Vec<String>,
+    /// Keep suppressed atoms and relations (`SUPPRESS` O, E or Y). Default false.
+    pub include_suppressed: bool,
+    /// Only these sources (`SAB`), when non-empty.
+    pub allow_sources: Vec<String>,
+    /// Never these sources.
+    pub deny_sources: Vec<String>,
+}
+
+impl Default for RrfOptions {
+    fn default() -> Self {
+        RrfOptions { languages: vec!["ENG".into()], include_suppressed: false, allow_sources: vec![], deny_sources: vec![] }
+    }
+}
+
+impl RrfOptions {
+    fn keeps_source(&self, sab: &str) -> bool {
+        (self.allow_sources.is_empty() || self.allow_sources.iter().any(|s| s == sab))
+            && !self.deny_sources.iter().any(|s| s == sab)
+    }
+
+    fn keeps_suppress(&self, flag: &str) -> bool {
+        self.include_suppressed || !matches!(flag, "O" | "E" | "Y")
+    }
+}
+
+/// What was loaded.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RrfReport {
+    /// MRCONSO rows read.
+    pub atom_rows: u64,
+    /// Atoms kept after the filters.
+    pub atoms_kept: u64,
+    /// Concepts with at least one kept atom.
+    pub concepts: u64,
+    /// MRSTY rows applied.
+    pub type_rows: u64,
+    /// MRREL rows read.
+    pub relation_rows: u64,
+    /// Hierarchy (PAR/CHD) rows kept, per source.
+    pub hierarchy_rows: std::collections::BTreeMap<String, u64>,
+    /// Other relation rows kept.
+    pub other_relation_rows: u64,
+    /// MRHIER rows applied.
+    pub mrhier_rows: u64,
+}
+
+const MRCONSO: &[&str] = &["CUI", "LAT", "TS", "LUI", "STT", "SUI", "ISPREF", "AUI", "SAUI", "SCUI", "SDUI", "SAB", "TTY", "CODE", "STR", "SRL", "SUPPRESS", "CVF"];
+const MRSTY: &[&str] = &["CUI", "TUI", "STN", "STY", "ATUI", "CVF"];
+const MRREL: &[&str] = &["CUI1", "AUI1", "STYPE1", "REL", "CUI2", "AUI2", "STYPE2", "RELA", "RUI", "SRUI", "SAB", "SL", "RG", "DIR", "SUPPRESS", "CVF"];
+const MRHIER: &[&str] = &["CUI", "AUI", "CXN", "PAUI", "SAB", "RELA", "PTR", "HCD", "CVF"];
+
+/// Column layout of one RRF file.
+struct Layout {
+    file: PathBuf,
+    columns: Vec<String>,
+}
+
+impl Layout {
+    fn col(&self, name: &str) -> Result<usize> {
+        self.columns.iter().position(|c| c == name).ok_or_else(|| KbError::Corrupt {
+            path: self.file.clone(),
+            message: format!("unknown column layout: no `{name}` column among {}", self.columns.join(",")),
+        })
+    }
+}
+
+/// Layouts from MRFILES.RRF (FIL|DES|FMT|CLS|RWS|BTS|), or the defaults.
+fn layouts(dir: &Path) -> Result<HashMap<String, Vec<String>>> {
+    let mut map: HashMap<String, Vec<String>> = HashMap::new();
+    for (name, cols) in [("MRCONSO.RRF", MRCONSO), ("MRSTY.RRF", MRSTY), ("MRREL.RRF", MRREL), ("MRHIER.RRF", MRHIER)] {
+        map.insert(name.into(), cols.iter().map(|c| c.to_string()).collect());
+    }
+    let files = dir.join("MRFILES.RRF");
+    if files.exists() {
+        for (i, line) in read_text(&files)?.lines().enumerate() {
+            let f: Vec<&str> = line.split('|').collect();
+            if f.len() < 3 {
+                return Err(KbError::parse(&files, i as u64 + 1, "expected FIL|DES|FMT|... fields"));
+            }
+            map.insert(f[0].to_string(), f[2].split(',').map(String::from).collect());
+        }
+    }
+    Ok(map)
+}
+
+/// Splits every line of `text` into fields in parallel, checking the field count against the
+/// layout; returns rows as (1-based line, fields).
+fn rows<'a>(text: &'a str, layout: &Layout) -> Result<Vec<(u64, Vec<&'a str>)>> {
+    let n = layout.columns.len();
+    let lines: Vec<&str> = text.lines().collect();
+    lines
+        .par_iter()
+        .enumerate()
+        .filter(|(_, l)| !l.is_empty())
+        .map(|(i, line)| {
+            let mut f: Vec<&str> = line.split('|').collect();
+            if f.len() == n + 1 && f[n].is_empty() {
+                f.pop();
+            }
+            if f.len() != n {
+                return Err(KbError::parse(
+                    &layout.file,
+                    i as u64 + 1,
+                    format!("expected {n} `|`-separated fields ({}), found {}", layout.columns.join(","), f.len()),
+                ));
+            }
+            Ok((i as u64 + 1, f))
+        })
+        .collect()
+}
+
+fn read(dir: &Path, name: &str, layouts: &HashMap<String, Vec<String>>, required: bool) -> Result<Option<(String, Layout)>> {
+    let file = dir.join(name);
+    if !file.exists() {
+        if required {
+            return Err(KbError::Invalid(format!("{} is missing (a UMLS META folder needs at least MRCONSO.RRF)", file.display())));
+        }
+        tracing::info!("{} not found; skipped", file.display());
+        return Ok(None);
+    }
+    let text = read_text(&file)?;
+    let columns = layouts.get(name).cloned().unwrap_or_default();
+    Ok(Some((text, Layout { file, columns })))
+}
+
+/// Loads the RRF files of `dir` into `graph`.
+pub fn load(dir: &Path, graph: &mut Graph, opts: &RrfOptions) -> Result<RrfReport> {
+    let layouts = layouts(dir)?;
+    let mut report = RrfReport::default();
+    let (text, layout) = read(dir, "MRCONSO.RRF", &layouts, true)?.expect("required");
+    let [cui, lat, ts, stt, ispref, aui, sab, code, str_, suppress] =
+        ["CUI", "LAT", "TS", "STT", "ISPREF", "AUI", "SAB", "CODE", "STR", "SUPPRESS"].map(|c| layout.col(c));
+    let (cui, lat, ts, stt, ispref, aui, sab, code, str_, suppress) = (cui?, lat?, ts?, stt?, ispref?, aui?, sab?, code?, str_?, suppress?);
+    let has_hier = dir.join("MRHIER.RRF").exists();
+    let mut aui_to_concept: HashMap<String, u32> = HashMap::new();
+    for (_, f) in rows(&text, &layout)? {
+        report.atom_rows += 1;
+        let keep_lang = opts.languages.is_empty() || opts.languages.iter().any(|l| l == f[lat]);
+        if !keep_lang || !opts.keeps_suppress(f[suppress]) || !opts.keeps_source(f[sab]) || f[str_].is_empty() {
+            continue;
+        }
+        report.atoms_kept += 1;
+        let c = graph.concept(f[cui]);
+        let source = graph.source(f[sab]);
+        let preferred = f[ts] == "P" && f[stt] == "PF" && f[ispref] == "Y";
+        graph.add_name(c, f[str_], preferred, source);
+        if !f[code].is_empty() && f[code] != "NOCODE" {
+            let prefix = if f[sab] == "MSH" { "MESH" } else { f[sab] };
+            graph.add_xref(c, &format!("{prefix}:{}", f[code]));
+        }
+        if has_hier {
+            aui_to_concept.insert(f[aui].to_string(), c);
+        }
+    }
+    report.concepts = graph.len() as u64;
+    drop(text);
+
+    if let Some((text, layout)) = read(dir, "MRSTY.RRF", &layouts, false)? {
+        let (c_cui, c_tui, c_sty) = (layout.col("CUI")?, layout.col("TUI")?, layout.col("STY")?);
+        for (_, f) in rows(&text, &layout)? {
+            if let Some(c) = graph.find(f[c_cui]) {
+                graph.add_type(c, f[c_tui]);
+                graph.set_type_label(f[c_tui], f[c_sty]);
+                report.type_rows += 1;
+            }
+        }
+    }
+
+    if let Some((text, layout)) = read(dir, "MRREL.RRF", &layouts, false)? {
+        let [c1, rel, c2, rela, sab, suppress] = ["CUI1", "REL", "CUI2", "RELA", "SAB", "SUPPRESS"].map(|c| layout.col(c));
+        let (c1, rel, c2, rela, sab, suppress) = (c1?, rel?, c2?, rela?, sab?, suppress?);
+        for (_, f) in rows(&text, &layout)? {
+            report.relation_rows += 1;
+            if !opts.keeps_suppress(f[suppress]) || !opts.keeps_source(f[sab]) {
+                continue;
+            }
+            let (Some(a), Some(b)) = (graph.find(f[c1]), graph.find(f[c2])) else { continue };
+            let source = graph.source(f[sab]);
+            match f[rel] {
+                // REL is the relation of CUI2 to CUI1: PAR = CUI2 is a parent of CUI1.
+                "PAR" => graph.add_parent(a, b, source),
+                "CHD" => graph.add_parent(b, a, source),
+                other => {
+                    let Some(kind) = RelKind::from_rel(other) else { continue };
+                    let r = graph.rela(f[rela]);
+                    graph.related.push((a, b, kind, source, r));
+                    report.other_relation_rows += 1;
+                    continue;
+                }
+            }
+            *report.hierarchy_rows.entry(f[sab].to_string()).or_default() += 1;
+        }
+    }
+
+    if let Some((text, layout)) = read(dir, "MRHIER.RRF", &layouts, false)? {
+        let (c_cui, c_paui, c_sab) = (layout.col("CUI")?, layout.col("PAUI")?, layout.col("SAB")?);
+        for (_, f) in rows(&text, &layout)? {
+            if !opts.keeps_source(f[c_sab]) {
+                continue;
+            }
+            let (Some(child), Some(&parent)) = (graph.find(f[c_cui]), aui_to_concept.get(f[c_paui])) else { continue };
+            let source = graph.source(f[c_sab]);
+            graph.add_parent(child, parent, source);
+            report.mrhier_rows += 1;
+        }
+    }
+    Ok(report)
+}
