@@ -154,7 +154,7 @@ pub struct Stats {
 /// let kb = Kb::open("runs/kb").unwrap();
 /// let hits = kb.link("type 2 diabetes", 2, 5);
 /// let c = kb.lookup(&hits[0].concept).unwrap();
-/// for e in kb.expand(c, Relation::Parent, None, 10) {
+/// for e in kb.expand(c, Relation::Parent, None, 10).unwrap() {
 ///     println!("{} -> {} ({}, {})", e.from, e.name, e.relation, e.source);
 /// }
 /// ```
