@@ -4,6 +4,7 @@ mod corpus_cmd;
 mod ensemble_cmd;
 mod eval_cmd;
 mod input;
+mod kb_cmd;
 
 use clap::{Parser, Subcommand};
 
@@ -27,6 +28,9 @@ enum Command {
     /// Corpus files: statistics, conversion, few-shot sampling, PubTator alignment.
     #[command(subcommand)]
     Corpus(corpus_cmd::CorpusCommand),
+    /// Knowledge index: build from UMLS RRF / CTD / MeSH / OBO, link mentions, expand concepts.
+    #[command(subcommand)]
+    Kb(kb_cmd::KbCommand),
     /// Score predictions against gold with seqeval-compatible entity-level metrics.
     Eval(eval_cmd::EvalArgs),
     /// Combine several systems' predictions (voting, intersection, union, majority, best on dev).
@@ -40,6 +44,7 @@ fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
     let result = match cli.command {
         Command::Corpus(cmd) => corpus_cmd::run(cmd),
+        Command::Kb(cmd) => kb_cmd::run(cmd),
         Command::Eval(args) => eval_cmd::run(args),
         Command::Ensemble(args) => ensemble_cmd::run(args),
     };

@@ -6,7 +6,7 @@ use crate::error::{KbError, Result};
 use crate::format;
 use crate::graph::RelKind;
 use crate::normalize::normalize;
-use fst::{IntoStreamer, Streamer};
+use fst::{Automaton, IntoStreamer, Streamer};
 use memmap2::Mmap;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -102,6 +102,8 @@ pub enum MatchKind {
     Exact,
     /// Equal after normalization.
     Normalized,
+    /// The mention is the beginning (whole words) of a longer normalized name.
+    Prefix,
     /// Within this many edits of a normalized name.
     Fuzzy(u32),
 }
@@ -117,7 +119,8 @@ pub struct LinkHit {
     pub matched: String,
     /// How.
     pub kind: MatchKind,
-    /// Score in (0, 1]: 1 exact, 0.95 normalized, fuzzy 0.9 x (1 - edits / length).
+    /// Score in (0, 1]: 1 exact, 0.95 normalized, prefix 0.9 x (mention length / name length),
+    /// fuzzy 0.9 x (1 - edits / length).
     pub score: f64,
 }
 
@@ -358,9 +361,10 @@ impl Kb {
         self.range("xref_off", c).map(|i| self.arena_str("xref_txt", "xref_end", i)).collect()
     }
 
-    /// Links a mention to concepts: exact and normalized matches; if there are none, fuzzy
-    /// matches within 1, then (if `max_edits` >= 2) 2 edits of a normalized name. Ranked by
-    /// score, then concept order; at most `limit` hits.
+    /// Links a mention to concepts: exact and normalized matches; if there are none, names that
+    /// begin with the mention's words (`type 2 diabetes` -> `type 2 diabetes mellitus`, the
+    /// 50 shortest); if still none, fuzzy matches within 1, then (if `max_edits` >= 2) 2 edits
+    /// of a normalized name. Ranked by score, then concept order; at most `limit` hits.
     pub fn link(&self, mention: &str, max_edits: u32, limit: usize) -> Vec<LinkHit> {
         let norm = normalize(mention);
         if norm.is_empty() || limit == 0 {
@@ -372,6 +376,21 @@ impl Kb {
                 let exact = self.names(c).any(|n| n.text == mention);
                 let (kind, score) = if exact { (MatchKind::Exact, 1.0) } else { (MatchKind::Normalized, 0.95) };
                 hits.push((self.hit(c, &norm, kind, score), c));
+            }
+        }
+        if hits.is_empty() {
+            let prefix = format!("{norm} ");
+            let mut keys: Vec<(String, u64)> = Vec::new();
+            let mut stream = self.str_fst.search(fst::automaton::Str::new(&prefix).starts_with()).into_stream();
+            while let Some((key, at)) = stream.next() {
+                keys.push((String::from_utf8_lossy(key).into_owned(), at));
+            }
+            keys.sort_by_key(|k| (k.0.len(), k.1));
+            for (key, at) in keys.into_iter().take(50) {
+                let score = 0.9 * norm.len() as f64 / key.len() as f64;
+                for &c in self.postings("str_post", at) {
+                    hits.push((self.hit(c, &key, MatchKind::Prefix, score), c));
+                }
             }
         }
         for d in 1..=max_edits.min(2) {

@@ -136,6 +136,9 @@ fn ctd_medic_counts_and_parents() {
     // MeSH tree parents of the same descriptor come from tree numbers.
     let msh: Vec<String> = kb.expand(c, Relation::Parent, Some("MSH"), 100).unwrap().into_iter().map(|e| e.concept).collect();
     assert_eq!(msh, ["MESH:D003920"]);
+    let (_, reports, _) = load(&Sources { mesh_tree: vec![kb_dir("mesh-tree-2017/2017MeshTree.txt")], ..Default::default() }).unwrap();
+    let r = &reports[0]["report"];
+    assert_eq!((r["tree_numbers"].as_u64(), r["descriptors"].as_u64(), r["parent_edges"].as_u64()), (Some(57_840), Some(28_470), Some(38_579)));
     assert_eq!(kb.expand(c, Relation::Parent, None, 100).unwrap()[0].source, "MSH", "MSH is preferred over MEDIC");
 }
 
@@ -150,6 +153,8 @@ fn linking_on_ctd_and_mesh() {
     assert_eq!(hits[0].concept, "MESH:D003924");
     assert_eq!(hits[0].kind, MatchKind::Fuzzy(1));
     assert!(kb.link("qqqqqqqqqqqqqq", 2, 5).is_empty());
+    let hits = kb.link("type 2 diabetes", 2, 5);
+    assert_eq!((hits[0].concept.as_str(), hits[0].kind), ("MESH:D003924", MatchKind::Prefix), "{hits:?}");
     // A chemical from the MeSH tree (D category) is there too.
     let hits = kb.link("Cisplatin", 0, 5);
     assert_eq!(hits[0].concept, "MESH:D002945");

@@ -23,7 +23,7 @@ pub struct MeshReport {
     pub descriptors: u64,
     /// Entry terms (XML only).
     pub entry_terms: u64,
-    /// Parent edges.
+    /// Distinct parent edges (a descriptor at several tree positions may have several parents).
     pub parent_edges: u64,
 }
 
@@ -31,6 +31,7 @@ pub struct MeshReport {
 fn add_tree(graph: &mut Graph, entries: &[(String, String)], report: &mut MeshReport) {
     let source = graph.source(SOURCE);
     let by_tree: HashMap<&str, &str> = entries.iter().map(|(t, ui)| (t.as_str(), ui.as_str())).collect();
+    let mut edges = std::collections::HashSet::new();
     for (tree, ui) in entries {
         let c = graph.concept(&format!("MESH:{ui}"));
         let category = tree.split('.').next().unwrap_or(tree);
@@ -39,7 +40,9 @@ fn add_tree(graph: &mut Graph, entries: &[(String, String)], report: &mut MeshRe
             if let Some(parent_ui) = by_tree.get(parent_tree) {
                 let p = graph.concept(&format!("MESH:{parent_ui}"));
                 graph.add_parent(c, p, source);
-                report.parent_edges += 1;
+                if edges.insert((c, p)) {
+                    report.parent_edges += 1;
+                }
             }
         }
     }
