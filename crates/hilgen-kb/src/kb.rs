@@ -165,12 +165,73 @@ pub struct Kb {
     path: PathBuf,
     map: Arc<Mmap>,
     sections: BTreeMap<String, (usize, usize)>,
+    ranges: Vec<(usize, usize)>,
     meta: Meta,
     str_fst: fst::Map<Bytes>,
     id_fst: fst::Map<Bytes>,
     xref_fst: fst::Map<Bytes>,
     n: usize,
 }
+
+/// Array sections, resolved once at open.
+#[derive(Clone, Copy, Debug)]
+enum Sec {
+    CidTxt,
+    CidEnd,
+    IdPost,
+    NameTxt,
+    NameEnd,
+    NameSrc,
+    NamePref,
+    NameOff,
+    TypeOff,
+    TypeIds,
+    XrefTxt,
+    XrefEnd,
+    XrefOff,
+    XrefPost,
+    ParOff,
+    ParSrc,
+    ParTo,
+    ChdOff,
+    ChdSrc,
+    ChdTo,
+    RelOff,
+    RelTo,
+    RelKind,
+    RelSrc,
+    RelRela,
+    StrPost,
+}
+
+const SECTION_NAMES: [&str; 26] = [
+    "cid_txt",
+    "cid_end",
+    "id_post",
+    "name_txt",
+    "name_end",
+    "name_src",
+    "name_pref",
+    "name_off",
+    "type_off",
+    "type_ids",
+    "xref_txt",
+    "xref_end",
+    "xref_off",
+    "xref_post",
+    "par_off",
+    "par_src",
+    "par_to",
+    "chd_off",
+    "chd_src",
+    "chd_to",
+    "rel_off",
+    "rel_to",
+    "rel_kind",
+    "rel_src",
+    "rel_rela",
+    "str_post",
+];
 
 const U8: [&str; 5] = ["cid_txt", "name_txt", "name_pref", "xref_txt", "rel_kind"];
 const U16: [&str; 6] = ["name_src", "type_ids", "par_src", "chd_src", "rel_src", "rel_rela"];
@@ -199,7 +260,8 @@ impl Kb {
         };
         let (str_fst, id_fst, xref_fst) = (fst_at("str_fst")?, fst_at("id_fst")?, fst_at("xref_fst")?);
         let n = need("cid_end")?.1 / 8;
-        let kb = Kb { path: path.clone(), map, sections, meta, str_fst, id_fst, xref_fst, n };
+        let ranges = SECTION_NAMES.iter().map(|name| need(name)).collect::<Result<Vec<_>>>()?;
+        let kb = Kb { path: path.clone(), map, sections, ranges, meta, str_fst, id_fst, xref_fst, n };
         kb.check_shapes().map_err(bad)?;
         Ok(kb)
     }
@@ -231,7 +293,9 @@ impl Kb {
             ("rel_off", "rel_to", 4),
         ];
         for (off, data, size) in checks {
-            let last = *self.u32s(off).last().unwrap_or(&0) as usize;
+            let (s, l) = self.sections[off];
+            let offsets: &[u32] = bytemuck::cast_slice(&self.map[s..s + l]);
+            let last = *offsets.last().unwrap_or(&0) as usize;
             if last * size != len(data)? {
                 return Err(format!("section `{data}` does not match the offsets in `{off}`"));
             }
@@ -239,32 +303,32 @@ impl Kb {
         Ok(())
     }
 
-    fn raw(&self, name: &str) -> &[u8] {
-        let (s, l) = self.sections[name];
+    fn raw(&self, sec: Sec) -> &[u8] {
+        let (s, l) = self.ranges[sec as usize];
         &self.map[s..s + l]
     }
-    fn u16s(&self, name: &str) -> &[u16] {
-        bytemuck::cast_slice(self.raw(name))
+    fn u16s(&self, sec: Sec) -> &[u16] {
+        bytemuck::cast_slice(self.raw(sec))
     }
-    fn u32s(&self, name: &str) -> &[u32] {
-        bytemuck::cast_slice(self.raw(name))
+    fn u32s(&self, sec: Sec) -> &[u32] {
+        bytemuck::cast_slice(self.raw(sec))
     }
-    fn u64s(&self, name: &str) -> &[u64] {
-        bytemuck::cast_slice(self.raw(name))
+    fn u64s(&self, sec: Sec) -> &[u64] {
+        bytemuck::cast_slice(self.raw(sec))
     }
 
-    fn range(&self, off: &str, c: u32) -> std::ops::Range<usize> {
+    fn range(&self, off: Sec, c: u32) -> std::ops::Range<usize> {
         let o = self.u32s(off);
         o[c as usize] as usize..o[c as usize + 1] as usize
     }
 
-    fn arena_str(&self, txt: &str, end: &str, i: usize) -> &str {
+    fn arena_str(&self, txt: Sec, end: Sec, i: usize) -> &str {
         let ends = self.u64s(end);
         let s = if i == 0 { 0 } else { ends[i - 1] as usize };
         std::str::from_utf8(&self.raw(txt)[s..ends[i] as usize]).unwrap_or("")
     }
 
-    fn postings(&self, post: &str, at: u64) -> &[u32] {
+    fn postings(&self, post: Sec, at: u64) -> &[u32] {
         let p = self.u32s(post);
         let at = at as usize;
         let n = p.get(at).copied().unwrap_or(0) as usize;
@@ -301,15 +365,15 @@ impl Kb {
     pub fn lookup_all(&self, id: &str) -> Vec<u32> {
         let mut out: Vec<u32> = Vec::new();
         if let Some(at) = self.id_fst.get(id) {
-            out.extend_from_slice(self.postings("id_post", at));
+            out.extend_from_slice(self.postings(Sec::IdPost, at));
         }
         let alt = id.strip_prefix("UMLS:").map(str::to_string);
         for key in [Some(id.to_string()), alt].into_iter().flatten() {
             if let Some(at) = self.xref_fst.get(&key) {
-                out.extend(self.postings("xref_post", at).iter().filter(|c| !out.contains(c)).copied().collect::<Vec<_>>());
+                out.extend(self.postings(Sec::XrefPost, at).iter().filter(|c| !out.contains(c)).copied().collect::<Vec<_>>());
             }
             if let Some(at) = self.id_fst.get(&key) {
-                out.extend(self.postings("id_post", at).iter().filter(|c| !out.contains(c)).copied().collect::<Vec<_>>());
+                out.extend(self.postings(Sec::IdPost, at).iter().filter(|c| !out.contains(c)).copied().collect::<Vec<_>>());
             }
         }
         out
@@ -317,14 +381,14 @@ impl Kb {
 
     /// Native ID of a concept.
     pub fn id(&self, c: u32) -> &str {
-        self.arena_str("cid_txt", "cid_end", c as usize)
+        self.arena_str(Sec::CidTxt, Sec::CidEnd, c as usize)
     }
 
     /// Names of a concept, in load order.
     pub fn names(&self, c: u32) -> impl Iterator<Item = NameRef<'_>> + '_ {
-        let (src, pref) = (self.u16s("name_src"), self.raw("name_pref"));
-        self.range("name_off", c).map(move |i| NameRef {
-            text: self.arena_str("name_txt", "name_end", i),
+        let (src, pref) = (self.u16s(Sec::NameSrc), self.raw(Sec::NamePref));
+        self.range(Sec::NameOff, c).map(move |i| NameRef {
+            text: self.arena_str(Sec::NameTxt, Sec::NameEnd, i),
             source: self.source_name(src[i]),
             preferred: pref[i] == 1,
         })
@@ -348,17 +412,17 @@ impl Kb {
 
     /// Semantic types of a concept.
     pub fn types(&self, c: u32) -> Vec<&str> {
-        let ids = self.u16s("type_ids");
-        self.range("type_off", c).map(|i| self.meta.types.get(ids[i] as usize).map(String::as_str).unwrap_or("?")).collect()
+        let ids = self.u16s(Sec::TypeIds);
+        self.range(Sec::TypeOff, c).map(|i| self.meta.types.get(ids[i] as usize).map(String::as_str).unwrap_or("?")).collect()
     }
 
     fn type_ids(&self, c: u32) -> &[u16] {
-        &self.u16s("type_ids")[self.range("type_off", c)]
+        &self.u16s(Sec::TypeIds)[self.range(Sec::TypeOff, c)]
     }
 
     /// Cross-references of a concept.
     pub fn xrefs(&self, c: u32) -> Vec<&str> {
-        self.range("xref_off", c).map(|i| self.arena_str("xref_txt", "xref_end", i)).collect()
+        self.range(Sec::XrefOff, c).map(|i| self.arena_str(Sec::XrefTxt, Sec::XrefEnd, i)).collect()
     }
 
     /// Links a mention to concepts: exact and normalized matches; if there are none, names that
@@ -372,7 +436,7 @@ impl Kb {
         }
         let mut hits: Vec<(LinkHit, u32)> = Vec::new();
         if let Some(at) = self.str_fst.get(&norm) {
-            for &c in self.postings("str_post", at) {
+            for &c in self.postings(Sec::StrPost, at) {
                 let exact = self.names(c).any(|n| n.text == mention);
                 let (kind, score) = if exact { (MatchKind::Exact, 1.0) } else { (MatchKind::Normalized, 0.95) };
                 hits.push((self.hit(c, &norm, kind, score), c));
@@ -388,7 +452,7 @@ impl Kb {
             keys.sort_by_key(|k| (k.0.len(), k.1));
             for (key, at) in keys.into_iter().take(50) {
                 let score = 0.9 * norm.len() as f64 / key.len() as f64;
-                for &c in self.postings("str_post", at) {
+                for &c in self.postings(Sec::StrPost, at) {
                     hits.push((self.hit(c, &key, MatchKind::Prefix, score), c));
                 }
             }
@@ -397,17 +461,13 @@ impl Kb {
             if !hits.is_empty() {
                 break;
             }
-            let Ok(aut) = fst::automaton::Levenshtein::new(&norm, d) else {
-                tracing::debug!("fuzzy automaton for `{norm}` at distance {d} is too large; skipped");
-                break;
-            };
-            let mut stream = self.str_fst.search(aut).into_stream();
+            let mut stream = self.str_fst.search(EditDistance { query: norm.as_bytes(), max: d as u8 }).into_stream();
             while let Some((key, at)) = stream.next() {
                 let key = String::from_utf8_lossy(key).into_owned();
                 let edits = edit_distance(&norm, &key);
                 let len = norm.chars().count().max(key.chars().count()).max(1) as f64;
                 let score = 0.9 * (1.0 - edits as f64 / len);
-                for &c in self.postings("str_post", at) {
+                for &c in self.postings(Sec::StrPost, at) {
                     hits.push((self.hit(c, &key, MatchKind::Fuzzy(edits), score), c));
                 }
             }
@@ -442,7 +502,7 @@ impl Kb {
             .collect()
     }
 
-    fn edges(&self, off: &str, to: &str, src: &str, c: u32) -> Vec<(u32, u16)> {
+    fn edges(&self, off: Sec, to: Sec, src: Sec, c: u32) -> Vec<(u32, u16)> {
         let (t, s) = (self.u32s(to), self.u16s(src));
         self.range(off, c).map(|i| (t[i], s[i])).collect()
     }
@@ -450,8 +510,8 @@ impl Kb {
     /// The hierarchy source used for `c` when none is named: the first of
     /// [`DEFAULT_HIERARCHY`] with edges at `c`, else the first source with edges at `c`.
     pub fn default_source(&self, c: u32) -> Option<u16> {
-        let mut present: Vec<u16> = self.edges("par_off", "par_to", "par_src", c).into_iter().map(|e| e.1).collect();
-        present.extend(self.edges("chd_off", "chd_to", "chd_src", c).into_iter().map(|e| e.1));
+        let mut present: Vec<u16> = self.edges(Sec::ParOff, Sec::ParTo, Sec::ParSrc, c).into_iter().map(|e| e.1).collect();
+        present.extend(self.edges(Sec::ChdOff, Sec::ChdTo, Sec::ChdSrc, c).into_iter().map(|e| e.1));
         present.sort_unstable();
         present.dedup();
         DEFAULT_HIERARCHY
@@ -483,14 +543,14 @@ impl Kb {
 
     fn hierarchy(&self, c: u32, source: Option<&str>, relation: Relation) -> Result<Vec<(u32, u16, Option<u32>)>> {
         let Some(src) = self.resolve_source(c, source)? else { return Ok(Vec::new()) };
-        let parents: Vec<u32> = self.edges("par_off", "par_to", "par_src", c).into_iter().filter(|e| e.1 == src).map(|e| e.0).collect();
+        let parents: Vec<u32> = self.edges(Sec::ParOff, Sec::ParTo, Sec::ParSrc, c).into_iter().filter(|e| e.1 == src).map(|e| e.0).collect();
         Ok(match relation {
             Relation::Parent => parents.into_iter().map(|p| (p, src, None)).collect(),
-            Relation::Child => self.edges("chd_off", "chd_to", "chd_src", c).into_iter().filter(|e| e.1 == src).map(|e| (e.0, src, None)).collect(),
+            Relation::Child => self.edges(Sec::ChdOff, Sec::ChdTo, Sec::ChdSrc, c).into_iter().filter(|e| e.1 == src).map(|e| (e.0, src, None)).collect(),
             Relation::Sibling => {
                 let mut out: Vec<(u32, u16, Option<u32>)> = Vec::new();
                 for p in parents {
-                    for (s, _) in self.edges("chd_off", "chd_to", "chd_src", p).into_iter().filter(|e| e.1 == src) {
+                    for (s, _) in self.edges(Sec::ChdOff, Sec::ChdTo, Sec::ChdSrc, p).into_iter().filter(|e| e.1 == src) {
                         if s != c && !out.iter().any(|o| o.0 == s) {
                             out.push((s, src, Some(p)));
                         }
@@ -535,10 +595,10 @@ impl Kb {
     /// A concept without types accepts every type. The same index and inputs always give the
     /// same list.
     pub fn related_same_type(&self, c: u32, k: usize) -> Vec<Expansion> {
-        let (to, kind, src, rela) = (self.u32s("rel_to"), self.raw("rel_kind"), self.u16s("rel_src"), self.u16s("rel_rela"));
+        let (to, kind, src, rela) = (self.u32s(Sec::RelTo), self.raw(Sec::RelKind), self.u16s(Sec::RelSrc), self.u16s(Sec::RelRela));
         // other -> (distinct sources, first (kind, source, rela))
         let mut by: BTreeMap<u32, (Vec<u16>, (u8, u16, u16))> = BTreeMap::new();
-        for i in self.range("rel_off", c) {
+        for i in self.range(Sec::RelOff, c) {
             let e = by.entry(to[i]).or_insert_with(|| (Vec::new(), (kind[i], src[i], rela[i])));
             if !e.0.contains(&src[i]) {
                 e.0.push(src[i]);
@@ -590,6 +650,43 @@ impl Kb {
     }
 }
 
+/// An fst automaton matching keys within `max` byte edits of `query`, evaluated lazily: its
+/// state is the current row of the edit-distance table, so nothing is built up front (a
+/// Levenshtein DFA for a long term costs far more than the search itself). For ASCII terms
+/// bytes are characters; the reported distance is recomputed on characters.
+struct EditDistance<'a> {
+    query: &'a [u8],
+    max: u8,
+}
+
+impl fst::Automaton for EditDistance<'_> {
+    type State = Option<Vec<u8>>;
+
+    fn start(&self) -> Self::State {
+        Some((0..=self.query.len()).map(|i| i.min(255) as u8).collect())
+    }
+
+    fn is_match(&self, state: &Self::State) -> bool {
+        state.as_ref().is_some_and(|row| row[row.len() - 1] <= self.max)
+    }
+
+    fn can_match(&self, state: &Self::State) -> bool {
+        state.is_some()
+    }
+
+    fn accept(&self, state: &Self::State, byte: u8) -> Self::State {
+        let row = state.as_ref()?;
+        let mut next = Vec::with_capacity(row.len());
+        next.push(row[0].saturating_add(1));
+        for (i, &q) in self.query.iter().enumerate() {
+            let cost = u8::from(q != byte);
+            let v = row[i].saturating_add(cost).min(row[i + 1].saturating_add(1)).min(next[i].saturating_add(1));
+            next.push(v);
+        }
+        (next.iter().min().copied().unwrap_or(u8::MAX) <= self.max).then_some(next)
+    }
+}
+
 /// Levenshtein distance between two strings (by characters).
 fn edit_distance(a: &str, b: &str) -> u32 {
     let b: Vec<char> = b.chars().collect();
@@ -608,6 +705,26 @@ fn edit_distance(a: &str, b: &str) -> u32 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn edit_distance_automaton_matches_the_distance() {
+        use fst::{IntoStreamer, Streamer};
+        let keys = ["diabetes", "diabetis", "diabetes mellitus", "diabets", "xdiabetes", "diabolic"];
+        let mut sorted = keys.to_vec();
+        sorted.sort();
+        let set = fst::Set::from_iter(sorted).unwrap();
+        for max in 0..=2u8 {
+            let mut got = Vec::new();
+            let mut s = set.search(super::EditDistance { query: b"diabetes", max }).into_stream();
+            while let Some(k) = s.next() {
+                got.push(String::from_utf8(k.to_vec()).unwrap());
+            }
+            let mut want: Vec<String> =
+                keys.iter().filter(|k| super::edit_distance("diabetes", k) <= max as u32).map(|k| k.to_string()).collect();
+            want.sort();
+            assert_eq!(got, want, "max {max}");
+        }
+    }
+
     #[test]
     fn edit_distance() {
         assert_eq!(super::edit_distance("diabetes", "diabetis"), 1);

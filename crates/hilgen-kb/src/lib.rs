@@ -28,6 +28,7 @@ mod graph;
 mod kb;
 mod normalize;
 pub mod sources;
+pub mod synth;
 
 pub use error::{KbError, Result};
 pub use graph::{Concept, Graph, Name, RelKind};

@@ -15,6 +15,9 @@ use unicode_normalization::UnicodeNormalization;
 /// assert_eq!(normalize("ＣＯＶＩＤ‐19"), "covid 19");
 /// ```
 pub fn normalize(term: &str) -> String {
+    if term.is_ascii() {
+        return normalize_ascii(term);
+    }
     let mut out = String::with_capacity(term.len());
     let mut pending_space = false;
     for c in term.nfkd().filter(|c| !is_combining_mark(*c)).flat_map(char::to_lowercase) {
@@ -27,6 +30,24 @@ pub fn normalize(term: &str) -> String {
             }
             pending_space = false;
             out.push(c);
+        } else {
+            pending_space = true;
+        }
+    }
+    out
+}
+
+/// The same normalization for ASCII input (no decomposition needed), without Unicode tables.
+fn normalize_ascii(term: &str) -> String {
+    let mut out = String::with_capacity(term.len());
+    let mut pending_space = false;
+    for &b in term.as_bytes() {
+        if b.is_ascii_alphanumeric() {
+            if pending_space && !out.is_empty() {
+                out.push(' ');
+            }
+            pending_space = false;
+            out.push(b.to_ascii_lowercase() as char);
         } else {
             pending_space = true;
         }
@@ -47,6 +68,22 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn ascii_fast_path_agrees(s in "[ -~]{0,40}") {
+            let mut general = String::new();
+            let mut pending = false;
+            for c in s.chars() {
+                if c.is_alphanumeric() {
+                    if pending && !general.is_empty() { general.push(' '); }
+                    pending = false;
+                    general.extend(c.to_lowercase());
+                } else {
+                    pending = true;
+                }
+            }
+            prop_assert_eq!(normalize(&s), general);
+        }
+
         #[test]
         fn idempotent(s in "\\PC{0,30}") {
             let once = normalize(&s);

@@ -33,6 +33,61 @@ pub(crate) fn read_text(path: &Path) -> Result<String> {
     Ok(text)
 }
 
+/// Bytes per chunk when streaming large files.
+const CHUNK: u64 = 64 << 20;
+
+/// Streams a file in chunks of whole lines (about 64 MiB each), calling `f` with the 1-based
+/// number of the chunk's first line and its lines (trailing `\r` removed). Memory stays
+/// bounded however large the file is; a bad UTF-8 byte is reported with its line.
+pub(crate) fn for_each_chunk(path: &Path, f: impl FnMut(u64, Vec<&str>) -> Result<()>) -> Result<()> {
+    for_each_chunk_sized(path, CHUNK, f)
+}
+
+fn for_each_chunk_sized(path: &Path, chunk_bytes: u64, mut f: impl FnMut(u64, Vec<&str>) -> Result<()>) -> Result<()> {
+    let file = std::fs::File::open(path).map_err(|e| KbError::io(path, e))?;
+    let bar = progress(file.metadata().map(|m| m.len()).unwrap_or(0), path);
+    let mut reader = bar.wrap_read(file);
+    let mut carry: Vec<u8> = Vec::new();
+    let mut line_no = 1u64;
+    let mut first = true;
+    loop {
+        let mut chunk = std::mem::take(&mut carry);
+        let n = (&mut reader).take(chunk_bytes).read_to_end(&mut chunk).map_err(|e| KbError::io(path, e))?;
+        let eof = n == 0;
+        if !eof {
+            // Keep the partial last line for the next chunk.
+            match chunk.iter().rposition(|&b| b == b'\n') {
+                Some(i) => carry = chunk.split_off(i + 1),
+                None => {
+                    carry = chunk;
+                    continue;
+                }
+            }
+        }
+        let mut bytes = &chunk[..];
+        if first && bytes.starts_with("\u{feff}".as_bytes()) {
+            bytes = &bytes[3..];
+        }
+        first = false;
+        let text = std::str::from_utf8(bytes).map_err(|e| {
+            let at = e.valid_up_to();
+            let line = line_no + bytes[..at].iter().filter(|&&b| b == b'\n').count() as u64;
+            KbError::parse(path, line, "invalid UTF-8; expected UTF-8 text")
+        })?;
+        let lines: Vec<&str> = text.lines().collect();
+        let count = lines.len() as u64;
+        if count > 0 {
+            f(line_no, lines)?;
+        }
+        line_no += count;
+        if eof {
+            break;
+        }
+    }
+    bar.finish_and_clear();
+    Ok(())
+}
+
 /// A byte-progress bar for reading `path` (drawn only on a terminal).
 pub(crate) fn progress(total: u64, path: &Path) -> ProgressBar {
     let bar = ProgressBar::new(total);
@@ -43,4 +98,33 @@ pub(crate) fn progress(total: u64, path: &Path) -> ProgressBar {
     );
     bar.set_message(path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
     bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_keep_whole_lines_and_numbers() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f.txt");
+        let text = "\u{feff}alpha\nbeta\r\ngamma delta\n\nepsilon";
+        std::fs::write(&p, text).unwrap();
+        for size in [1, 3, 7, 64, 1 << 20] {
+            let mut seen = Vec::new();
+            for_each_chunk_sized(&p, size, |first, lines| {
+                for (i, l) in lines.into_iter().enumerate() {
+                    seen.push((first + i as u64, l.to_string()));
+                }
+                Ok(())
+            })
+            .unwrap();
+            let want: Vec<(u64, String)> =
+                [(1, "alpha"), (2, "beta"), (3, "gamma delta"), (4, ""), (5, "epsilon")].map(|(n, s)| (n, s.to_string())).to_vec();
+            assert_eq!(seen, want, "chunk size {size}");
+        }
+        std::fs::write(&p, b"ok\nbad \xff here\n").unwrap();
+        let err = for_each_chunk_sized(&p, 1, |_, _| Ok(())).unwrap_err().to_string();
+        assert!(err.contains("f.txt:2: invalid UTF-8"), "{err}");
+    }
 }

@@ -7,7 +7,7 @@
 
 use crate::error::{KbError, Result};
 use crate::graph::{Graph, RelKind};
-use crate::sources::read_text;
+use crate::sources::{for_each_chunk, read_text};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -103,33 +103,36 @@ fn layouts(dir: &Path) -> Result<HashMap<String, Vec<String>>> {
     Ok(map)
 }
 
-/// Splits every line of `text` into fields in parallel, checking the field count against the
-/// layout; returns rows as (1-based line, fields).
-fn rows<'a>(text: &'a str, layout: &Layout) -> Result<Vec<(u64, Vec<&'a str>)>> {
+/// Streams the rows of one RRF file: lines are split into fields in parallel (rayon), the
+/// field count is checked against the layout, and `apply` sees the rows in file order.
+fn for_each_row(layout: &Layout, mut apply: impl FnMut(&[&str])) -> Result<()> {
     let n = layout.columns.len();
-    let lines: Vec<&str> = text.lines().collect();
-    lines
-        .par_iter()
-        .enumerate()
-        .filter(|(_, l)| !l.is_empty())
-        .map(|(i, line)| {
-            let mut f: Vec<&str> = line.split('|').collect();
-            if f.len() == n + 1 && f[n].is_empty() {
-                f.pop();
-            }
-            if f.len() != n {
-                return Err(KbError::parse(
-                    &layout.file,
-                    i as u64 + 1,
-                    format!("expected {n} `|`-separated fields ({}), found {}", layout.columns.join(","), f.len()),
-                ));
-            }
-            Ok((i as u64 + 1, f))
-        })
-        .collect()
+    for_each_chunk(&layout.file, |first, lines| {
+        let rows: Vec<Vec<&str>> = lines
+            .par_iter()
+            .enumerate()
+            .filter(|(_, l)| !l.is_empty())
+            .map(|(i, line)| {
+                let mut f: Vec<&str> = line.split('|').collect();
+                if f.len() == n + 1 && f[n].is_empty() {
+                    f.pop();
+                }
+                if f.len() != n {
+                    return Err(KbError::parse(
+                        &layout.file,
+                        first + i as u64,
+                        format!("expected {n} `|`-separated fields ({}), found {}", layout.columns.join(","), f.len()),
+                    ));
+                }
+                Ok(f)
+            })
+            .collect::<Result<_>>()?;
+        rows.iter().for_each(|r| apply(r));
+        Ok(())
+    })
 }
 
-fn read(dir: &Path, name: &str, layouts: &HashMap<String, Vec<String>>, required: bool) -> Result<Option<(String, Layout)>> {
+fn find_layout(dir: &Path, name: &str, layouts: &HashMap<String, Vec<String>>, required: bool) -> Result<Option<Layout>> {
     let file = dir.join(name);
     if !file.exists() {
         if required {
@@ -138,26 +141,25 @@ fn read(dir: &Path, name: &str, layouts: &HashMap<String, Vec<String>>, required
         tracing::info!("{} not found; skipped", file.display());
         return Ok(None);
     }
-    let text = read_text(&file)?;
     let columns = layouts.get(name).cloned().unwrap_or_default();
-    Ok(Some((text, Layout { file, columns })))
+    Ok(Some(Layout { file, columns }))
 }
 
 /// Loads the RRF files of `dir` into `graph`.
 pub fn load(dir: &Path, graph: &mut Graph, opts: &RrfOptions) -> Result<RrfReport> {
     let layouts = layouts(dir)?;
     let mut report = RrfReport::default();
-    let (text, layout) = read(dir, "MRCONSO.RRF", &layouts, true)?.expect("required");
+    let layout = find_layout(dir, "MRCONSO.RRF", &layouts, true)?.expect("required");
     let [cui, lat, ts, stt, ispref, aui, sab, code, str_, suppress] =
         ["CUI", "LAT", "TS", "STT", "ISPREF", "AUI", "SAB", "CODE", "STR", "SUPPRESS"].map(|c| layout.col(c));
     let (cui, lat, ts, stt, ispref, aui, sab, code, str_, suppress) = (cui?, lat?, ts?, stt?, ispref?, aui?, sab?, code?, str_?, suppress?);
     let has_hier = dir.join("MRHIER.RRF").exists();
     let mut aui_to_concept: HashMap<String, u32> = HashMap::new();
-    for (_, f) in rows(&text, &layout)? {
+    for_each_row(&layout, |f| {
         report.atom_rows += 1;
         let keep_lang = opts.languages.is_empty() || opts.languages.iter().any(|l| l == f[lat]);
         if !keep_lang || !opts.keeps_suppress(f[suppress]) || !opts.keeps_source(f[sab]) || f[str_].is_empty() {
-            continue;
+            return;
         }
         report.atoms_kept += 1;
         let c = graph.concept(f[cui]);
@@ -171,58 +173,57 @@ pub fn load(dir: &Path, graph: &mut Graph, opts: &RrfOptions) -> Result<RrfRepor
         if has_hier {
             aui_to_concept.insert(f[aui].to_string(), c);
         }
-    }
+    })?;
     report.concepts = graph.len() as u64;
-    drop(text);
 
-    if let Some((text, layout)) = read(dir, "MRSTY.RRF", &layouts, false)? {
+    if let Some(layout) = find_layout(dir, "MRSTY.RRF", &layouts, false)? {
         let (c_cui, c_tui, c_sty) = (layout.col("CUI")?, layout.col("TUI")?, layout.col("STY")?);
-        for (_, f) in rows(&text, &layout)? {
+        for_each_row(&layout, |f| {
             if let Some(c) = graph.find(f[c_cui]) {
                 graph.add_type(c, f[c_tui]);
                 graph.set_type_label(f[c_tui], f[c_sty]);
                 report.type_rows += 1;
             }
-        }
+        })?;
     }
 
-    if let Some((text, layout)) = read(dir, "MRREL.RRF", &layouts, false)? {
+    if let Some(layout) = find_layout(dir, "MRREL.RRF", &layouts, false)? {
         let [c1, rel, c2, rela, sab, suppress] = ["CUI1", "REL", "CUI2", "RELA", "SAB", "SUPPRESS"].map(|c| layout.col(c));
         let (c1, rel, c2, rela, sab, suppress) = (c1?, rel?, c2?, rela?, sab?, suppress?);
-        for (_, f) in rows(&text, &layout)? {
+        for_each_row(&layout, |f| {
             report.relation_rows += 1;
             if !opts.keeps_suppress(f[suppress]) || !opts.keeps_source(f[sab]) {
-                continue;
+                return;
             }
-            let (Some(a), Some(b)) = (graph.find(f[c1]), graph.find(f[c2])) else { continue };
+            let (Some(a), Some(b)) = (graph.find(f[c1]), graph.find(f[c2])) else { return };
             let source = graph.source(f[sab]);
             match f[rel] {
                 // REL is the relation of CUI2 to CUI1: PAR = CUI2 is a parent of CUI1.
                 "PAR" => graph.add_parent(a, b, source),
                 "CHD" => graph.add_parent(b, a, source),
                 other => {
-                    let Some(kind) = RelKind::from_rel(other) else { continue };
+                    let Some(kind) = RelKind::from_rel(other) else { return };
                     let r = graph.rela(f[rela]);
                     graph.related.push((a, b, kind, source, r));
                     report.other_relation_rows += 1;
-                    continue;
+                    return;
                 }
             }
             *report.hierarchy_rows.entry(f[sab].to_string()).or_default() += 1;
-        }
+        })?;
     }
 
-    if let Some((text, layout)) = read(dir, "MRHIER.RRF", &layouts, false)? {
+    if let Some(layout) = find_layout(dir, "MRHIER.RRF", &layouts, false)? {
         let (c_cui, c_paui, c_sab) = (layout.col("CUI")?, layout.col("PAUI")?, layout.col("SAB")?);
-        for (_, f) in rows(&text, &layout)? {
+        for_each_row(&layout, |f| {
             if !opts.keeps_source(f[c_sab]) {
-                continue;
+                return;
             }
-            let (Some(child), Some(&parent)) = (graph.find(f[c_cui]), aui_to_concept.get(f[c_paui])) else { continue };
+            let (Some(child), Some(&parent)) = (graph.find(f[c_cui]), aui_to_concept.get(f[c_paui])) else { return };
             let source = graph.source(f[c_sab]);
             graph.add_parent(child, parent, source);
             report.mrhier_rows += 1;
-        }
+        })?;
     }
     Ok(report)
 }
