@@ -6,6 +6,7 @@
 //! magic "HILGENKB" | version u32 | section count u32
 //! per section: name [u8; 16] | offset u64 | length u64 | xxh3-64 of the bytes u64
 //! xxh3-64 of everything above (u64)
+//! zero padding up to room for 64 section entries
 //! sections, each starting at a multiple of 8
 //! ```
 //!
@@ -26,64 +27,76 @@ pub const VERSION: u32 = 1;
 const NAME_LEN: usize = 16;
 const ENTRY_LEN: usize = NAME_LEN + 24;
 
-/// Sections to write, by name.
-#[derive(Default)]
+/// The most sections an index may have (the header is reserved for this many).
+const MAX_SECTIONS: usize = 64;
+
+/// Writes sections straight to a temporary file as they are produced (so that a large index is
+/// never held in memory twice), then the header, then renames the file into place.
 pub struct Writer {
-    sections: Vec<(String, Vec<u8>)>,
+    path: std::path::PathBuf,
+    tmp: tempfile::NamedTempFile,
+    out: std::io::BufWriter<std::fs::File>,
+    entries: Vec<(String, u64, u64, u64)>,
+    at: u64,
 }
 
 impl Writer {
-    /// Adds raw bytes.
-    pub fn bytes(&mut self, name: &str, data: Vec<u8>) {
+    /// Starts an index at `path` (a temporary file beside it until [`Writer::finish`]).
+    pub fn create(path: &Path) -> Result<Writer> {
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(|e| KbError::io(dir, e))?;
+        let tmp = tempfile::Builder::new().prefix(".kb-").suffix(".partial").tempfile_in(dir).map_err(|e| KbError::io(dir, e))?;
+        let file = tmp.reopen().map_err(|e| KbError::io(path, e))?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+        let header = (16 + MAX_SECTIONS * ENTRY_LEN + 8) as u64;
+        out.write_all(&vec![0u8; header as usize]).map_err(|e| KbError::io(path, e))?;
+        Ok(Writer { path: path.to_path_buf(), tmp, out, entries: Vec::new(), at: header })
+    }
+
+    /// Writes one section of raw bytes.
+    pub fn bytes(&mut self, name: &str, data: &[u8]) -> Result<()> {
         assert!(name.len() <= NAME_LEN, "section name too long");
-        self.sections.push((name.to_string(), data));
+        assert!(self.entries.len() < MAX_SECTIONS, "too many sections");
+        let io = |e| KbError::io(&self.path, e);
+        let aligned = self.at.next_multiple_of(8);
+        self.out.write_all(&vec![0u8; (aligned - self.at) as usize]).map_err(io)?;
+        self.out.write_all(data).map_err(io)?;
+        self.entries.push((name.to_string(), aligned, data.len() as u64, xxh3_64(data)));
+        self.at = aligned + data.len() as u64;
+        Ok(())
     }
 
-    /// Adds a slice of plain integers.
-    pub fn array<T: bytemuck::Pod>(&mut self, name: &str, data: &[T]) {
-        self.bytes(name, bytemuck::cast_slice(data).to_vec());
+    /// Writes one section of plain integers.
+    pub fn array<T: bytemuck::Pod>(&mut self, name: &str, data: &[T]) -> Result<()> {
+        self.bytes(name, bytemuck::cast_slice(data))
     }
 
-    /// Writes the file atomically.
-    pub fn write(self, path: &Path) -> Result<u64> {
-        let header_len = 16 + self.sections.len() * ENTRY_LEN + 8;
-        let mut offset = (header_len as u64).next_multiple_of(8);
-        let mut header = Vec::with_capacity(header_len);
+    /// Writes the header, syncs and renames the file into place; returns its size.
+    pub fn finish(mut self) -> Result<u64> {
+        let io = |e| KbError::io(&self.path, e);
+        let pad = self.at.next_multiple_of(8) - self.at;
+        self.out.write_all(&vec![0u8; pad as usize]).map_err(io)?;
+        let mut header = Vec::with_capacity(16 + self.entries.len() * ENTRY_LEN + 8);
         header.extend_from_slice(MAGIC);
         header.extend_from_slice(&VERSION.to_le_bytes());
-        header.extend_from_slice(&(self.sections.len() as u32).to_le_bytes());
-        let mut offsets = Vec::new();
-        for (name, data) in &self.sections {
+        header.extend_from_slice(&(self.entries.len() as u32).to_le_bytes());
+        for (name, off, len, sum) in &self.entries {
             let mut n = [0u8; NAME_LEN];
             n[..name.len()].copy_from_slice(name.as_bytes());
             header.extend_from_slice(&n);
-            header.extend_from_slice(&offset.to_le_bytes());
-            header.extend_from_slice(&(data.len() as u64).to_le_bytes());
-            header.extend_from_slice(&xxh3_64(data).to_le_bytes());
-            offsets.push(offset);
-            offset = (offset + data.len() as u64).next_multiple_of(8);
+            header.extend_from_slice(&off.to_le_bytes());
+            header.extend_from_slice(&len.to_le_bytes());
+            header.extend_from_slice(&sum.to_le_bytes());
         }
         let sum = xxh3_64(&header);
         header.extend_from_slice(&sum.to_le_bytes());
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).map_err(|e| KbError::io(dir, e))?;
-        let mut tmp = tempfile::Builder::new().prefix(".kb-").suffix(".partial").tempfile_in(dir).map_err(|e| KbError::io(dir, e))?;
-        {
-            let mut w = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
-            let io = |e| KbError::io(path, e);
-            w.write_all(&header).map_err(io)?;
-            let mut at = header.len() as u64;
-            for ((_, data), off) in self.sections.iter().zip(offsets) {
-                w.write_all(&vec![0u8; (off - at) as usize]).map_err(io)?;
-                w.write_all(data).map_err(io)?;
-                at = off + data.len() as u64;
-            }
-            w.write_all(&vec![0u8; (at.next_multiple_of(8) - at) as usize]).map_err(io)?;
-            w.flush().map_err(io)?;
-        }
-        tmp.as_file().sync_all().map_err(|e| KbError::io(path, e))?;
-        let size = tmp.as_file().metadata().map_err(|e| KbError::io(path, e))?.len();
-        tmp.persist(path).map_err(|e| KbError::io(path, e.error))?;
+        let mut file = self.out.into_inner().map_err(|e| KbError::io(&self.path, e.into_error()))?;
+        use std::io::{Seek, SeekFrom};
+        file.seek(SeekFrom::Start(0)).map_err(|e| KbError::io(&self.path, e))?;
+        file.write_all(&header).map_err(|e| KbError::io(&self.path, e))?;
+        file.sync_all().map_err(|e| KbError::io(&self.path, e))?;
+        let size = file.metadata().map_err(|e| KbError::io(&self.path, e))?.len();
+        self.tmp.persist(&self.path).map_err(|e| KbError::io(&self.path, e.error))?;
         Ok(size)
     }
 }

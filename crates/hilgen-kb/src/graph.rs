@@ -43,6 +43,15 @@ impl RelKind {
         ["RB", "RN", "RO", "RQ", "SY", "SIB", "RL"][self as usize]
     }
 
+    /// The same relation seen from the other concept (RB <-> RN; the others are symmetric).
+    pub fn reverse(self) -> RelKind {
+        match self {
+            RelKind::Broader => RelKind::Narrower,
+            RelKind::Narrower => RelKind::Broader,
+            k => k,
+        }
+    }
+
     /// From the stored byte.
     pub fn from_u8(b: u8) -> Option<RelKind> {
         [
@@ -100,7 +109,8 @@ pub struct Graph {
     pub relas: Vec<String>,
     /// Hierarchy edges: (child, parent, source).
     pub hierarchy: Vec<(u32, u32, u16)>,
-    /// Other relations: (from, to, kind, source, rela + 1 or 0).
+    /// Other relations, one entry per pair and source, lower concept first: (from, to, kind of
+    /// `to` relative to `from`, source, rela + 1 or 0). Add them with [`Graph::relate`].
     pub related: Vec<(u32, u32, RelKind, u16, u16)>,
 }
 
@@ -194,6 +204,23 @@ impl Graph {
         if child != parent {
             self.hierarchy.push((child, parent, source));
         }
+    }
+
+    /// Records that `b` has relation `kind` to `a` in `source` (UMLS MRREL rows state each
+    /// relation in both directions; both give one entry here). Call [`Graph::dedup_related`]
+    /// after a batch of additions.
+    pub fn relate(&mut self, a: u32, b: u32, kind: RelKind, source: u16, rela: u16) {
+        if a == b {
+            return;
+        }
+        let (a, b, kind) = if a < b { (a, b, kind) } else { (b, a, kind.reverse()) };
+        self.related.push((a, b, kind, source, rela));
+    }
+
+    /// Removes duplicate relation entries.
+    pub fn dedup_related(&mut self) {
+        self.related.sort_unstable();
+        self.related.dedup_by(|x, y| (x.0, x.1, x.2, x.3) == (y.0, y.1, y.2, y.3));
     }
 
     /// Number of concepts.

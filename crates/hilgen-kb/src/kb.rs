@@ -461,7 +461,7 @@ impl Kb {
             if !hits.is_empty() {
                 break;
             }
-            let mut stream = self.str_fst.search(EditDistance { query: norm.as_bytes(), max: d as u8 }).into_stream();
+            let mut stream = self.str_fst.search(EditDistance { query: norm.as_bytes(), max: d.min(2) as u8 }).into_stream();
             while let Some((key, at)) = stream.next() {
                 let key = String::from_utf8_lossy(key).into_owned();
                 let edits = edit_distance(&norm, &key);
@@ -650,24 +650,54 @@ impl Kb {
     }
 }
 
-/// An fst automaton matching keys within `max` byte edits of `query`, evaluated lazily: its
-/// state is the current row of the edit-distance table, so nothing is built up front (a
-/// Levenshtein DFA for a long term costs far more than the search itself). For ASCII terms
-/// bytes are characters; the reported distance is recomputed on characters.
+/// Band width of the edit-distance automaton: 2 x max edits + 1, for at most 2 edits.
+const BAND: usize = 5;
+
+/// An fst automaton matching keys within `max` (at most 2) byte edits of `query`, evaluated
+/// lazily: its state is the band of the edit-distance table around the diagonal (the only
+/// cells that can stay within `max`), so nothing is built up front and no step allocates. For
+/// ASCII terms bytes are characters; the reported distance is recomputed on characters.
 struct EditDistance<'a> {
     query: &'a [u8],
     max: u8,
 }
 
+/// Automaton state: key bytes consumed and the band `D[depth][depth - max + k]`.
+#[derive(Clone, Copy, Debug)]
+struct Band {
+    depth: usize,
+    cells: [u8; BAND],
+}
+
+impl EditDistance<'_> {
+    const FAR: u8 = u8::MAX;
+
+    fn cell(&self, band: &Band, i: isize) -> u8 {
+        let k = i - band.depth as isize + self.max as isize;
+        if i < 0 || i > self.query.len() as isize || k < 0 || k as usize >= 2 * self.max as usize + 1 {
+            Self::FAR
+        } else {
+            band.cells[k as usize]
+        }
+    }
+}
+
 impl fst::Automaton for EditDistance<'_> {
-    type State = Option<Vec<u8>>;
+    type State = Option<Band>;
 
     fn start(&self) -> Self::State {
-        Some((0..=self.query.len()).map(|i| i.min(255) as u8).collect())
+        let mut cells = [Self::FAR; BAND];
+        for (k, cell) in cells.iter_mut().enumerate().take(2 * self.max as usize + 1) {
+            let i = k as isize - self.max as isize;
+            if i >= 0 && i as usize <= self.query.len() {
+                *cell = i as u8;
+            }
+        }
+        Some(Band { depth: 0, cells })
     }
 
     fn is_match(&self, state: &Self::State) -> bool {
-        state.as_ref().is_some_and(|row| row[row.len() - 1] <= self.max)
+        state.as_ref().is_some_and(|b| self.cell(b, self.query.len() as isize) <= self.max)
     }
 
     fn can_match(&self, state: &Self::State) -> bool {
@@ -675,15 +705,28 @@ impl fst::Automaton for EditDistance<'_> {
     }
 
     fn accept(&self, state: &Self::State, byte: u8) -> Self::State {
-        let row = state.as_ref()?;
-        let mut next = Vec::with_capacity(row.len());
-        next.push(row[0].saturating_add(1));
-        for (i, &q) in self.query.iter().enumerate() {
-            let cost = u8::from(q != byte);
-            let v = row[i].saturating_add(cost).min(row[i + 1].saturating_add(1)).min(next[i].saturating_add(1));
-            next.push(v);
+        let band = state.as_ref()?;
+        let depth = band.depth + 1;
+        let width = 2 * self.max as usize + 1;
+        let mut next = Band { depth, cells: [Self::FAR; BAND] };
+        let mut best = Self::FAR;
+        for k in 0..width {
+            let i = depth as isize - self.max as isize + k as isize;
+            if i < 0 || i > self.query.len() as isize {
+                continue;
+            }
+            let v = if i == 0 {
+                depth.min(254) as u8
+            } else {
+                let diag = self.cell(band, i - 1).saturating_add(u8::from(self.query[i as usize - 1] != byte));
+                let up = self.cell(band, i).saturating_add(1);
+                let left = if k > 0 { next.cells[k - 1].saturating_add(1) } else { Self::FAR };
+                diag.min(up).min(left)
+            };
+            next.cells[k] = v;
+            best = best.min(v);
         }
-        (next.iter().min().copied().unwrap_or(u8::MAX) <= self.max).then_some(next)
+        (best <= self.max).then_some(next)
     }
 }
 
@@ -708,7 +751,7 @@ mod tests {
     #[test]
     fn edit_distance_automaton_matches_the_distance() {
         use fst::{IntoStreamer, Streamer};
-        let keys = ["diabetes", "diabetis", "diabetes mellitus", "diabets", "xdiabetes", "diabolic"];
+        let keys = ["diabetes", "diabetis", "diabetes mellitus", "diabets", "xdiabetes", "diabolic", "d", "di", "diab", "iabetes", "dbaetes", "diabetesxy", "aadiabetes"];
         let mut sorted = keys.to_vec();
         sorted.sort();
         let set = fst::Set::from_iter(sorted).unwrap();
@@ -722,6 +765,21 @@ mod tests {
                 keys.iter().filter(|k| super::edit_distance("diabetes", k) <= max as u32).map(|k| k.to_string()).collect();
             want.sort();
             assert_eq!(got, want, "max {max}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn automaton_agrees_with_the_distance(query in "[abc]{0,7}", keys in proptest::collection::btree_set("[abc]{0,8}", 1..30), max in 0u8..=2) {
+            use fst::{IntoStreamer, Streamer};
+            let set = fst::Set::from_iter(keys.iter()).unwrap();
+            let mut got = Vec::new();
+            let mut s = set.search(super::EditDistance { query: query.as_bytes(), max }).into_stream();
+            while let Some(k) = s.next() {
+                got.push(String::from_utf8(k.to_vec()).unwrap());
+            }
+            let want: Vec<String> = keys.iter().filter(|k| super::edit_distance(&query, k) <= max as u32).cloned().collect();
+            proptest::prop_assert_eq!(got, want);
         }
     }
 

@@ -107,8 +107,9 @@ pub fn build(sources: &Sources, out: &Path) -> Result<BuildReport> {
         return Err(KbError::Invalid("no concepts were loaded; name at least one source".into()));
     }
     let path = out.join(INDEX_FILE);
-    let bytes = build::write_index(&graph, &path, inputs)?;
-    Ok(BuildReport { sources: reports, concepts: graph.len(), path, bytes })
+    let concepts = graph.len();
+    let bytes = build::write_index(graph, &path, inputs)?;
+    Ok(BuildReport { sources: reports, concepts, path, bytes })
 }
 
 fn to_json(report: &impl Serialize) -> serde_json::Value {

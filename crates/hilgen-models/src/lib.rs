@@ -1,26 +1,48 @@
-//! libtorch models for HILGEN, through `tch`.
+//! libtorch models for HILGEN, through `tch`: a BERT token classifier of any size, trained
+//! and run in Rust straight from Hugging Face folders, and DANN (nearest-neighbour tagging over
+//! the trained tagger's outputs).
 //!
-//! This crate is where the BERT token classifier and DANN live. For now it holds the device
-//! selection and the runtime check that libtorch is wired up correctly.
+//! - [`BertConfig`], [`Bert`]: the encoder (`config.json` + `model.safetensors`, with or without
+//!   a `bert.` prefix, legacy `gamma`/`beta` names).
+//! - [`WordEncoder`], [`windows`]: sub-words of pre-tokenized sentences; long sentences split
+//!   into overlapping windows so that no word is dropped.
+//! - [`Tagger`], [`TaggerConfig`]: training (AdamW, warm-up + linear decay, clipping,
+//!   length-bucketed batches, early stopping on dev F1, resumable checkpoints) and prediction.
+//! - [`Dann`]: NNShot over emissions or hidden states, optional StructShot decoding.
 //!
 //! ```no_run
-//! use hilgen_models::{device, libtorch_smoke_test};
-//! let dev = device(false);
-//! assert_eq!(libtorch_smoke_test(dev).unwrap(), 3.0 * 6.0 + 4.0 * 5.0);
+//! use hilgen_models::{device, Dann, DannConfig, Tagger, TaggerConfig};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let (train, test): (Vec<hilgen_corpus::Sentence>, Vec<hilgen_corpus::Sentence>) = (vec![], vec![]);
+//! let labels = Tagger::labels_of(&train);
+//! let mut tagger = Tagger::from_pretrained("all-MiniLM-L6-v2".as_ref(), labels, TaggerConfig::default(), device(false))?;
+//! tagger.train(&train, None, None)?;
+//! let predicted = tagger.predict_sentences(&test)?;
+//! let dann = Dann::fit(&tagger, &train, DannConfig::default())?;
+//! let dann_predicted = dann.predict_sentences(&tagger, &test)?;
+//! # Ok(()) }
 //! ```
 //!
 //! (Examples of crates that link libtorch are `no_run`: rustdoc builds them outside `target/`,
-//! where the rpath to `.hilgen/libtorch` does not reach; the unit tests run the same code.)
+//! where the rpath to `.hilgen/libtorch` does not reach; the tests run the same code.)
+
+mod bert;
+mod config;
+mod dann;
+pub mod decode;
+mod error;
+mod tagger;
+mod tokenize;
+pub mod weights;
+
+pub use bert::{Bert, Linear, NO_DECAY};
+pub use config::BertConfig;
+pub use dann::{Dann, DannConfig, Distance};
+pub use error::{ModelError, Result};
+pub use tagger::{Features, Prediction, Tagger, TaggerConfig, TrainReport};
+pub use tokenize::{windows, Window, WordEncoder};
 
 use tch::{Device, Kind, Tensor};
-
-/// Errors of the models crate.
-#[derive(Debug, thiserror::Error)]
-pub enum ModelError {
-    /// An error raised by libtorch.
-    #[error("libtorch: {0}")]
-    Torch(#[from] tch::TchError),
-}
 
 /// The device to run on: CUDA when asked for and available, else the CPU.
 pub fn device(prefer_cuda: bool) -> Device {

@@ -204,13 +204,14 @@ pub fn load(dir: &Path, graph: &mut Graph, opts: &RrfOptions) -> Result<RrfRepor
                 other => {
                     let Some(kind) = RelKind::from_rel(other) else { return };
                     let r = graph.rela(f[rela]);
-                    graph.related.push((a, b, kind, source, r));
+                    graph.relate(a, b, kind, source, r);
                     report.other_relation_rows += 1;
                     return;
                 }
             }
             *report.hierarchy_rows.entry(f[sab].to_string()).or_default() += 1;
         })?;
+        graph.dedup_related();
     }
 
     if let Some(layout) = find_layout(dir, "MRHIER.RRF", &layouts, false)? {

@@ -1,0 +1,518 @@
+//! The BERT token classifier: training (AdamW, warm-up and linear decay, clipping,
+//! length-bucketed batches, early stopping, checkpoints that resume), prediction with
+//! probabilities and optional constrained decoding, and per-word features for DANN.
+
+use crate::bert::{Bert, Linear, NO_DECAY};
+use crate::config::BertConfig;
+use crate::decode::viterbi_iob2;
+use crate::error::{ModelError, Result};
+use crate::tokenize::{windows, WordEncoder};
+use hilgen_corpus::Sentence;
+use hilgen_metrics::{evaluate_sentences, Options};
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use tch::nn::{self, OptimizerConfig};
+use tch::{Device, Kind, Reduction, Tensor};
+
+/// Hyper-parameters of the tagger, with documented defaults (those of common BERT NER
+/// fine-tuning). [`TaggerConfig::check`] rejects invalid values before any work starts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TaggerConfig {
+    /// Peak learning rate (default 5e-5).
+    pub learning_rate: f64,
+    /// Epochs (default 3).
+    pub epochs: usize,
+    /// Windows per batch (default 16).
+    pub batch_size: usize,
+    /// Share of steps with linear warm-up (default 0.1), then linear decay to 0.
+    pub warmup_ratio: f64,
+    /// Dropout before the classifier (default 0.1; the encoder uses its config's dropout).
+    pub dropout: f64,
+    /// Window length in sub-word tokens, special tokens included (default 128; capped by the
+    /// model's `max_position_embeddings`).
+    pub max_length: usize,
+    /// AdamW weight decay, not applied to biases and LayerNorm (default 0.01).
+    pub weight_decay: f64,
+    /// Gradient norm clipping (default 1.0).
+    pub max_grad_norm: f64,
+    /// Seed of initialisation, dropout and batch order (default 1).
+    pub seed: u64,
+    /// Stop when dev F1 has not improved for this many epochs (default: no early stopping).
+    pub early_stopping_patience: Option<usize>,
+    /// libtorch intra-op threads (default: libtorch's choice).
+    pub threads: Option<usize>,
+    /// Decode with Viterbi forbidding invalid IOB2 transitions (default false: arg-max).
+    pub constrained_decoding: bool,
+}
+
+impl Default for TaggerConfig {
+    fn default() -> Self {
+        TaggerConfig {
+            learning_rate: 5e-5,
+            epochs: 3,
+            batch_size: 16,
+            warmup_ratio: 0.1,
+            dropout: 0.1,
+            max_length: 128,
+            weight_decay: 0.01,
+            max_grad_norm: 1.0,
+            seed: 1,
+            early_stopping_patience: None,
+            threads: None,
+            constrained_decoding: false,
+        }
+    }
+}
+
+impl TaggerConfig {
+    /// Checks every value; the error names the first invalid one.
+    pub fn check(&self) -> Result<()> {
+        let bad = |m: String| Err(ModelError::Invalid(format!("invalid tagger hyper-parameter: {m}")));
+        if !(self.learning_rate > 0.0 && self.learning_rate < 1.0) {
+            return bad(format!("learning_rate {} must be in (0, 1)", self.learning_rate));
+        }
+        if self.epochs == 0 || self.batch_size == 0 {
+            return bad("epochs and batch_size must be at least 1".into());
+        }
+        if !(0.0..1.0).contains(&self.warmup_ratio) || !(0.0..1.0).contains(&self.dropout) {
+            return bad(format!("warmup_ratio {} and dropout {} must be in [0, 1)", self.warmup_ratio, self.dropout));
+        }
+        if self.max_length < 8 {
+            return bad(format!("max_length {} must be at least 8", self.max_length));
+        }
+        if self.weight_decay < 0.0 || self.max_grad_norm <= 0.0 {
+            return bad("weight_decay must be >= 0 and max_grad_norm > 0".into());
+        }
+        if self.threads == Some(0) || self.early_stopping_patience == Some(0) {
+            return bad("threads and early_stopping_patience must be at least 1 when given".into());
+        }
+        Ok(())
+    }
+}
+
+/// What a training run did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrainReport {
+    /// Epoch the run resumed after (0 when it started fresh).
+    pub resumed_after: usize,
+    /// Mean training loss of each epoch run.
+    pub losses: Vec<f64>,
+    /// Dev micro F1 after each epoch run (when a dev split was given).
+    pub dev_f1: Vec<f64>,
+    /// Epoch whose weights were kept (the best on dev, else the last).
+    pub best_epoch: usize,
+    /// Training throughput in sub-word tokens per second.
+    pub tokens_per_second: f64,
+}
+
+/// A predicted sentence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Prediction {
+    /// One tag per word.
+    pub tags: Vec<String>,
+    /// Probability of each chosen tag.
+    pub probs: Vec<f32>,
+}
+
+/// Which per-word vectors to extract for DANN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Features {
+    /// The tagger's emissions after log-softmax (one value per label).
+    Emissions,
+    /// The encoder's last hidden states.
+    Hidden,
+}
+
+/// What is saved with a checkpoint besides the weights.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Saved {
+    bert: BertConfig,
+    config: TaggerConfig,
+    labels: Vec<String>,
+    epoch: usize,
+    report: TrainReport,
+}
+
+/// A BERT token classifier.
+pub struct Tagger {
+    vs: nn::VarStore,
+    bert: Bert,
+    classifier: Linear,
+    labels: Vec<String>,
+    encoder: WordEncoder,
+    /// Hyper-parameters.
+    pub config: TaggerConfig,
+}
+
+/// One window ready for the model.
+struct Example {
+    ids: Vec<i64>,
+    labels: Vec<i64>,
+    /// (sentence, word, position) of owned words.
+    owned: Vec<(usize, usize, usize)>,
+}
+
+impl Tagger {
+    /// A tagger on the encoder of a Hugging Face folder (config.json, model.safetensors,
+    /// tokenizer.json or vocab.txt), with a fresh classifier for `labels`.
+    pub fn from_pretrained(folder: &Path, labels: Vec<String>, config: TaggerConfig, device: Device) -> Result<Tagger> {
+        let cfg_path = folder.join("config.json");
+        if !cfg_path.exists() {
+            return Err(ModelError::folder(folder, "no config.json: not a Hugging Face model folder"));
+        }
+        let bert_cfg = BertConfig::from_file(&cfg_path)?;
+        let encoder = WordEncoder::from_folder(folder)?;
+        let tagger = Tagger::with_random_weights(bert_cfg, encoder, labels, config, device)?;
+        let n = crate::weights::load_encoder(&tagger.vs, "bert.", &folder.join("model.safetensors"))?;
+        tracing::info!("loaded {n} encoder tensors from {}", folder.display());
+        Ok(tagger)
+    }
+
+    /// A tagger with randomly initialised weights (tests, or training from scratch).
+    pub fn with_random_weights(bert: BertConfig, encoder: WordEncoder, labels: Vec<String>, config: TaggerConfig, device: Device) -> Result<Tagger> {
+        config.check()?;
+        bert.check().map_err(ModelError::Invalid)?;
+        if !labels.iter().any(|l| l == "O") || labels.len() < 2 {
+            return Err(ModelError::Invalid(format!("the label set must contain `O` and at least one entity tag: {labels:?}")));
+        }
+        if encoder.vocab_size() as i64 > bert.vocab_size {
+            return Err(ModelError::Invalid(format!("the tokenizer has {} tokens but the config only {}", encoder.vocab_size(), bert.vocab_size)));
+        }
+        if let Some(t) = config.threads {
+            tch::set_num_threads(t as i32);
+        }
+        tch::manual_seed(config.seed as i64);
+        let vs = nn::VarStore::new(device);
+        let root = vs.root();
+        let model = Bert::new(&root / "bert", &bert);
+        let classifier = Linear::new(&root / "classifier", bert.hidden_size, labels.len() as i64);
+        Ok(Tagger { vs, bert: model, classifier, labels, encoder, config })
+    }
+
+    /// The label set, in output order.
+    pub fn labels(&self) -> &[String] {
+        &self.labels
+    }
+
+    /// The label set of a corpus: `O` first, then the other tags sorted.
+    pub fn labels_of(sentences: &[Sentence]) -> Vec<String> {
+        let mut tags: Vec<String> = sentences.iter().flat_map(|s| s.tags.iter().cloned()).filter(|t| t != "O").collect();
+        tags.sort();
+        tags.dedup();
+        let mut out = vec!["O".to_string()];
+        out.extend(tags);
+        out
+    }
+
+    fn window_len(&self) -> usize {
+        self.config.max_length.min(self.bert.config.max_position_embeddings as usize)
+    }
+
+    fn examples(&self, sentences: &[Sentence], with_labels: bool) -> Result<Vec<Example>> {
+        let mut out = Vec::new();
+        for (si, s) in sentences.iter().enumerate() {
+            if s.is_empty() {
+                continue;
+            }
+            let pieces = self.encoder.encode_words(&s.tokens)?;
+            for w in windows(&pieces, self.window_len(), self.encoder.cls, self.encoder.sep) {
+                let mut labels = vec![-100i64; w.ids.len()];
+                if with_labels {
+                    for &(word, pos) in &w.owned {
+                        let tag = &s.tags[word];
+                        let id = self.labels.iter().position(|l| l == tag).ok_or_else(|| {
+                            ModelError::Invalid(format!("sentence {si}, word {word}: the tag `{tag}` is not among the tagger's labels {:?}", self.labels))
+                        })?;
+                        labels[pos] = id as i64;
+                    }
+                }
+                out.push(Example { owned: w.owned.iter().map(|&(word, pos)| (si, word, pos)).collect(), ids: w.ids, labels });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Pads a batch: (ids, mask, labels) tensors on the model's device.
+    fn batch(&self, batch: &[&Example]) -> (Tensor, Tensor, Tensor) {
+        let t = batch.iter().map(|e| e.ids.len()).max().unwrap_or(1);
+        let (mut ids, mut mask, mut labels) = (Vec::new(), Vec::new(), Vec::new());
+        for e in batch {
+            let pad = t - e.ids.len();
+            ids.extend(e.ids.iter().copied().chain(std::iter::repeat(self.encoder.pad).take(pad)));
+            mask.extend(std::iter::repeat(1i64).take(e.ids.len()).chain(std::iter::repeat(0).take(pad)));
+            labels.extend(e.labels.iter().copied().chain(std::iter::repeat(-100).take(pad)));
+        }
+        let shape = [batch.len() as i64, t as i64];
+        let d = self.vs.device();
+        (
+            Tensor::from_slice(&ids).view(shape).to_device(d),
+            Tensor::from_slice(&mask).view(shape).to_device(d),
+            Tensor::from_slice(&labels).view(shape).to_device(d),
+        )
+    }
+
+    /// (hidden states, logits) of a batch.
+    fn forward(&self, ids: &Tensor, mask: &Tensor, train: bool) -> (Tensor, Tensor) {
+        let hidden = self.bert.forward_t(ids, mask, train);
+        let logits = self.classifier.forward(&hidden.dropout(self.config.dropout, train));
+        (hidden, logits)
+    }
+
+    /// Trains on `train`; with `dev`, scores each epoch and (with early stopping) keeps the
+    /// best. With `checkpoint`, saves there after every epoch and resumes from it when it holds
+    /// an unfinished run with the same labels (optimizer moments restart on resume).
+    pub fn train(&mut self, train: &[Sentence], dev: Option<&[Sentence]>, checkpoint: Option<&Path>) -> Result<TrainReport> {
+        self.config.check()?;
+        let examples = self.examples(train, true)?;
+        if examples.is_empty() {
+            return Err(ModelError::Invalid("no training sentences".into()));
+        }
+        let mut report = TrainReport::default();
+        let mut start_epoch = 0;
+        if let Some(dir) = checkpoint {
+            if let Some(saved) = read_saved(dir)? {
+                if saved.labels == self.labels && saved.epoch < self.config.epochs {
+                    self.vs.load(dir.join("model.safetensors"))?;
+                    start_epoch = saved.epoch;
+                    report = saved.report;
+                    report.resumed_after = saved.epoch;
+                    tracing::info!("resuming from {} after epoch {}", dir.display(), saved.epoch);
+                } else if saved.labels == self.labels && saved.epoch >= self.config.epochs {
+                    self.vs.load(dir.join("model.safetensors"))?;
+                    tracing::info!("{} holds a finished run; nothing to train", dir.display());
+                    return Ok(saved.report);
+                }
+            }
+        }
+        // Length buckets: sort by length, cut into batches, shuffle the batches each epoch.
+        let mut order: Vec<usize> = (0..examples.len()).collect();
+        order.sort_by_key(|&i| (examples[i].ids.len(), i));
+        let batches: Vec<Vec<usize>> = order.chunks(self.config.batch_size).map(<[usize]>::to_vec).collect();
+        let total_steps = (self.config.epochs * batches.len()) as f64;
+        let warmup = (self.config.warmup_ratio * total_steps).ceil().max(1.0);
+        let mut opt = nn::AdamW::default().build(&self.vs, self.config.learning_rate)?;
+        opt.set_weight_decay_group(0, self.config.weight_decay);
+        opt.set_weight_decay_group(NO_DECAY, 0.0);
+        let mut rng = ChaCha8Rng::seed_from_u64(self.config.seed);
+        for _ in 0..start_epoch {
+            let mut skip = batches.clone();
+            skip.shuffle(&mut rng);
+        }
+        let mut best: Option<(f64, Vec<(String, Tensor)>)> = None;
+        let mut since_best = 0;
+        let started = std::time::Instant::now();
+        let mut tokens = 0usize;
+        for epoch in start_epoch..self.config.epochs {
+            let mut epoch_batches = batches.clone();
+            epoch_batches.shuffle(&mut rng);
+            let bar = ProgressBar::new(epoch_batches.len() as u64);
+            bar.set_style(ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} {msg}").expect("template").progress_chars("=> "));
+            bar.set_prefix(format!("{}/{}", epoch + 1, self.config.epochs));
+            let mut loss_sum = 0.0;
+            for (k, b) in epoch_batches.iter().enumerate() {
+                let step = (epoch * batches.len() + k) as f64;
+                let factor = if step < warmup { (step + 1.0) / warmup } else { ((total_steps - step) / (total_steps - warmup).max(1.0)).max(0.0) };
+                opt.set_lr(self.config.learning_rate * factor);
+                let refs: Vec<&Example> = b.iter().map(|&i| &examples[i]).collect();
+                let (ids, mask, labels) = self.batch(&refs);
+                let (_, logits) = self.forward(&ids, &mask, true);
+                let n_labels = self.labels.len() as i64;
+                let loss = logits.view([-1, n_labels]).cross_entropy_loss::<Tensor>(&labels.view([-1]), None, Reduction::Mean, -100, 0.0);
+                opt.backward_step_clip_norm(&loss, self.config.max_grad_norm);
+                let l = loss.double_value(&[]);
+                loss_sum += l;
+                tokens += refs.iter().map(|e| e.ids.len()).sum::<usize>();
+                bar.set_message(format!("loss {l:.4}, {:.0} tokens/s", tokens as f64 / started.elapsed().as_secs_f64()));
+                bar.inc(1);
+            }
+            bar.finish_and_clear();
+            let mean = loss_sum / epoch_batches.len() as f64;
+            report.losses.push(mean);
+            report.best_epoch = epoch + 1;
+            let mut stop = false;
+            if let Some(dev) = dev {
+                let f1 = self.score(dev)?;
+                report.dev_f1.push(f1);
+                tracing::info!("epoch {}: loss {mean:.4}, dev F1 {f1:.4}", epoch + 1);
+                if best.as_ref().is_none_or(|(b, _)| f1 > *b) {
+                    best = Some((f1, self.snapshot()));
+                    since_best = 0;
+                } else {
+                    since_best += 1;
+                    stop = self.config.early_stopping_patience.is_some_and(|p| since_best >= p);
+                }
+                // The first epoch with the highest dev F1 (dev_f1 holds one entry per epoch).
+                report.best_epoch = report.dev_f1.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(&a.0))).map_or(epoch + 1, |(i, _)| i + 1);
+            } else {
+                tracing::info!("epoch {}: loss {mean:.4}", epoch + 1);
+            }
+            report.tokens_per_second = tokens as f64 / started.elapsed().as_secs_f64();
+            let done = stop || epoch + 1 == self.config.epochs;
+            if done {
+                if let Some((_, weights)) = best.take() {
+                    self.restore(&weights);
+                }
+            }
+            if let Some(dir) = checkpoint {
+                let epoch_mark = if done { self.config.epochs } else { epoch + 1 };
+                self.save_with(dir, epoch_mark, &report)?;
+            }
+            if stop {
+                tracing::info!("early stopping after epoch {}", epoch + 1);
+                break;
+            }
+        }
+        Ok(report)
+    }
+
+    fn snapshot(&self) -> Vec<(String, Tensor)> {
+        self.vs.variables().into_iter().map(|(k, v)| (k, v.detach().copy())).collect()
+    }
+
+    fn restore(&mut self, weights: &[(String, Tensor)]) {
+        let mut vars = self.vs.variables();
+        tch::no_grad(|| {
+            for (k, v) in weights {
+                if let Some(dst) = vars.get_mut(k) {
+                    dst.copy_(v);
+                }
+            }
+        });
+    }
+
+    /// Micro F1 of the tagger's predictions on gold sentences.
+    pub fn score(&self, gold: &[Sentence]) -> Result<f64> {
+        let pred = self.predict_sentences(gold)?;
+        Ok(evaluate_sentences(gold, &pred, Options::default())?.micro.f1)
+    }
+
+    /// Runs the model over windows sorted by length; calls `sink` with each window's example
+    /// and its (hidden, log-probabilities) rows at the owned positions.
+    fn run_windows(&self, sentences: &[Sentence], mut sink: impl FnMut(&Example, Tensor, Tensor)) -> Result<()> {
+        let examples = self.examples(sentences, false)?;
+        let mut order: Vec<usize> = (0..examples.len()).collect();
+        order.sort_by_key(|&i| examples[i].ids.len());
+        let batch_size = self.config.batch_size.max(1) * 2;
+        tch::no_grad(|| {
+            for chunk in order.chunks(batch_size) {
+                let refs: Vec<&Example> = chunk.iter().map(|&i| &examples[i]).collect();
+                let (ids, mask, _) = self.batch(&refs);
+                let (hidden, logits) = self.forward(&ids, &mask, false);
+                let logp = logits.log_softmax(-1, Kind::Float).to_device(Device::Cpu);
+                let hidden = hidden.to_device(Device::Cpu);
+                for (row, e) in refs.iter().enumerate() {
+                    let pos: Vec<i64> = e.owned.iter().map(|o| o.2 as i64).collect();
+                    let index = Tensor::from_slice(&pos);
+                    sink(e, hidden.get(row as i64).index_select(0, &index), logp.get(row as i64).index_select(0, &index));
+                }
+            }
+        });
+        Ok(())
+    }
+
+    /// Per-word log-probabilities `[words, labels]` of each sentence.
+    pub fn emissions(&self, sentences: &[Sentence]) -> Result<Vec<Tensor>> {
+        self.word_features(sentences, Features::Emissions)
+    }
+
+    /// Per-word vectors of each sentence: emissions (log-softmax) or last hidden states.
+    pub fn word_features(&self, sentences: &[Sentence], kind: Features) -> Result<Vec<Tensor>> {
+        let dim = match kind {
+            Features::Emissions => self.labels.len() as i64,
+            Features::Hidden => self.bert.config.hidden_size,
+        };
+        let out: Vec<Tensor> = sentences.iter().map(|s| Tensor::zeros([s.len() as i64, dim], (Kind::Float, Device::Cpu))).collect();
+        self.run_windows(sentences, |e, hidden, logp| {
+            let rows = if kind == Features::Emissions { logp } else { hidden };
+            for (k, &(si, word, _)) in e.owned.iter().enumerate() {
+                out[si].get(word as i64).copy_(&rows.get(k as i64));
+            }
+        })?;
+        Ok(out)
+    }
+
+    /// Tags and probabilities for each sentence (arg-max, or Viterbi over IOB2 when
+    /// `constrained_decoding`).
+    pub fn predict(&self, sentences: &[Sentence]) -> Result<Vec<Prediction>> {
+        let emissions = self.emissions(sentences)?;
+        Ok(emissions
+            .iter()
+            .map(|e| {
+                if e.size()[0] == 0 {
+                    return Prediction { tags: vec![], probs: vec![] };
+                }
+                let rows: Vec<Vec<f32>> = (0..e.size()[0]).map(|i| Vec::<f32>::try_from(e.get(i)).expect("float rows")).collect();
+                let ids: Vec<usize> = if self.config.constrained_decoding {
+                    viterbi_iob2(&rows, &self.labels)
+                } else {
+                    rows.iter().map(|r| r.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i)).collect()
+                };
+                Prediction {
+                    tags: ids.iter().map(|&i| self.labels[i].clone()).collect(),
+                    probs: ids.iter().zip(&rows).map(|(&i, r)| r[i].exp()).collect(),
+                }
+            })
+            .collect())
+    }
+
+    /// The sentences with predicted tags (tokens, document ids kept).
+    pub fn predict_sentences(&self, sentences: &[Sentence]) -> Result<Vec<Sentence>> {
+        Ok(self
+            .predict(sentences)?
+            .into_iter()
+            .zip(sentences)
+            .map(|(p, s)| Sentence { tokens: s.tokens.clone(), tags: p.tags, doc_id: s.doc_id.clone(), concepts: Vec::new() })
+            .collect())
+    }
+
+    /// Saves the tagger (weights, configs, labels, tokenizer) into folder `dir`, atomically.
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        self.save_with(dir, self.config.epochs, &TrainReport::default())
+    }
+
+    fn save_with(&self, dir: &Path, epoch: usize, report: &TrainReport) -> Result<()> {
+        let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::create_dir_all(parent).map_err(|e| ModelError::Io { path: parent.to_path_buf(), source: e })?;
+        let tmp = tempfile::Builder::new().prefix(".checkpoint-").tempdir_in(parent).map_err(|e| ModelError::Io { path: parent.to_path_buf(), source: e })?;
+        self.vs.save(tmp.path().join("model.safetensors"))?;
+        self.encoder.save(&tmp.path().join("tokenizer.json"))?;
+        let saved = Saved { bert: self.bert.config.clone(), config: self.config.clone(), labels: self.labels.clone(), epoch, report: report.clone() };
+        let json = serde_json::to_string_pretty(&saved).map_err(|e| ModelError::Invalid(e.to_string()))?;
+        std::fs::write(tmp.path().join("tagger.json"), json).map_err(|e| ModelError::Io { path: tmp.path().join("tagger.json"), source: e })?;
+        let staged: PathBuf = tmp.keep();
+        let old = parent.join(format!(".old-{}", std::process::id()));
+        if dir.exists() {
+            std::fs::rename(dir, &old).map_err(|e| ModelError::Io { path: dir.to_path_buf(), source: e })?;
+        }
+        std::fs::rename(&staged, dir).map_err(|e| ModelError::Io { path: dir.to_path_buf(), source: e })?;
+        if old.exists() {
+            let _ = std::fs::remove_dir_all(&old);
+        }
+        Ok(())
+    }
+
+    /// Loads a tagger saved by [`Tagger::save`] or a training checkpoint.
+    pub fn load(dir: &Path, device: Device) -> Result<Tagger> {
+        let saved = read_saved(dir)?.ok_or_else(|| ModelError::folder(dir, "no tagger.json: not a hilgen tagger checkpoint"))?;
+        let encoder = WordEncoder::from_folder(dir)?;
+        let mut tagger = Tagger::with_random_weights(saved.bert, encoder, saved.labels, saved.config, device)?;
+        let file = dir.join("model.safetensors");
+        tagger.vs.load(&file).map_err(|e| ModelError::folder(&file, format!("cannot load the weights: {e}")))?;
+        tagger.vs.set_kind(Kind::Float);
+        Ok(tagger)
+    }
+}
+
+fn read_saved(dir: &Path) -> Result<Option<Saved>> {
+    let path = dir.join("tagger.json");
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| ModelError::Io { path: path.clone(), source: e })?;
+    serde_json::from_str(&text).map(Some).map_err(|e| ModelError::folder(&path, format!("unreadable checkpoint metadata: {e}")))
+}
