@@ -115,9 +115,13 @@ pub fn windows(pieces: &[Vec<i64>], max_len: usize, cls: i64, sep: i64) -> Vec<W
             end += 1;
         }
         if end <= owned_start {
-            // The word to own does not fit after the left context: drop the context.
-            start = owned_start;
-            continue;
+            if start < owned_start {
+                // The word to own does not fit after the left context: drop the context.
+                start = owned_start;
+                continue;
+            }
+            // A single word longer than a window: it goes alone, truncated below.
+            end = owned_start + 1;
         }
         let owned_end = if end == n {
             n

@@ -48,7 +48,7 @@ fn overfits_a_handful_of_sentences_and_round_trips() {
     assert_eq!(f1, 1.0, "losses {:?}", report.losses);
     // Shapes: per-word emissions and hidden states.
     let em = tagger.word_features(&train, Features::Emissions).unwrap();
-    assert_eq!(em[0].size(), [6, 5]);
+    assert_eq!(em[0].size(), [6, 4], "O, B-Chemical, B-Disease, I-Disease");
     let hid = tagger.word_features(&train, Features::Hidden).unwrap();
     assert_eq!(hid[1].size(), [6, 32]);
     let probs = tagger.predict(&train).unwrap();
@@ -126,7 +126,7 @@ fn bad_inputs_are_clear_errors() {
     cfg["intermediate_size"] = 1000.into();
     std::fs::write(folder.join("config.json"), cfg.to_string()).unwrap();
     let err = Tagger::from_pretrained(&folder, labels.clone(), TaggerConfig::default(), Device::Cpu).err().unwrap().to_string();
-    assert!(err.contains("model.safetensors") && err.contains("intermediate.dense.weight") && err.contains("shape"), "{err}");
+    assert!(err.contains("model.safetensors") && err.contains("intermediate.dense") && err.contains("shape"), "{err}");
     std::fs::remove_file(folder.join("model.safetensors")).unwrap();
     let err = Tagger::from_pretrained(&folder, labels.clone(), TaggerConfig::default(), Device::Cpu).err().unwrap().to_string();
     assert!(err.contains("no model.safetensors"), "{err}");
