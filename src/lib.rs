@@ -4,6 +4,7 @@
 //! This umbrella crate re-exports the workspace's libraries under short names:
 //!
 //! - [`corpus`]: IOB corpora, tagging schemes, PubTator, alignment, few-shot sampling.
+//! - [`kb`]: UMLS / CTD / MeSH / OBO knowledge graph on an fst index, HILGEN expansions.
 //! - [`metrics`]: seqeval-conformant metrics, bootstrap tests, ensembles.
 //! - [`models`]: libtorch models (BERT token classifier, DANN).
 //!
@@ -15,6 +16,7 @@
 //! ```
 
 pub use hilgen_corpus as corpus;
+pub use hilgen_kb as kb;
 pub use hilgen_metrics as metrics;
 pub use hilgen_models as models;
 

@@ -128,8 +128,10 @@ impl Bert {
             + Tensor::embedding(&self.position, &positions, -1, false, false).unsqueeze(0)
             + self.token_type.get(0).view([1, 1, cfg.hidden_size]);
         let mut hidden = self.emb_norm.forward(&emb).dropout(cfg.hidden_dropout_prob, train);
-        // Additive mask: 0 for tokens, a large negative number for padding.
-        let mask = ((attention_mask.to_kind(Kind::Float) - 1.0) * 1e9).view([b, 1, 1, t]);
+        // Additive mask (0 for tokens, a large negative number for padding); none at all when a
+        // batch has no padding, which lets libtorch use its fused attention kernel.
+        let padded = attention_mask.min().int64_value(&[]) == 0;
+        let mask = padded.then(|| ((attention_mask.to_kind(Kind::Float) - 1.0) * 1e9).view([b, 1, 1, t]));
         let heads = cfg.num_attention_heads;
         let dh = cfg.hidden_size / heads;
         let split = |x: Tensor| x.view([b, t, heads, dh]).transpose(1, 2);
@@ -138,7 +140,7 @@ impl Bert {
             let q = split(layer.query.forward(&hidden));
             let k = split(layer.key.forward(&hidden));
             let v = split(layer.value.forward(&hidden));
-            let ctx = Tensor::scaled_dot_product_attention(&q, &k, &v, Some(&mask), p_attn, false, None, false);
+            let ctx = Tensor::scaled_dot_product_attention(&q, &k, &v, mask.as_ref(), p_attn, false, None, false);
             let ctx = ctx.transpose(1, 2).contiguous().view([b, t, cfg.hidden_size]);
             let attn = layer.attn_norm.forward(&(layer.attn_out.forward(&ctx).dropout(cfg.hidden_dropout_prob, train) + &hidden));
             let inter = self.activation(&layer.intermediate.forward(&attn));

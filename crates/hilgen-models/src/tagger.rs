@@ -391,28 +391,33 @@ impl Tagger {
         Ok(evaluate_sentences(gold, &pred, Options::default())?.micro.f1)
     }
 
-    /// Runs the model over windows sorted by length; calls `sink` with each window's example
-    /// and its (hidden, log-probabilities) rows at the owned positions.
-    fn run_windows(&self, sentences: &[Sentence], mut sink: impl FnMut(&Example, Tensor, Tensor)) -> Result<()> {
+    /// Runs the model over windows sorted by length and returns, per sentence, one row per
+    /// word: the last hidden state (`hidden`) or the log-probabilities over labels.
+    fn word_rows(&self, sentences: &[Sentence], hidden: bool) -> Result<Vec<Vec<Vec<f32>>>> {
         let examples = self.examples(sentences, false)?;
         let mut order: Vec<usize> = (0..examples.len()).collect();
         order.sort_by_key(|&i| examples[i].ids.len());
         let batch_size = self.config.batch_size.max(1) * 2;
-        tch::no_grad(|| {
+        let mut out: Vec<Vec<Vec<f32>>> = sentences.iter().map(|s| vec![Vec::new(); s.len()]).collect();
+        tch::no_grad(|| -> Result<()> {
             for chunk in order.chunks(batch_size) {
                 let refs: Vec<&Example> = chunk.iter().map(|&i| &examples[i]).collect();
                 let (ids, mask, _) = self.batch(&refs);
-                let (hidden, logits) = self.forward(&ids, &mask, false);
-                let logp = logits.log_softmax(-1, Kind::Float).to_device(Device::Cpu);
-                let hidden = hidden.to_device(Device::Cpu);
+                let (h, logits) = self.forward(&ids, &mask, false);
+                let rows = if hidden { h } else { logits.log_softmax(-1, Kind::Float) };
+                let (b, t, d) = rows.size3()?;
+                let flat: Vec<f32> = Vec::try_from(rows.to_device(Device::Cpu).contiguous().view([-1]))?;
+                debug_assert_eq!(flat.len() as i64, b * t * d);
                 for (row, e) in refs.iter().enumerate() {
-                    let pos: Vec<i64> = e.owned.iter().map(|o| o.2 as i64).collect();
-                    let index = Tensor::from_slice(&pos);
-                    sink(e, hidden.get(row as i64).index_select(0, &index), logp.get(row as i64).index_select(0, &index));
+                    for &(si, word, pos) in &e.owned {
+                        let at = (row * t as usize + pos) * d as usize;
+                        out[si][word] = flat[at..at + d as usize].to_vec();
+                    }
                 }
             }
-        });
-        Ok(())
+            Ok(())
+        })?;
+        Ok(out)
     }
 
     /// Per-word log-probabilities `[words, labels]` of each sentence.
@@ -420,33 +425,27 @@ impl Tagger {
         self.word_features(sentences, Features::Emissions)
     }
 
-    /// Per-word vectors of each sentence: emissions (log-softmax) or last hidden states.
+    /// Per-word vectors of each sentence as `[words, dim]` tensors: emissions (log-softmax) or
+    /// last hidden states.
     pub fn word_features(&self, sentences: &[Sentence], kind: Features) -> Result<Vec<Tensor>> {
         let dim = match kind {
-            Features::Emissions => self.labels.len() as i64,
-            Features::Hidden => self.bert.config.hidden_size,
+            Features::Emissions => self.labels.len(),
+            Features::Hidden => self.bert.config.hidden_size as usize,
         };
-        let out: Vec<Tensor> = sentences.iter().map(|s| Tensor::zeros([s.len() as i64, dim], (Kind::Float, Device::Cpu))).collect();
-        self.run_windows(sentences, |e, hidden, logp| {
-            let rows = if kind == Features::Emissions { logp } else { hidden };
-            for (k, &(si, word, _)) in e.owned.iter().enumerate() {
-                out[si].get(word as i64).copy_(&rows.get(k as i64));
-            }
-        })?;
-        Ok(out)
+        Ok(self
+            .word_rows(sentences, kind == Features::Hidden)?
+            .into_iter()
+            .map(|rows| Tensor::from_slice(&rows.concat()).view([rows.len() as i64, dim as i64]))
+            .collect())
     }
 
     /// Tags and probabilities for each sentence (arg-max, or Viterbi over IOB2 when
     /// `constrained_decoding`).
     pub fn predict(&self, sentences: &[Sentence]) -> Result<Vec<Prediction>> {
-        let emissions = self.emissions(sentences)?;
-        Ok(emissions
-            .iter()
-            .map(|e| {
-                if e.size()[0] == 0 {
-                    return Prediction { tags: vec![], probs: vec![] };
-                }
-                let rows: Vec<Vec<f32>> = (0..e.size()[0]).map(|i| Vec::<f32>::try_from(e.get(i)).expect("float rows")).collect();
+        Ok(self
+            .word_rows(sentences, false)?
+            .into_iter()
+            .map(|rows| {
                 let ids: Vec<usize> = if self.config.constrained_decoding {
                     viterbi_iob2(&rows, &self.labels)
                 } else {
