@@ -3,6 +3,7 @@
 //!
 //! This umbrella crate re-exports the workspace's libraries under short names:
 //!
+//! - [`augment`]: knowledge-based augmentation layers with provenance.
 //! - [`corpus`]: IOB corpora, tagging schemes, PubTator, alignment, few-shot sampling.
 //! - [`kb`]: UMLS / CTD / MeSH / OBO knowledge graph on an fst index, HILGEN expansions.
 //! - [`metrics`]: seqeval-conformant metrics, bootstrap tests, ensembles.
@@ -15,6 +16,7 @@
 //! println!("{} sentences, {} tokens", stats.sentences, stats.tokens);
 //! ```
 
+pub use hilgen_augment as augment;
 pub use hilgen_corpus as corpus;
 pub use hilgen_kb as kb;
 pub use hilgen_metrics as metrics;

@@ -145,9 +145,15 @@ impl Dann {
     /// Tags for `query` sentences.
     pub fn predict(&self, tagger: &Tagger, query: &[Sentence]) -> Result<Vec<Prediction>> {
         let features = tagger.word_features(query, self.config.features)?;
-        let mut out = Vec::with_capacity(query.len());
+        Ok(self.predict_features(&features))
+    }
+
+    /// Tags from per-sentence word vectors already computed with
+    /// [`Tagger::word_features`] (of this DANN's feature kind).
+    pub fn predict_features(&self, features: &[Tensor]) -> Vec<Prediction> {
+        let mut out = Vec::with_capacity(features.len());
         tch::no_grad(|| {
-            for f in &features {
+            for f in features {
                 if f.size()[0] == 0 {
                     out.push(Prediction { tags: vec![], probs: vec![] });
                     continue;
@@ -168,7 +174,7 @@ impl Dann {
                 });
             }
         });
-        Ok(out)
+        out
     }
 
     /// The query sentences with DANN's tags.

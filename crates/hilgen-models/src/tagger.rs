@@ -40,7 +40,8 @@ pub struct TaggerConfig {
     pub weight_decay: f64,
     /// Gradient norm clipping (default 1.0).
     pub max_grad_norm: f64,
-    /// Seed of initialisation, dropout and batch order (default 1).
+    /// Seed of initialisation, dropout and batch order (default 1). libtorch's generator is
+    /// process-wide: runs are reproducible when one model trains at a time in a process.
     pub seed: u64,
     /// Stop when dev F1 has not improved for this many epochs (default: no early stopping).
     pub early_stopping_patience: Option<usize>,
@@ -442,8 +443,25 @@ impl Tagger {
     /// Tags and probabilities for each sentence (arg-max, or Viterbi over IOB2 when
     /// `constrained_decoding`).
     pub fn predict(&self, sentences: &[Sentence]) -> Result<Vec<Prediction>> {
-        Ok(self
-            .word_rows(sentences, false)?
+        Ok(self.decode(self.word_rows(sentences, false)?))
+    }
+
+    /// Predictions from emissions computed with [`Tagger::emissions`] (so that one pass over a
+    /// test set can serve the tagger and DANN).
+    pub fn decode_emissions(&self, emissions: &[Tensor]) -> Result<Vec<Prediction>> {
+        let rows = emissions
+            .iter()
+            .map(|e| {
+                let (n, d) = e.size2()?;
+                let flat: Vec<f32> = Vec::try_from(e.contiguous().view([-1]))?;
+                Ok((0..n as usize).map(|i| flat[i * d as usize..(i + 1) * d as usize].to_vec()).collect())
+            })
+            .collect::<Result<Vec<Vec<Vec<f32>>>>>()?;
+        Ok(self.decode(rows))
+    }
+
+    fn decode(&self, sentences: Vec<Vec<Vec<f32>>>) -> Vec<Prediction> {
+        sentences
             .into_iter()
             .map(|rows| {
                 let ids: Vec<usize> = if self.config.constrained_decoding {
@@ -456,7 +474,7 @@ impl Tagger {
                     probs: ids.iter().zip(&rows).map(|(&i, r)| r[i].exp()).collect(),
                 }
             })
-            .collect())
+            .collect()
     }
 
     /// The sentences with predicted tags (tokens, document ids kept).

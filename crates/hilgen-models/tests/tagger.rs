@@ -8,6 +8,14 @@ use hilgen_models::{BertConfig, Dann, DannConfig, Distance, Features, Tagger, Ta
 use std::path::PathBuf;
 use tch::Device;
 
+/// libtorch's random generator is process-wide: tests that train run one at a time so that
+/// seeded runs stay reproducible.
+static TORCH: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    TORCH.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn encoder_dir() -> PathBuf {
     PathBuf::from(std::env::var_os("HILGEN_ENCODER").expect("HILGEN_ENCODER is set by .cargo/config.toml"))
 }
@@ -39,6 +47,7 @@ fn fit_config() -> TaggerConfig {
 
 #[test]
 fn overfits_a_handful_of_sentences_and_round_trips() {
+    let _serial = serial();
     let train = train_set();
     let mut tagger = tiny(fit_config());
     let report = tagger.train(&train, None, None).unwrap();
@@ -72,6 +81,7 @@ fn overfits_a_handful_of_sentences_and_round_trips() {
 
 #[test]
 fn training_is_deterministic_and_resumes_from_checkpoints() {
+    let _serial = serial();
     let train = train_set();
     let cfg = TaggerConfig { epochs: 4, ..fit_config() };
     let mut a = tiny(cfg.clone());
@@ -97,6 +107,7 @@ fn training_is_deterministic_and_resumes_from_checkpoints() {
 
 #[test]
 fn long_sentences_keep_every_word() {
+    let _serial = serial();
     let train = train_set();
     let mut tagger = tiny(TaggerConfig { max_length: 8, epochs: 1, ..fit_config() });
     tagger.train(&train, None, None).unwrap();
@@ -112,6 +123,7 @@ fn long_sentences_keep_every_word() {
 
 #[test]
 fn bad_inputs_are_clear_errors() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let labels = Tagger::labels_of(&train_set());
     let err = Tagger::from_pretrained(dir.path(), labels.clone(), TaggerConfig::default(), Device::Cpu).err().unwrap().to_string();
@@ -148,6 +160,7 @@ fn bad_inputs_are_clear_errors() {
 /// builds, trains a step and predicts (about 15 s and 6 GB on 2 CPU cores).
 #[test]
 fn bert_large_builds_trains_a_step_and_predicts() {
+    let _serial = serial();
     let encoder = WordEncoder::from_folder(&encoder_dir()).unwrap();
     let bert = BertConfig::large(encoder.vocab_size() as i64);
     let train = train_set();
