@@ -3,7 +3,8 @@
 //!
 //! Run: `cargo bench -p hilgen-kb --bench kb_scale` (full UMLS scale: 4M concepts, 16M atoms,
 //! 60M relation rows; about 7 GB of RRF is generated once under target/kb-scale-1/).
-//! `HILGEN_KB_SCALE=0.1` runs a tenth of that.
+//! `HILGEN_KB_SCALE=0.1` runs a tenth of that; `HILGEN_KB_SCALE_QUERIES_ONLY=1` reuses the
+//! index of an earlier run and measures the queries only.
 
 use hilgen_kb::{build, synth, Kb, RrfOptions, Sources};
 use std::path::PathBuf;
@@ -41,9 +42,15 @@ fn main() {
         let bytes = synth::write(&rrf, &spec).unwrap();
         eprintln!("generated {:.2} GB of RRF in {:.0}s: {spec:?}", bytes as f64 / 1e9, t.elapsed().as_secs_f64());
     }
-    let child = std::process::Command::new(std::env::current_exe().unwrap()).env("HILGEN_KB_SCALE_STEP", "build").output().unwrap();
-    assert!(child.status.success(), "{}", String::from_utf8_lossy(&child.stderr));
-    let line = String::from_utf8_lossy(&child.stdout).trim().to_string();
+    // HILGEN_KB_SCALE_QUERIES_ONLY=1 reuses an existing index and measures queries only.
+    let queries_only = std::env::var("HILGEN_KB_SCALE_QUERIES_ONLY").is_ok() && out.join(hilgen_kb::INDEX_FILE).exists();
+    let line = if queries_only {
+        format!("{} {} - -", Kb::open(&out).unwrap().len(), std::fs::metadata(out.join(hilgen_kb::INDEX_FILE)).unwrap().len())
+    } else {
+        let child = std::process::Command::new(std::env::current_exe().unwrap()).env("HILGEN_KB_SCALE_STEP", "build").output().unwrap();
+        assert!(child.status.success(), "{}", String::from_utf8_lossy(&child.stderr));
+        String::from_utf8_lossy(&child.stdout).trim().to_string()
+    };
     let f: Vec<&str> = line.split_whitespace().collect();
     let t = Instant::now();
     let kb = Kb::open(&out).unwrap();

@@ -322,10 +322,19 @@ impl Kb {
         o[c as usize] as usize..o[c as usize + 1] as usize
     }
 
-    fn arena_str(&self, txt: Sec, end: Sec, i: usize) -> &str {
+    fn arena_bytes(&self, txt: Sec, end: Sec, i: usize) -> &[u8] {
         let ends = self.u64s(end);
         let s = if i == 0 { 0 } else { ends[i - 1] as usize };
-        std::str::from_utf8(&self.raw(txt)[s..ends[i] as usize]).unwrap_or("")
+        &self.raw(txt)[s..ends[i] as usize]
+    }
+
+    fn arena_str(&self, txt: Sec, end: Sec, i: usize) -> &str {
+        std::str::from_utf8(self.arena_bytes(txt, end, i)).unwrap_or("")
+    }
+
+    /// Whether concept `c` has a name equal to `text` (bytes compared, no decoding).
+    fn has_name(&self, c: u32, text: &str) -> bool {
+        self.range(Sec::NameOff, c).any(|i| self.arena_bytes(Sec::NameTxt, Sec::NameEnd, i) == text.as_bytes())
     }
 
     fn postings(&self, post: Sec, at: u64) -> &[u32] {
@@ -434,27 +443,31 @@ impl Kb {
         if norm.is_empty() || limit == 0 {
             return Vec::new();
         }
-        let mut hits: Vec<(LinkHit, u32)> = Vec::new();
+        // Candidates as (score, concept, kind, index of the matched key); strings are built only
+        // for the hits returned.
+        let mut hits: Vec<(f64, u32, MatchKind, usize)> = Vec::new();
+        let mut keys: Vec<String> = Vec::new();
         if let Some(at) = self.str_fst.get(&norm) {
+            keys.push(norm.clone());
             for &c in self.postings(Sec::StrPost, at) {
-                let exact = self.names(c).any(|n| n.text == mention);
-                let (kind, score) = if exact { (MatchKind::Exact, 1.0) } else { (MatchKind::Normalized, 0.95) };
-                hits.push((self.hit(c, &norm, kind, score), c));
+                let exact = self.has_name(c, mention);
+                hits.push(if exact { (1.0, c, MatchKind::Exact, 0) } else { (0.95, c, MatchKind::Normalized, 0) });
             }
         }
         if hits.is_empty() {
             let prefix = format!("{norm} ");
-            let mut keys: Vec<(String, u64)> = Vec::new();
+            let mut found: Vec<(String, u64)> = Vec::new();
             let mut stream = self.str_fst.search(fst::automaton::Str::new(&prefix).starts_with()).into_stream();
             while let Some((key, at)) = stream.next() {
-                keys.push((String::from_utf8_lossy(key).into_owned(), at));
+                found.push((String::from_utf8_lossy(key).into_owned(), at));
             }
-            keys.sort_by_key(|k| (k.0.len(), k.1));
-            for (key, at) in keys.into_iter().take(50) {
+            found.sort_by_key(|k| (k.0.len(), k.1));
+            for (key, at) in found.into_iter().take(50) {
                 let score = 0.9 * norm.len() as f64 / key.len() as f64;
                 for &c in self.postings(Sec::StrPost, at) {
-                    hits.push((self.hit(c, &key, MatchKind::Prefix, score), c));
+                    hits.push((score, c, MatchKind::Prefix, keys.len()));
                 }
+                keys.push(key);
             }
         }
         for d in 1..=max_edits.min(2) {
@@ -468,13 +481,14 @@ impl Kb {
                 let len = norm.chars().count().max(key.chars().count()).max(1) as f64;
                 let score = 0.9 * (1.0 - edits as f64 / len);
                 for &c in self.postings(Sec::StrPost, at) {
-                    hits.push((self.hit(c, &key, MatchKind::Fuzzy(edits), score), c));
+                    hits.push((score, c, MatchKind::Fuzzy(edits), keys.len()));
                 }
+                keys.push(key);
             }
         }
-        hits.sort_by(|a, b| b.0.score.total_cmp(&a.0.score).then(a.1.cmp(&b.1)));
+        hits.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         hits.dedup_by_key(|h| h.1);
-        hits.into_iter().take(limit).map(|(h, _)| h).collect()
+        hits.into_iter().take(limit).map(|(score, c, kind, key)| self.hit(c, &keys[key], kind, score)).collect()
     }
 
     fn hit(&self, c: u32, matched: &str, kind: MatchKind, score: f64) -> LinkHit {
