@@ -13,7 +13,7 @@
 //! ```
 
 use crate::error::{MetricsError, Result};
-use crate::scores::{check_lengths, entities, merge, sorted_unique, Options, ZeroDivision};
+use crate::scores::{check_lengths, entities, merge, prf_quiet, sorted_unique, Options, ZeroDivision};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -99,14 +99,22 @@ where
 }
 
 fn micro_f1(tp: usize, pred: usize, gold: usize, zd: ZeroDivision) -> f64 {
-    let z = if zd == ZeroDivision::One { 1.0 } else { 0.0 };
-    let p = if pred == 0 { z } else { tp as f64 / pred as f64 };
-    let r = if gold == 0 { z } else { tp as f64 / gold as f64 };
-    if p + r == 0.0 {
-        0.0
-    } else {
-        2.0 * p * r / (p + r)
+    prf_quiet(tp, pred, gold, zd).2
+}
+
+/// Per-sentence counts of a non-empty evaluation.
+fn resamplable<Q, S, R, T>(gold: &[Q], pred: &[R], options: Options) -> Result<Vec<[usize; 3]>>
+where
+    Q: AsRef<[S]>,
+    S: AsRef<str>,
+    R: AsRef<[T]>,
+    T: AsRef<str>,
+{
+    let counts = sentence_counts(gold, pred, options)?;
+    if counts.is_empty() {
+        return Err(MetricsError::Empty("no sentences to resample".into()));
     }
+    Ok(counts)
 }
 
 fn total(counts: &[[usize; 3]], idx: impl Iterator<Item = usize>) -> [usize; 3] {
@@ -135,11 +143,8 @@ where
     T: AsRef<str>,
 {
     config.check()?;
-    let counts = sentence_counts(gold, pred, options)?;
+    let counts = resamplable(gold, pred, options)?;
     let n = counts.len();
-    if n == 0 {
-        return Err(MetricsError::Empty("no sentences to resample".into()));
-    }
     let zd = options.zero_division;
     let all = total(&counts, 0..n);
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
@@ -161,12 +166,9 @@ where
     T: AsRef<str>,
 {
     config.check()?;
-    let a = sentence_counts(gold, pred_a, options)?;
-    let b = sentence_counts(gold, pred_b, options)?;
+    let a = resamplable(gold, pred_a, options)?;
+    let b = resamplable(gold, pred_b, options)?;
     let n = a.len();
-    if n == 0 {
-        return Err(MetricsError::Empty("no sentences to resample".into()));
-    }
     let zd = options.zero_division;
     let f = |c: [usize; 3]| micro_f1(c[0], c[1], c[2], zd);
     let (f1_a, f1_b) = (f(total(&a, 0..n)), f(total(&b, 0..n)));

@@ -169,6 +169,7 @@ pub fn count(gold: &[Entity<'_>], pred: &[Entity<'_>]) -> BTreeMap<String, Count
     counts.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }
 
+/// `num / den`, or the zero-division value (logged once through `warned` when it is `Warn`).
 fn divide(num: usize, den: usize, zd: ZeroDivision, what: &str, warned: &mut bool) -> f64 {
     if den == 0 {
         if zd == ZeroDivision::Warn && !*warned {
@@ -184,6 +185,15 @@ fn divide(num: usize, den: usize, zd: ZeroDivision, what: &str, warned: &mut boo
 fn f1(p: f64, r: f64) -> f64 {
     let denom = p + r;
     2.0 * p * r / if denom == 0.0 { 1.0 } else { denom }
+}
+
+/// Precision, recall and F1 from entity counts, with seqeval's zero-division rule and no
+/// warning (for resampling, where the same case recurs).
+pub(crate) fn prf_quiet(tp: usize, pred: usize, gold: usize, zd: ZeroDivision) -> (f64, f64, f64) {
+    let mut warned = true;
+    let p = divide(tp, pred, zd, "precision", &mut warned);
+    let r = divide(tp, gold, zd, "recall", &mut warned);
+    (p, r, f1(p, r))
 }
 
 /// Scores from per-type counts, with seqeval's averaging and zero-division rules.
