@@ -38,6 +38,10 @@ pub struct EvalArgs {
     /// Seed of the bootstrap.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// A second prediction file: paired bootstrap test of "--pred is better than --compare"
+    /// (replicates from --bootstrap, default 1000).
+    #[arg(long)]
+    pub compare: Option<PathBuf>,
     /// Input format of both files.
     #[arg(long, value_enum, default_value = "auto")]
     pub input_format: Format,
@@ -151,6 +155,27 @@ pub fn run(args: EvalArgs) -> Result<()> {
         ReportFormat::Text => println!("{}", report::text(&eval, args.digits)?),
         ReportFormat::Json => println!("{}", report::json(&eval)),
         ReportFormat::Csv => print!("{}", report::csv(&eval)),
+    }
+    if let Some(other) = &args.compare {
+        let input = load(other, args.input_format, &args.conll)?;
+        let parsed = parse(&input, other, &fmt)?;
+        let (o_tokens, o_tags) = views(&parsed);
+        check_token_seqs(&g_tokens, &o_tokens).with_context(|| format!("{} (gold) and {} (comparison) differ", args.gold.display(), other.display()))?;
+        let cfg = bootstrap::Config { replicates: args.bootstrap.unwrap_or(1000), seed: args.seed, ..Default::default() };
+        let t = bootstrap::paired_test(&g_tags, &p_tags, &o_tags, opts, &cfg)?;
+        println!(
+            "paired bootstrap ({} replicates, seed {}): F1 {:.4} vs {:.4}, difference {:.4} [{:.4}, {:.4}], p = {:.4} (one-sided, {} better than {})",
+            cfg.replicates,
+            args.seed,
+            t.f1_a,
+            t.f1_b,
+            t.delta.estimate,
+            t.delta.lower,
+            t.delta.upper,
+            t.p_value,
+            args.pred.display(),
+            other.display()
+        );
     }
     if let Some(replicates) = args.bootstrap {
         let cfg = bootstrap::Config { replicates, seed: args.seed, ..Default::default() };

@@ -39,6 +39,9 @@ fn bc5cdr_test_against_itself_is_perfect() {
     let text = stdout(&hilgen(&["eval", "--gold", &test, "--pred", &test, "--mode", "strict", "--scheme", "iob2"]));
     assert!(text.contains("    Chemical     1.0000    1.0000    1.0000      5385"), "{text}");
     let csv = stdout(&hilgen(&["eval", "--gold", &test, "--pred", &test, "--format", "csv"]));
+    let paired = stdout(&hilgen(&["eval", "--gold", &test, "--pred", &test, "--compare", &test, "--bootstrap", "200"]));
+    assert!(paired.contains("paired bootstrap (200 replicates, seed 1): F1 1.0000 vs 1.0000, difference 0.0000"), "{paired}");
+    assert!(paired.contains("p = 1.0000"), "{paired}");
     assert!(csv.contains("Disease,1,1,1,4424"), "{csv}");
 }
 
