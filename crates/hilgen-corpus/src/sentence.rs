@@ -151,12 +151,10 @@ pub fn label_set<'a>(sentences: impl IntoIterator<Item = &'a Sentence>) -> BTree
 /// Checks every sentence strictly against `scheme`; the error names sentence and token.
 pub fn validate(sentences: &[Sentence], scheme: Scheme) -> Result<()> {
     for (i, s) in sentences.iter().enumerate() {
-        let seq = scheme::decode_strict(&s.tags, scheme).map_err(|e| CorpusError::InvalidSequence {
-            sentence: i,
-            token: 0,
-            word: s.tokens.first().cloned().unwrap_or_default(),
-            message: e.to_string(),
-        })?;
+        if let Some((t, e)) = s.tags.iter().enumerate().find_map(|(t, tag)| scheme::Tag::parse(tag).err().map(|e| (t, e))) {
+            return Err(CorpusError::InvalidSequence { sentence: i, token: t, word: s.tokens[t].clone(), message: e.to_string() });
+        }
+        let seq = scheme::decode_strict(&s.tags, scheme)?;
         if let Err(v) = seq {
             return Err(CorpusError::InvalidSequence {
                 sentence: i,
@@ -214,8 +212,11 @@ mod tests {
     fn validate_names_sentence_and_token() {
         let ok = sent("a b", "B-X I-X");
         let bad = sent("x y z", "O I-X O");
-        let err = validate(&[ok, bad], Scheme::Iob2).unwrap_err().to_string();
+        let err = validate(&[ok.clone(), bad], Scheme::Iob2).unwrap_err().to_string();
         assert!(err.contains("sentence 1, token 1 (`y`)"), "{err}");
+        let odd = sent("p q", "O B_X");
+        let err = validate(&[ok, odd], Scheme::Iob2).unwrap_err().to_string();
+        assert!(err.contains("sentence 1, token 1 (`q`): invalid tag `B_X`"), "{err}");
     }
 
     #[test]
