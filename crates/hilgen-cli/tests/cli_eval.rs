@@ -12,6 +12,13 @@ fn data(rel: &str) -> String {
     PathBuf::from(dir).join(rel).display().to_string()
 }
 
+/// Writes `body` to `dir/name` and returns the path.
+fn file(dir: &std::path::Path, name: &str, body: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, body).unwrap();
+    p.display().to_string()
+}
+
 fn stdout(o: &Output) -> String {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     String::from_utf8_lossy(&o.stdout).into_owned()
@@ -48,11 +55,7 @@ fn bc5cdr_test_against_itself_is_perfect() {
 #[test]
 fn bad_inputs_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let w = |name: &str, body: &str| {
-        let p = dir.path().join(name);
-        std::fs::write(&p, body).unwrap();
-        p.display().to_string()
-    };
+    let w = |name: &str, body: &str| file(dir.path(), name, body);
     let gold = w("gold.tsv", "a\tB-X\nb\tO\n\nc\tO\n\n");
     let short = w("short.tsv", "a\tB-X\nb\tO\n\n");
     let other = w("other.tsv", "a\tB-X\nz\tO\n\nc\tO\n\n");
@@ -70,11 +73,7 @@ fn bad_inputs_are_clear_errors() {
 #[test]
 fn ensemble_writes_a_combination_and_best_reports_its_choice() {
     let dir = tempfile::tempdir().unwrap();
-    let w = |name: &str, body: &str| {
-        let p = dir.path().join(name);
-        std::fs::write(&p, body).unwrap();
-        p.display().to_string()
-    };
+    let w = |name: &str, body: &str| file(dir.path(), name, body);
     let a = w("a.tsv", "x\tB-X\ny\tI-X\nz\tO\n\n");
     let b = w("b.tsv", "x\tB-X\ny\tO\nz\tO\n\n");
     let c = w("c.tsv", "x\tB-X\ny\tI-X\nz\tB-Y\n\n");
