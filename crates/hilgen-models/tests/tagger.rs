@@ -106,6 +106,22 @@ fn training_is_deterministic_and_resumes_from_checkpoints() {
 }
 
 #[test]
+fn early_stopping_keeps_the_best_dev_epoch() {
+    let _serial = serial();
+    let train = train_set();
+    // Early epochs score 0 on dev; a patience of 8 lets training get going.
+    let mut tagger = tiny(TaggerConfig { early_stopping_patience: Some(8), epochs: 80, ..fit_config() });
+    let report = tagger.train(&train, Some(&train), None).unwrap();
+    let best = report.dev_f1.iter().cloned().fold(f64::MIN, f64::max);
+    assert_eq!(best, 1.0, "{:?}", report.dev_f1);
+    let first_best = report.dev_f1.iter().position(|&f| f == best).unwrap() + 1;
+    assert_eq!(report.best_epoch, first_best);
+    assert_eq!(report.dev_f1.len(), first_best + 8, "stops 8 epochs without improvement: {:?}", report.dev_f1);
+    assert!(report.dev_f1.len() < 80);
+    assert_eq!(tagger.score(&train).unwrap(), 1.0, "the best weights are kept");
+}
+
+#[test]
 fn long_sentences_keep_every_word() {
     let _serial = serial();
     let train = train_set();
