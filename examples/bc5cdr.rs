@@ -118,9 +118,7 @@ fn main() -> Result<()> {
             let mut tagger = Tagger::from_pretrained(&encoder, labels.clone(), tagger_config(data.len(), seed), device(false))?;
             tagger.train(&data, None, None)?;
             let emissions = tagger.word_features(test, Features::Emissions)?;
-            let to_sentences = |preds: Vec<hilgen::models::Prediction>| -> Vec<Sentence> {
-                preds.into_iter().zip(test).map(|(p, s)| Sentence { tokens: s.tokens.clone(), tags: p.tags, doc_id: s.doc_id.clone(), concepts: vec![] }).collect()
-            };
+            let to_sentences = |preds: Vec<hilgen::models::Prediction>| -> Vec<Sentence> { preds.iter().zip(test).map(|(p, s)| p.to_sentence(s)).collect() };
             let tagged = to_sentences(tagger.decode_emissions(&emissions)?);
             let dann = Dann::fit(&tagger, &data, DannConfig::default())?;
             let dann_tagged = to_sentences(dann.predict_features(&emissions));

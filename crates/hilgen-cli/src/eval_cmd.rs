@@ -97,12 +97,7 @@ fn load(path: &Path, format: Format, conll: &ConllArgs) -> Result<Input> {
     if input::resolve(path, format) != Format::Conll {
         return Ok(Input::Owned(read_nonempty(path, format, conll)?));
     }
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    Ok(Input::Conll(String::from_utf8(bytes).map_err(|e| {
-        let at = e.utf8_error().valid_up_to();
-        let line = 1 + e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count();
-        anyhow::anyhow!("{}:{line}: invalid UTF-8 at byte {at}; expected UTF-8 text", path.display())
-    })?))
+    Ok(Input::Conll(hilgen_corpus::read_text(path)?))
 }
 
 /// Token and tag sequences of one input, borrowed from it.

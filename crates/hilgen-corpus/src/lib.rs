@@ -39,7 +39,7 @@ pub mod substitute;
 pub mod tokenize;
 
 pub use error::{CorpusError, Result};
-pub use io_util::write_atomic;
+pub use io_util::{read_text, write_atomic};
 pub use scheme::{Scheme, Span};
 pub use sentence::{convert_all, label_set, repair_all, validate, ConceptLink, Corpus, Mention, Sentence};
 pub use stats::CorpusStats;

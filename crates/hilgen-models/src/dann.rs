@@ -179,11 +179,6 @@ impl Dann {
 
     /// The query sentences with DANN's tags.
     pub fn predict_sentences(&self, tagger: &Tagger, query: &[Sentence]) -> Result<Vec<Sentence>> {
-        Ok(self
-            .predict(tagger, query)?
-            .into_iter()
-            .zip(query)
-            .map(|(p, s)| Sentence { tokens: s.tokens.clone(), tags: p.tags, doc_id: s.doc_id.clone(), concepts: Vec::new() })
-            .collect())
+        Ok(self.predict(tagger, query)?.iter().zip(query).map(|(p, s)| p.to_sentence(s)).collect())
     }
 }

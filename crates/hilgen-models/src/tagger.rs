@@ -120,6 +120,13 @@ pub struct Prediction {
     pub probs: Vec<f32>,
 }
 
+impl Prediction {
+    /// The sentence `source` with these tags (tokens and document id kept).
+    pub fn to_sentence(&self, source: &Sentence) -> Sentence {
+        Sentence { tokens: source.tokens.clone(), tags: self.tags.clone(), doc_id: source.doc_id.clone(), concepts: Vec::new() }
+    }
+}
+
 /// Which per-word vectors to extract for DANN.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Features {
@@ -479,12 +486,7 @@ impl Tagger {
 
     /// The sentences with predicted tags (tokens, document ids kept).
     pub fn predict_sentences(&self, sentences: &[Sentence]) -> Result<Vec<Sentence>> {
-        Ok(self
-            .predict(sentences)?
-            .into_iter()
-            .zip(sentences)
-            .map(|(p, s)| Sentence { tokens: s.tokens.clone(), tags: p.tags, doc_id: s.doc_id.clone(), concepts: Vec::new() })
-            .collect())
+        Ok(self.predict(sentences)?.iter().zip(sentences).map(|(p, s)| p.to_sentence(s)).collect())
     }
 
     /// Saves the tagger (weights, configs, labels, tokenizer) into folder `dir`, atomically.
