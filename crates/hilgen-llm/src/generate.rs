@@ -208,12 +208,13 @@ impl<'a> Generator<'a> {
             for r in &list.rejected {
                 out.reject(self.client, *r, 1);
             }
-            let own = s.sentence.text().to_lowercase();
+            let squeeze = |t: &str| t.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_lowercase).collect::<String>();
+            let own = squeeze(&s.sentence.text());
             let sentences: Vec<String> = list
                 .sentences
                 .into_iter()
                 .filter(|x| {
-                    let dup = x.to_lowercase() == own;
+                    let dup = squeeze(x) == own;
                     if dup {
                         out.reject(self.client, Reject::Duplicate, 1);
                     }

@@ -108,10 +108,19 @@ impl Labels {
         Labels { types: types.into_iter().map(Into::into).collect() }
     }
 
-    /// The types from a tag set such as `{O, B-Chemical, I-Chemical}`.
+    /// The types of some sentences.
+    pub fn of_sentences<'a>(sentences: impl IntoIterator<Item = &'a Sentence>) -> Labels {
+        Labels { types: hilgen_corpus::label_set(sentences).into_iter().collect() }
+    }
+
+    /// The types from tags such as `O`, `B-Chemical`, `I-Chemical` (a tag without a prefix is
+    /// taken as a type).
     pub fn from_tags<'a>(tags: impl IntoIterator<Item = &'a String>) -> Labels {
-        let mut types: Vec<String> =
-            tags.into_iter().filter(|t| *t != "O").filter_map(|t| t.get(2..)).map(str::to_string).collect();
+        let mut types: Vec<String> = tags
+            .into_iter()
+            .filter(|t| *t != "O")
+            .map(|t| t.split_once('-').map_or(t.as_str(), |(_, ty)| ty).to_string())
+            .collect();
         types.sort();
         types.dedup();
         Labels { types }
@@ -362,11 +371,11 @@ pub fn parse_sentences(text: &str, n: usize) -> SentenceList {
         }
         list.sentences.push(s);
     }
+    // Each requested sentence that did not come is counted once: `unparseable` when the answer
+    // held nothing sentence-like at all, else `too-few-sentences`.
+    let missing = if list.sentences.is_empty() && list.rejected.is_empty() { Reject::Unparseable } else { Reject::TooFewSentences };
     for _ in list.sentences.len()..n {
-        list.rejected.push(Reject::TooFewSentences);
-    }
-    if list.sentences.is_empty() && n > 0 {
-        list.rejected.push(Reject::Unparseable);
+        list.rejected.push(missing);
     }
     list
 }
@@ -629,6 +638,14 @@ mod tests {
     }
 
     #[test]
+    fn label_sets() {
+        let tags = ["O", "B-Chemical", "I-Chemical", "Disease"].map(String::from);
+        assert_eq!(Labels::from_tags(tags.iter()).types(), ["Chemical", "Disease"]);
+        let s = Sentence::new(vec!["a".into(), "b".into()], vec!["B-Disease".into(), "O".into()]).unwrap();
+        assert_eq!(Labels::of_sentences([&s]).types(), ["Disease"]);
+    }
+
+    #[test]
     fn sentence_lists_in_many_shapes() {
         let fenced = "```json\n{\"sentences\": [\"Aspirin caused gastric bleeding.\", \"Heparin induced thrombocytopenia here.\"]}\n```";
         assert_eq!(parse_sentences(fenced, 2).sentences.len(), 2);
@@ -643,7 +660,7 @@ mod tests {
         assert_eq!(l.rejected, [Reject::ExtraSentences]);
         let l = parse_sentences("only one good sentence here", 3);
         assert_eq!(l.rejected, [Reject::TooFewSentences, Reject::TooFewSentences]);
-        assert_eq!(parse_sentences("", 2).rejected.last(), Some(&Reject::Unparseable));
+        assert_eq!(parse_sentences("", 2).rejected, [Reject::Unparseable, Reject::Unparseable]);
     }
 
     #[test]
