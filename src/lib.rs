@@ -3,11 +3,13 @@
 //!
 //! This umbrella crate re-exports the workspace's libraries under short names:
 //!
-//! - [`augment`]: knowledge-based augmentation layers with provenance.
+//! - [`augment`]: augmentation strategies with provenance (knowledge layers, Dai & Adel, LLM).
 //! - [`corpus`]: IOB corpora, tagging schemes, PubTator, alignment, few-shot sampling.
 //! - [`kb`]: UMLS / CTD / MeSH / OBO knowledge graph on an fst index, HILGEN expansions.
 //! - [`metrics`]: seqeval-conformant metrics, bootstrap tests, ensembles.
 //! - [`models`]: libtorch models (BERT token classifier, DANN).
+//! - [`llm`]: OpenAI-compatible LLM client (cache, limits, retries, accounting, prompts, parsing).
+//! - [`pipeline`]: TOML experiments with resumable stages and the reproduction report.
 //!
 //! ```no_run
 //! use hilgen::corpus::conll;
@@ -20,7 +22,9 @@ pub use hilgen_augment as augment;
 pub use hilgen_corpus as corpus;
 pub use hilgen_kb as kb;
 pub use hilgen_metrics as metrics;
+pub use hilgen_llm as llm;
 pub use hilgen_models as models;
+pub use hilgen_pipeline as pipeline;
 
 // The README's library example is compiled as a doctest.
 #[doc = include_str!("../README.md")]

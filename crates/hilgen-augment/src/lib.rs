@@ -15,10 +15,12 @@
 //! }
 //! ```
 
+pub mod dai_adel;
 mod knowledge;
 pub mod llm;
 
 pub use knowledge::{KnowledgeLayer, Layer};
+pub use dai_adel::{DaiAdel, SimpleAugmenter};
 pub use llm::{LlmAugmenter, LlmStrategy};
 
 use hilgen_corpus::{Sentence, Span};

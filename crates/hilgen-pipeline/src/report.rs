@@ -1,0 +1,265 @@
+//! The report: the paper's Table 2 layout (rows: original K-shot, each strategy, best ensemble;
+//! columns: P, R, F1 for the tagger and DANN), mean ± sd over seeds, bootstrap 95% intervals,
+//! the chosen ensembles, synthetic sentence counts and wall time per stage; as Markdown, JSON
+//! and an SVG chart of F1 per strategy.
+
+use crate::error::{PipelineError, Result};
+use crate::experiment::Experiment;
+use crate::run::AugmentResult;
+use plotters::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// One system's test scores in one seed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SystemScore {
+    /// Precision.
+    pub precision: f64,
+    /// Recall.
+    pub recall: f64,
+    /// F1.
+    pub f1: f64,
+    /// Bootstrap interval of F1 (lower, upper).
+    pub f1_ci: (f64, f64),
+    /// Micro F1 on the dev split.
+    pub dev_f1: f64,
+    /// What it is (for ensembles: the combination chosen on dev).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl SystemScore {
+    /// From the metrics crate's figures.
+    pub fn new(prf: hilgen_metrics::Prf, ci: hilgen_metrics::bootstrap::Interval, dev_f1: f64) -> SystemScore {
+        SystemScore { precision: prf.precision, recall: prf.recall, f1: prf.f1, f1_ci: (ci.lower, ci.upper), dev_f1, note: None }
+    }
+}
+
+/// One seed's results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeedResult {
+    /// The seed.
+    pub seed: u64,
+    /// `tagger/CONFIG` and `dann/CONFIG` scores.
+    pub scores: BTreeMap<String, SystemScore>,
+    /// The best ensemble on dev, scored on test.
+    pub ensemble: SystemScore,
+    /// Augmentation outcomes per strategy.
+    pub augment: BTreeMap<String, AugmentResult>,
+}
+
+/// Mean and standard deviation (sample, n-1) over seeds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MeanSd {
+    /// Mean.
+    pub mean: f64,
+    /// Standard deviation (0 for one seed).
+    pub sd: f64,
+}
+
+fn mean_sd(xs: &[f64]) -> MeanSd {
+    let n = xs.len().max(1) as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    let sd = if xs.len() > 1 { (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt() } else { 0.0 };
+    MeanSd { mean, sd }
+}
+
+/// One row of the table for one model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cell {
+    /// Precision over seeds.
+    pub precision: MeanSd,
+    /// Recall over seeds.
+    pub recall: MeanSd,
+    /// F1 over seeds.
+    pub f1: MeanSd,
+    /// Mean of the per-seed bootstrap 95% intervals of F1.
+    pub f1_ci: (f64, f64),
+}
+
+fn cell(scores: &[&SystemScore]) -> Cell {
+    let get = |f: fn(&SystemScore) -> f64| mean_sd(&scores.iter().map(|s| f(s)).collect::<Vec<_>>());
+    Cell {
+        precision: get(|s| s.precision),
+        recall: get(|s| s.recall),
+        f1: get(|s| s.f1),
+        f1_ci: (get(|s| s.f1_ci.0).mean, get(|s| s.f1_ci.1).mean),
+    }
+}
+
+/// A row: a training set (or the ensemble).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    /// `original 5-shot`, `+ related`, ..., `best ensemble`.
+    pub name: String,
+    /// Mean synthetic sentences per seed (0 for the original and the ensemble).
+    pub synthetic: f64,
+    /// The tagger's scores.
+    pub tagger: Option<Cell>,
+    /// DANN's scores.
+    pub dann: Option<Cell>,
+    /// The ensemble's scores (ensemble row only).
+    pub ensemble: Option<Cell>,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// Experiment name.
+    pub name: String,
+    /// Dataset.
+    pub dataset: String,
+    /// Shots per type.
+    pub k: usize,
+    /// Seeds.
+    pub seeds: Vec<u64>,
+    /// Test sentences.
+    pub test_sentences: usize,
+    /// The table.
+    pub rows: Vec<Row>,
+    /// The ensemble chosen on dev per seed.
+    pub ensembles: Vec<(u64, String)>,
+    /// LLM rejections by strategy and reason, summed over seeds.
+    pub rejections: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Wall time per stage kind, summed over seeds, in seconds.
+    pub stage_seconds: BTreeMap<String, f64>,
+    /// Per-seed details.
+    pub per_seed: Vec<SeedResult>,
+}
+
+/// Aggregates the seeds.
+pub fn build(exp: &Experiment, seeds: &[SeedResult], times: &BTreeMap<String, f64>, test_sentences: usize) -> Report {
+    let mut rows = Vec::new();
+    let mut configs = vec!["original".to_string()];
+    configs.extend(exp.strategies.iter().cloned());
+    let mut rejections: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    for c in &configs {
+        let pick = |model: &str| -> Vec<&SystemScore> { seeds.iter().filter_map(|s| s.scores.get(&format!("{model}/{c}"))).collect() };
+        let synthetic = if c == "original" {
+            0.0
+        } else {
+            seeds.iter().filter_map(|s| s.augment.get(c)).map(|a| a.count as f64).sum::<f64>() / seeds.len().max(1) as f64
+        };
+        for s in seeds {
+            if let Some(a) = s.augment.get(c) {
+                for (k, v) in &a.rejected {
+                    *rejections.entry(c.clone()).or_default().entry(k.clone()).or_default() += v;
+                }
+            }
+        }
+        let name = if c == "original" { format!("original {}-shot", exp.k) } else { format!("+ {c}") };
+        rows.push(Row { name, synthetic, tagger: Some(cell(&pick("tagger"))), dann: Some(cell(&pick("dann"))), ensemble: None });
+    }
+    let ens: Vec<&SystemScore> = seeds.iter().map(|s| &s.ensemble).collect();
+    rows.push(Row { name: "best ensemble (chosen on dev)".into(), synthetic: 0.0, tagger: None, dann: None, ensemble: Some(cell(&ens)) });
+    Report {
+        name: exp.name.clone(),
+        dataset: exp.dataset.clone().unwrap_or_else(|| "custom files".into()),
+        k: exp.k,
+        seeds: seeds.iter().map(|s| s.seed).collect(),
+        test_sentences,
+        rows,
+        ensembles: seeds.iter().map(|s| (s.seed, s.ensemble.note.clone().unwrap_or_default())).collect(),
+        rejections,
+        stage_seconds: times.clone(),
+        per_seed: seeds.to_vec(),
+    }
+}
+
+fn pct(m: MeanSd) -> String {
+    format!("{:.1} ± {:.1}", 100.0 * m.mean, 100.0 * m.sd)
+}
+
+/// The report as Markdown.
+pub fn markdown(r: &Report) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "# {}: {} {}-shot, seeds {:?}\n", r.name, r.dataset, r.k, r.seeds);
+    let _ = writeln!(s, "Test sentences: {}. Figures are entity-level micro P/R/F1 (seqeval default mode) in %, mean ± sd over seeds; CI is the mean of the per-seed bootstrap 95% intervals of F1.\n", r.test_sentences);
+    let _ = writeln!(s, "| training data | synthetic | tagger P | tagger R | tagger F1 | tagger F1 CI | DANN P | DANN R | DANN F1 | DANN F1 CI |");
+    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for row in &r.rows {
+        let c = |x: &Option<Cell>| match x {
+            Some(c) => format!("{} | {} | {} | {:.1}-{:.1}", pct(c.precision), pct(c.recall), pct(c.f1), 100.0 * c.f1_ci.0, 100.0 * c.f1_ci.1),
+            None => "| | |".into(),
+        };
+        if let Some(e) = &row.ensemble {
+            let _ = writeln!(s, "| {} | | {} | {} | {} | {:.1}-{:.1} | | | | |", row.name, pct(e.precision), pct(e.recall), pct(e.f1), 100.0 * e.f1_ci.0, 100.0 * e.f1_ci.1);
+        } else {
+            let _ = writeln!(s, "| {} | {:.0} | {} | {} |", row.name, row.synthetic, c(&row.tagger), c(&row.dann));
+        }
+    }
+    let _ = writeln!(s, "\nEnsembles chosen on dev (ensemble row, in the tagger columns):\n");
+    for (seed, e) in &r.ensembles {
+        let _ = writeln!(s, "- seed {seed}: {e}");
+    }
+    if !r.rejections.is_empty() {
+        let _ = writeln!(s, "\nLLM rejections (summed over seeds):\n");
+        for (k, v) in &r.rejections {
+            let _ = writeln!(s, "- {k}: {v:?}");
+        }
+    }
+    let _ = writeln!(s, "\nWall time per stage (summed over seeds):\n");
+    for (k, v) in &r.stage_seconds {
+        let _ = writeln!(s, "- {k}: {v:.1} s");
+    }
+    s
+}
+
+/// An SVG bar chart of mean F1 per row, tagger and DANN (ensemble alone).
+pub fn svg(r: &Report) -> Result<String> {
+    let mut out = String::new();
+    {
+        let n = r.rows.len();
+        let root = SVGBackend::with_string(&mut out, (900, 120 + 40 * n as u32)).into_drawing_area();
+        let err = |e: String| PipelineError::Invalid(format!("chart: {e}"));
+        root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
+        let max = r.rows.iter().flat_map(|row| [&row.tagger, &row.dann, &row.ensemble]).flatten().map(|c| c.f1.mean + c.f1.sd).fold(0.0f64, f64::max);
+        let mut chart = ChartBuilder::on(&root)
+            .caption(format!("{}: F1 per training set ({} seeds)", r.name, r.seeds.len()), ("sans-serif", 18))
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(260)
+            .build_cartesian_2d(0.0..(max * 100.0 * 1.1).max(1.0), 0..(2 * n))
+            .map_err(|e| err(e.to_string()))?;
+        let names: Vec<String> = r.rows.iter().map(|r| r.name.clone()).collect();
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(2 * n)
+            .y_label_formatter(&|y| match (y % 2, n.checked_sub(1 + y / 2)) { (0, Some(i)) => names[i].clone(), _ => String::new() })
+            .x_desc("F1 (%)")
+            .draw()
+            .map_err(|e| err(e.to_string()))?;
+        for (i, row) in r.rows.iter().enumerate() {
+            let y = 2 * (n - 1 - i);
+            let bars = [(&row.tagger, BLUE.mix(0.7), 1), (&row.dann, RED.mix(0.6), 0), (&row.ensemble, GREEN.mix(0.7), 1)];
+            for (c, color, off) in bars {
+                if let Some(c) = c {
+                    chart
+                        .draw_series(std::iter::once(Rectangle::new([(0.0, y + off), (100.0 * c.f1.mean, y + off + 1)], color.filled())))
+                        .map_err(|e| err(e.to_string()))?;
+                }
+            }
+        }
+        root.draw(&Text::new("blue: tagger, red: DANN, green: best ensemble", (300, 100 + 40 * n as i32), ("sans-serif", 14)))
+            .map_err(|e| err(e.to_string()))?;
+        root.present().map_err(|e| err(e.to_string()))?;
+    }
+    Ok(out)
+}
+
+/// Writes `results.md`, `results.json` and `f1.svg` into `dir`.
+pub fn write(r: &Report, dir: &Path) -> Result<()> {
+    let files = [
+        ("results.md", markdown(r)),
+        ("results.json", serde_json::to_string_pretty(r).expect("reports serialize")),
+        ("f1.svg", svg(r)?),
+    ];
+    for (name, text) in files {
+        let p = dir.join(name);
+        std::fs::write(&p, text).map_err(|e| PipelineError::io(&p, e))?;
+    }
+    Ok(())
+}
