@@ -11,7 +11,7 @@
 //!     mesh_tree = ["mesh-tree-2017/2017MeshTree.txt"]
 //! "#).unwrap();
 //! assert_eq!(exp.k, 5);
-//! ```no_run
+//! ```
 
 use crate::error::{PipelineError, Result};
 use serde::{Deserialize, Serialize};
