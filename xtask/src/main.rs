@@ -24,6 +24,7 @@ fn main() -> Result<()> {
     match cmd {
         "setup" => setup::run(&workspace_root()?),
         "llama" => llama::run(&workspace_root()?),
+        "qwen" => llama::qwen(&workspace_root()?),
         "test" => {
             setup::run(&workspace_root()?)?;
             llama::run(&workspace_root()?)?;
@@ -39,6 +40,7 @@ fn main() -> Result<()> {
             println!(
                 "cargo xtask setup          install libtorch and the encoder (idempotent)\n\
                  cargo xtask llama          build llama-server and fetch SmolLM2 for the real-model test\n\
+                 cargo xtask qwen           fetch Qwen2.5-Coder-0.5B-Instruct (GGUF) for local generation\n\
                  cargo xtask test [ARGS]    set-up, then cargo test --workspace [ARGS]\n\
                  cargo xtask demo [ARGS]    set-up, then the main job (examples/bc5cdr.rs)"
             );

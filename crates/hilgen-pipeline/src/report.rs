@@ -152,6 +152,12 @@ pub fn build(exp: &Experiment, seeds: &[SeedResult], times: &BTreeMap<String, f6
         let name = if c == "original" { format!("original {}-shot", exp.k) } else { format!("+ {c}") };
         rows.push(Row { name, synthetic, tagger: Some(cell(&pick("tagger"))), dann: Some(cell(&pick("dann"))), ensemble: None });
     }
+    let llm: Vec<&SystemScore> = seeds.iter().filter_map(|s| s.scores.get("llm/zero-shot")).collect();
+    if !llm.is_empty() {
+        // The paper's Table 4: the LLM alone (in the tagger columns); its ensembles with the
+        // trained systems are among the candidates of the ensemble row.
+        rows.push(Row { name: "LLM zero-shot tagger".into(), synthetic: 0.0, tagger: Some(cell(&llm)), dann: None, ensemble: None });
+    }
     let ens: Vec<&SystemScore> = seeds.iter().map(|s| &s.ensemble).collect();
     rows.push(Row { name: "best ensemble (chosen on dev)".into(), synthetic: 0.0, tagger: None, dann: None, ensemble: Some(cell(&ens)) });
     Report {
@@ -182,7 +188,7 @@ pub fn markdown(r: &Report) -> String {
     for row in &r.rows {
         let c = |x: &Option<Cell>| match x {
             Some(c) => format!("{} | {} | {} | {:.1}-{:.1}", pct(c.precision), pct(c.recall), pct(c.f1), 100.0 * c.f1_ci.0, 100.0 * c.f1_ci.1),
-            None => "| | |".into(),
+            None => " | | | ".into(),
         };
         if let Some(e) = &row.ensemble {
             let _ = writeln!(s, "| {} | | {} | {} | {} | {:.1}-{:.1} | | | | |", row.name, pct(e.precision), pct(e.recall), pct(e.f1), 100.0 * e.f1_ci.0, 100.0 * e.f1_ci.1);

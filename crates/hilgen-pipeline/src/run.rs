@@ -263,6 +263,29 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunSummary> {
     let kb_hash = stages.manifest("kb").map(|m| m.inputs_hash).unwrap_or_else(|| format!("{:?}", exp.kb.index));
     let labels = Tagger::labels_of(&data.train);
     let model_inputs = json!({"model": exp.model, "encoder": encoder_dir(exp)?.display().to_string()});
+    // The LLM as a zero-shot tagger (the paper's Table 4): once, on dev and test.
+    let llm_tagger = if exp.llm.zero_shot_tagger {
+        let cfg_path = exp.llm.config.clone().ok_or_else(|| PipelineError::Invalid("llm.zero_shot_tagger needs [llm] config".into()))?;
+        let inputs = json!({"dev": data_hashes[1], "test": data_hashes[2], "llm": file_hash(&cfg_path)?, "labels": labels});
+        let r: AugmentResult = stages.run("llm-tagger", inputs, |dir| {
+            let client = hilgen_llm::LlmClient::new(hilgen_llm::LlmConfig::load(Some(&cfg_path))?)?;
+            let generator = hilgen_llm::generate::Generator::new(&client, Labels::of_sentences(&data.train))?;
+            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| PipelineError::io("tokio runtime", e))?;
+            let mut rejected = BTreeMap::new();
+            for (split, gold) in [("dev", &data.dev), ("test", &data.test)] {
+                let (pred, outcome) = rt.block_on(generator.tag(gold))?;
+                write_path(dir.join(format!("llm.{split}.tsv")), &pred, &ConllFormat::default())?;
+                for (k, v) in outcome.rejected {
+                    *rejected.entry(k).or_insert(0) += v;
+                }
+            }
+            Ok(AugmentResult { count: data.dev.len() + data.test.len(), requested: data.dev.len() + data.test.len(), rejected, llm_requests: client.summary().requests })
+        })?;
+        tracing::info!(rejected = ?r.rejected, "LLM zero-shot tagger");
+        Some(stages.dir("llm-tagger"))
+    } else {
+        None
+    };
     let mut seeds = Vec::new();
     for &seed in &exp.seeds {
         let sd = format!("seed-{seed}");
@@ -310,6 +333,9 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunSummary> {
             for model in ["tagger", "dann"] {
                 systems.push((format!("{model}/{config}"), stages.dir(&format!("{sd}/train/{config}"))));
             }
+        }
+        if let Some(d) = &llm_tagger {
+            systems.push(("llm/zero-shot".to_string(), d.clone()));
         }
         let pred_hashes: Vec<String> = systems
             .iter()
