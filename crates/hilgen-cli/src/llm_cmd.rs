@@ -259,6 +259,13 @@ fn generate(args: &GenerateArgs, client: &LlmClient) -> Result<()> {
         synthetic.len(),
         outcome.rejected
     );
+    if failed > 0 && client.config().offline {
+        anyhow::bail!(
+            "offline mode: {failed} of {} sentences were not generated because their requests are not in the cache {} (run online, or export/import a batch)",
+            outcome.requested,
+            client.cache().dir().display()
+        );
+    }
     if let Some(out) = &args.out {
         let sentences: Vec<Sentence> = synthetic.iter().map(|s| s.sentence.clone()).collect();
         input::write(out, &sentences, Format::Conll)?;
@@ -271,9 +278,6 @@ fn generate(args: &GenerateArgs, client: &LlmClient) -> Result<()> {
         failed == 0 || !synthetic.is_empty(),
         "every request failed ({failed} sentences not generated); see the log for the first error"
     );
-    if failed > 0 && client.config().offline {
-        anyhow::bail!("{failed} sentences were not generated: their requests are not in the cache (offline)");
-    }
     Ok(())
 }
 
