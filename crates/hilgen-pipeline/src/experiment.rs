@@ -17,7 +17,7 @@ use crate::error::{PipelineError, Result};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-/// Where the data comes from.
+/// Where the data comes from (a leading `$HILGEN_DATA` in a path is expanded).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct DataFiles {

@@ -19,7 +19,7 @@ pub mod stage;
 
 pub use error::{PipelineError, Result};
 pub use experiment::Experiment;
-pub use run::{run, AugmentResult, RunOptions, RunSummary, TrainResult};
+pub use run::{expand, run, AugmentResult, RunOptions, RunSummary, TrainResult};
 
 /// The per-dataset examples' command line: `[--experiment FILE] [--seeds 1,2,3] [--out DIR]
 /// [--stop-after N]`, with `default_toml` (the example's experiment file, compiled in) unless a

@@ -47,10 +47,23 @@ struct Data {
     files: Vec<PathBuf>,
 }
 
+/// Expands a leading `$HILGEN_DATA` or `$HILGEN_KB` in a path.
+pub fn expand(path: &Path) -> PathBuf {
+    let s = path.to_string_lossy();
+    for var in ["HILGEN_DATA", "HILGEN_KB"] {
+        if let Some(rest) = s.strip_prefix(&format!("${var}")) {
+            if let Some(v) = std::env::var_os(var) {
+                return PathBuf::from(v).join(rest.trim_start_matches('/'));
+            }
+        }
+    }
+    path.to_path_buf()
+}
+
 fn load_data(exp: &Experiment, scratch: &Path) -> Result<Data> {
     let fmt = ConllFormat::default();
     let (mut train, mut dev, mut test) = match (&exp.dataset, &exp.data) {
-        (_, Some(d)) => (read_path(&d.train, &fmt)?, read_path(&d.dev, &fmt)?, read_path(&d.test, &fmt)?),
+        (_, Some(d)) => (read_path(expand(&d.train), &fmt)?, read_path(expand(&d.dev), &fmt)?, read_path(expand(&d.test), &fmt)?),
         (Some(name), None) => {
             let loaded = dataset::load(name, &Fetcher::from_env())?;
             let c = &loaded.corpus;
@@ -92,7 +105,10 @@ fn open_kb(exp: &Experiment, stages: &mut Stages) -> Result<Option<Kb>> {
     if let Some(dir) = &exp.kb.index {
         return Ok(Some(Kb::open(dir)?));
     }
-    let abs = |p: &PathBuf| if p.is_absolute() { p.clone() } else { kb_root().join(p) };
+    let abs = |p: &PathBuf| {
+        let p = expand(p);
+        if p.is_absolute() { p } else { kb_root().join(p) }
+    };
     let sources = hilgen_kb::Sources {
         rrf: exp.kb.rrf.as_ref().map(|p| (abs(p), Default::default())),
         ctd: exp.kb.ctd.iter().map(abs).collect(),
