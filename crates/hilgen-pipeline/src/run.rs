@@ -257,8 +257,14 @@ fn train(exp: &Experiment, data: &[Sentence], labels: &[String], seed: u64, dev:
     Ok(TrainResult { sentences: data.len(), epochs })
 }
 
+/// seqeval's default mode; 0 where a score is undefined (a resample or a model with no
+/// entities), without a warning per resample.
+fn scoring() -> Options {
+    Options { zero_division: hilgen_metrics::ZeroDivision::Zero, ..Options::default() }
+}
+
 fn score(gold: &[Sentence], pred: &[Sentence], replicates: usize, seed: u64) -> Result<(hilgen_metrics::Prf, bootstrap::Interval)> {
-    let o = Options::default();
+    let o = scoring();
     let prf = evaluate_sentences(gold, pred, o)?.micro;
     let g: Vec<&[String]> = gold.iter().map(|s| s.tags.as_slice()).collect();
     let p: Vec<&[String]> = pred.iter().map(|s| s.tags.as_slice()).collect();
@@ -371,7 +377,7 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunSummary> {
                 let test = read_preds(n, d, "test")?;
                 let dev = read_preds(n, d, "dev")?;
                 let (prf, ci) = score(&data.test, &test, exp.bootstrap, seed)?;
-                let dev_f1 = evaluate_sentences(&data.dev, &dev, Options::default())?.micro.f1;
+                let dev_f1 = evaluate_sentences(&data.dev, &dev, scoring())?.micro.f1;
                 out.insert(n.clone(), SystemScore::new(prf, ci, dev_f1));
             }
             Ok(out)
@@ -386,7 +392,7 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunSummary> {
             let dev_refs: Vec<&[Sentence]> = dev.iter().map(Vec::as_slice).collect();
             let test_refs: Vec<&[Sentence]> = test.iter().map(Vec::as_slice).collect();
             let cands = ensemble::default_candidates(ranked.len());
-            let sel = ensemble::select_best(&data.dev, &dev_refs, &cands, Options::default(), Scheme::Iob2)?;
+            let sel = ensemble::select_best(&data.dev, &dev_refs, &cands, scoring(), Scheme::Iob2)?;
             let chosen = sel.chosen();
             let combined = ensemble::apply(&chosen.candidate, &test_refs, &sel.weights, Scheme::Iob2)?;
             write_path(dir.join("ensemble.test.tsv"), &combined, &ConllFormat::default())?;
