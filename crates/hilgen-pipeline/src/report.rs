@@ -12,6 +12,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
+/// Bumped when the report's files change form, so that complete runs write them again.
+pub const FORMAT_VERSION: u32 = 2;
+
 /// One system's test scores in one seed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SystemScore {
@@ -223,7 +226,7 @@ pub fn svg(r: &Report) -> Result<String> {
         root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
         let max = r.rows.iter().flat_map(|row| [&row.tagger, &row.dann, &row.ensemble]).flatten().map(|c| c.f1.mean + c.f1.sd).fold(0.0f64, f64::max);
         let mut chart = ChartBuilder::on(&root)
-            .caption(format!("{}: F1 per training set ({} seeds)", r.name, r.seeds.len()), ("sans-serif", 18))
+            .caption(format!("{}: F1 per training set, mean of {} seed(s) (blue tagger, red DANN, green ensemble)", r.name, r.seeds.len()), ("sans-serif", 16))
             .margin(10)
             .x_label_area_size(30)
             .y_label_area_size(260)
@@ -234,7 +237,8 @@ pub fn svg(r: &Report) -> Result<String> {
             .configure_mesh()
             .disable_y_mesh()
             .y_labels(2 * n)
-            .y_label_formatter(&|y| match (y % 2, n.checked_sub(1 + y / 2)) { (0, Some(i)) => names[i].clone(), _ => String::new() })
+            // Row i's two bars span [y, y + 2]; its name sits at the middle tick y + 1.
+            .y_label_formatter(&|y| match (y % 2, n.checked_sub(1 + y / 2)) { (1, Some(i)) => names[i].clone(), _ => String::new() })
             .x_desc("F1 (%)")
             .draw()
             .map_err(|e| err(e.to_string()))?;
@@ -249,8 +253,6 @@ pub fn svg(r: &Report) -> Result<String> {
                 }
             }
         }
-        root.draw(&Text::new("blue: tagger, red: DANN, green: best ensemble", (300, 100 + 40 * n as i32), ("sans-serif", 14)))
-            .map_err(|e| err(e.to_string()))?;
         root.present().map_err(|e| err(e.to_string()))?;
     }
     Ok(out)

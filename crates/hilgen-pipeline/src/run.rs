@@ -405,7 +405,7 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunSummary> {
         seeds.push(SeedResult { seed, scores, ensemble: ens, augment: augment_results });
     }
     let times: BTreeMap<String, f64> = walk_manifests(&stages);
-    let report_inputs = json!({"seeds": seeds, "exp": exp});
+    let report_inputs = json!({"seeds": seeds, "exp": exp, "format": report::FORMAT_VERSION});
     let report: Report = stages.run("report", report_inputs, |dir| {
         let r = report::build(exp, &seeds, &times, data.test.len());
         report::write(&r, dir)?;
