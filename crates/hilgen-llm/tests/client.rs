@@ -211,6 +211,23 @@ async fn requests_per_minute_spaces_requests() {
 }
 
 #[tokio::test]
+async fn tokens_per_minute_holds_back_large_requests() {
+    let server = MockServer::start(|_, _| Reply::content("ok"));
+    let dir = tempfile::tempdir().unwrap();
+    // 6000 tokens/min: a burst of 1000 (ten seconds' worth), then 100 per second. Each request
+    // is estimated at max_tokens (400) plus its prompt, so the third one waits about 2.3 s.
+    let cfg = hilgen_llm::LlmConfig { tokens_per_minute: Some(6000), max_tokens: 400, ..config(&server, dir.path()) };
+    let client = LlmClient::new(cfg).unwrap();
+    let t = Instant::now();
+    for i in 0..2 {
+        client.chat(&req(&format!("t{i}"))).await.unwrap();
+    }
+    assert!(t.elapsed() < Duration::from_millis(1500), "the burst was not used ({:?})", t.elapsed());
+    client.chat(&req("t2")).await.unwrap();
+    assert!(t.elapsed() >= Duration::from_secs(2), "3 x ~410 tokens at 6000/min took only {:?}", t.elapsed());
+}
+
+#[tokio::test]
 async fn structured_output_falls_back_to_text_when_refused() {
     let server = MockServer::start(|_, body| {
         if body.get("response_format").is_some() {
