@@ -219,11 +219,9 @@ async fn tokens_per_minute_holds_back_large_requests() {
     let cfg = hilgen_llm::LlmConfig { tokens_per_minute: Some(6000), max_tokens: 400, ..config(&server, dir.path()) };
     let client = LlmClient::new(cfg).unwrap();
     let t = Instant::now();
-    for i in 0..2 {
+    for i in 0..3 {
         client.chat(&req(&format!("t{i}"))).await.unwrap();
     }
-    assert!(t.elapsed() < Duration::from_millis(1500), "the burst was not used ({:?})", t.elapsed());
-    client.chat(&req("t2")).await.unwrap();
     assert!(t.elapsed() >= Duration::from_secs(2), "3 x ~410 tokens at 6000/min took only {:?}", t.elapsed());
 }
 
