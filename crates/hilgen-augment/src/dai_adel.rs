@@ -128,7 +128,7 @@ impl<'a> SimpleAugmenter<'a> {
             }
             DaiAdel::Synonym => {
                 let Some(kb) = self.kb else { return Ok(None) };
-                for (i, (t, g)) in s.tokens.iter().zip(&s.tags).enumerate() {
+                for (t, g) in s.tokens.iter().zip(&s.tags) {
                     let syn = if t.chars().any(char::is_alphabetic) && t.len() > 2 && rng.gen_bool(self.p) {
                         synonym(kb, t, rng)
                     } else {
@@ -143,7 +143,6 @@ impl<'a> SimpleAugmenter<'a> {
                             if inside {
                                 tags[start] = g.clone();
                             }
-                            let _ = i;
                         }
                         None => {
                             tokens.push(t.clone());

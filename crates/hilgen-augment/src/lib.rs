@@ -39,6 +39,9 @@ pub enum AugmentError {
     /// An error from the LLM client.
     #[error(transparent)]
     Llm(#[from] hilgen_llm::LlmError),
+    /// The async runtime for LLM requests could not start.
+    #[error("starting the async runtime for LLM requests: {0}")]
+    Runtime(std::io::Error),
 }
 
 /// Result alias of this crate.

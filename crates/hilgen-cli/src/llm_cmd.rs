@@ -208,6 +208,11 @@ pub fn run(cmd: LlmCommand) -> Result<()> {
     }
 }
 
+/// The runtime the LLM client's requests run on.
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()
+}
+
 fn read(path: &Path, format: Format, conll: &ConllArgs) -> Result<Vec<Sentence>> {
     input::read(path, format, conll).with_context(|| format!("reading {}", path.display()))
 }
@@ -249,7 +254,7 @@ fn generate(args: &GenerateArgs, client: &LlmClient) -> Result<()> {
         StrategyArg::Zerogen => LlmStrategy::ZeroGen,
     };
     let aug = LlmAugmenter::new(client, kb.as_ref(), labels, strategy, args.n);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let rt = runtime()?;
     let (synthetic, outcome) = rt.block_on(aug.run(&shots))?;
     let failed = outcome.rejected.get("request-failed").copied().unwrap_or(0);
     eprintln!(
@@ -286,7 +291,7 @@ fn tag(args: &TagArgs) -> Result<()> {
     let sentences = read(&args.input, args.format, &args.conll)?;
     let labels = labels_of(&sentences, &args.types)?;
     let generator = Generator::new(&client, labels)?;
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let rt = runtime()?;
     let (pred, outcome) = rt.block_on(generator.tag(&sentences))?;
     input::write(&args.out, &pred, Format::Conll)?;
     eprintln!("tagged {} sentences ({} rejected: {:?}); wrote {}", pred.len(), outcome.rejected.values().sum::<u64>(), outcome.rejected, args.out.display());

@@ -239,16 +239,23 @@ impl LlmClient {
     /// Sends one chat request (or answers it from the cache).
     pub async fn chat(&self, req: &ChatRequest) -> Result<Completion> {
         let structured = self.wants_structured(req);
-        // A cached answer under either form counts.
+        // The request as sent first and, under `auto`, its text-only fallback; a cached answer
+        // under either form counts.
         let mut forms = vec![structured];
         if structured && self.cfg.structured_output == StructuredOutput::Auto {
             forms.push(false);
         }
-        for &s in &forms {
-            let body = self.request_body(req, s);
-            let key = key_of(&body);
-            if let Some(entry) = self.cache.get(&key) {
-                let c = completion_of(&entry.response, key, true, s)?;
+        let forms: Vec<(bool, Value, String)> = forms
+            .into_iter()
+            .map(|s| {
+                let body = self.request_body(req, s);
+                let key = key_of(&body);
+                (s, body, key)
+            })
+            .collect();
+        for (s, _, key) in &forms {
+            if let Some(entry) = self.cache.get(key) {
+                let c = completion_of(&entry.response, key.clone(), true, *s)?;
                 self.stats.cache_hits.fetch_add(1, Relaxed);
                 let (p, k) = usage(&entry.response);
                 self.stats.cached_prompt_tokens.fetch_add(p, Relaxed);
@@ -256,31 +263,29 @@ impl LlmClient {
                 return Ok(c);
             }
         }
+        let mut forms = forms.into_iter();
+        let (_, body, key) = forms.next().expect("at least the first form");
         if self.cfg.offline {
-            let body = self.request_body(req, structured);
-            let key = key_of(&body);
             if let Some(m) = &self.collected {
                 m.lock().expect("collect lock").push((key.clone(), body));
             }
             return Err(LlmError::OfflineMiss { key, cache: self.cache.dir().to_path_buf() });
         }
-        match self.send(req, structured).await {
-            Err(LlmError::Api { status: 400, message })
-                if structured
-                    && self.cfg.structured_output == StructuredOutput::Auto
-                    && mentions_response_format(&message) =>
-            {
-                tracing::warn!(%message, "the server refused structured output; parsing text from now on");
-                self.structured_ok.store(false, Relaxed);
-                self.send(req, false).await
-            }
+        match self.send(req, structured, body, key).await {
+            Err(LlmError::Api { status: 400, message }) if mentions_response_format(&message) => match forms.next() {
+                // Only under `auto` is there a text form to fall back to.
+                Some((_, text_body, text_key)) => {
+                    tracing::warn!(%message, "the server refused structured output; parsing text from now on");
+                    self.structured_ok.store(false, Relaxed);
+                    self.send(req, false, text_body, text_key).await
+                }
+                None => Err(LlmError::Api { status: 400, message }),
+            },
             other => other,
         }
     }
 
-    async fn send(&self, req: &ChatRequest, structured: bool) -> Result<Completion> {
-        let body = self.request_body(req, structured);
-        let key = key_of(&body);
+    async fn send(&self, req: &ChatRequest, structured: bool, body: Value, key: String) -> Result<Completion> {
         let _permit = self.permits.acquire().await.expect("the semaphore is never closed");
         if let Some(rpm) = &self.rpm {
             rpm.until_ready().await;

@@ -208,7 +208,8 @@ impl<'a> Generator<'a> {
             for r in &list.rejected {
                 out.reject(self.client, *r, 1);
             }
-            let squeeze = |t: &str| t.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_lowercase).collect::<String>();
+            // The source sentence again, up to spacing and case, is no new sentence.
+            let squeeze = |t: &str| crate::parse::squeeze(t).to_lowercase();
             let own = squeeze(&s.sentence.text());
             let sentences: Vec<String> = list
                 .sentences

@@ -528,7 +528,7 @@ pub fn parse_tagged(text: &str, labels: &Labels) -> Vec<Result<Tagged, Reject>> 
 }
 
 /// Text without whitespace, for checking that tokens spell a sentence.
-fn squeeze(s: &str) -> String {
+pub(crate) fn squeeze(s: &str) -> String {
     s.chars().filter(|c| !c.is_whitespace()).collect()
 }
 

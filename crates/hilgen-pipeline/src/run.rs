@@ -94,6 +94,11 @@ fn load_data(exp: &Experiment, scratch: &Path) -> Result<Data> {
     Ok(Data { train, dev, test, files })
 }
 
+/// The runtime the LLM client's requests run on.
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| PipelineError::io("tokio runtime", e))
+}
+
 fn kb_root() -> PathBuf {
     std::env::var_os("HILGEN_KB").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."))
 }
@@ -189,7 +194,7 @@ fn augment(
             _ => exp.llm.n,
         };
         let aug = LlmAugmenter::new(&client, kb, Labels::of_sentences(shots), strat, n);
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| PipelineError::io("tokio runtime", e))?;
+        let rt = runtime()?;
         let (synthetic, outcome) = rt.block_on(aug.run(shots))?;
         result.requested = outcome.requested;
         result.rejected = outcome.rejected;
@@ -285,14 +290,15 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunSummary> {
     let kb_hash = stages.manifest("kb").map(|m| m.inputs_hash).unwrap_or_else(|| format!("{:?}", exp.kb.index));
     let labels = Tagger::labels_of(&data.train);
     let model_inputs = json!({"model": exp.model, "encoder": encoder_dir(exp)?.display().to_string()});
+    let llm_cfg_hash = exp.llm.config.as_ref().map(|p| file_hash(p)).transpose()?;
     // The LLM as a zero-shot tagger (the paper's Table 4): once, on dev and test.
     let llm_tagger = if exp.llm.zero_shot_tagger {
         let cfg_path = exp.llm.config.clone().ok_or_else(|| PipelineError::Invalid("llm.zero_shot_tagger needs [llm] config".into()))?;
-        let inputs = json!({"dev": data_hashes[1], "test": data_hashes[2], "llm": file_hash(&cfg_path)?, "labels": labels});
+        let inputs = json!({"dev": data_hashes[1], "test": data_hashes[2], "llm": llm_cfg_hash, "labels": labels});
         let r: AugmentResult = stages.run("llm-tagger", inputs, |dir| {
             let client = hilgen_llm::LlmClient::new(hilgen_llm::LlmConfig::load(Some(&cfg_path))?)?;
             let generator = hilgen_llm::generate::Generator::new(&client, Labels::of_sentences(&data.train))?;
-            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| PipelineError::io("tokio runtime", e))?;
+            let rt = runtime()?;
             let mut rejected = BTreeMap::new();
             for (split, gold) in [("dev", &data.dev), ("test", &data.test)] {
                 let (pred, outcome) = rt.block_on(generator.tag(gold))?;
@@ -329,8 +335,7 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunSummary> {
         let mut augment_results = BTreeMap::new();
         for strategy in order {
             let name = format!("{sd}/augment/{strategy}");
-            let llm_cfg = exp.llm.config.as_ref().map(|p| file_hash(p)).transpose()?;
-            let inputs = json!({"shots": shots_hash, "strategy": strategy, "kb": kb_hash, "seed": seed, "llm": llm_cfg, "llm_spec": exp.llm, "counts": counts});
+            let inputs = json!({"shots": shots_hash, "strategy": strategy, "kb": kb_hash, "seed": seed, "llm": llm_cfg_hash, "llm_spec": exp.llm, "counts": counts});
             let r: AugmentResult = stages.run(&name, inputs, |dir| augment(exp, strategy, &shots, seed, kb.as_ref(), &counts, dir))?;
             counts.insert(strategy.clone(), r.count);
             augment_results.insert(strategy.clone(), r);
@@ -359,17 +364,15 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunSummary> {
         if let Some(d) = &llm_tagger {
             systems.push(("llm/zero-shot".to_string(), d.clone()));
         }
+        // System `MODEL/CONFIG` wrote `MODEL.SPLIT.tsv` in its stage folder.
+        let pred_file = |n: &str, d: &Path, split: &str| d.join(format!("{}.{split}.tsv", n.split('/').next().unwrap_or("")));
         let pred_hashes: Vec<String> = systems
             .iter()
-            .flat_map(|(n, d)| {
-                let m = n.split('/').next().unwrap_or("").to_string();
-                [d.join(format!("{m}.dev.tsv")), d.join(format!("{m}.test.tsv"))]
-            })
+            .flat_map(|(n, d)| ["dev", "test"].map(|split| pred_file(n, d, split)))
             .map(|p| file_hash(&p))
             .collect::<Result<_>>()?;
         let read_preds = |n: &str, d: &Path, split: &str| -> Result<Vec<Sentence>> {
-            let m = n.split('/').next().unwrap_or("");
-            Ok(read_path(d.join(format!("{m}.{split}.tsv")), &ConllFormat::default())?)
+            Ok(read_path(pred_file(n, d, split), &ConllFormat::default())?)
         };
         let scores: BTreeMap<String, SystemScore> = stages.run(&format!("{sd}/evaluate"), json!({"predictions": pred_hashes, "bootstrap": exp.bootstrap}), |_| {
             let mut out = BTreeMap::new();

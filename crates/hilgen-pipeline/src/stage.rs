@@ -82,7 +82,8 @@ impl Stages {
         inputs: Value,
         f: impl FnOnce(&Path) -> Result<T>,
     ) -> Result<T> {
-        let inputs_hash = hex(&Sha256::digest(hilgen_llm::cache::canonical_json(&inputs).as_bytes()));
+        // The same canonical-JSON sha256 the LLM cache keys requests by.
+        let inputs_hash = hilgen_llm::cache::key_of(&inputs);
         if let Some(m) = self.manifest(name) {
             if m.inputs_hash == inputs_hash {
                 tracing::info!(stage = name, "complete; skipped");
