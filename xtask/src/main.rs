@@ -8,6 +8,7 @@
 //! - `cargo xtask test [ARGS]`: set-up (both of the above), then `cargo test --workspace [ARGS]`.
 //! - `cargo xtask demo`: set-up, then the main job (the BC5CDR example, release build).
 
+mod disk;
 mod llama;
 mod setup;
 
@@ -26,6 +27,7 @@ fn main() -> Result<()> {
         "llama" => llama::run(&workspace_root()?),
         "qwen" => llama::qwen(&workspace_root()?),
         "test" => {
+            check_disk()?;
             setup::run(&workspace_root()?)?;
             llama::run(&workspace_root()?)?;
             // The real-model test must run (not skip) under the README's test command.
@@ -33,6 +35,7 @@ fn main() -> Result<()> {
             cargo(&["test", "--workspace"], &rest)
         }
         "demo" => {
+            check_disk()?;
             setup::run(&workspace_root()?)?;
             cargo(&["run", "--release", "--example", "bc5cdr", "--"], &rest)
         }
@@ -48,6 +51,14 @@ fn main() -> Result<()> {
         }
         other => bail!("unknown xtask command `{other}`; try `cargo xtask help`"),
     }
+}
+
+/// Warns when the disk looks too full for a clean build and the set-up.
+fn check_disk() -> Result<()> {
+    let root = workspace_root()?;
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
+    disk::check(&target, &setup::cache_dir()?);
+    Ok(())
 }
 
 /// The workspace root: the parent of this crate's folder.
