@@ -25,7 +25,7 @@ fn main() -> Result<()> {
     match cmd {
         "setup" => setup::run(&workspace_root()?),
         "llama" => llama::run(&workspace_root()?),
-        "qwen" => llama::qwen(&workspace_root()?),
+        "qwen" => llama::qwen(&workspace_root()?, rest.first().map_or("0.5b", String::as_str)),
         "test" => {
             check_disk()?;
             setup::run(&workspace_root()?)?;
@@ -43,7 +43,7 @@ fn main() -> Result<()> {
             println!(
                 "cargo xtask setup          install libtorch and the encoder (idempotent)\n\
                  cargo xtask llama          build llama-server and fetch SmolLM2 for the real-model test\n\
-                 cargo xtask qwen           fetch Qwen2.5-Coder-0.5B-Instruct (GGUF) for local generation\n\
+                 cargo xtask qwen [SIZE]    fetch Qwen2.5-Coder-Instruct GGUF, SIZE 0.5b (default) or 1.5b, for local generation\n\
                  cargo xtask test [ARGS]    set-up, then cargo test --workspace [ARGS]\n\
                  cargo xtask demo [ARGS]    set-up, then the main job (examples/bc5cdr.rs)"
             );

@@ -48,6 +48,20 @@ impl Default for AzureSettings {
     }
 }
 
+/// How the model marks entities, in HILGEN's second turn and as a zero-shot tagger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Annotation {
+    /// The model lists each sentence's entities as `{text, type}`; the IOB2 tags are then
+    /// made by finding those strings in the sentence (an entity not found is rejected). Small
+    /// models manage this far better than tag lists.
+    #[default]
+    Entities,
+    /// The model writes tokens and one IOB2 tag per token (HILGEN's literal "convert to IOB";
+    /// for the tagger, one tag per given token).
+    Tokens,
+}
+
 /// When to ask for structured output (`response_format` with a JSON schema).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -114,6 +128,8 @@ pub struct LlmConfig {
     pub offline: bool,
     /// Structured output policy.
     pub structured_output: StructuredOutput,
+    /// How the model annotates entities (HILGEN's IOB turn, the zero-shot tagger).
+    pub annotation: Annotation,
     /// Prices per model name, for the cost estimate.
     pub prices: BTreeMap<String, Price>,
     /// A folder of prompt templates that replace the shipped ones by file name.
@@ -149,6 +165,7 @@ impl Default for LlmConfig {
             cache_dir: PathBuf::from(".hilgen-cache/llm"),
             offline: false,
             structured_output: StructuredOutput::Auto,
+            annotation: Annotation::Entities,
             prices,
             prompts_dir: None,
             progress: true,

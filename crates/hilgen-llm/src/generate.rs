@@ -1,14 +1,19 @@
 //! The generation tasks: HILGEN's three LLM variants (generate, then convert to IOB in a second
 //! turn), grounded generation, the ZeroGen baseline, and the LLM as a zero-shot tagger.
 //!
+//! In the IOB turn and as a tagger the model annotates as [`Annotation`] says: by listing
+//! entities (`{text, type}`, tags made by finding them in the sentence; the default) or by
+//! writing one IOB2 tag per token.
+//!
 //! Every rejected output is counted in the client's [`crate::Accounting`] by reason, and
 //! reported per call in [`Outcome`].
 
 use crate::client::{ChatRequest, Completion, LlmClient, Message};
 use crate::error::Result;
+use crate::config::Annotation;
 use crate::parse::{
-    align_tagged, check_iob, first_json, json_objects_with, label_by_matching, parse_sentences, parse_tagged, IobPolicy,
-    Labels, Reject,
+    align_tagged, check_iob, entity_mentions, first_json, json_objects_with, label_by_matching, parse_sentences,
+    parse_tagged, tag_by_matching, IobPolicy, Labels, Reject,
 };
 use crate::prompts::Prompts;
 use hilgen_corpus::{Sentence, Span};
@@ -135,6 +140,8 @@ pub struct Generator<'a> {
     pub policy: IobPolicy,
     /// ZeroGen sentences per request.
     pub zerogen_per_request: usize,
+    /// How the model annotates entities (from the client's configuration).
+    pub annotation: Annotation,
 }
 
 fn sentences_schema(n: usize) -> Value {
@@ -142,11 +149,32 @@ fn sentences_schema(n: usize) -> Value {
            "properties": {"sentences": {"type": "array", "items": {"type": "string"}, "minItems": n, "maxItems": n}}})
 }
 
+/// JSON schema of a list of `{text, type}` entities with `types`.
+fn entities_schema(types: &[String]) -> Value {
+    json!({"type": "array", "items": {"type": "object", "additionalProperties": false, "required": ["text", "type"],
+        "properties": {"text": {"type": "string"}, "type": {"type": "string", "enum": types}}}})
+}
+
+/// The per-sentence entity lists of an answer to the entities turn: `{"sentences": [{"entities":
+/// [...]}, ...]}`, a bare list of such objects or of lists, or (cut off) the complete objects.
+fn entity_lists(content: &str) -> Vec<Value> {
+    let body = crate::parse::strip_fences(content);
+    let of_item = |x: &Value| x.get("entities").cloned().unwrap_or_else(|| x.clone());
+    match first_json(&body) {
+        Some(v) => match v.get("sentences").or(Some(&v)).and_then(Value::as_array) {
+            Some(items) => items.iter().map(of_item).collect(),
+            None => Vec::new(),
+        },
+        None => json_objects_with(&body, "entities").iter().map(of_item).collect(),
+    }
+}
+
 impl<'a> Generator<'a> {
     /// A generator for a dataset with entity types `labels`, with the configured prompts.
     pub fn new(client: &'a LlmClient, labels: Labels) -> Result<Generator<'a>> {
         let prompts = Prompts::load(client.config().prompts_dir.as_deref())?;
-        Ok(Generator { client, prompts, labels, policy: IobPolicy::Repair, zerogen_per_request: 10 })
+        let annotation = client.config().annotation;
+        Ok(Generator { client, prompts, labels, policy: IobPolicy::Repair, zerogen_per_request: 10, annotation })
     }
 
     fn system(&self) -> Result<Message> {
@@ -227,15 +255,19 @@ impl<'a> Generator<'a> {
             }
             let mut messages = req.messages.clone();
             messages.push(Message::assistant(json!({"sentences": sentences}).to_string()));
-            messages.push(Message::user(
-                self.prompts.render("hilgen_to_iob.j2", json!({"n": sentences.len(), "types": types}))?,
-            ));
-            let tags = self.labels.iob2_tags();
-            let schema = json!({"type": "object", "additionalProperties": false, "required": ["sentences"],
-                "properties": {"sentences": {"type": "array", "minItems": sentences.len(), "maxItems": sentences.len(),
-                    "items": {"type": "object", "additionalProperties": false, "required": ["tokens", "tags"],
-                        "properties": {"tokens": {"type": "array", "items": {"type": "string"}},
-                                       "tags": {"type": "array", "items": {"type": "string", "enum": tags}}}}}}});
+            let k = sentences.len();
+            let (template, schema) = match self.annotation {
+                Annotation::Entities => ("hilgen_to_entities.j2", json!({"type": "object", "additionalProperties": false,
+                    "required": ["sentences"], "properties": {"sentences": {"type": "array", "minItems": k, "maxItems": k,
+                        "items": {"type": "object", "additionalProperties": false, "required": ["entities"],
+                            "properties": {"entities": entities_schema(&types)}}}}})),
+                Annotation::Tokens => ("hilgen_to_iob.j2", json!({"type": "object", "additionalProperties": false,
+                    "required": ["sentences"], "properties": {"sentences": {"type": "array", "minItems": k, "maxItems": k,
+                        "items": {"type": "object", "additionalProperties": false, "required": ["tokens", "tags"],
+                            "properties": {"tokens": {"type": "array", "items": {"type": "string"}},
+                                "tags": {"type": "array", "items": {"type": "string", "enum": self.labels.iob2_tags()}}}}}}})),
+            };
+            messages.push(Message::user(self.prompts.render(template, json!({"n": k, "types": types, "sentences": sentences}))?));
             second.push(ChatRequest { messages, schema: Some(("iob".into(), schema)) });
             pending.push((s, sentences));
         }
@@ -246,27 +278,11 @@ impl<'a> Generator<'a> {
                 continue;
             };
             let substitutes: Vec<String> = s.hints.iter().flat_map(|h| h.candidates.iter().cloned()).collect();
-            let tagged = parse_tagged(&ans.content, &self.labels);
-            let mut used = vec![false; tagged.len()];
-            for (i, text) in sentences.iter().enumerate() {
-                // The i-th tagging, or else the first unused one that spells this sentence.
-                let pick = match tagged.get(i) {
-                    Some(Ok(t)) if !used[i] && crate::parse::reconstructs(&t.tokens, text) => Some(i),
-                    _ => tagged.iter().enumerate().position(|(j, t)| {
-                        !used[j] && matches!(t, Ok(t) if crate::parse::reconstructs(&t.tokens, text))
-                    }),
-                };
-                let result = match pick {
-                    Some(j) => {
-                        used[j] = true;
-                        align_tagged(text, tagged[j].as_ref().expect("picked an Ok"), self.policy)
-                    }
-                    None => Err(match tagged.get(i) {
-                        Some(Err(r)) => *r,
-                        Some(Ok(_)) => Reject::TokenMismatch,
-                        None => Reject::Unparseable,
-                    }),
-                };
+            let results = match self.annotation {
+                Annotation::Entities => self.label_from_entities(&ans.content, &sentences),
+                Annotation::Tokens => self.label_from_tokens(&ans.content, &sentences),
+            };
+            for result in results {
                 match result {
                     Ok(sentence) if sentence.tags.iter().all(|t| t == "O") => out.reject(self.client, Reject::NoEntity, 1),
                     Ok(sentence) => out.generated.push(Generated {
@@ -282,6 +298,57 @@ impl<'a> Generator<'a> {
             }
         }
         Ok(out)
+    }
+
+    /// Labels `sentences` from an answer listing each one's entities: the strings must occur in
+    /// their sentence.
+    fn label_from_entities(&self, content: &str, sentences: &[String]) -> Vec<std::result::Result<Sentence, Reject>> {
+        let lists = entity_lists(content);
+        sentences
+            .iter()
+            .enumerate()
+            .map(|(i, text)| {
+                let mentions = entity_mentions(lists.get(i).ok_or(Reject::Unparseable)?, &self.labels)?;
+                if mentions.is_empty() {
+                    return Err(Reject::NoEntity);
+                }
+                let (sentence, found) = label_by_matching(text, &mentions);
+                if found.iter().any(|f| !f) {
+                    return Err(Reject::EntityNotInSentence);
+                }
+                Ok(sentence)
+            })
+            .collect()
+    }
+
+    /// Labels `sentences` from an answer giving tokens and tags per sentence: the tokens must
+    /// spell their sentence (the i-th tagging, or else the first unused one that does).
+    fn label_from_tokens(&self, content: &str, sentences: &[String]) -> Vec<std::result::Result<Sentence, Reject>> {
+        let tagged = parse_tagged(content, &self.labels);
+        let mut used = vec![false; tagged.len()];
+        sentences
+            .iter()
+            .enumerate()
+            .map(|(i, text)| {
+                let pick = match tagged.get(i) {
+                    Some(Ok(t)) if !used[i] && crate::parse::reconstructs(&t.tokens, text) => Some(i),
+                    _ => tagged.iter().enumerate().position(|(j, t)| {
+                        !used[j] && matches!(t, Ok(t) if crate::parse::reconstructs(&t.tokens, text))
+                    }),
+                };
+                match pick {
+                    Some(j) => {
+                        used[j] = true;
+                        align_tagged(text, tagged[j].as_ref().expect("picked an Ok"), self.policy)
+                    }
+                    None => Err(match tagged.get(i) {
+                        Some(Err(r)) => *r,
+                        Some(Ok(_)) => Reject::TokenMismatch,
+                        None => Reject::Unparseable,
+                    }),
+                }
+            })
+            .collect()
     }
 
     /// Grounded generation: sentence `k` of a source must use, verbatim, candidate `k` (cycling)
@@ -433,14 +500,10 @@ impl<'a> Generator<'a> {
         if text.split_whitespace().count() < 3 {
             return Err(Reject::TooShort);
         }
-        let mut mentions = Vec::new();
-        for e in item.get("entities").and_then(Value::as_array).into_iter().flatten() {
-            let (Some(t), Some(ty)) = (e.get("text").and_then(Value::as_str), e.get("type").and_then(Value::as_str)) else {
-                return Err(Reject::Unparseable);
-            };
-            let ty = self.labels.find_type(ty).ok_or(Reject::UnknownLabel)?;
-            mentions.push((t.to_string(), ty.to_string()));
-        }
+        let mentions = match item.get("entities") {
+            Some(v) => entity_mentions(v, &self.labels)?,
+            None => Vec::new(),
+        };
         if mentions.is_empty() {
             return Err(Reject::NoEntity);
         }
@@ -451,7 +514,10 @@ impl<'a> Generator<'a> {
         Ok(sentence)
     }
 
-    /// The LLM as a zero-shot tagger: one request per sentence, one tag per token back. A
+    /// The LLM as a zero-shot tagger: one request per sentence. With
+    /// [`Annotation::Entities`] the model lists the sentence's entities and the tags come from
+    /// finding them in its tokens (a listed entity that is not there is dropped and counted as
+    /// `entity-not-in-sentence`); with [`Annotation::Tokens`] it gives one tag per token. A
     /// sentence whose answer cannot be used is predicted all `O` (and counted as rejected).
     pub async fn tag(&self, sentences: &[Sentence]) -> Result<(Vec<Sentence>, Outcome)> {
         let mut out = Outcome { requested: sentences.len(), ..Outcome::default() };
@@ -460,18 +526,28 @@ impl<'a> Generator<'a> {
         let tags = self.labels.iob2_tags();
         let mut reqs = Vec::new();
         for s in sentences {
-            let user = self.prompts.render("tag_zero_shot.j2", json!({"tokens": s.tokens, "types": types}))?;
-            let schema = json!({"type": "object", "additionalProperties": false, "required": ["tags"],
-                "properties": {"tags": {"type": "array", "minItems": s.len(), "maxItems": s.len(),
-                    "items": {"type": "string", "enum": tags}}}});
+            let (user, schema) = match self.annotation {
+                Annotation::Entities => (
+                    self.prompts.render("tag_entities.j2", json!({"sentence": s.text(), "types": types}))?,
+                    json!({"type": "object", "additionalProperties": false, "required": ["entities"],
+                        "properties": {"entities": entities_schema(&types)}}),
+                ),
+                Annotation::Tokens => (
+                    self.prompts.render("tag_zero_shot.j2", json!({"tokens": s.tokens, "types": types}))?,
+                    json!({"type": "object", "additionalProperties": false, "required": ["tags"],
+                        "properties": {"tags": {"type": "array", "minItems": s.len(), "maxItems": s.len(),
+                            "items": {"type": "string", "enum": tags}}}}),
+                ),
+            };
             reqs.push(ChatRequest { messages: vec![system.clone(), Message::user(user)], schema: Some(("tags".into(), schema)) });
         }
         let answers = self.run(&reqs, "zero-shot tagging", &mut out, 1).await;
         let mut predictions = Vec::with_capacity(sentences.len());
         for (s, ans) in sentences.iter().zip(answers) {
-            let parsed = match ans {
-                Some(a) => self.tags_of(&a.content, s),
-                None => Err(Reject::RequestFailed),
+            let parsed = match (ans, self.annotation) {
+                (Some(a), Annotation::Entities) => self.tags_from_entities(&a.content, s, &mut out),
+                (Some(a), Annotation::Tokens) => self.tags_of(&a.content, s),
+                (None, _) => Err(Reject::RequestFailed),
             };
             let mut p = Sentence::new(s.tokens.clone(), vec!["O".to_string(); s.len()]).expect("same length");
             p.doc_id = s.doc_id.clone();
@@ -483,6 +559,16 @@ impl<'a> Generator<'a> {
             predictions.push(p);
         }
         Ok((predictions, out))
+    }
+
+    fn tags_from_entities(&self, content: &str, s: &Sentence, out: &mut Outcome) -> std::result::Result<Vec<String>, Reject> {
+        let body = crate::parse::strip_fences(content);
+        let v = first_json(&body).ok_or(Reject::Unparseable)?;
+        let list = v.get("entities").unwrap_or(&v);
+        let mentions = entity_mentions(list, &self.labels)?;
+        let (tags, found) = tag_by_matching(&s.tokens, &mentions);
+        out.reject(self.client, Reject::EntityNotInSentence, found.iter().filter(|f| !**f).count());
+        Ok(tags)
     }
 
     fn tags_of(&self, content: &str, s: &Sentence) -> std::result::Result<Vec<String>, Reject> {

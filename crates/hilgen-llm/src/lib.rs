@@ -6,8 +6,9 @@
 //!   request ([`cache`]; a re-run makes no requests; `offline` fails on a miss), at most
 //!   `max_concurrent` requests in flight, requests/tokens per minute, retries with backoff that
 //!   honour `Retry-After` ([`transport`]), and [`Accounting`] of requests, tokens, rejections and cost.
-//! - [`generate::Generator`]: HILGEN's LLM variants (generate, then IOB in a second turn),
-//!   grounded generation, ZeroGen, and the zero-shot tagger, with prompts from files ([`prompts`]).
+//! - [`generate::Generator`]: HILGEN's LLM variants (generate, then IOB in a second turn, the
+//!   model listing entities or tagging tokens, see [`config::Annotation`]), grounded
+//!   generation, ZeroGen, and the zero-shot tagger, with prompts from files ([`prompts`]).
 //! - [`parse`]: robust parsing of model output with rejection reasons.
 //! - [`batch`]: OpenAI Batch API JSONL export, and import of results into the cache.
 //!

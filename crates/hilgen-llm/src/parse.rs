@@ -598,9 +598,35 @@ fn sentence_from_spans(text: &str, toks: &[hilgen_corpus::tokenize::Token], span
 pub fn label_by_matching(text: &str, mentions: &[(String, String)]) -> (Sentence, Vec<bool>) {
     let toks = tokenize(text, &[]);
     let lower: Vec<String> = toks.iter().map(|t| text[t.start..t.end].to_lowercase()).collect();
+    let (spans, found) = match_mentions(&lower, mentions);
+    let sentence = sentence_from_spans(text, &toks, &spans).unwrap_or_default();
+    (sentence, found)
+}
+
+/// IOB2 tags for the given `tokens` from `(surface, type)` mentions found in them, as
+/// [`label_by_matching`] finds them. Returns the tags and, per mention, whether it was found.
+///
+/// ```
+/// use hilgen_llm::parse::tag_by_matching;
+/// let tokens = ["Cisplatin", "-", "induced", "acute", "renal", "failure", "."].map(String::from);
+/// let mentions = [("cisplatin".to_string(), "Chemical".to_string()), ("acute renal failure".into(), "Disease".into()), ("fever".into(), "Disease".into())];
+/// let (tags, found) = tag_by_matching(&tokens, &mentions);
+/// assert_eq!(tags, ["B-Chemical", "O", "O", "B-Disease", "I-Disease", "I-Disease", "O"]);
+/// assert_eq!(found, [true, true, false]);
+/// ```
+pub fn tag_by_matching(tokens: &[String], mentions: &[(String, String)]) -> (Vec<String>, Vec<bool>) {
+    let lower: Vec<String> = tokens.iter().map(|t| t.to_lowercase()).collect();
+    let (spans, found) = match_mentions(&lower, mentions);
+    let tags = hilgen_corpus::scheme::encode(&spans, tokens.len(), Scheme::Iob2)
+        .unwrap_or_else(|_| vec!["O".to_string(); tokens.len()]);
+    (tags, found)
+}
+
+/// Spans of `mentions` in lower-cased tokens: every occurrence, longest mention first, no overlaps.
+fn match_mentions(lower: &[String], mentions: &[(String, String)]) -> (Vec<Span>, Vec<bool>) {
     let mut order: Vec<usize> = (0..mentions.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(mentions[i].0.len()));
-    let mut taken = vec![false; toks.len()];
+    let mut taken = vec![false; lower.len()];
     let mut found = vec![false; mentions.len()];
     let mut spans = Vec::new();
     for i in order {
@@ -625,8 +651,37 @@ pub fn label_by_matching(text: &str, mentions: &[(String, String)]) -> (Sentence
         }
     }
     spans.sort_by_key(|s| s.start);
-    let sentence = sentence_from_spans(text, &toks, &spans).unwrap_or_default();
-    (sentence, found)
+    (spans, found)
+}
+
+/// Entity mentions from a model's JSON: a list of `{"text": ..., "type": ...}` objects (also
+/// `entity`/`mention` for the text and `label`/`category` for the type, or `[text, type]`
+/// pairs). Types are checked against `labels`; an empty text is skipped.
+///
+/// ```
+/// use hilgen_llm::parse::{entity_mentions, Labels};
+/// let v = serde_json::json!([{"text": "cocaine", "type": "chemical"}, ["chest pain", "Disease"]]);
+/// let m = entity_mentions(&v, &Labels::new(["Chemical", "Disease"])).unwrap();
+/// assert_eq!(m, [("cocaine".to_string(), "Chemical".to_string()), ("chest pain".into(), "Disease".into())]);
+/// ```
+pub fn entity_mentions(v: &Value, labels: &Labels) -> Result<Vec<(String, String)>, Reject> {
+    let items = v.as_array().ok_or(Reject::Unparseable)?;
+    let mut out = Vec::with_capacity(items.len());
+    for e in items {
+        let field = |keys: &[&str]| keys.iter().find_map(|k| e.get(*k).and_then(Value::as_str));
+        let (text, ty) = match e {
+            Value::Array(pair) if pair.len() == 2 => (pair[0].as_str(), pair[1].as_str()),
+            _ => (field(&["text", "entity", "mention", "name"]), field(&["type", "label", "category", "entity_type"])),
+        };
+        let (Some(text), Some(ty)) = (text, ty) else { return Err(Reject::Unparseable) };
+        let text = text.trim();
+        if text.is_empty() {
+            continue;
+        }
+        let ty = labels.find_type(ty).ok_or(Reject::UnknownLabel)?;
+        out.push((text.to_string(), ty.to_string()));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
