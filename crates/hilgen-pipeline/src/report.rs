@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 /// Bumped when the report's files change form, so that complete runs write them again.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// One system's test scores in one seed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -107,6 +107,19 @@ pub struct Row {
     pub ensemble: Option<Cell>,
 }
 
+/// What one LLM strategy (or the zero-shot tagger) asked and got, summed over seeds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LlmUse {
+    /// Sentences asked for (sentences to tag, for the tagger).
+    pub requested: usize,
+    /// Sentences kept (sentences tagged, for the tagger).
+    pub produced: usize,
+    /// Requests sent to the server (cache hits not counted).
+    pub requests: u64,
+    /// Rejected outputs by reason.
+    pub rejected: BTreeMap<String, u64>,
+}
+
 /// The whole report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
@@ -126,6 +139,9 @@ pub struct Report {
     pub ensembles: Vec<(u64, String)>,
     /// LLM rejections by strategy and reason, summed over seeds.
     pub rejections: BTreeMap<String, BTreeMap<String, u64>>,
+    /// LLM use per strategy (and `llm-tagger`), summed over seeds.
+    #[serde(default)]
+    pub llm: BTreeMap<String, LlmUse>,
     /// Wall time per stage kind, summed over seeds, in seconds.
     pub stage_seconds: BTreeMap<String, f64>,
     /// Per-seed details.
@@ -133,8 +149,24 @@ pub struct Report {
 }
 
 /// Aggregates the seeds.
-pub fn build(exp: &Experiment, seeds: &[SeedResult], times: &BTreeMap<String, f64>, test_sentences: usize) -> Report {
+pub fn build(
+    exp: &Experiment,
+    seeds: &[SeedResult],
+    llm_tagger: Option<&AugmentResult>,
+    times: &BTreeMap<String, f64>,
+    test_sentences: usize,
+) -> Report {
     let mut rows = Vec::new();
+    let mut llm: BTreeMap<String, LlmUse> = BTreeMap::new();
+    let mut add_use = |name: &str, a: &AugmentResult| {
+        let u = llm.entry(name.to_string()).or_default();
+        u.requested += a.requested;
+        u.produced += a.count;
+        u.requests += a.llm_requests;
+        for (k, v) in &a.rejected {
+            *u.rejected.entry(k.clone()).or_default() += v;
+        }
+    };
     let mut configs = vec!["original".to_string()];
     configs.extend(exp.strategies.iter().cloned());
     let mut rejections: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
@@ -150,16 +182,25 @@ pub fn build(exp: &Experiment, seeds: &[SeedResult], times: &BTreeMap<String, f6
                 for (k, v) in &a.rejected {
                     *rejections.entry(c.clone()).or_default().entry(k.clone()).or_default() += v;
                 }
+                if a.requested > 0 || a.llm_requests > 0 {
+                    add_use(c, a);
+                }
             }
         }
         let name = if c == "original" { format!("original {}-shot", exp.k) } else { format!("+ {c}") };
         rows.push(Row { name, synthetic, tagger: Some(cell(&pick("tagger"))), dann: Some(cell(&pick("dann"))), ensemble: None });
     }
-    let llm: Vec<&SystemScore> = seeds.iter().filter_map(|s| s.scores.get("llm/zero-shot")).collect();
-    if !llm.is_empty() {
+    if let Some(a) = llm_tagger {
+        add_use("llm-tagger", a);
+        if !a.rejected.is_empty() {
+            rejections.insert("llm-tagger".into(), a.rejected.clone());
+        }
+    }
+    let llm_scores: Vec<&SystemScore> = seeds.iter().filter_map(|s| s.scores.get("llm/zero-shot")).collect();
+    if !llm_scores.is_empty() {
         // The paper's Table 4: the LLM alone (in the tagger columns); its ensembles with the
         // trained systems are among the candidates of the ensemble row.
-        rows.push(Row { name: "LLM zero-shot tagger".into(), synthetic: 0.0, tagger: Some(cell(&llm)), dann: None, ensemble: None });
+        rows.push(Row { name: "LLM zero-shot tagger".into(), synthetic: 0.0, tagger: Some(cell(&llm_scores)), dann: None, ensemble: None });
     }
     let ens: Vec<&SystemScore> = seeds.iter().map(|s| &s.ensemble).collect();
     rows.push(Row { name: "best ensemble (chosen on dev)".into(), synthetic: 0.0, tagger: None, dann: None, ensemble: Some(cell(&ens)) });
@@ -172,6 +213,7 @@ pub fn build(exp: &Experiment, seeds: &[SeedResult], times: &BTreeMap<String, f6
         rows,
         ensembles: seeds.iter().map(|s| (s.seed, s.ensemble.note.clone().unwrap_or_default())).collect(),
         rejections,
+        llm,
         stage_seconds: times.clone(),
         per_seed: seeds.to_vec(),
     }
@@ -203,7 +245,18 @@ pub fn markdown(r: &Report) -> String {
     for (seed, e) in &r.ensembles {
         let _ = writeln!(s, "- seed {seed}: {e}");
     }
-    if !r.rejections.is_empty() {
+    if !r.llm.is_empty() {
+        let _ = writeln!(s, "\nLLM use (summed over seeds; for the tagger, sentences to tag and tagged):\n");
+        let _ = writeln!(s, "| strategy | asked | produced | requests | rejected, by reason |");
+        let _ = writeln!(s, "|---|---:|---:|---:|---|");
+        for (k, u) in &r.llm {
+            let mut reasons: Vec<(&String, &u64)> = u.rejected.iter().collect();
+            reasons.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            let reasons: Vec<String> = reasons.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            let reasons = if reasons.is_empty() { "none".to_string() } else { reasons.join(", ") };
+            let _ = writeln!(s, "| {k} | {} | {} | {} | {reasons} |", u.requested, u.produced, u.requests);
+        }
+    } else if !r.rejections.is_empty() {
         let _ = writeln!(s, "\nLLM rejections (summed over seeds):\n");
         for (k, v) in &r.rejections {
             let _ = writeln!(s, "- {k}: {v:?}");

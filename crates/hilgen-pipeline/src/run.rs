@@ -310,7 +310,7 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunSummary> {
             Ok(AugmentResult { count: data.dev.len() + data.test.len(), requested: data.dev.len() + data.test.len(), rejected, llm_requests: client.summary().requests })
         })?;
         tracing::info!(rejected = ?r.rejected, "LLM zero-shot tagger");
-        Some(stages.dir("llm-tagger"))
+        Some((stages.dir("llm-tagger"), r))
     } else {
         None
     };
@@ -361,7 +361,7 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunSummary> {
                 systems.push((format!("{model}/{config}"), stages.dir(&format!("{sd}/train/{config}"))));
             }
         }
-        if let Some(d) = &llm_tagger {
+        if let Some((d, _)) = &llm_tagger {
             systems.push(("llm/zero-shot".to_string(), d.clone()));
         }
         // System `MODEL/CONFIG` wrote `MODEL.SPLIT.tsv` in its stage folder.
@@ -408,9 +408,10 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunSummary> {
         seeds.push(SeedResult { seed, scores, ensemble: ens, augment: augment_results });
     }
     let times: BTreeMap<String, f64> = walk_manifests(&stages);
-    let report_inputs = json!({"seeds": seeds, "exp": exp, "format": report::FORMAT_VERSION});
+    let tagger_result = llm_tagger.as_ref().map(|(_, r)| r);
+    let report_inputs = json!({"seeds": seeds, "exp": exp, "llm_tagger": tagger_result, "format": report::FORMAT_VERSION});
     let report: Report = stages.run("report", report_inputs, |dir| {
-        let r = report::build(exp, &seeds, &times, data.test.len());
+        let r = report::build(exp, &seeds, tagger_result, &times, data.test.len());
         report::write(&r, dir)?;
         Ok(r)
     })?;
