@@ -611,14 +611,15 @@ impl Kb {
     pub fn related_same_type(&self, c: u32, k: usize) -> Vec<Expansion> {
         let (to, kind, src, rela) = (self.u32s(Sec::RelTo), self.raw(Sec::RelKind), self.u16s(Sec::RelSrc), self.u16s(Sec::RelRela));
         // other -> (distinct sources, first (kind, source, rela))
-        let mut by: BTreeMap<u32, (Vec<u16>, (u8, u16, u16))> = BTreeMap::new();
+        type First = (u8, u16, u16);
+        let mut by: BTreeMap<u32, (Vec<u16>, First)> = BTreeMap::new();
         for i in self.range(Sec::RelOff, c) {
             let e = by.entry(to[i]).or_insert_with(|| (Vec::new(), (kind[i], src[i], rela[i])));
             if !e.0.contains(&src[i]) {
                 e.0.push(src[i]);
             }
         }
-        let mut ranked: Vec<(u32, usize, (u8, u16, u16))> =
+        let mut ranked: Vec<(u32, usize, First)> =
             by.into_iter().filter(|(o, _)| *o != c && self.shares_type(c, *o)).map(|(o, (s, f))| (o, s.len(), f)).collect();
         ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let mut out: Vec<Expansion> = Vec::new();
@@ -688,7 +689,7 @@ impl EditDistance<'_> {
 
     fn cell(&self, band: &Band, i: isize) -> u8 {
         let k = i - band.depth as isize + self.max as isize;
-        if i < 0 || i > self.query.len() as isize || k < 0 || k as usize >= 2 * self.max as usize + 1 {
+        if i < 0 || i > self.query.len() as isize || k < 0 || k as usize > 2 * self.max as usize {
             Self::FAR
         } else {
             band.cells[k as usize]

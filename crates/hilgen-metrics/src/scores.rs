@@ -8,9 +8,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// How entities are read from tags.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum Mode {
     /// seqeval's default, conlleval-compatible chunking (any tag accepted).
+    #[default]
     Default,
     /// seqeval's `mode="strict"` with this scheme (ill-formed entities yield nothing).
     Strict(Scheme),
@@ -57,12 +58,6 @@ pub struct Options {
     pub mode: Mode,
     /// Zero-division rule (default: warn, i.e. 0).
     pub zero_division: ZeroDivision,
-}
-
-impl Default for Mode {
-    fn default() -> Self {
-        Mode::Default
-    }
 }
 
 /// Precision, recall, F1 and support of one row of a report.

@@ -29,8 +29,8 @@ pub fn viterbi(rows: &[Vec<f32>], labels: &[String], extra: Option<&[Vec<f32>]>)
         let mut next = vec![f32::NEG_INFINITY; n];
         let mut from = vec![0usize; n];
         for c in 0..n {
-            for p in 0..n {
-                let s = score[p] + trans(p, c);
+            for (p, &prev) in score.iter().enumerate() {
+                let s = prev + trans(p, c);
                 if s > next[c] {
                     next[c] = s;
                     from[c] = p;

@@ -251,9 +251,9 @@ impl Tagger {
         let (mut ids, mut mask, mut labels) = (Vec::new(), Vec::new(), Vec::new());
         for e in batch {
             let pad = t - e.ids.len();
-            ids.extend(e.ids.iter().copied().chain(std::iter::repeat(self.encoder.pad).take(pad)));
-            mask.extend(std::iter::repeat(1i64).take(e.ids.len()).chain(std::iter::repeat(0).take(pad)));
-            labels.extend(e.labels.iter().copied().chain(std::iter::repeat(-100).take(pad)));
+            ids.extend(e.ids.iter().copied().chain(std::iter::repeat_n(self.encoder.pad, pad)));
+            mask.extend(std::iter::repeat_n(1i64, e.ids.len()).chain(std::iter::repeat_n(0, pad)));
+            labels.extend(e.labels.iter().copied().chain(std::iter::repeat_n(-100, pad)));
         }
         let shape = [batch.len() as i64, t as i64];
         let d = self.vs.device();

@@ -177,7 +177,7 @@ mod tests {
                 }
             }
             if max_len >= 64 {
-                assert!(ws.len() >= 1);
+                assert!(!ws.is_empty());
             }
         }
         let long = vec![vec![7i64; 50]];
