@@ -8,7 +8,10 @@
 //! Run: `cargo run --release --example medmentions -- [--seeds 1,2,3] [--out DIR] [--experiment FILE]`
 
 fn main() -> std::process::ExitCode {
-    let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into())).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .try_init();
     match hilgen::pipeline::example_main(include_str!("../experiments/medmentions.toml"), std::env::args().skip(1)) {
         Ok(_) => std::process::ExitCode::SUCCESS,
         Err(e) => {

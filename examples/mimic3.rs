@@ -9,7 +9,10 @@
 const EXPERIMENT: &str = include_str!("../experiments/mimic3.toml");
 
 fn main() -> std::process::ExitCode {
-    let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into())).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .try_init();
     let custom = std::env::args().any(|a| a == "--experiment");
     let missing: Vec<std::path::PathBuf> = ["train", "devel", "test"]
         .iter()

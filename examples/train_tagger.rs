@@ -24,7 +24,8 @@ fn main() -> Result<()> {
     let mut seed = 1u64;
     let mut epochs: Option<usize> = None;
     let mut threads: Option<usize> = None;
-    let mut encoder = std::env::var_os("HILGEN_ENCODER").map(PathBuf::from).unwrap_or_else(|| ".hilgen/all-MiniLM-L6-v2".into());
+    let mut encoder =
+        std::env::var_os("HILGEN_ENCODER").map(PathBuf::from).unwrap_or_else(|| ".hilgen/all-MiniLM-L6-v2".into());
     let mut out = PathBuf::from("runs/tagger");
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {

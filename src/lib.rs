@@ -21,8 +21,8 @@
 pub use hilgen_augment as augment;
 pub use hilgen_corpus as corpus;
 pub use hilgen_kb as kb;
-pub use hilgen_metrics as metrics;
 pub use hilgen_llm as llm;
+pub use hilgen_metrics as metrics;
 pub use hilgen_models as models;
 pub use hilgen_pipeline as pipeline;
 

@@ -26,7 +26,10 @@ fn bc5cdr_iob_counts() {
     assert_eq!((test.sentences, test.tokens), (4_797, 124_750));
     assert_eq!((test.mentions["Chemical"], test.mentions["Disease"]), (5_385, 4_424));
     let devel = stats("bc5cdr/iob/devel.tsv");
-    assert_eq!((devel.sentences, devel.tokens, devel.mentions["Chemical"], devel.mentions["Disease"]), (4_581, 117_453, 5_347, 4_246));
+    assert_eq!(
+        (devel.sentences, devel.tokens, devel.mentions["Chemical"], devel.mentions["Disease"]),
+        (4_581, 117_453, 5_347, 4_246)
+    );
 }
 
 #[test]

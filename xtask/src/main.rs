@@ -69,12 +69,8 @@ fn workspace_root() -> Result<PathBuf> {
 
 fn cargo(args: &[&str], rest: &[String]) -> Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .current_dir(workspace_root()?)
-        .args(args)
-        .args(rest)
-        .status()
-        .context("running cargo")?;
+    let status =
+        Command::new(cargo).current_dir(workspace_root()?).args(args).args(rest).status().context("running cargo")?;
     if !status.success() {
         bail!("cargo {} failed ({status})", args.join(" "));
     }

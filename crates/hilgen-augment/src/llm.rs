@@ -113,7 +113,8 @@ impl Augmenter for LlmAugmenter<'_> {
 
     /// Blocks on [`LlmAugmenter::run`] in a private runtime (call `run` from async code).
     fn augment(&self, shots: &[Sentence]) -> Result<Vec<Synthetic>> {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(crate::AugmentError::Runtime)?;
+        let rt =
+            tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(crate::AugmentError::Runtime)?;
         let (synthetic, outcome) = rt.block_on(self.run(shots))?;
         *self.last.lock().expect("outcome lock") = Some(outcome);
         Ok(synthetic)

@@ -101,7 +101,9 @@ pub enum SampleMethod {
 /// Runs one corpus subcommand.
 pub fn run(cmd: CorpusCommand) -> Result<()> {
     match cmd {
-        CorpusCommand::Stats { files, dataset, format, json, conll } => stats(&files, dataset.as_deref(), format, json, &conll),
+        CorpusCommand::Stats { files, dataset, format, json, conll } => {
+            stats(&files, dataset.as_deref(), format, json, &conll)
+        }
         CorpusCommand::Convert { input, output, from_format, to_format, from_scheme, to_scheme, repair, conll } => {
             let from: Scheme = from_scheme.parse()?;
             let to: Scheme = to_scheme.parse()?;
@@ -109,7 +111,12 @@ pub fn run(cmd: CorpusCommand) -> Result<()> {
             anyhow::ensure!(!sentences.is_empty(), "{}: no sentences found", input.display());
             if repair {
                 let report = repair_all(&mut sentences, from)?;
-                tracing::info!("repaired {} tags in {} sentences: {:?}", report.tokens, report.sentences, report.by_kind);
+                tracing::info!(
+                    "repaired {} tags in {} sentences: {:?}",
+                    report.tokens,
+                    report.sentences,
+                    report.by_kind
+                );
             }
             hilgen_corpus::convert_all(&mut sentences, from, to).with_context(|| format!("{}", input.display()))?;
             input::write(&output, &sentences, to_format)?;
@@ -133,16 +140,21 @@ pub fn run(cmd: CorpusCommand) -> Result<()> {
         CorpusCommand::Align { iob, pubtator: pt, output, conll } => {
             let mut sentences = input::read(&iob, Format::Conll, &conll)?;
             let (docs, _) = pubtator::read_path(&pt)?;
-            let report = align::align(&mut sentences, &docs).with_context(|| format!("aligning {} with {}", iob.display(), pt.display()))?;
+            let report = align::align(&mut sentences, &docs)
+                .with_context(|| format!("aligning {} with {}", iob.display(), pt.display()))?;
             input::write(&output, &sentences, Format::Jsonl)?;
-            println!("{}", serde_json::to_string_pretty(&json!({"report": report, "linked_share": report.linked_share()}))?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({"report": report, "linked_share": report.linked_share()}))?
+            );
             Ok(())
         }
     }
 }
 
 fn stats(files: &[PathBuf], dataset: Option<&str>, format: Format, as_json: bool, conll: &ConllArgs) -> Result<()> {
-    let mut targets: Vec<(String, PathBuf, Format)> = files.iter().map(|f| (f.display().to_string(), f.clone(), format)).collect();
+    let mut targets: Vec<(String, PathBuf, Format)> =
+        files.iter().map(|f| (f.display().to_string(), f.clone(), format)).collect();
     if let Some(name) = dataset {
         let spec = registry::get(name)?;
         let paths = Fetcher::from_env().fetch(&spec)?;

@@ -88,10 +88,13 @@ pub fn run(args: EnsembleArgs) -> Result<()> {
         let (gold, dev_systems) = dev.as_ref().context("--method best needs --dev-gold and --dev-pred files")?;
         let dev_refs: Vec<&[Sentence]> = dev_systems.iter().map(Vec::as_slice).collect();
         let sel = ensemble::select_best(gold, &dev_refs, &ensemble::default_candidates(refs.len()), opts, scheme)?;
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({
-            "chosen": sel.chosen().name, "dev_f1": sel.chosen().dev_f1, "weights": sel.weights,
-            "tried": sel.tried.iter().map(|t| serde_json::json!({"name": t.name, "dev_f1": t.dev_f1})).collect::<Vec<_>>(),
-        }))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "chosen": sel.chosen().name, "dev_f1": sel.chosen().dev_f1, "weights": sel.weights,
+                "tried": sel.tried.iter().map(|t| serde_json::json!({"name": t.name, "dev_f1": t.dev_f1})).collect::<Vec<_>>(),
+            }))?
+        );
         ensemble::apply(&sel.chosen().candidate, &refs, &sel.weights, scheme)?
     } else {
         let method = match args.method {

@@ -81,7 +81,9 @@ pub fn options(mode: EvalMode, scheme: Option<&str>, zero_division: &str) -> Res
     let mode = match (mode, scheme) {
         (EvalMode::Default, _) => Mode::Default,
         (EvalMode::Strict, Some(s)) => Mode::Strict(s.parse::<Scheme>()?),
-        (EvalMode::Strict, None) => anyhow::bail!("--mode strict needs --scheme (iob1, iob2, ioe1, ioe2, iobes, bilou)"),
+        (EvalMode::Strict, None) => {
+            anyhow::bail!("--mode strict needs --scheme (iob1, iob2, ioe1, ioe2, iobes, bilou)")
+        }
     };
     Ok(Options { mode, zero_division: zero_division.parse::<ZeroDivision>()? })
 }
@@ -155,8 +157,10 @@ pub fn run(args: EvalArgs) -> Result<()> {
         let input = load(other, args.input_format, &args.conll)?;
         let parsed = parse(&input, other, &fmt)?;
         let (o_tokens, o_tags) = views(&parsed);
-        check_token_seqs(&g_tokens, &o_tokens).with_context(|| format!("{} (gold) and {} (comparison) differ", args.gold.display(), other.display()))?;
-        let cfg = bootstrap::Config { replicates: args.bootstrap.unwrap_or(1000), seed: args.seed, ..Default::default() };
+        check_token_seqs(&g_tokens, &o_tokens)
+            .with_context(|| format!("{} (gold) and {} (comparison) differ", args.gold.display(), other.display()))?;
+        let cfg =
+            bootstrap::Config { replicates: args.bootstrap.unwrap_or(1000), seed: args.seed, ..Default::default() };
         let t = bootstrap::paired_test(&g_tags, &p_tags, &o_tags, opts, &cfg)?;
         println!(
             "paired bootstrap ({} replicates, seed {}): F1 {:.4} vs {:.4}, difference {:.4} [{:.4}, {:.4}], p = {:.4} (one-sided, {} better than {})",

@@ -102,7 +102,8 @@ pub fn read(path: &Path, format: Format, conll_args: &ConllArgs) -> Result<Vec<S
 /// Writes sentences to `path` atomically in `format` (`Auto`: JSON Lines for `.jsonl`, else CoNLL).
 pub fn write(path: &Path, sentences: &[Sentence], format: Format) -> Result<()> {
     let name = path.to_string_lossy().to_lowercase();
-    let jsonl_out = format == Format::Jsonl || (format == Format::Auto && (name.ends_with(".jsonl") || name.ends_with(".json")));
+    let jsonl_out =
+        format == Format::Jsonl || (format == Format::Auto && (name.ends_with(".jsonl") || name.ends_with(".json")));
     anyhow::ensure!(format != Format::Pubtator, "writing PubTator is not supported; use conll or jsonl");
     if jsonl_out {
         jsonl::write_path(path, sentences)

@@ -15,8 +15,14 @@ pub struct KbPath {
 
 impl KbPath {
     fn open(&self) -> Result<Kb> {
-        let path = self.kb.clone().or_else(|| std::env::var_os("HILGEN_KB_INDEX").map(PathBuf::from)).unwrap_or_else(|| "kb".into());
-        Kb::open(&path).with_context(|| format!("opening the knowledge index at {} (build one with `hilgen kb build`)", path.display()))
+        let path = self
+            .kb
+            .clone()
+            .or_else(|| std::env::var_os("HILGEN_KB_INDEX").map(PathBuf::from))
+            .unwrap_or_else(|| "kb".into());
+        Kb::open(&path).with_context(|| {
+            format!("opening the knowledge index at {} (build one with `hilgen kb build`)", path.display())
+        })
     }
 }
 
@@ -118,7 +124,9 @@ pub fn run(cmd: KbCommand) -> Result<()> {
         }
         KbCommand::Expand { concept, kb, relation, source, k } => {
             let kb = kb.open()?;
-            let c = kb.lookup(&concept).with_context(|| format!("unknown concept `{concept}` in {}", kb.path().display()))?;
+            let c = kb
+                .lookup(&concept)
+                .with_context(|| format!("unknown concept `{concept}` in {}", kb.path().display()))?;
             let expansions = if relation == "parents-children" {
                 kb.parents_and_children(c, source.as_deref(), k)?
             } else {
@@ -126,7 +134,14 @@ pub fn run(cmd: KbCommand) -> Result<()> {
             };
             println!("{} ({})", kb.id(c), kb.preferred_name(c));
             for e in expansions {
-                println!("  {}\t{}\t{}\t{}{}", e.relation, e.concept, e.name, e.source, e.via.map(|v| format!("\t{v}")).unwrap_or_default());
+                println!(
+                    "  {}\t{}\t{}\t{}{}",
+                    e.relation,
+                    e.concept,
+                    e.name,
+                    e.source,
+                    e.via.map(|v| format!("\t{v}")).unwrap_or_default()
+                );
             }
             Ok(())
         }

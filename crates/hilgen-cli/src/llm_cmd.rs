@@ -197,7 +197,13 @@ pub fn run(cmd: LlmCommand) -> Result<()> {
             let cfg = args.client.config()?;
             let cache = hilgen_llm::cache::ResponseCache::new(&cfg.cache_dir);
             let r = hilgen_llm::batch::import(&args.results, args.requests.as_deref(), &cache)?;
-            eprintln!("imported {} responses into {} ({} failed, {} not in the requests file)", r.imported, cache.dir().display(), r.failed, r.unknown);
+            eprintln!(
+                "imported {} responses into {} ({} failed, {} not in the requests file)",
+                r.imported,
+                cache.dir().display(),
+                r.failed,
+                r.unknown
+            );
             Ok(())
         }
         LlmCommand::Prompts { out } => {
@@ -248,7 +254,10 @@ fn generate(args: &GenerateArgs, client: &LlmClient) -> Result<()> {
         StrategyArg::ParentsChildren => LlmStrategy::Hilgen(Variant::ParentsChildren),
         StrategyArg::Siblings => LlmStrategy::Hilgen(Variant::Siblings),
         StrategyArg::Grounded => {
-            anyhow::ensure!(kb.is_some(), "--strategy grounded needs --kb (the names it must use come from the knowledge graph)");
+            anyhow::ensure!(
+                kb.is_some(),
+                "--strategy grounded needs --kb (the names it must use come from the knowledge graph)"
+            );
             LlmStrategy::Grounded(layer)
         }
         StrategyArg::Zerogen => LlmStrategy::ZeroGen,
@@ -276,7 +285,9 @@ fn generate(args: &GenerateArgs, client: &LlmClient) -> Result<()> {
         input::write(out, &sentences, Format::Conll)?;
         let prov = args.provenance.clone().unwrap_or_else(|| out.with_extension("provenance.jsonl"));
         let text = provenance_jsonl(&synthetic);
-        hilgen_corpus::write_atomic(&prov, |w| w.write_all(text.as_bytes()).map_err(|e| hilgen_corpus::CorpusError::io(&prov, e)))?;
+        hilgen_corpus::write_atomic(&prov, |w| {
+            w.write_all(text.as_bytes()).map_err(|e| hilgen_corpus::CorpusError::io(&prov, e))
+        })?;
         eprintln!("wrote {} and {}", out.display(), prov.display());
     }
     anyhow::ensure!(
@@ -294,7 +305,13 @@ fn tag(args: &TagArgs) -> Result<()> {
     let rt = runtime()?;
     let (pred, outcome) = rt.block_on(generator.tag(&sentences))?;
     input::write(&args.out, &pred, Format::Conll)?;
-    eprintln!("tagged {} sentences ({} rejected: {:?}); wrote {}", pred.len(), outcome.rejected.values().sum::<u64>(), outcome.rejected, args.out.display());
+    eprintln!(
+        "tagged {} sentences ({} rejected: {:?}); wrote {}",
+        pred.len(),
+        outcome.rejected.values().sum::<u64>(),
+        outcome.rejected,
+        args.out.display()
+    );
     finish(&client, &args.client)
 }
 
@@ -303,7 +320,9 @@ fn finish(client: &LlmClient, args: &ClientArgs) -> Result<()> {
     eprintln!("{summary}");
     if let Some(p) = &args.summary {
         let text = serde_json::to_string_pretty(&summary)?;
-        hilgen_corpus::write_atomic(p, |w| w.write_all(text.as_bytes()).map_err(|e| hilgen_corpus::CorpusError::io(p, e)))?;
+        hilgen_corpus::write_atomic(p, |w| {
+            w.write_all(text.as_bytes()).map_err(|e| hilgen_corpus::CorpusError::io(p, e))
+        })?;
     }
     Ok(())
 }

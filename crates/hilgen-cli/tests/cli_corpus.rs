@@ -24,14 +24,20 @@ fn failure(args: &[&str]) -> String {
 }
 
 fn entries(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut v: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     v.sort();
     v
 }
 
 #[test]
 fn stats_prints_the_real_figures() {
-    let out = hilgen(&["corpus", "stats", &data("bc5cdr/iob/train.tsv"), &data("bc5cdr/pubtator/CDR_TrainingSet.PubTator.txt")]);
+    let out = hilgen(&[
+        "corpus",
+        "stats",
+        &data("bc5cdr/iob/train.tsv"),
+        &data("bc5cdr/pubtator/CDR_TrainingSet.PubTator.txt"),
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let s = text(&out.stdout);
     assert!(s.contains("4560 sentences, 118170 tokens, 9385 mentions; Chemical 5203; Disease 4182"), "{s}");
@@ -62,7 +68,8 @@ fn bad_input_names_file_line_and_expectation() {
     std::fs::write(&bytes, b"caf\xe9\tO\n").unwrap();
     let err = failure(&["corpus", "stats", &bytes.display().to_string()]);
     assert!(err.contains("latin1.tsv:1: invalid UTF-8"), "{err}");
-    assert!(failure(&["corpus", "convert", &columns, "x.tsv", "--to-scheme", "iob9"]).contains("unknown tagging scheme `iob9`"));
+    assert!(failure(&["corpus", "convert", &columns, "x.tsv", "--to-scheme", "iob9"])
+        .contains("unknown tagging scheme `iob9`"));
 }
 
 #[test]
@@ -72,12 +79,24 @@ fn failed_convert_leaves_existing_output_untouched() {
     std::fs::write(&out, "precious\tO\n\n").unwrap();
     let bad = dir.path().join("bad.tsv");
     std::fs::write(&bad, "x\tO\ny\tI-Disease\n\n").unwrap();
-    let err = failure(&["corpus", "convert", &bad.display().to_string(), &out.display().to_string(), "--to-scheme", "iobes"]);
-    assert!(err.contains("sentence 0, token 1 (`y`): `I-Disease` is not valid iob2 here; expected `B-Disease`"), "{err}");
+    let err =
+        failure(&["corpus", "convert", &bad.display().to_string(), &out.display().to_string(), "--to-scheme", "iobes"]);
+    assert!(
+        err.contains("sentence 0, token 1 (`y`): `I-Disease` is not valid iob2 here; expected `B-Disease`"),
+        "{err}"
+    );
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "precious\tO\n\n");
     assert_eq!(entries(dir.path()), ["bad.tsv", "out.tsv"]);
     // With --repair the same input converts.
-    let ok = hilgen(&["corpus", "convert", &bad.display().to_string(), &out.display().to_string(), "--repair", "--to-scheme", "iobes"]);
+    let ok = hilgen(&[
+        "corpus",
+        "convert",
+        &bad.display().to_string(),
+        &out.display().to_string(),
+        "--repair",
+        "--to-scheme",
+        "iobes",
+    ]);
     assert!(ok.status.success(), "{}", text(&ok.stderr));
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "x\tO\ny\tS-Disease\n\n");
 }
@@ -86,7 +105,16 @@ fn failed_convert_leaves_existing_output_untouched() {
 fn sample_and_align_write_their_outputs() {
     let dir = tempfile::tempdir().unwrap();
     let shots = dir.path().join("shots.tsv");
-    let out = hilgen(&["corpus", "sample", &data("bc5cdr/iob/train.tsv"), &shots.display().to_string(), "--k", "5", "--seed", "3"]);
+    let out = hilgen(&[
+        "corpus",
+        "sample",
+        &data("bc5cdr/iob/train.tsv"),
+        &shots.display().to_string(),
+        "--k",
+        "5",
+        "--seed",
+        "3",
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["indices"].as_array().unwrap().len(), 10);
@@ -94,8 +122,14 @@ fn sample_and_align_write_their_outputs() {
     assert_eq!(written.matches("\n\n").count(), 10);
     let aligned = dir.path().join("test.jsonl");
     let out = hilgen(&[
-        "corpus", "align", "--iob", &data("ncbi-disease/iob/test.tsv"),
-        "--pubtator", &data("ncbi-disease/pubtator/NCBItestset_corpus.txt"), "--output", &aligned.display().to_string(),
+        "corpus",
+        "align",
+        "--iob",
+        &data("ncbi-disease/iob/test.tsv"),
+        "--pubtator",
+        &data("ncbi-disease/pubtator/NCBItestset_corpus.txt"),
+        "--output",
+        &aligned.display().to_string(),
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

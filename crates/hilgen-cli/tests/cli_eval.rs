@@ -47,7 +47,10 @@ fn bc5cdr_test_against_itself_is_perfect() {
     assert!(text.contains("    Chemical     1.0000    1.0000    1.0000      5385"), "{text}");
     let csv = stdout(&hilgen(&["eval", "--gold", &test, "--pred", &test, "--format", "csv"]));
     let paired = stdout(&hilgen(&["eval", "--gold", &test, "--pred", &test, "--compare", &test, "--bootstrap", "200"]));
-    assert!(paired.contains("paired bootstrap (200 replicates, seed 1): F1 1.0000 vs 1.0000, difference 0.0000"), "{paired}");
+    assert!(
+        paired.contains("paired bootstrap (200 replicates, seed 1): F1 1.0000 vs 1.0000, difference 0.0000"),
+        "{paired}"
+    );
     assert!(paired.contains("p = 1.0000"), "{paired}");
     assert!(csv.contains("Disease,1,1,1,4424"), "{csv}");
 }
@@ -60,10 +63,13 @@ fn bad_inputs_are_clear_errors() {
     let short = w("short.tsv", "a\tB-X\nb\tO\n\n");
     let other = w("other.tsv", "a\tB-X\nz\tO\n\nc\tO\n\n");
     let empty = w("empty.tsv", "");
-    assert!(failure(&["eval", "--gold", &gold, "--pred", &short]).contains("gold has 2 sentences but the prediction has 1"));
+    assert!(
+        failure(&["eval", "--gold", &gold, "--pred", &short]).contains("gold has 2 sentences but the prediction has 1")
+    );
     let err = failure(&["eval", "--gold", &gold, "--pred", &other]);
     assert!(err.contains("sentence 0: token 1 is `b` in one and `z` in the other"), "{err}");
-    assert!(failure(&["eval", "--gold", &gold, "--pred", &gold, "--mode", "strict", "--scheme", "xyz"]).contains("unknown tagging scheme `xyz`"));
+    assert!(failure(&["eval", "--gold", &gold, "--pred", &gold, "--mode", "strict", "--scheme", "xyz"])
+        .contains("unknown tagging scheme `xyz`"));
     assert!(failure(&["eval", "--gold", &empty, "--pred", &gold]).contains("empty.tsv: the file holds no sentences"));
     let ill = w("ill.tsv", "a\tS-X\nb\tO\n\nc\tO\n\n");
     let err = failure(&["eval", "--gold", &gold, "--pred", &ill, "--mode", "strict", "--scheme", "iob2"]);
@@ -84,11 +90,26 @@ fn ensemble_writes_a_combination_and_best_reports_its_choice() {
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "x\tB-X\ny\tI-X\nz\tO\n\n");
     let gold = w("gold.tsv", "x\tB-X\ny\tI-X\nz\tB-Y\n\n");
     let report = stdout(&hilgen(&[
-        "ensemble", "--method", "best", "--pred", &a, "--pred", &b, "--dev-gold", &gold, "--dev-pred", &a, "--dev-pred", &c, "--out", &out,
+        "ensemble",
+        "--method",
+        "best",
+        "--pred",
+        &a,
+        "--pred",
+        &b,
+        "--dev-gold",
+        &gold,
+        "--dev-pred",
+        &a,
+        "--dev-pred",
+        &c,
+        "--out",
+        &out,
     ]));
     let v: serde_json::Value = serde_json::from_str(&report).unwrap();
     assert_eq!(v["chosen"], "system 1");
     assert_eq!(v["dev_f1"], 1.0);
-    let err = failure(&["ensemble", "--method", "vote", "--pred", &a, "--pred", &gold, "--weights", "1", "--out", &out]);
+    let err =
+        failure(&["ensemble", "--method", "vote", "--pred", &a, "--pred", &gold, "--weights", "1", "--out", &out]);
     assert!(err.contains("2 systems need as many"), "{err}");
 }

@@ -24,7 +24,8 @@ fn batch_export_import_then_offline_generation() {
     .unwrap();
     let gen_n = |n: &str, extra: &[&str]| {
         let cfg = d("llm.toml");
-        let mut a = vec!["llm", "generate", "--strategy", "zerogen", "--types", "Chemical,Disease", "--n", n, "--config", &cfg];
+        let mut a =
+            vec!["llm", "generate", "--strategy", "zerogen", "--types", "Chemical,Disease", "--n", n, "--config", &cfg];
         a.extend_from_slice(extra);
         a.iter().map(|s| s.to_string()).collect::<Vec<String>>()
     };
@@ -35,7 +36,11 @@ fn batch_export_import_then_offline_generation() {
     args.extend(["--requests".to_string(), d("requests.jsonl")]);
     let out = hilgen(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let lines: Vec<Value> = std::fs::read_to_string(d("requests.jsonl")).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<Value> = std::fs::read_to_string(d("requests.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["url"], "/v1/chat/completions");
     assert_eq!(lines[0]["body"]["model"], "batch-model");
@@ -43,15 +48,29 @@ fn batch_export_import_then_offline_generation() {
     // 2. Answers as the Batch API writes them.
     let answer = |ty: &str| {
         let (s1, e1, s2, e2) = if ty == "Chemical" {
-            ("Cisplatin caused nephrotoxicity in rats.", "Cisplatin", "Lithium levels rose after dehydration.", "Lithium")
+            (
+                "Cisplatin caused nephrotoxicity in rats.",
+                "Cisplatin",
+                "Lithium levels rose after dehydration.",
+                "Lithium",
+            )
         } else {
-            ("The patient developed acute renal failure.", "acute renal failure", "Tremor was frequent at high doses.", "Tremor")
+            (
+                "The patient developed acute renal failure.",
+                "acute renal failure",
+                "Tremor was frequent at high doses.",
+                "Tremor",
+            )
         };
         json!({"items": [{"sentence": s1, "entities": [{"text": e1, "type": ty}]}, {"sentence": s2, "entities": [{"text": e2, "type": ty}]}]}).to_string()
     };
     let mut results = String::new();
     for (i, l) in lines.iter().enumerate() {
-        let ty = if l["body"]["messages"][1]["content"].as_str().unwrap().contains("at least one Chemical") { "Chemical" } else { "Disease" };
+        let ty = if l["body"]["messages"][1]["content"].as_str().unwrap().contains("at least one Chemical") {
+            "Chemical"
+        } else {
+            "Disease"
+        };
         let body = json!({"id": format!("r{i}"), "object": "chat.completion", "model": "batch-model",
             "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": answer(ty)}}],
             "usage": {"prompt_tokens": 100, "completion_tokens": 50, "total_tokens": 150}});
@@ -59,7 +78,17 @@ fn batch_export_import_then_offline_generation() {
         results.push('\n');
     }
     std::fs::write(d("results.jsonl"), results).unwrap();
-    let out = hilgen(&["llm", "batch", "import", "--results", &d("results.jsonl"), "--requests", &d("requests.jsonl"), "--config", &d("llm.toml")]);
+    let out = hilgen(&[
+        "llm",
+        "batch",
+        "import",
+        "--results",
+        &d("results.jsonl"),
+        "--requests",
+        &d("requests.jsonl"),
+        "--config",
+        &d("llm.toml"),
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("imported 2 responses"), "{}", text(&out.stderr));
 
@@ -68,7 +97,12 @@ fn batch_export_import_then_offline_generation() {
     let out = hilgen(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(out.status.success(), "{}", text(&out.stderr));
     let synth = std::fs::read_to_string(d("synth.tsv")).unwrap();
-    assert!(synth.contains("Cisplatin\tB-Chemical") && synth.contains("acute\tB-Disease") && synth.contains("failure\tI-Disease"), "{synth}");
+    assert!(
+        synth.contains("Cisplatin\tB-Chemical")
+            && synth.contains("acute\tB-Disease")
+            && synth.contains("failure\tI-Disease"),
+        "{synth}"
+    );
     let summary: Value = serde_json::from_str(&std::fs::read_to_string(d("summary.json")).unwrap()).unwrap();
     assert_eq!((summary["requests"].as_u64(), summary["cache_hits"].as_u64()), (Some(0), Some(2)));
     assert!(std::fs::read_to_string(d("synth.provenance.jsonl")).unwrap().contains("\"strategy\":\"zerogen\""));
@@ -86,7 +120,8 @@ fn configuration_errors_name_the_file_and_key() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("llm.toml");
     std::fs::write(&cfg, "model = \"m\"\nmax_concurent = 4\n").unwrap();
-    let out = hilgen(&["llm", "generate", "--strategy", "zerogen", "--types", "Disease", "--config", cfg.to_str().unwrap()]);
+    let out =
+        hilgen(&["llm", "generate", "--strategy", "zerogen", "--types", "Disease", "--config", cfg.to_str().unwrap()]);
     assert!(!out.status.success());
     let e = text(&out.stderr);
     assert!(e.contains("llm.toml") && e.contains("max_concurent"), "{e}");

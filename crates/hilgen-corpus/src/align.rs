@@ -128,7 +128,12 @@ pub fn align(sentences: &mut [Sentence], docs: &[Document]) -> Result<AlignRepor
     Ok(report)
 }
 
-fn attach_ids(sentence: &mut Sentence, doc: &Document, offsets: &[(usize, usize)], report: &mut AlignReport) -> Result<()> {
+fn attach_ids(
+    sentence: &mut Sentence,
+    doc: &Document,
+    offsets: &[(usize, usize)],
+    report: &mut AlignReport,
+) -> Result<()> {
     for m in sentence.mentions()? {
         report.mentions += 1;
         let (s, e) = (offsets[m.span.start].0, offsets[m.span.end - 1].1);

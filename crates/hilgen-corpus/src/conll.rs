@@ -174,10 +174,7 @@ pub fn read_borrowed<'a>(text: &'a str, source: impl AsRef<Path>, format: &Conll
         match columns {
             None => columns = Some((fields.len(), line_no)),
             Some((n, first)) if n != fields.len() => {
-                return Err(err(format!(
-                    "expected {n} columns (as on line {first}), found {}",
-                    fields.len()
-                )))
+                return Err(err(format!("expected {n} columns (as on line {first}), found {}", fields.len())))
             }
             Some(_) => {}
         }

@@ -51,7 +51,10 @@ pub fn load(name: &str, fetcher: &Fetcher) -> Result<Loaded> {
                 docs_by_split.insert(file.split, pubtator::read_str(&decode_utf8(bytes, path)?, path)?.0);
             }
             FileFormat::PmidList => {
-                pmid_lists.insert(file.split, read_text(path)?.lines().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect());
+                pmid_lists.insert(
+                    file.split,
+                    read_text(path)?.lines().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect(),
+                );
             }
         }
     }

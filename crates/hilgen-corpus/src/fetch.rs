@@ -124,10 +124,8 @@ fn download(url: &str, local: &Path, file: &DataFile) -> Result<()> {
     let fail = |m: String| CorpusError::Fetch { url: url.to_string(), message: m };
     let dir = local.parent().expect("registry paths have a folder");
     std::fs::create_dir_all(dir).map_err(|e| CorpusError::io(dir, e))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".download-")
-        .tempfile_in(dir)
-        .map_err(|e| CorpusError::io(dir, e))?;
+    let mut tmp =
+        tempfile::Builder::new().prefix(".download-").tempfile_in(dir).map_err(|e| CorpusError::io(dir, e))?;
     let mut reader: Box<dyn Read> = if let Some(path) = url.strip_prefix("file://") {
         Box::new(std::fs::File::open(path).map_err(|e| fail(e.to_string()))?)
     } else {
@@ -149,7 +147,9 @@ fn download(url: &str, local: &Path, file: &DataFile) -> Result<()> {
     }
     let got = format!("{:x}", hasher.finalize());
     match file.sha256 {
-        Some(want) if want != got => return Err(fail(format!("sha256 is {got}, expected {want}; nothing was written"))),
+        Some(want) if want != got => {
+            return Err(fail(format!("sha256 is {got}, expected {want}; nothing was written")))
+        }
         None => tracing::warn!("{url}: sha256 {got} (not pinned in the registry)"),
         _ => {}
     }

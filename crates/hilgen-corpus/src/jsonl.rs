@@ -44,15 +44,12 @@ pub fn read_str(text: &str, source: impl AsRef<Path>) -> Result<Vec<Sentence>> {
             continue;
         }
         let err = |m: String| CorpusError::parse(source, line_no, m);
-        let rec: Record = serde_json::from_str(line).map_err(|e| {
-            err(format!("{e}; expected an object with `tokens` and `tags` and/or `spans`"))
-        })?;
+        let rec: Record = serde_json::from_str(line)
+            .map_err(|e| err(format!("{e}; expected an object with `tokens` and `tags` and/or `spans`")))?;
         let n = rec.tokens.len();
         let spans: Option<Vec<Span>> = rec.spans.as_ref().map(|m| m.iter().map(|m| m.span.clone()).collect());
         let tags = match (rec.tags, &spans) {
-            (Some(tags), _) if tags.len() != n => {
-                return Err(err(format!("{n} tokens but {} tags", tags.len())))
-            }
+            (Some(tags), _) if tags.len() != n => return Err(err(format!("{n} tokens but {} tags", tags.len()))),
             (Some(tags), Some(spans)) => {
                 let parsed = scheme::parse_tags(&tags).map_err(|e| err(e.to_string()))?;
                 if &scheme::decode_lenient(&parsed) != spans {
@@ -109,7 +106,8 @@ mod tests {
 
     #[test]
     fn round_trip_with_concepts() {
-        let mut s = Sentence::new(vec!["renal".into(), "failure".into()], vec!["B-Disease".into(), "I-Disease".into()]).unwrap();
+        let mut s = Sentence::new(vec!["renal".into(), "failure".into()], vec!["B-Disease".into(), "I-Disease".into()])
+            .unwrap();
         s.doc_id = Some("123".into());
         s.set_concept_ids(0, 2, vec!["MESH:D051437".into()]);
         let mut buf = Vec::new();

@@ -95,9 +95,8 @@ pub fn normalize_concept_id(raw: &str) -> Option<String> {
         return Some(cui.to_string());
     }
     let bytes = id.as_bytes();
-    let mesh_like = matches!(bytes[0], b'D' | b'C')
-        && matches!(bytes.len(), 7 | 10)
-        && bytes[1..].iter().all(u8::is_ascii_digit);
+    let mesh_like =
+        matches!(bytes[0], b'D' | b'C') && matches!(bytes.len(), 7 | 10) && bytes[1..].iter().all(u8::is_ascii_digit);
     Some(if mesh_like { format!("MESH:{id}") } else { id.to_string() })
 }
 
@@ -166,7 +165,10 @@ pub fn read_str(text: &str, source: impl AsRef<Path>) -> Result<(Vec<Document>, 
             )));
         }
         let offset = |i: usize, what: &str| {
-            fields[i].trim().parse::<usize>().map_err(|_| err(format!("expected a {what} offset, found `{}`", fields[i])))
+            fields[i]
+                .trim()
+                .parse::<usize>()
+                .map_err(|_| err(format!("expected a {what} offset, found `{}`", fields[i])))
         };
         let (start, end) = (offset(1, "start")?, offset(2, "end")?);
         let (full, chars) = index.get_or_insert_with(|| {
@@ -190,7 +192,8 @@ pub fn read_str(text: &str, source: impl AsRef<Path>) -> Result<(Vec<Document>, 
         if ids.is_empty() {
             report.without_ids += 1;
         }
-        let composite_parts = fields.get(6).map(|f| f.split('|').map(|p| p.trim().to_string()).collect()).unwrap_or_default();
+        let composite_parts =
+            fields.get(6).map(|f| f.split('|').map(|p| p.trim().to_string()).collect()).unwrap_or_default();
         doc.mentions.push(PubMention {
             start,
             end,

@@ -58,7 +58,13 @@ pub struct DatasetSpec {
     pub how_to_obtain: &'static str,
 }
 
-fn file(split: &'static str, format: FileFormat, path: &'static str, url: &'static str, sha: Option<&'static str>) -> DataFile {
+fn file(
+    split: &'static str,
+    format: FileFormat,
+    path: &'static str,
+    url: &'static str,
+    sha: Option<&'static str>,
+) -> DataFile {
     DataFile { split, format, path, url, sha256: sha }
 }
 
@@ -162,9 +168,10 @@ fn ncbi_files(with_iob: bool) -> Vec<DataFile> {
 pub fn get(name: &str) -> Result<DatasetSpec> {
     let all = all();
     let names: Vec<&str> = all.iter().map(|d| d.name).collect();
-    all.iter().find(|d| d.name == name).cloned().ok_or_else(|| {
-        CorpusError::Invalid(format!("unknown dataset `{name}`; known: {}", names.join(", ")))
-    })
+    all.iter()
+        .find(|d| d.name == name)
+        .cloned()
+        .ok_or_else(|| CorpusError::Invalid(format!("unknown dataset `{name}`; known: {}", names.join(", "))))
 }
 
 impl DatasetSpec {

@@ -95,8 +95,8 @@ impl FromStr for Scheme {
             "bilou" => Scheme::Bilou,
             _ => {
                 return Err(CorpusError::Invalid(format!(
-                    "unknown tagging scheme `{s}`; expected one of io, iob1, iob2 (bio), ioe1, ioe2, iobes (bioes), bilou"
-                )))
+                "unknown tagging scheme `{s}`; expected one of io, iob1, iob2 (bio), ioe1, ioe2, iobes (bioes), bilou"
+            )))
             }
         })
     }
@@ -250,16 +250,12 @@ pub fn decode_lenient(tags: &[Tag<'_>]) -> Vec<Span> {
 
 fn end_of_chunk(prev: Prefix, cur: Prefix, prev_type: &str, cur_type: &str) -> bool {
     use Prefix::*;
-    matches!(prev, E | S)
-        || (matches!(prev, B | I) && matches!(cur, B | S | O))
-        || (prev != O && prev_type != cur_type)
+    matches!(prev, E | S) || (matches!(prev, B | I) && matches!(cur, B | S | O)) || (prev != O && prev_type != cur_type)
 }
 
 fn start_of_chunk(prev: Prefix, cur: Prefix, prev_type: &str, cur_type: &str) -> bool {
     use Prefix::*;
-    matches!(cur, B | S)
-        || (matches!(prev, E | S | O) && matches!(cur, E | I))
-        || (cur != O && prev_type != cur_type)
+    matches!(cur, B | S) || (matches!(prev, E | S | O) && matches!(cur, E | I)) || (cur != O && prev_type != cur_type)
 }
 
 /// Encodes entities over `len` tokens in `scheme`. Spans must be sorted, non-overlapping and
@@ -308,16 +304,18 @@ pub fn decode_strict<S: AsRef<str>>(tags: &[S], scheme: Scheme) -> Result<std::r
     let canonical = encode(&spans, tags.len(), scheme)?;
     match canonical.iter().zip(tags).position(|(c, t)| c != t.as_ref()) {
         None => Ok(Ok(spans)),
-        Some(token) => Ok(Err(Violation {
-            token,
-            found: tags[token].as_ref().to_string(),
-            expected: canonical[token].clone(),
-        })),
+        Some(token) => {
+            Ok(Err(Violation { token, found: tags[token].as_ref().to_string(), expected: canonical[token].clone() }))
+        }
     }
 }
 
 /// Converts a valid sequence from one scheme to another (strict on the input).
-pub fn convert<S: AsRef<str>>(tags: &[S], from: Scheme, to: Scheme) -> Result<std::result::Result<Vec<String>, Violation>> {
+pub fn convert<S: AsRef<str>>(
+    tags: &[S],
+    from: Scheme,
+    to: Scheme,
+) -> Result<std::result::Result<Vec<String>, Violation>> {
     Ok(match decode_strict(tags, from)? {
         Ok(spans) => Ok(encode(&spans, tags.len(), to)?),
         Err(v) => Err(v),

@@ -46,11 +46,7 @@ impl Sentence {
     /// Builds a sentence; tokens and tags must have the same length.
     pub fn new(tokens: Vec<String>, tags: Vec<String>) -> Result<Sentence> {
         if tokens.len() != tags.len() {
-            return Err(CorpusError::Invalid(format!(
-                "{} tokens but {} tags",
-                tokens.len(),
-                tags.len()
-            )));
+            return Err(CorpusError::Invalid(format!("{} tokens but {} tags", tokens.len(), tags.len())));
         }
         Ok(Sentence { tokens, tags, doc_id: None, concepts: Vec::new() })
     }
@@ -79,11 +75,7 @@ impl Sentence {
 
     /// The concept IDs attached to tokens `start..end` (empty when none).
     pub fn concept_ids(&self, start: usize, end: usize) -> &[String] {
-        self.concepts
-            .iter()
-            .find(|c| c.start == start && c.end == end)
-            .map(|c| c.ids.as_slice())
-            .unwrap_or(&[])
+        self.concepts.iter().find(|c| c.start == start && c.end == end).map(|c| c.ids.as_slice()).unwrap_or(&[])
     }
 
     /// Attaches concept IDs to the mention at `start..end`, replacing earlier ones.
@@ -151,8 +143,15 @@ pub fn label_set<'a>(sentences: impl IntoIterator<Item = &'a Sentence>) -> BTree
 /// Checks every sentence strictly against `scheme`; the error names sentence and token.
 pub fn validate(sentences: &[Sentence], scheme: Scheme) -> Result<()> {
     for (i, s) in sentences.iter().enumerate() {
-        if let Some((t, e)) = s.tags.iter().enumerate().find_map(|(t, tag)| scheme::Tag::parse(tag).err().map(|e| (t, e))) {
-            return Err(CorpusError::InvalidSequence { sentence: i, token: t, word: s.tokens[t].clone(), message: e.to_string() });
+        if let Some((t, e)) =
+            s.tags.iter().enumerate().find_map(|(t, tag)| scheme::Tag::parse(tag).err().map(|e| (t, e)))
+        {
+            return Err(CorpusError::InvalidSequence {
+                sentence: i,
+                token: t,
+                word: s.tokens[t].clone(),
+                message: e.to_string(),
+            });
         }
         let seq = scheme::decode_strict(&s.tags, scheme)?;
         if let Err(v) = seq {

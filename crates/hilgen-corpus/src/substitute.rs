@@ -59,7 +59,13 @@ pub fn substitute(
     let new_span = Span::new(span.start, span.start + words.len(), span.label.clone());
     let spans: Vec<Span> = mentions
         .iter()
-        .map(|m| if &m.span == span { new_span.clone() } else { Span::new(shift(m.span.start), shift(m.span.end), m.span.label.clone()) })
+        .map(|m| {
+            if &m.span == span {
+                new_span.clone()
+            } else {
+                Span::new(shift(m.span.start), shift(m.span.end), m.span.label.clone())
+            }
+        })
         .collect();
     let mut tokens = sentence.tokens[..span.start].to_vec();
     tokens.extend(words.iter().cloned());
@@ -98,9 +104,14 @@ mod tests {
         let mut s = sent("acute renal failure after cisplatin", "B-Disease I-Disease I-Disease O B-Chemical");
         s.set_concept_ids(4, 5, vec!["MESH:D002945".into()]);
         s.set_concept_ids(0, 3, vec!["MESH:D058186".into()]);
-        let (new, rec) =
-            substitute(&s, &Span::new(0, 3, "Disease"), vec!["nephropathy".into()], vec!["MESH:D007674".into()], Scheme::Iob2)
-                .unwrap();
+        let (new, rec) = substitute(
+            &s,
+            &Span::new(0, 3, "Disease"),
+            vec!["nephropathy".into()],
+            vec!["MESH:D007674".into()],
+            Scheme::Iob2,
+        )
+        .unwrap();
         assert_eq!(new.tokens, ["nephropathy", "after", "cisplatin"]);
         assert_eq!(new.tags, ["B-Disease", "O", "B-Chemical"]);
         assert_eq!(new.concept_ids(2, 3), ["MESH:D002945"]);

@@ -54,8 +54,8 @@ pub fn tokenize(text: &str, breaks: &[usize]) -> Vec<Token> {
 }
 
 const ABBREVIATIONS: [&str; 22] = [
-    "e.g", "i.e", "al", "vs", "Dr", "Fig", "Figs", "Ref", "approx", "ca", "cf", "Eq", "No", "Mr", "Mrs", "Ms",
-    "Prof", "resp", "St", "Jr", "etc", "viz",
+    "e.g", "i.e", "al", "vs", "Dr", "Fig", "Figs", "Ref", "approx", "ca", "cf", "Eq", "No", "Mr", "Mrs", "Ms", "Prof",
+    "resp", "St", "Jr", "etc", "viz",
 ];
 
 /// Splits tokens into sentences; returns ranges of token indices. `protected` byte ranges

@@ -50,7 +50,8 @@ fn serve(root: PathBuf, requests: usize) -> String {
 #[test]
 fn file_mirror_fills_an_empty_data_folder() {
     let tmp = tempfile::tempdir().unwrap();
-    let fetcher = Fetcher { data_dir: tmp.path().to_path_buf(), mirror: Some(format!("file://{}", shared_data().display())) };
+    let fetcher =
+        Fetcher { data_dir: tmp.path().to_path_buf(), mirror: Some(format!("file://{}", shared_data().display())) };
     let spec = registry::get("ncbi-disease").unwrap();
     let paths = fetcher.fetch(&spec).unwrap();
     assert_eq!(paths.len(), 6);
@@ -69,7 +70,10 @@ fn http_mirror_on_loopback() {
     let mirror = serve(shared_data(), spec.files.len());
     let fetcher = Fetcher { data_dir: tmp.path().to_path_buf(), mirror: Some(mirror) };
     let paths = fetcher.fetch(&spec).unwrap();
-    assert_eq!(std::fs::metadata(&paths[0]).unwrap().len(), std::fs::metadata(shared_data().join("bc5cdr/iob/train.tsv")).unwrap().len());
+    assert_eq!(
+        std::fs::metadata(&paths[0]).unwrap().len(),
+        std::fs::metadata(shared_data().join("bc5cdr/iob/train.tsv")).unwrap().len()
+    );
 }
 
 #[test]
@@ -82,7 +86,8 @@ fn tampered_mirror_is_rejected_and_leaves_nothing() {
     bytes[100] ^= 1;
     std::fs::write(mirror.path().join(rel), bytes).unwrap();
     let data = tempfile::tempdir().unwrap();
-    let fetcher = Fetcher { data_dir: data.path().to_path_buf(), mirror: Some(format!("file://{}", mirror.path().display())) };
+    let fetcher =
+        Fetcher { data_dir: data.path().to_path_buf(), mirror: Some(format!("file://{}", mirror.path().display())) };
     let err = fetcher.fetch(&spec).unwrap_err().to_string();
     assert!(err.contains("sha256 is") && err.contains("HILGEN_DATA"), "{err}");
     assert!(files_under(data.path()).is_empty(), "{:?}", files_under(data.path()));

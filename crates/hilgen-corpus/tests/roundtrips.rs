@@ -28,10 +28,7 @@ fn io_representable(spans: &[Span]) -> bool {
 }
 
 fn tag_strategy() -> impl Strategy<Value = String> {
-    prop_oneof![
-        Just("O".to_string()),
-        ("[BIESLU]", "[AB]").prop_map(|(p, t)| format!("{p}-{t}")),
-    ]
+    prop_oneof![Just("O".to_string()), ("[BIESLU]", "[AB]").prop_map(|(p, t)| format!("{p}-{t}")),]
 }
 
 proptest! {

@@ -39,7 +39,8 @@ fn bench(c: &mut Criterion) {
     g.finish();
     let mut g = c.benchmark_group("kb_expand");
     g.throughput(Throughput::Elements(concepts.len() as u64));
-    for relation in [Relation::Synonym, Relation::RelatedSameType, Relation::Parent, Relation::Child, Relation::Sibling] {
+    for relation in [Relation::Synonym, Relation::RelatedSameType, Relation::Parent, Relation::Child, Relation::Sibling]
+    {
         g.bench_with_input(BenchmarkId::new(relation.to_string(), 1000), &relation, |b, &r| {
             b.iter(|| concepts.iter().map(|&c| kb.expand(c, r, None, 10).unwrap().len()).sum::<usize>())
         });

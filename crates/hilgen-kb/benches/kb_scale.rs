@@ -12,7 +12,11 @@ use std::time::Instant;
 
 fn peak_rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kb: f64 = status.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.split_whitespace().next()?.parse().ok()).unwrap_or(0.0);
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0);
     kb / 1024.0
 }
 
@@ -43,11 +47,19 @@ fn main() {
         eprintln!("generated {:.2} GB of RRF in {:.0}s: {spec:?}", bytes as f64 / 1e9, t.elapsed().as_secs_f64());
     }
     // HILGEN_KB_SCALE_QUERIES_ONLY=1 reuses an existing index and measures queries only.
-    let queries_only = std::env::var("HILGEN_KB_SCALE_QUERIES_ONLY").is_ok() && out.join(hilgen_kb::INDEX_FILE).exists();
+    let queries_only =
+        std::env::var("HILGEN_KB_SCALE_QUERIES_ONLY").is_ok() && out.join(hilgen_kb::INDEX_FILE).exists();
     let line = if queries_only {
-        format!("{} {} - -", Kb::open(&out).unwrap().len(), std::fs::metadata(out.join(hilgen_kb::INDEX_FILE)).unwrap().len())
+        format!(
+            "{} {} - -",
+            Kb::open(&out).unwrap().len(),
+            std::fs::metadata(out.join(hilgen_kb::INDEX_FILE)).unwrap().len()
+        )
     } else {
-        let child = std::process::Command::new(std::env::current_exe().unwrap()).env("HILGEN_KB_SCALE_STEP", "build").output().unwrap();
+        let child = std::process::Command::new(std::env::current_exe().unwrap())
+            .env("HILGEN_KB_SCALE_STEP", "build")
+            .output()
+            .unwrap();
         assert!(child.status.success(), "{}", String::from_utf8_lossy(&child.stderr));
         String::from_utf8_lossy(&child.stdout).trim().to_string()
     };
@@ -83,7 +95,12 @@ fn main() {
     let t = Instant::now();
     let mut expansions = 0usize;
     for &c in &sample {
-        for r in [hilgen_kb::Relation::Parent, hilgen_kb::Relation::Child, hilgen_kb::Relation::Sibling, hilgen_kb::Relation::Synonym] {
+        for r in [
+            hilgen_kb::Relation::Parent,
+            hilgen_kb::Relation::Child,
+            hilgen_kb::Relation::Sibling,
+            hilgen_kb::Relation::Synonym,
+        ] {
             expansions += kb.expand(c, r, None, 10).unwrap().len();
         }
     }

@@ -91,7 +91,8 @@ pub fn write_index(mut graph: Graph, path: &Path, built_from: Vec<String>) -> Re
     w.bytes("cid_txt", &cid_txt)?;
     w.array("cid_end", &cid_end)?;
     drop((cid_txt, cid_end));
-    let (id_fst, id_post, _) = string_index(graph.concepts.iter().enumerate().map(|(i, c)| (c.id.as_str(), i as u32)).collect())?;
+    let (id_fst, id_post, _) =
+        string_index(graph.concepts.iter().enumerate().map(|(i, c)| (c.id.as_str(), i as u32)).collect())?;
     w.bytes("id_fst", &id_fst)?;
     w.array("id_post", &id_post)?;
     drop((id_fst, id_post));
@@ -138,8 +139,12 @@ pub fn write_index(mut graph: Graph, path: &Path, built_from: Vec<String>) -> Re
     w.array("xref_end", &xref_end)?;
     drop((xref_txt, xref_end));
     w.array("xref_off", &offsets(graph.concepts.iter().map(|c| c.xrefs.len())))?;
-    let xref_pairs: Vec<(&str, u32)> =
-        graph.concepts.iter().enumerate().flat_map(|(i, c)| c.xrefs.iter().map(move |x| (x.as_str(), i as u32))).collect();
+    let xref_pairs: Vec<(&str, u32)> = graph
+        .concepts
+        .iter()
+        .enumerate()
+        .flat_map(|(i, c)| c.xrefs.iter().map(move |x| (x.as_str(), i as u32)))
+        .collect();
     let (xref_fst, xref_post, _) = string_index(xref_pairs)?;
     w.bytes("xref_fst", &xref_fst)?;
     w.array("xref_post", &xref_post)?;

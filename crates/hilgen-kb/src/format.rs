@@ -45,7 +45,11 @@ impl Writer {
     pub fn create(path: &Path) -> Result<Writer> {
         let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(|e| KbError::io(dir, e))?;
-        let tmp = tempfile::Builder::new().prefix(".kb-").suffix(".partial").tempfile_in(dir).map_err(|e| KbError::io(dir, e))?;
+        let tmp = tempfile::Builder::new()
+            .prefix(".kb-")
+            .suffix(".partial")
+            .tempfile_in(dir)
+            .map_err(|e| KbError::io(dir, e))?;
         let file = tmp.reopen().map_err(|e| KbError::io(path, e))?;
         let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
         let header = (16 + MAX_SECTIONS * ENTRY_LEN + 8) as u64;
@@ -109,7 +113,9 @@ pub fn sections(path: &Path, bytes: &[u8]) -> Result<BTreeMap<String, (usize, us
     }
     let version = u32::from_le_bytes(bytes[8..12].try_into().unwrap());
     if version != VERSION {
-        return Err(bad(format!("index format version {version}, this build reads version {VERSION}; rebuild the index")));
+        return Err(bad(format!(
+            "index format version {version}, this build reads version {VERSION}; rebuild the index"
+        )));
     }
     let count = u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
     let header_len = 16 + count * ENTRY_LEN;
@@ -128,7 +134,11 @@ pub fn sections(path: &Path, bytes: &[u8]) -> Result<BTreeMap<String, (usize, us
         let len = u64::from_le_bytes(e[24..32].try_into().unwrap()) as usize;
         let sum = u64::from_le_bytes(e[32..40].try_into().unwrap());
         if off.checked_add(len).is_none_or(|end| end > bytes.len()) {
-            return Err(bad(format!("truncated: section `{name}` ends at byte {}, the file has {}", off + len, bytes.len())));
+            return Err(bad(format!(
+                "truncated: section `{name}` ends at byte {}, the file has {}",
+                off + len,
+                bytes.len()
+            )));
         }
         if xxh3_64(&bytes[off..off + len]) != sum {
             return Err(bad(format!("checksum mismatch in section `{name}` (the file was modified or damaged)")));

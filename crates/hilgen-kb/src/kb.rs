@@ -71,7 +71,11 @@ impl std::str::FromStr for Relation {
             "parents" | "parent" => Relation::Parent,
             "children" | "child" => Relation::Child,
             "siblings" | "sibling" => Relation::Sibling,
-            _ => return Err(KbError::Invalid(format!("unknown relation `{s}`; expected synonyms, related, parents, children or siblings"))),
+            _ => {
+                return Err(KbError::Invalid(format!(
+                    "unknown relation `{s}`; expected synonyms, related, parents, children or siblings"
+                )))
+            }
         })
     }
 }
@@ -235,8 +239,20 @@ const SECTION_NAMES: [&str; 26] = [
 
 const U8: [&str; 5] = ["cid_txt", "name_txt", "name_pref", "xref_txt", "rel_kind"];
 const U16: [&str; 6] = ["name_src", "type_ids", "par_src", "chd_src", "rel_src", "rel_rela"];
-const U32: [&str; 12] =
-    ["id_post", "name_off", "type_off", "xref_off", "xref_post", "par_off", "par_to", "chd_off", "chd_to", "rel_off", "rel_to", "str_post"];
+const U32: [&str; 12] = [
+    "id_post",
+    "name_off",
+    "type_off",
+    "xref_off",
+    "xref_post",
+    "par_off",
+    "par_to",
+    "chd_off",
+    "chd_to",
+    "rel_off",
+    "rel_to",
+    "str_post",
+];
 const U64: [&str; 3] = ["cid_end", "name_end", "xref_end"];
 
 impl Kb {
@@ -256,7 +272,8 @@ impl Kb {
         let meta: Meta = serde_json::from_slice(&map[ms..ms + ml]).map_err(|e| bad(format!("bad metadata: {e}")))?;
         let fst_at = |name: &str| -> Result<fst::Map<Bytes>> {
             let (s, l) = need(name)?;
-            fst::Map::new(Bytes { map: map.clone(), start: s, end: s + l }).map_err(|e| bad(format!("section `{name}`: {e}")))
+            fst::Map::new(Bytes { map: map.clone(), start: s, end: s + l })
+                .map_err(|e| bad(format!("section `{name}`: {e}")))
         };
         let (str_fst, id_fst, xref_fst) = (fst_at("str_fst")?, fst_at("id_fst")?, fst_at("xref_fst")?);
         let n = need("cid_end")?.1 / 8;
@@ -379,10 +396,14 @@ impl Kb {
         let alt = id.strip_prefix("UMLS:").map(str::to_string);
         for key in [Some(id.to_string()), alt].into_iter().flatten() {
             if let Some(at) = self.xref_fst.get(&key) {
-                out.extend(self.postings(Sec::XrefPost, at).iter().filter(|c| !out.contains(c)).copied().collect::<Vec<_>>());
+                out.extend(
+                    self.postings(Sec::XrefPost, at).iter().filter(|c| !out.contains(c)).copied().collect::<Vec<_>>(),
+                );
             }
             if let Some(at) = self.id_fst.get(&key) {
-                out.extend(self.postings(Sec::IdPost, at).iter().filter(|c| !out.contains(c)).copied().collect::<Vec<_>>());
+                out.extend(
+                    self.postings(Sec::IdPost, at).iter().filter(|c| !out.contains(c)).copied().collect::<Vec<_>>(),
+                );
             }
         }
         out
@@ -422,7 +443,9 @@ impl Kb {
     /// Semantic types of a concept.
     pub fn types(&self, c: u32) -> Vec<&str> {
         let ids = self.u16s(Sec::TypeIds);
-        self.range(Sec::TypeOff, c).map(|i| self.meta.types.get(ids[i] as usize).map(String::as_str).unwrap_or("?")).collect()
+        self.range(Sec::TypeOff, c)
+            .map(|i| self.meta.types.get(ids[i] as usize).map(String::as_str).unwrap_or("?"))
+            .collect()
     }
 
     fn type_ids(&self, c: u32) -> &[u16] {
@@ -474,7 +497,8 @@ impl Kb {
             if !hits.is_empty() {
                 break;
             }
-            let mut stream = self.str_fst.search(EditDistance { query: norm.as_bytes(), max: d.min(2) as u8 }).into_stream();
+            let mut stream =
+                self.str_fst.search(EditDistance { query: norm.as_bytes(), max: d.min(2) as u8 }).into_stream();
             while let Some((key, at)) = stream.next() {
                 let key = String::from_utf8_lossy(key).into_owned();
                 let edits = edit_distance(&norm, &key);
@@ -492,7 +516,13 @@ impl Kb {
     }
 
     fn hit(&self, c: u32, matched: &str, kind: MatchKind, score: f64) -> LinkHit {
-        LinkHit { concept: self.id(c).to_string(), name: self.preferred_name(c).to_string(), matched: matched.to_string(), kind, score }
+        LinkHit {
+            concept: self.id(c).to_string(),
+            name: self.preferred_name(c).to_string(),
+            matched: matched.to_string(),
+            kind,
+            score,
+        }
     }
 
     /// Other strings of the concept (layer 1): preferred names first, then load order,
@@ -524,7 +554,8 @@ impl Kb {
     /// The hierarchy source used for `c` when none is named: the first of
     /// [`DEFAULT_HIERARCHY`] with edges at `c`, else the first source with edges at `c`.
     pub fn default_source(&self, c: u32) -> Option<u16> {
-        let mut present: Vec<u16> = self.edges(Sec::ParOff, Sec::ParTo, Sec::ParSrc, c).into_iter().map(|e| e.1).collect();
+        let mut present: Vec<u16> =
+            self.edges(Sec::ParOff, Sec::ParTo, Sec::ParSrc, c).into_iter().map(|e| e.1).collect();
         present.extend(self.edges(Sec::ChdOff, Sec::ChdTo, Sec::ChdSrc, c).into_iter().map(|e| e.1));
         present.sort_unstable();
         present.dedup();
@@ -539,7 +570,10 @@ impl Kb {
             None => Ok(self.default_source(c)),
             Some(name) => match self.meta.sources.iter().position(|s| s == name) {
                 Some(i) => Ok(Some(i as u16)),
-                None => Err(KbError::Invalid(format!("unknown source `{name}`; the index has: {}", self.meta.sources.join(", ")))),
+                None => Err(KbError::Invalid(format!(
+                    "unknown source `{name}`; the index has: {}",
+                    self.meta.sources.join(", ")
+                ))),
             },
         }
     }
@@ -557,14 +591,25 @@ impl Kb {
 
     fn hierarchy(&self, c: u32, source: Option<&str>, relation: Relation) -> Result<Vec<(u32, u16, Option<u32>)>> {
         let Some(src) = self.resolve_source(c, source)? else { return Ok(Vec::new()) };
-        let parents: Vec<u32> = self.edges(Sec::ParOff, Sec::ParTo, Sec::ParSrc, c).into_iter().filter(|e| e.1 == src).map(|e| e.0).collect();
+        let parents: Vec<u32> = self
+            .edges(Sec::ParOff, Sec::ParTo, Sec::ParSrc, c)
+            .into_iter()
+            .filter(|e| e.1 == src)
+            .map(|e| e.0)
+            .collect();
         Ok(match relation {
             Relation::Parent => parents.into_iter().map(|p| (p, src, None)).collect(),
-            Relation::Child => self.edges(Sec::ChdOff, Sec::ChdTo, Sec::ChdSrc, c).into_iter().filter(|e| e.1 == src).map(|e| (e.0, src, None)).collect(),
+            Relation::Child => self
+                .edges(Sec::ChdOff, Sec::ChdTo, Sec::ChdSrc, c)
+                .into_iter()
+                .filter(|e| e.1 == src)
+                .map(|e| (e.0, src, None))
+                .collect(),
             Relation::Sibling => {
                 let mut out: Vec<(u32, u16, Option<u32>)> = Vec::new();
                 for p in parents {
-                    for (s, _) in self.edges(Sec::ChdOff, Sec::ChdTo, Sec::ChdSrc, p).into_iter().filter(|e| e.1 == src) {
+                    for (s, _) in self.edges(Sec::ChdOff, Sec::ChdTo, Sec::ChdSrc, p).into_iter().filter(|e| e.1 == src)
+                    {
                         if s != c && !out.iter().any(|o| o.0 == s) {
                             out.push((s, src, Some(p)));
                         }
@@ -578,7 +623,13 @@ impl Kb {
 
     /// Parents, children or siblings of `c` in `source` (default: see [`Kb::default_source`]),
     /// at most `k`, in concept order per parent.
-    pub fn hierarchy_expansions(&self, c: u32, relation: Relation, source: Option<&str>, k: usize) -> Result<Vec<Expansion>> {
+    pub fn hierarchy_expansions(
+        &self,
+        c: u32,
+        relation: Relation,
+        source: Option<&str>,
+        k: usize,
+    ) -> Result<Vec<Expansion>> {
         Ok(self
             .hierarchy(c, source, relation)?
             .into_iter()
@@ -609,7 +660,8 @@ impl Kb {
     /// A concept without types accepts every type. The same index and inputs always give the
     /// same list.
     pub fn related_same_type(&self, c: u32, k: usize) -> Vec<Expansion> {
-        let (to, kind, src, rela) = (self.u32s(Sec::RelTo), self.raw(Sec::RelKind), self.u16s(Sec::RelSrc), self.u16s(Sec::RelRela));
+        let (to, kind, src, rela) =
+            (self.u32s(Sec::RelTo), self.raw(Sec::RelKind), self.u16s(Sec::RelSrc), self.u16s(Sec::RelRela));
         // other -> (distinct sources, first (kind, source, rela))
         type First = (u8, u16, u16);
         let mut by: BTreeMap<u32, (Vec<u16>, First)> = BTreeMap::new();
@@ -619,14 +671,21 @@ impl Kb {
                 e.0.push(src[i]);
             }
         }
-        let mut ranked: Vec<(u32, usize, First)> =
-            by.into_iter().filter(|(o, _)| *o != c && self.shares_type(c, *o)).map(|(o, (s, f))| (o, s.len(), f)).collect();
+        let mut ranked: Vec<(u32, usize, First)> = by
+            .into_iter()
+            .filter(|(o, _)| *o != c && self.shares_type(c, *o))
+            .map(|(o, (s, f))| (o, s.len(), f))
+            .collect();
         ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let mut out: Vec<Expansion> = Vec::new();
         let mut seen = vec![c];
         for (o, _, (kd, s, r)) in ranked.into_iter().take(k) {
             let rel = RelKind::from_u8(kd).map(RelKind::code).unwrap_or("?");
-            let via = if r == 0 { rel.to_string() } else { format!("{rel}/{}", self.meta.relas.get(r as usize - 1).map(String::as_str).unwrap_or("?")) };
+            let via = if r == 0 {
+                rel.to_string()
+            } else {
+                format!("{rel}/{}", self.meta.relas.get(r as usize - 1).map(String::as_str).unwrap_or("?"))
+            };
             out.push(self.expansion(c, o, Relation::RelatedSameType, s, Some(via)));
             seen.push(o);
         }
@@ -766,7 +825,21 @@ mod tests {
     #[test]
     fn edit_distance_automaton_matches_the_distance() {
         use fst::{IntoStreamer, Streamer};
-        let keys = ["diabetes", "diabetis", "diabetes mellitus", "diabets", "xdiabetes", "diabolic", "d", "di", "diab", "iabetes", "dbaetes", "diabetesxy", "aadiabetes"];
+        let keys = [
+            "diabetes",
+            "diabetis",
+            "diabetes mellitus",
+            "diabets",
+            "xdiabetes",
+            "diabolic",
+            "d",
+            "di",
+            "diab",
+            "iabetes",
+            "dbaetes",
+            "diabetesxy",
+            "aadiabetes",
+        ];
         let mut sorted = keys.to_vec();
         sorted.sort();
         let set = fst::Set::from_iter(sorted).unwrap();
@@ -776,8 +849,11 @@ mod tests {
             while let Some(k) = s.next() {
                 got.push(String::from_utf8(k.to_vec()).unwrap());
             }
-            let mut want: Vec<String> =
-                keys.iter().filter(|k| super::edit_distance("diabetes", k) <= max as u32).map(|k| k.to_string()).collect();
+            let mut want: Vec<String> = keys
+                .iter()
+                .filter(|k| super::edit_distance("diabetes", k) <= max as u32)
+                .map(|k| k.to_string())
+                .collect();
             want.sort();
             assert_eq!(got, want, "max {max}");
         }

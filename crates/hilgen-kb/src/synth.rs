@@ -39,8 +39,9 @@ const SOURCES: [&str; 12] =
     ["SNOMEDCT_US", "MSH", "NCI", "MEDDRA", "RXNORM", "LNC", "ICD10CM", "MTH", "HPO", "GO", "OMIM", "MEDLINEPLUS"];
 const LANGS: [&str; 4] = ["SPA", "FRE", "GER", "DUT"];
 const SYLLABLES: [&str; 40] = [
-    "ab", "ac", "ad", "al", "am", "an", "ar", "as", "at", "ba", "ca", "ce", "ci", "co", "da", "de", "di", "do", "ep", "er",
-    "ga", "he", "in", "is", "it", "la", "le", "li", "lo", "ma", "me", "mi", "ne", "no", "os", "pa", "ra", "ti", "to", "um",
+    "ab", "ac", "ad", "al", "am", "an", "ar", "as", "at", "ba", "ca", "ce", "ci", "co", "da", "de", "di", "do", "ep",
+    "er", "ga", "he", "in", "is", "it", "la", "le", "li", "lo", "ma", "me", "mi", "ne", "no", "os", "pa", "ra", "ti",
+    "to", "um",
 ];
 
 fn word(rng: &mut ChaCha8Rng, out: &mut String) {
@@ -120,7 +121,14 @@ pub fn write(dir: &Path, spec: &SynthSpec) -> Result<u64> {
     let (mut w, p) = open("MRREL.RRF")?;
     let pairs = spec.relation_rows / 2;
     let mut rel = 0u64;
-    let mut emit = |w: &mut BufWriter<std::fs::File>, a: u64, b: u64, fwd: &str, back: &str, sab: &str, rela: &str| -> std::io::Result<u64> {
+    let mut emit = |w: &mut BufWriter<std::fs::File>,
+                    a: u64,
+                    b: u64,
+                    fwd: &str,
+                    back: &str,
+                    sab: &str,
+                    rela: &str|
+     -> std::io::Result<u64> {
         rel += 1;
         let l1 = format!("C{a:07}||CUI|{fwd}|C{b:07}||CUI|{rela}|R{rel:08}||{sab}|{sab}|||N||\n");
         let l2 = format!("C{b:07}||CUI|{back}|C{a:07}||CUI||R{rel:08}||{sab}|{sab}|||N||\n");

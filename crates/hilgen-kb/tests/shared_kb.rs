@@ -28,7 +28,8 @@ fn umls(opts: RrfOptions) -> (tempfile::TempDir, Kb) {
 #[test]
 fn umls_sample_counts_as_loaded() {
     let all = RrfOptions { languages: vec![], include_suppressed: true, ..Default::default() };
-    let (graph, reports, _) = load(&Sources { rrf: Some((kb_dir("umls-sample-nci"), all)), ..Default::default() }).unwrap();
+    let (graph, reports, _) =
+        load(&Sources { rrf: Some((kb_dir("umls-sample-nci"), all)), ..Default::default() }).unwrap();
     let r = &reports[0]["report"];
     assert_eq!(r["atom_rows"], 19_426);
     assert_eq!(graph.len(), 2_238);
@@ -39,8 +40,10 @@ fn umls_sample_counts_as_loaded() {
     // PAR and CHD rows describe the same edges (145 rows each, fewer distinct CUI pairs since
     // several atoms of one concept pair can be related).
     let rows = rrf_lines("MRREL.RRF");
-    let par: BTreeSet<(String, String)> = rows.iter().filter(|f| f[3] == "PAR" && f[10] == "SNOMEDCT_US").map(|f| (f[0].clone(), f[4].clone())).collect();
-    let chd: BTreeSet<(String, String)> = rows.iter().filter(|f| f[3] == "CHD" && f[10] == "SNOMEDCT_US").map(|f| (f[4].clone(), f[0].clone())).collect();
+    let par: BTreeSet<(String, String)> =
+        rows.iter().filter(|f| f[3] == "PAR" && f[10] == "SNOMEDCT_US").map(|f| (f[0].clone(), f[4].clone())).collect();
+    let chd: BTreeSet<(String, String)> =
+        rows.iter().filter(|f| f[3] == "CHD" && f[10] == "SNOMEDCT_US").map(|f| (f[4].clone(), f[0].clone())).collect();
     assert_eq!(par, chd);
     // Atom-level rows inside one concept (CUI1 = CUI2) are not concept edges.
     let par: BTreeSet<(String, String)> = par.into_iter().filter(|(a, b)| a != b).collect();
@@ -54,7 +57,12 @@ fn umls_sample_counts_as_loaded() {
     assert_eq!(edges, par);
     // Default filters: English, unsuppressed.
     let (_, kb) = umls(RrfOptions::default());
-    let eng: usize = rrf_lines("MRCONSO.RRF").iter().filter(|f| f[1] == "ENG" && !matches!(f[16].as_str(), "O" | "E" | "Y")).map(|f| f[0].clone()).collect::<BTreeSet<_>>().len();
+    let eng: usize = rrf_lines("MRCONSO.RRF")
+        .iter()
+        .filter(|f| f[1] == "ENG" && !matches!(f[16].as_str(), "O" | "E" | "Y"))
+        .map(|f| f[0].clone())
+        .collect::<BTreeSet<_>>()
+        .len();
     assert_eq!(kb.len(), eng);
 }
 
@@ -67,11 +75,13 @@ fn umls_expansions_match_the_rrf_rows() {
     let child = &par[0][0];
     let want: BTreeSet<String> = par.iter().filter(|f| &f[0] == child).map(|f| f[4].clone()).collect();
     let c = kb.lookup(child).unwrap();
-    let got: BTreeSet<String> = kb.expand(c, Relation::Parent, Some("SNOMEDCT_US"), 100).unwrap().into_iter().map(|e| e.concept).collect();
+    let got: BTreeSet<String> =
+        kb.expand(c, Relation::Parent, Some("SNOMEDCT_US"), 100).unwrap().into_iter().map(|e| e.concept).collect();
     assert_eq!(got, want);
     // Children of one of those parents include the child; siblings exclude it.
     let p = kb.lookup(want.iter().next().unwrap()).unwrap();
-    let children: Vec<String> = kb.expand(p, Relation::Child, Some("SNOMEDCT_US"), 100).unwrap().into_iter().map(|e| e.concept).collect();
+    let children: Vec<String> =
+        kb.expand(p, Relation::Child, Some("SNOMEDCT_US"), 100).unwrap().into_iter().map(|e| e.concept).collect();
     assert!(children.contains(child));
     let siblings = kb.expand(c, Relation::Sibling, Some("SNOMEDCT_US"), 100).unwrap();
     assert!(siblings.iter().all(|e| &e.concept != child && e.source == "SNOMEDCT_US"));
@@ -115,7 +125,8 @@ fn ctd_mesh() -> (tempfile::TempDir, Kb) {
 
 #[test]
 fn ctd_medic_counts_and_parents() {
-    let (graph, reports, _) = load(&Sources { ctd: vec![kb_dir("ctd-medic-2017/CTD_diseases.tsv.gz")], ..Default::default() }).unwrap();
+    let (graph, reports, _) =
+        load(&Sources { ctd: vec![kb_dir("ctd-medic-2017/CTD_diseases.tsv.gz")], ..Default::default() }).unwrap();
     assert_eq!(reports[0]["report"]["concepts"], 11_865);
     assert_eq!(reports[0]["report"]["parent_edges"], 20_018);
     assert_eq!(reports[0]["report"]["synonyms"], 66_129);
@@ -123,22 +134,31 @@ fn ctd_medic_counts_and_parents() {
     let (_d, kb) = ctd_mesh();
     // Diabetes Mellitus, Type 2: parents equal its ParentIDs column.
     let c = kb.lookup("MESH:D003924").unwrap();
-    let got: BTreeSet<String> = kb.expand(c, Relation::Parent, Some("MEDIC"), 100).unwrap().into_iter().map(|e| e.concept).collect();
+    let got: BTreeSet<String> =
+        kb.expand(c, Relation::Parent, Some("MEDIC"), 100).unwrap().into_iter().map(|e| e.concept).collect();
     let text = {
         use std::io::Read;
         let mut s = String::new();
-        flate2::read::GzDecoder::new(std::fs::File::open(kb_dir("ctd-medic-2017/CTD_diseases.tsv.gz")).unwrap()).read_to_string(&mut s).unwrap();
+        flate2::read::GzDecoder::new(std::fs::File::open(kb_dir("ctd-medic-2017/CTD_diseases.tsv.gz")).unwrap())
+            .read_to_string(&mut s)
+            .unwrap();
         s
     };
-    let row: Vec<&str> = text.lines().find(|l| l.split('\t').nth(1) == Some("MESH:D003924")).unwrap().split('\t').collect();
+    let row: Vec<&str> =
+        text.lines().find(|l| l.split('\t').nth(1) == Some("MESH:D003924")).unwrap().split('\t').collect();
     let want: BTreeSet<String> = row[4].split('|').map(String::from).collect();
     assert_eq!(got, want);
     // MeSH tree parents of the same descriptor come from tree numbers.
-    let msh: Vec<String> = kb.expand(c, Relation::Parent, Some("MSH"), 100).unwrap().into_iter().map(|e| e.concept).collect();
+    let msh: Vec<String> =
+        kb.expand(c, Relation::Parent, Some("MSH"), 100).unwrap().into_iter().map(|e| e.concept).collect();
     assert_eq!(msh, ["MESH:D003920"]);
-    let (_, reports, _) = load(&Sources { mesh_tree: vec![kb_dir("mesh-tree-2017/2017MeshTree.txt")], ..Default::default() }).unwrap();
+    let (_, reports, _) =
+        load(&Sources { mesh_tree: vec![kb_dir("mesh-tree-2017/2017MeshTree.txt")], ..Default::default() }).unwrap();
     let r = &reports[0]["report"];
-    assert_eq!((r["tree_numbers"].as_u64(), r["descriptors"].as_u64(), r["parent_edges"].as_u64()), (Some(57_840), Some(28_470), Some(38_579)));
+    assert_eq!(
+        (r["tree_numbers"].as_u64(), r["descriptors"].as_u64(), r["parent_edges"].as_u64()),
+        (Some(57_840), Some(28_470), Some(38_579))
+    );
     assert_eq!(kb.expand(c, Relation::Parent, None, 100).unwrap()[0].source, "MSH", "MSH is preferred over MEDIC");
 }
 
@@ -164,7 +184,8 @@ fn linking_on_ctd_and_mesh() {
 
 #[test]
 fn disease_ontology_loads() {
-    let (graph, reports, _) = load(&Sources { obo: vec![kb_dir("doid-2016/doid_2016.obo")], ..Default::default() }).unwrap();
+    let (graph, reports, _) =
+        load(&Sources { obo: vec![kb_dir("doid-2016/doid_2016.obo")], ..Default::default() }).unwrap();
     let r = &reports[0]["report"];
     assert_eq!(r["terms"], 6_874);
     assert_eq!(r["is_a"], 8_062);
@@ -200,14 +221,21 @@ fn bad_source_rows_name_file_and_line() {
     let meta = dir.path().join("META");
     std::fs::create_dir_all(&meta).unwrap();
     std::fs::write(meta.join("MRCONSO.RRF"), "C0000005|ENG|P|L0187013|PF|S2192303|Y|A4332670||M0019694|D012711|MSH|EN|D012711|(131)I-MAA|0|N||\nC1|ENG|P|too few|\n").unwrap();
-    let err = load(&Sources { rrf: Some((meta.clone(), RrfOptions::default())), ..Default::default() }).err().unwrap().to_string();
+    let err = load(&Sources { rrf: Some((meta.clone(), RrfOptions::default())), ..Default::default() })
+        .err()
+        .unwrap()
+        .to_string();
     assert!(err.contains("MRCONSO.RRF:2: expected 18 `|`-separated fields"), "{err}");
     std::fs::write(meta.join("MRCONSO.RRF"), b"C1|ENG|P|L|PF|S|Y|A||||MSH|EN|D1|caf\xe9|0|N||\n").unwrap();
-    let err = load(&Sources { rrf: Some((meta.clone(), RrfOptions::default())), ..Default::default() }).err().unwrap().to_string();
+    let err = load(&Sources { rrf: Some((meta.clone(), RrfOptions::default())), ..Default::default() })
+        .err()
+        .unwrap()
+        .to_string();
     assert!(err.contains("MRCONSO.RRF:1: invalid UTF-8"), "{err}");
     std::fs::write(meta.join("MRFILES.RRF"), "MRCONSO.RRF|Concept names|CUI,LAT,NAME|3|1|10|\n").unwrap();
     std::fs::write(meta.join("MRCONSO.RRF"), "C1|ENG|x|\n").unwrap();
-    let err = load(&Sources { rrf: Some((meta, RrfOptions::default())), ..Default::default() }).err().unwrap().to_string();
+    let err =
+        load(&Sources { rrf: Some((meta, RrfOptions::default())), ..Default::default() }).err().unwrap().to_string();
     assert!(err.contains("unknown column layout"), "{err}");
     let ctd = dir.path().join("ctd.tsv");
     std::fs::write(&ctd, "# no fields line\nA\tMESH:D1\n").unwrap();
@@ -219,7 +247,9 @@ fn bad_source_rows_name_file_and_line() {
 fn mesh_xml_entry_terms_are_synonyms() {
     let dir = tempfile::tempdir().unwrap();
     let xml = dir.path().join("desc2017.xml");
-    std::fs::write(&xml, r#"<?xml version="1.0"?>
+    std::fs::write(
+        &xml,
+        r#"<?xml version="1.0"?>
 <DescriptorRecordSet LanguageCode = "eng">
 <DescriptorRecord DescriptorClass = "1">
   <DescriptorUI>D003920</DescriptorUI>
@@ -239,7 +269,9 @@ fn mesh_xml_entry_terms_are_synonyms() {
     <Term><String>NIDDM</String></Term>
   </TermList></Concept></ConceptList>
 </DescriptorRecord>
-</DescriptorRecordSet>"#).unwrap();
+</DescriptorRecordSet>"#,
+    )
+    .unwrap();
     let out = dir.path().join("kb");
     build(&Sources { mesh_xml: vec![xml], ..Default::default() }, &out).unwrap();
     let kb = Kb::open(&out).unwrap();

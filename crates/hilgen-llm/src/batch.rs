@@ -63,7 +63,11 @@ pub fn import(results: &Path, requests: Option<&Path>, cache: &ResponseCache) ->
     if let Some(req) = requests {
         read_jsonl(req, |line, v| {
             let (Some(id), Some(body)) = (v.get("custom_id").and_then(Value::as_str), v.get("body")) else {
-                return Err(LlmError::Batch { path: req.to_path_buf(), line, message: "expected `custom_id` and `body`".into() });
+                return Err(LlmError::Batch {
+                    path: req.to_path_buf(),
+                    line,
+                    message: "expected `custom_id` and `body`".into(),
+                });
             };
             if key_of(body) != id {
                 return Err(LlmError::Batch {

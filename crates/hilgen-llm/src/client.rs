@@ -291,7 +291,8 @@ impl LlmClient {
             rpm.until_ready().await;
         }
         if let Some((tpm, cap)) = &self.tpm {
-            let estimate = req.messages.iter().map(|m| m.content.len() as u32 / 4 + 4).sum::<u32>() + self.cfg.max_tokens;
+            let estimate =
+                req.messages.iter().map(|m| m.content.len() as u32 / 4 + 4).sum::<u32>() + self.cfg.max_tokens;
             let n = NonZeroU32::new(estimate.clamp(1, *cap)).expect("at least 1");
             tpm.until_n_ready(n).await.expect("clamped to the burst size");
         }

@@ -9,8 +9,8 @@
 //! reported per call in [`Outcome`].
 
 use crate::client::{ChatRequest, Completion, LlmClient, Message};
-use crate::error::Result;
 use crate::config::Annotation;
+use crate::error::Result;
 use crate::parse::{
     align_tagged, check_iob, entity_mentions, first_json, json_objects_with, label_by_matching, parse_sentences,
     parse_tagged, tag_by_matching, IobPolicy, Labels, Reject,
@@ -185,7 +185,13 @@ impl<'a> Generator<'a> {
         self.client.config().model.clone()
     }
 
-    async fn run(&self, reqs: &[ChatRequest], what: &str, out: &mut Outcome, per_request: usize) -> Vec<Option<Completion>> {
+    async fn run(
+        &self,
+        reqs: &[ChatRequest],
+        what: &str,
+        out: &mut Outcome,
+        per_request: usize,
+    ) -> Vec<Option<Completion>> {
         let mut answers = Vec::with_capacity(reqs.len());
         for r in self.client.chat_all(reqs, what).await {
             match r {
@@ -212,11 +218,8 @@ impl<'a> Generator<'a> {
         let system = self.system()?;
         let mut first = Vec::new();
         for s in sources {
-            let entities: Vec<Value> = s
-                .hints
-                .iter()
-                .map(|h| json!({"text": h.text, "type": h.span.label, "hints": h.candidates}))
-                .collect();
+            let entities: Vec<Value> =
+                s.hints.iter().map(|h| json!({"text": h.text, "type": h.span.label, "hints": h.candidates})).collect();
             let user = self.prompts.render(
                 "hilgen_generate.j2",
                 json!({"sentence": s.sentence.text(), "entities": entities, "relation": variant.phrase(), "n": n, "types": types}),
@@ -257,17 +260,25 @@ impl<'a> Generator<'a> {
             messages.push(Message::assistant(json!({"sentences": sentences}).to_string()));
             let k = sentences.len();
             let (template, schema) = match self.annotation {
-                Annotation::Entities => ("hilgen_to_entities.j2", json!({"type": "object", "additionalProperties": false,
+                Annotation::Entities => (
+                    "hilgen_to_entities.j2",
+                    json!({"type": "object", "additionalProperties": false,
                     "required": ["sentences"], "properties": {"sentences": {"type": "array", "minItems": k, "maxItems": k,
                         "items": {"type": "object", "additionalProperties": false, "required": ["entities"],
-                            "properties": {"entities": entities_schema(&types)}}}}})),
-                Annotation::Tokens => ("hilgen_to_iob.j2", json!({"type": "object", "additionalProperties": false,
+                            "properties": {"entities": entities_schema(&types)}}}}}),
+                ),
+                Annotation::Tokens => (
+                    "hilgen_to_iob.j2",
+                    json!({"type": "object", "additionalProperties": false,
                     "required": ["sentences"], "properties": {"sentences": {"type": "array", "minItems": k, "maxItems": k,
                         "items": {"type": "object", "additionalProperties": false, "required": ["tokens", "tags"],
                             "properties": {"tokens": {"type": "array", "items": {"type": "string"}},
-                                "tags": {"type": "array", "items": {"type": "string", "enum": self.labels.iob2_tags()}}}}}}})),
+                                "tags": {"type": "array", "items": {"type": "string", "enum": self.labels.iob2_tags()}}}}}}}),
+                ),
             };
-            messages.push(Message::user(self.prompts.render(template, json!({"n": k, "types": types, "sentences": sentences}))?));
+            messages.push(Message::user(
+                self.prompts.render(template, json!({"n": k, "types": types, "sentences": sentences}))?,
+            ));
             second.push(ChatRequest { messages, schema: Some(("iob".into(), schema)) });
             pending.push((s, sentences));
         }
@@ -284,7 +295,9 @@ impl<'a> Generator<'a> {
             };
             for result in results {
                 match result {
-                    Ok(sentence) if sentence.tags.iter().all(|t| t == "O") => out.reject(self.client, Reject::NoEntity, 1),
+                    Ok(sentence) if sentence.tags.iter().all(|t| t == "O") => {
+                        out.reject(self.client, Reject::NoEntity, 1)
+                    }
                     Ok(sentence) => out.generated.push(Generated {
                         sentence,
                         source: Some(s.index),
@@ -374,9 +387,15 @@ impl<'a> Generator<'a> {
                 .collect();
             let sets_json: Vec<Value> = sets
                 .iter()
-                .map(|set| Value::Array(set.iter().map(|(o, sub, t)| json!({"original": o, "substitute": sub, "type": t})).collect()))
+                .map(|set| {
+                    Value::Array(
+                        set.iter().map(|(o, sub, t)| json!({"original": o, "substitute": sub, "type": t})).collect(),
+                    )
+                })
                 .collect();
-            let user = self.prompts.render("grounded_generate.j2", json!({"sentence": s.sentence.text(), "sets": sets_json, "n": n}))?;
+            let user = self
+                .prompts
+                .render("grounded_generate.j2", json!({"sentence": s.sentence.text(), "sets": sets_json, "n": n}))?;
             reqs.push(ChatRequest {
                 messages: vec![system.clone(), Message::user(user)],
                 schema: Some(("sentences".into(), sentences_schema(n))),
@@ -392,18 +411,27 @@ impl<'a> Generator<'a> {
                 out.reject(self.client, *r, 1);
             }
             // Unchanged mentions of the source are labelled too when they reappear.
-            let others: Vec<(String, String)> = s.hints.iter().filter(|h| h.candidates.is_empty()).map(|h| (h.text.clone(), h.span.label.clone())).collect();
+            let others: Vec<(String, String)> = s
+                .hints
+                .iter()
+                .filter(|h| h.candidates.is_empty())
+                .map(|h| (h.text.clone(), h.span.label.clone()))
+                .collect();
             let mut used_sets = HashSet::new();
             for (k, text) in list.sentences.iter().enumerate() {
                 let try_set = |set: &Vec<(String, String, String)>| {
-                    let mut mentions: Vec<(String, String)> = set.iter().map(|(_, sub, t)| (sub.clone(), t.clone())).collect();
+                    let mut mentions: Vec<(String, String)> =
+                        set.iter().map(|(_, sub, t)| (sub.clone(), t.clone())).collect();
                     let required = mentions.len();
                     mentions.extend(others.iter().cloned());
                     let (sentence, found) = label_by_matching(text, &mentions);
                     found[..required].iter().all(|&f| f).then_some(sentence)
                 };
                 let hit = try_set(&sets[k]).map(|x| (k, x)).or_else(|| {
-                    sets.iter().enumerate().filter(|(j, _)| *j != k && !used_sets.contains(j)).find_map(|(j, set)| try_set(set).map(|x| (j, x)))
+                    sets.iter()
+                        .enumerate()
+                        .filter(|(j, _)| *j != k && !used_sets.contains(j))
+                        .find_map(|(j, set)| try_set(set).map(|x| (j, x)))
                 });
                 match hit {
                     Some((j, sentence)) if used_sets.insert(j) => out.generated.push(Generated {
@@ -437,7 +465,8 @@ impl<'a> Generator<'a> {
             while left > 0 {
                 let k = left.min(per);
                 batch += 1;
-                let mut user = self.prompts.render("zerogen_generate.j2", json!({"type": t, "types": types, "n": k}))?;
+                let mut user =
+                    self.prompts.render("zerogen_generate.j2", json!({"type": t, "types": types, "n": k}))?;
                 if batch > 1 {
                     user.push_str(&format!("\n\n(Batch {batch}: write sentences unlike those of earlier batches.)"));
                 }
@@ -448,7 +477,10 @@ impl<'a> Generator<'a> {
                                 "entities": {"type": "array", "items": {"type": "object", "additionalProperties": false,
                                     "required": ["text", "type"],
                                     "properties": {"text": {"type": "string"}, "type": {"type": "string", "enum": types}}}}}}}}});
-                reqs.push(ChatRequest { messages: vec![system.clone(), Message::user(user)], schema: Some(("zerogen".into(), schema)) });
+                reqs.push(ChatRequest {
+                    messages: vec![system.clone(), Message::user(user)],
+                    schema: Some(("zerogen".into(), schema)),
+                });
                 sizes.push(k);
                 out.requested += k;
                 left -= k;
@@ -462,7 +494,11 @@ impl<'a> Generator<'a> {
                 continue;
             };
             let items: Vec<Value> = match first_json(&crate::parse::strip_fences(&ans.content)) {
-                Some(v) => v.get("items").and_then(Value::as_array).cloned().unwrap_or_else(|| v.as_array().cloned().unwrap_or_default()),
+                Some(v) => v
+                    .get("items")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_else(|| v.as_array().cloned().unwrap_or_default()),
                 None => json_objects_with(&ans.content, "sentence"),
             };
             let mut accepted = 0;
@@ -496,7 +532,11 @@ impl<'a> Generator<'a> {
     }
 
     fn zerogen_item(&self, item: &Value) -> std::result::Result<Sentence, Reject> {
-        let text = item.get("sentence").and_then(Value::as_str).map(crate::parse::clean_sentence).ok_or(Reject::Unparseable)?;
+        let text = item
+            .get("sentence")
+            .and_then(Value::as_str)
+            .map(crate::parse::clean_sentence)
+            .ok_or(Reject::Unparseable)?;
         if text.split_whitespace().count() < 3 {
             return Err(Reject::TooShort);
         }
@@ -539,7 +579,10 @@ impl<'a> Generator<'a> {
                             "items": {"type": "string", "enum": tags}}}}),
                 ),
             };
-            reqs.push(ChatRequest { messages: vec![system.clone(), Message::user(user)], schema: Some(("tags".into(), schema)) });
+            reqs.push(ChatRequest {
+                messages: vec![system.clone(), Message::user(user)],
+                schema: Some(("tags".into(), schema)),
+            });
         }
         let answers = self.run(&reqs, "zero-shot tagging", &mut out, 1).await;
         let mut predictions = Vec::with_capacity(sentences.len());
@@ -561,7 +604,12 @@ impl<'a> Generator<'a> {
         Ok((predictions, out))
     }
 
-    fn tags_from_entities(&self, content: &str, s: &Sentence, out: &mut Outcome) -> std::result::Result<Vec<String>, Reject> {
+    fn tags_from_entities(
+        &self,
+        content: &str,
+        s: &Sentence,
+        out: &mut Outcome,
+    ) -> std::result::Result<Vec<String>, Reject> {
         let body = crate::parse::strip_fences(content);
         let v = first_json(&body).ok_or(Reject::Unparseable)?;
         let list = v.get("entities").unwrap_or(&v);
@@ -574,7 +622,10 @@ impl<'a> Generator<'a> {
     fn tags_of(&self, content: &str, s: &Sentence) -> std::result::Result<Vec<String>, Reject> {
         let body = crate::parse::strip_fences(content);
         let raw: Vec<String> = if let Some(list) = first_json(&body).and_then(|v| {
-            v.get("tags").or(Some(&v)).and_then(Value::as_array).map(|a| a.iter().map(|x| x.as_str().unwrap_or("?").to_string()).collect::<Vec<_>>())
+            v.get("tags")
+                .or(Some(&v))
+                .and_then(Value::as_array)
+                .map(|a| a.iter().map(|x| x.as_str().unwrap_or("?").to_string()).collect::<Vec<_>>())
         }) {
             list
         } else {
@@ -583,7 +634,12 @@ impl<'a> Generator<'a> {
             match tagged.into_iter().next() {
                 Some(Ok(t)) if t.tokens == s.tokens => t.tags,
                 Some(Ok(t)) if t.tokens.len() == s.len() => return Err(Reject::TokenMismatch),
-                _ => body.lines().map(str::trim).filter(|l| !l.is_empty()).map(|l| l.rsplit(['\t', ' ']).next().unwrap_or(l).to_string()).collect(),
+                _ => body
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(|l| l.rsplit(['\t', ' ']).next().unwrap_or(l).to_string())
+                    .collect(),
             }
         };
         if raw.len() != s.len() {

@@ -276,8 +276,18 @@ pub struct SentenceList {
 }
 
 const CHATTER: [&str; 12] = [
-    "here are", "here is", "sure", "certainly", "of course", "note:", "i hope", "these sentences", "let me",
-    "below are", "the following", "sentences:",
+    "here are",
+    "here is",
+    "sure",
+    "certainly",
+    "of course",
+    "note:",
+    "i hope",
+    "these sentences",
+    "let me",
+    "below are",
+    "the following",
+    "sentences:",
 ];
 
 /// Removes list markers (`1.`, `2)`, `(3)`, `-`, `*`, `•`), markdown emphasis and wrapping quotes.
@@ -373,7 +383,11 @@ pub fn parse_sentences(text: &str, n: usize) -> SentenceList {
     }
     // Each requested sentence that did not come is counted once: `unparseable` when the answer
     // held nothing sentence-like at all, else `too-few-sentences`.
-    let missing = if list.sentences.is_empty() && list.rejected.is_empty() { Reject::Unparseable } else { Reject::TooFewSentences };
+    let missing = if list.sentences.is_empty() && list.rejected.is_empty() {
+        Reject::Unparseable
+    } else {
+        Reject::TooFewSentences
+    };
     for _ in list.sentences.len()..n {
         list.rejected.push(missing);
     }
@@ -402,7 +416,8 @@ fn tagged_from_pairs(pairs: Vec<(String, String)>, labels: &Labels) -> Result<Ta
 }
 
 fn tagged_from_json(v: &Value, labels: &Labels) -> Vec<Result<Tagged, Reject>> {
-    let as_strs = |v: &Value| v.as_array().map(|a| a.iter().map(|x| x.as_str().map(str::to_string)).collect::<Option<Vec<_>>>());
+    let as_strs =
+        |v: &Value| v.as_array().map(|a| a.iter().map(|x| x.as_str().map(str::to_string)).collect::<Option<Vec<_>>>());
     match v {
         Value::Object(o) if o.contains_key("sentences") => match &o["sentences"] {
             Value::Array(items) => items.iter().flat_map(|x| tagged_from_json(x, labels)).collect(),
@@ -418,7 +433,9 @@ fn tagged_from_json(v: &Value, labels: &Labels) -> Vec<Result<Tagged, Reject>> {
                 _ => vec![Err(Reject::Unparseable)],
             }
         }
-        Value::Array(items) if items.iter().all(|x| x.is_object() && (x.get("token").is_some() || x.get("word").is_some())) => {
+        Value::Array(items)
+            if items.iter().all(|x| x.is_object() && (x.get("token").is_some() || x.get("word").is_some())) =>
+        {
             let pairs: Option<Vec<(String, String)>> = items
                 .iter()
                 .map(|x| {
@@ -429,7 +446,9 @@ fn tagged_from_json(v: &Value, labels: &Labels) -> Vec<Result<Tagged, Reject>> {
                 .collect();
             vec![pairs.map_or(Err(Reject::Unparseable), |p| tagged_from_pairs(p, labels))]
         }
-        Value::Array(items) if items.iter().all(|x| x.as_array().is_some_and(|a| a.len() == 2)) && !items.is_empty() => {
+        Value::Array(items)
+            if items.iter().all(|x| x.as_array().is_some_and(|a| a.len() == 2)) && !items.is_empty() =>
+        {
             let pairs: Option<Vec<(String, String)>> =
                 items.iter().map(|x| Some((x[0].as_str()?.to_string(), x[1].as_str()?.to_string()))).collect();
             vec![pairs.map_or(Err(Reject::Unparseable), |p| tagged_from_pairs(p, labels))]
@@ -541,7 +560,9 @@ pub fn reconstructs(tokens: &[String], text: &str) -> bool {
 pub fn check_iob(tags: Vec<String>, policy: IobPolicy) -> Result<Vec<String>, Reject> {
     match decode_strict(&tags, Scheme::Iob2) {
         Ok(Ok(_)) => Ok(tags),
-        Ok(Err(_)) if policy == IobPolicy::Repair => repair(&tags, Scheme::Iob2).map(|(t, _)| t).map_err(|_| Reject::BadTag),
+        Ok(Err(_)) if policy == IobPolicy::Repair => {
+            repair(&tags, Scheme::Iob2).map(|(t, _)| t).map_err(|_| Reject::BadTag)
+        }
         _ => Err(Reject::IllFormedIob),
     }
 }
@@ -565,7 +586,8 @@ pub fn align_tagged(text: &str, tagged: &Tagged, policy: IobPolicy) -> Result<Se
         pos += squeeze(t).chars().count();
     }
     offs.push(pos);
-    let char_spans: Vec<(usize, usize, String)> = spans.iter().map(|s| (offs[s.start], offs[s.end], s.label.clone())).collect();
+    let char_spans: Vec<(usize, usize, String)> =
+        spans.iter().map(|s| (offs[s.start], offs[s.end], s.label.clone())).collect();
     let ours = tokenize(text, &[]);
     let mut token_offs = Vec::with_capacity(ours.len() + 1);
     let mut p = 0;
@@ -587,7 +609,11 @@ pub fn align_tagged(text: &str, tagged: &Tagged, policy: IobPolicy) -> Result<Se
     sentence_from_spans(text, &ours, &out_spans)
 }
 
-fn sentence_from_spans(text: &str, toks: &[hilgen_corpus::tokenize::Token], spans: &[Span]) -> Result<Sentence, Reject> {
+fn sentence_from_spans(
+    text: &str,
+    toks: &[hilgen_corpus::tokenize::Token],
+    spans: &[Span],
+) -> Result<Sentence, Reject> {
     let tokens: Vec<String> = toks.iter().map(|t| text[t.start..t.end].to_string()).collect();
     let tags = hilgen_corpus::scheme::encode(spans, tokens.len(), Scheme::Iob2).map_err(|_| Reject::IllFormedIob)?;
     Sentence::new(tokens, tags).map_err(|_| Reject::TagCountMismatch)
@@ -777,7 +803,8 @@ mod tests {
         let s = align_tagged(text, &tagged, IobPolicy::Repair).unwrap();
         assert_eq!(s.tags.last().unwrap(), "I-Disease");
         // An entity boundary inside one of our tokens cannot be carried over.
-        let inside = Tagged { tokens: vec!["Cisplat".into(), "in-induced".into()], tags: vec!["B-Chemical".into(), "O".into()] };
+        let inside =
+            Tagged { tokens: vec!["Cisplat".into(), "in-induced".into()], tags: vec!["B-Chemical".into(), "O".into()] };
         assert_eq!(align_tagged("Cisplatin-induced", &inside, IobPolicy::Repair), Err(Reject::TokenMismatch));
         let mut ok = tagged.clone();
         ok.tokens[4] = "failure".into();
@@ -785,14 +812,21 @@ mod tests {
         ok.tags.push("O".into());
         let s = align_tagged(text, &ok, IobPolicy::Repair).unwrap();
         assert_eq!(s.tokens, ["Non", "-", "steroidal", "drugs", "caused", "renal", "failure", "."]);
-        assert_eq!(s.tags, ["B-Chemical", "I-Chemical", "I-Chemical", "I-Chemical", "O", "B-Disease", "I-Disease", "O"]);
+        assert_eq!(
+            s.tags,
+            ["B-Chemical", "I-Chemical", "I-Chemical", "I-Chemical", "O", "B-Disease", "I-Disease", "O"]
+        );
         let wrong = Tagged { tokens: vec!["Other".into()], tags: vec!["O".into()] };
         assert_eq!(align_tagged(text, &wrong, IobPolicy::Repair), Err(Reject::TokenMismatch));
     }
 
     #[test]
     fn matching_labels_longest_first() {
-        let m = vec![("renal failure".to_string(), "Disease".to_string()), ("failure".to_string(), "Disease".to_string()), ("cisplatin".to_string(), "Chemical".to_string())];
+        let m = vec![
+            ("renal failure".to_string(), "Disease".to_string()),
+            ("failure".to_string(), "Disease".to_string()),
+            ("cisplatin".to_string(), "Chemical".to_string()),
+        ];
         let (s, found) = label_by_matching("Cisplatin caused acute renal failure.", &m);
         assert_eq!(s.tags, ["B-Chemical", "O", "O", "B-Disease", "I-Disease", "O"]);
         assert_eq!(found, [true, true, true]);
@@ -803,7 +837,20 @@ mod tests {
     #[test]
     fn never_panics_on_odd_input() {
         let l = labels();
-        for s in ["", "\"", "{", "[[[", "```", "\u{0}", "é-B-Chemical", "-O", "1.", "{\"sentences\": 5}", "[\"a\\", "B- I- O-"] {
+        for s in [
+            "",
+            "\"",
+            "{",
+            "[[[",
+            "```",
+            "\u{0}",
+            "é-B-Chemical",
+            "-O",
+            "1.",
+            "{\"sentences\": 5}",
+            "[\"a\\",
+            "B- I- O-",
+        ] {
             let _ = parse_sentences(s, 3);
             let _ = parse_tagged(s, &l);
             let _ = label_by_matching(s, &[("é".into(), "Chemical".into())]);

@@ -51,7 +51,10 @@ impl Prompts {
 
     /// Renders template `name` with `ctx`.
     pub fn render(&self, name: &str, ctx: impl Serialize) -> Result<String> {
-        let t = self.env.get_template(name).map_err(|e| LlmError::Template { name: name.into(), message: e.to_string() })?;
+        let t = self
+            .env
+            .get_template(name)
+            .map_err(|e| LlmError::Template { name: name.into(), message: e.to_string() })?;
         let s = t.render(ctx).map_err(|e| LlmError::Template { name: name.into(), message: format!("{e:#}") })?;
         Ok(s.trim().to_string())
     }

@@ -121,13 +121,18 @@ impl tower::Service<HttpRequestFactory> for RetryingHttp {
                     }
                     Err(e) if e.is_timeout() || e.is_connect() || e.is_request() => {
                         if last {
-                            return Err(OpenAIError::Boxed(Box::new(TransportFailure { attempts: retry + 1, source: e })));
+                            return Err(OpenAIError::Boxed(Box::new(TransportFailure {
+                                attempts: retry + 1,
+                                source: e,
+                            })));
                         }
                         let d = policy.delay(retry, None);
                         tracing::warn!(error = %e, path = %url, retry = retry + 1, wait_ms = d.as_millis() as u64, "retrying");
                         d
                     }
-                    Err(e) => return Err(OpenAIError::Boxed(Box::new(TransportFailure { attempts: retry + 1, source: e }))),
+                    Err(e) => {
+                        return Err(OpenAIError::Boxed(Box::new(TransportFailure { attempts: retry + 1, source: e })))
+                    }
                 };
                 stats.retries.fetch_add(1, Relaxed);
                 retry += 1;

@@ -18,7 +18,13 @@ async fn request_shape_and_key_header() {
     let server = MockServer::start(|_, _| Reply::content("ok"));
     let dir = tempfile::tempdir().unwrap();
     std::env::set_var("HILGEN_TEST_KEY_SHAPE", "sk-test-123");
-    let cfg = hilgen_llm::LlmConfig { api_key_env: "HILGEN_TEST_KEY_SHAPE".into(), seed: Some(42), temperature: 0.3, max_tokens: 99, ..config(&server, dir.path()) };
+    let cfg = hilgen_llm::LlmConfig {
+        api_key_env: "HILGEN_TEST_KEY_SHAPE".into(),
+        seed: Some(42),
+        temperature: 0.3,
+        max_tokens: 99,
+        ..config(&server, dir.path())
+    };
     let client = LlmClient::new(cfg).unwrap();
     let r = ChatRequest { schema: Some(("s".into(), json!({"type": "object"}))), ..req("hello") };
     let c = client.chat(&r).await.unwrap();
@@ -56,7 +62,8 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 #[tokio::test]
 async fn retries_429_honouring_retry_after_then_succeeds() {
     let server = MockServer::start(|n, _| match n {
-        0 => Reply::json(429, json!({"error": {"message": "slow down", "type": "rate_limit_error", "code": null}})).header("retry-after", "1"),
+        0 => Reply::json(429, json!({"error": {"message": "slow down", "type": "rate_limit_error", "code": null}}))
+            .header("retry-after", "1"),
         1 => Reply::raw(503, "upstream overloaded"),
         _ => Reply::content("finally"),
     });
@@ -84,7 +91,10 @@ async fn persistent_5xx_and_quota_errors_are_reported() {
     assert_eq!(client.summary().failures, 1);
 
     let quota = MockServer::start(|_, _| {
-        Reply::json(429, json!({"error": {"message": "You exceeded your current quota", "type": "insufficient_quota", "code": "insufficient_quota"}}))
+        Reply::json(
+            429,
+            json!({"error": {"message": "You exceeded your current quota", "type": "insufficient_quota", "code": "insufficient_quota"}}),
+        )
     });
     let client = LlmClient::new(config(&quota, dir.path())).unwrap();
     let e = client.chat(&req("y")).await.unwrap_err();
@@ -146,7 +156,9 @@ async fn malformed_answers_are_errors_not_panics() {
 #[tokio::test]
 async fn numeric_error_code_401_is_an_authentication_error() {
     // llama-server's answer to a wrong key, byte for byte.
-    let server = MockServer::start(|_, _| Reply::raw(401, r#"{"error":{"message":"Invalid API Key","type":"authentication_error","code":401}}"#));
+    let server = MockServer::start(|_, _| {
+        Reply::raw(401, r#"{"error":{"message":"Invalid API Key","type":"authentication_error","code":401}}"#)
+    });
     let dir = tempfile::tempdir().unwrap();
     std::env::set_var("HILGEN_TEST_WRONG_KEY", "sk-wrong-key");
     let cfg = hilgen_llm::LlmConfig { api_key_env: "HILGEN_TEST_WRONG_KEY".into(), ..config(&server, dir.path()) };
@@ -154,7 +166,10 @@ async fn numeric_error_code_401_is_an_authentication_error() {
     let e = client.chat(&req("x")).await.unwrap_err();
     assert!(matches!(e, LlmError::Auth { status: 401, .. }), "{e:?}");
     let msg = e.to_string();
-    assert!(msg.contains("Invalid API Key") && msg.contains("$HILGEN_TEST_WRONG_KEY") && !msg.contains("sk-wrong-key"), "{msg}");
+    assert!(
+        msg.contains("Invalid API Key") && msg.contains("$HILGEN_TEST_WRONG_KEY") && !msg.contains("sk-wrong-key"),
+        "{msg}"
+    );
     assert_eq!(server.requests(), 1, "authentication errors are not retried");
 }
 
@@ -203,7 +218,12 @@ async fn requests_per_minute_spaces_requests() {
     let server = MockServer::start(|_, _| Reply::content("ok"));
     let dir = tempfile::tempdir().unwrap();
     // 240/min: a burst of 4, then one every 250 ms.
-    let client = LlmClient::new(hilgen_llm::LlmConfig { requests_per_minute: Some(240), max_concurrent: 8, ..config(&server, dir.path()) }).unwrap();
+    let client = LlmClient::new(hilgen_llm::LlmConfig {
+        requests_per_minute: Some(240),
+        max_concurrent: 8,
+        ..config(&server, dir.path())
+    })
+    .unwrap();
     let reqs: Vec<ChatRequest> = (0..8).map(|i| req(&format!("r{i}"))).collect();
     let t = Instant::now();
     client.chat_all(&reqs, "test").await;
@@ -229,7 +249,10 @@ async fn tokens_per_minute_holds_back_large_requests() {
 async fn structured_output_falls_back_to_text_when_refused() {
     let server = MockServer::start(|_, body| {
         if body.get("response_format").is_some() {
-            Reply::json(400, json!({"error": {"message": "response_format json_schema is not supported", "type": "invalid_request_error", "code": null}}))
+            Reply::json(
+                400,
+                json!({"error": {"message": "response_format json_schema is not supported", "type": "invalid_request_error", "code": null}}),
+            )
         } else {
             Reply::content("1. plain text answer here")
         }

@@ -43,7 +43,8 @@ fn messages(body: &Value) -> usize {
 async fn hilgen_two_turns_replayed_with_entity_annotation() {
     let rec = recorded();
     let turns = [rec["turns"][0].as_str().unwrap().to_string(), rec["turns"][1].as_str().unwrap().to_string()];
-    let server = MockServer::start(move |_, body| Reply::content(if messages(body) == 2 { &turns[0] } else { &turns[1] }));
+    let server =
+        MockServer::start(move |_, body| Reply::content(if messages(body) == 2 { &turns[0] } else { &turns[1] }));
     let dir = tempfile::tempdir().unwrap();
     let client = LlmClient::new(config(&server, dir.path())).unwrap();
     let generator = Generator::new(&client, Labels::new(["Chemical", "Disease"])).unwrap();
@@ -64,8 +65,14 @@ async fn hilgen_two_turns_replayed_with_entity_annotation() {
     assert_eq!(out.requested, 5);
     assert_eq!(out.generated.len(), 5, "{:?}", out.rejected);
     for g in &out.generated {
-        let tagged: Vec<(&str, &str)> =
-            g.sentence.tokens.iter().zip(&g.sentence.tags).filter(|(_, t)| *t != "O").map(|(w, t)| (w.as_str(), t.as_str())).collect();
+        let tagged: Vec<(&str, &str)> = g
+            .sentence
+            .tokens
+            .iter()
+            .zip(&g.sentence.tags)
+            .filter(|(_, t)| *t != "O")
+            .map(|(w, t)| (w.as_str(), t.as_str()))
+            .collect();
         assert!(tagged.contains(&("TET", "B-Chemical")) && tagged.contains(&("thrombosis", "B-Disease")), "{tagged:?}");
         assert_eq!(g.strategy, "llm-related");
         assert_eq!(g.source, Some(0));
@@ -93,7 +100,10 @@ async fn hilgen_entity_lists_that_do_not_fit_are_rejected_by_reason() {
     let out = generator.hilgen(Variant::Siblings, &[source()], 3).await.unwrap();
     assert_eq!(out.generated.len(), 1);
     assert_eq!(out.generated[0].sentence.tags, ["B-Chemical", "O", "B-Disease", "I-Disease", "O", "O", "O", "O"]);
-    assert_eq!(out.rejected, [("entity-not-in-sentence".to_string(), 1), ("no-entity".to_string(), 1)].into_iter().collect());
+    assert_eq!(
+        out.rejected,
+        [("entity-not-in-sentence".to_string(), 1), ("no-entity".to_string(), 1)].into_iter().collect()
+    );
     assert_eq!(client.summary().rejected(), 2);
 }
 
@@ -133,7 +143,9 @@ async fn zero_shot_tagger_from_entity_lists() {
     let cfg = hilgen_llm::LlmConfig { max_concurrent: 1, ..config(&server, dir.path()) };
     let client = LlmClient::new(cfg).unwrap();
     let generator = Generator::new(&client, Labels::new(["Chemical", "Disease"])).unwrap();
-    let s = |t: &str| Sentence::new(t.split(' ').map(String::from).collect(), vec!["O".into(); t.split(' ').count()]).unwrap();
+    let s = |t: &str| {
+        Sentence::new(t.split(' ').map(String::from).collect(), vec!["O".into(); t.split(' ').count()]).unwrap()
+    };
     let sentences = [s("Cisplatin - induced acute renal failure in a child ."), s("No entity here at all .")];
     let (pred, out) = generator.tag(&sentences).await.unwrap();
     let ask = server.bodies()[0]["messages"][1]["content"].as_str().unwrap().to_string();
@@ -142,5 +154,8 @@ async fn zero_shot_tagger_from_entity_lists() {
     assert_eq!(pred[0].tokens, sentences[0].tokens);
     assert!(pred[1].tags.iter().all(|t| t == "O"));
     // "kidney damage" is not in the sentence; the second answer has no JSON.
-    assert_eq!(out.rejected, [("entity-not-in-sentence".to_string(), 1), ("unparseable".to_string(), 1)].into_iter().collect());
+    assert_eq!(
+        out.rejected,
+        [("entity-not-in-sentence".to_string(), 1), ("unparseable".to_string(), 1)].into_iter().collect()
+    );
 }

@@ -95,7 +95,11 @@ fn shots() -> Vec<Sentence> {
     // Two short sentences with both types.
     train
         .into_iter()
-        .filter(|s| s.len() <= 20 && s.tags.iter().any(|t| t.ends_with("Chemical")) && s.tags.iter().any(|t| t.ends_with("Disease")))
+        .filter(|s| {
+            s.len() <= 20
+                && s.tags.iter().any(|t| t.ends_with("Chemical"))
+                && s.tags.iter().any(|t| t.ends_with("Disease"))
+        })
         .take(2)
         .collect()
 }
@@ -170,7 +174,8 @@ async fn smollm2_generation_tagging_cache_and_auth() {
 
     // A wrong key: a clear authentication error (llama-server sends a numeric error code).
     std::env::set_var("HILGEN_TEST_LLAMA_WRONG", "not-the-key");
-    let cfg = LlmConfig { api_key_env: "HILGEN_TEST_LLAMA_WRONG".into(), ..config(server.port, &dir.path().join("other")) };
+    let cfg =
+        LlmConfig { api_key_env: "HILGEN_TEST_LLAMA_WRONG".into(), ..config(server.port, &dir.path().join("other")) };
     let client = LlmClient::new(cfg).unwrap();
     let req = hilgen_llm::ChatRequest { messages: vec![hilgen_llm::Message::user("hello")], schema: None };
     match client.chat(&req).await {

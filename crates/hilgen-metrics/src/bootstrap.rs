@@ -158,7 +158,13 @@ where
 }
 
 /// Paired bootstrap test: both systems are scored on the same resampled sentences.
-pub fn paired_test<Q, S, R, T>(gold: &[Q], pred_a: &[R], pred_b: &[R], options: Options, config: &Config) -> Result<PairedTest>
+pub fn paired_test<Q, S, R, T>(
+    gold: &[Q],
+    pred_a: &[R],
+    pred_b: &[R],
+    options: Options,
+    config: &Config,
+) -> Result<PairedTest>
 where
     Q: AsRef<[S]>,
     S: AsRef<str>,
@@ -196,16 +202,24 @@ mod tests {
 
     #[test]
     fn identical_systems_are_not_different_and_perfect_is_certain() {
-        let gold: Vec<Vec<&str>> = (0..50).map(|i| if i % 2 == 0 { vec!["B-X", "O"] } else { vec!["O", "B-Y"] }).collect();
+        let gold: Vec<Vec<&str>> =
+            (0..50).map(|i| if i % 2 == 0 { vec!["B-X", "O"] } else { vec!["O", "B-Y"] }).collect();
         let ci = f1_interval(&gold, &gold, Options::default(), &Config::default()).unwrap();
         assert_eq!((ci.estimate, ci.lower, ci.upper), (1.0, 1.0, 1.0));
         let t = paired_test(&gold, &gold, &gold, Options::default(), &Config::default()).unwrap();
         assert_eq!(t.p_value, 1.0);
-        let worse: Vec<Vec<&str>> = gold.iter().enumerate().map(|(i, g)| if i % 3 == 0 { vec!["O", "O"] } else { g.clone() }).collect();
-        let t = paired_test(&gold, &gold, &worse, Options::default(), &Config { replicates: 500, ..Default::default() }).unwrap();
+        let worse: Vec<Vec<&str>> =
+            gold.iter().enumerate().map(|(i, g)| if i % 3 == 0 { vec!["O", "O"] } else { g.clone() }).collect();
+        let t =
+            paired_test(&gold, &gold, &worse, Options::default(), &Config { replicates: 500, ..Default::default() })
+                .unwrap();
         assert!(t.p_value < 0.01, "{t:?}");
         assert!(t.delta.lower > 0.0);
-        assert_eq!(t, paired_test(&gold, &gold, &worse, Options::default(), &Config { replicates: 500, ..Default::default() }).unwrap());
+        assert_eq!(
+            t,
+            paired_test(&gold, &gold, &worse, Options::default(), &Config { replicates: 500, ..Default::default() })
+                .unwrap()
+        );
     }
 
     #[test]

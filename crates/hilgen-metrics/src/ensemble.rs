@@ -230,7 +230,12 @@ impl Selection {
 }
 
 /// Applies a candidate to systems (same order as in selection) with the given dev weights.
-pub fn apply(candidate: &Candidate, systems: &[&[Sentence]], dev_weights: &[f64], scheme: Scheme) -> Result<Vec<Sentence>> {
+pub fn apply(
+    candidate: &Candidate,
+    systems: &[&[Sentence]],
+    dev_weights: &[f64],
+    scheme: Scheme,
+) -> Result<Vec<Sentence>> {
     let chosen: Vec<&[Sentence]> = candidate
         .systems
         .iter()

@@ -160,7 +160,8 @@ fn strict_scheme(scheme: Scheme) -> Result<StrictScheme> {
         },
         Scheme::Io => {
             return Err(MetricsError::Invalid(
-                "strict mode supports iob1, iob2, ioe1, ioe2, iobes and bilou (as seqeval); io has no strict form".into(),
+                "strict mode supports iob1, iob2, ioe1, ioe2, iobes and bilou (as seqeval); io has no strict form"
+                    .into(),
             ))
         }
     })
@@ -207,7 +208,10 @@ impl<'a> Tok<'a> {
 
 /// seqeval's strict-mode entities of all sentences (see the module docs); offsets are within
 /// each sentence.
-pub fn strict_entities<'a, Q: AsRef<[S]>, S: AsRef<str> + 'a>(sentences: &'a [Q], scheme: Scheme) -> Result<Vec<Entity<'a>>> {
+pub fn strict_entities<'a, Q: AsRef<[S]>, S: AsRef<str> + 'a>(
+    sentences: &'a [Q],
+    scheme: Scheme,
+) -> Result<Vec<Entity<'a>>> {
     let sc = strict_scheme(scheme)?;
     let mut out = Vec::new();
     let mut ext: Vec<Tok<'a>> = Vec::new();

@@ -50,6 +50,6 @@ mod scores;
 pub use entities::{default_entities, strict_entities, Entity};
 pub use error::{MetricsError, Result};
 pub use scores::{
-    accuracy, check_lengths, check_token_seqs, check_tokens, count, entities, evaluate, evaluate_sentences, merge, scores, sorted_unique,
-    Counts, Evaluation, Mode, Options, Prf, ZeroDivision,
+    accuracy, check_lengths, check_token_seqs, check_tokens, count, entities, evaluate, evaluate_sentences, merge,
+    scores, sorted_unique, Counts, Evaluation, Mode, Options, Prf, ZeroDivision,
 };

@@ -18,9 +18,10 @@ fn fmt_float(x: f64, digits: usize) -> String {
 /// seqeval raises when there is no entity type in gold or prediction; so does this (an error
 /// saying there is nothing to report).
 pub fn text(eval: &Evaluation, digits: usize) -> Result<String> {
-    let name_width = eval.per_type.keys().map(|k| k.chars().count()).max().ok_or_else(|| {
-        MetricsError::Empty("neither the gold standard nor the prediction contains an entity".into())
-    })?;
+    let name_width =
+        eval.per_type.keys().map(|k| k.chars().count()).max().ok_or_else(|| {
+            MetricsError::Empty("neither the gold standard nor the prediction contains an entity".into())
+        })?;
     let width = name_width.max("weighted avg".len()).max(digits);
     let mut out = format!("{:>width$} ", "");
     for h in ["precision", "recall", "f1-score", "support"] {
@@ -54,7 +55,8 @@ pub fn json(eval: &Evaluation) -> String {
 pub fn csv(eval: &Evaluation) -> String {
     let mut out = String::from("row,precision,recall,f1,support\n");
     let mut line = |name: &str, p: &Prf| {
-        let name = if name.contains([',', '"']) { format!("\"{}\"", name.replace('"', "\"\"")) } else { name.to_string() };
+        let name =
+            if name.contains([',', '"']) { format!("\"{}\"", name.replace('"', "\"\"")) } else { name.to_string() };
         writeln!(out, "{name},{},{},{},{}", p.precision, p.recall, p.f1, p.support).unwrap();
     };
     for (k, v) in &eval.per_type {

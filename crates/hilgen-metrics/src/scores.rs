@@ -206,7 +206,8 @@ pub fn scores(counts: &BTreeMap<String, Counts>, zd: ZeroDivision) -> (BTreeMap<
     let micro = Prf { precision: mp, recall: mr, f1: f1(mp, mr), support: gold };
     let n = per_type.len() as f64;
     let mean = |f: fn(&Prf) -> f64| per_type.values().map(f).sum::<f64>() / n;
-    let macro_avg = Prf { precision: mean(|x| x.precision), recall: mean(|x| x.recall), f1: mean(|x| x.f1), support: gold };
+    let macro_avg =
+        Prf { precision: mean(|x| x.precision), recall: mean(|x| x.recall), f1: mean(|x| x.f1), support: gold };
     let weighted = if gold == 0 {
         let v = zd.value();
         let pf = if pred == 0 { v } else { 0.0 };

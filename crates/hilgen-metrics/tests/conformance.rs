@@ -99,5 +99,10 @@ fn seqeval_1_2_2_conformance_1350_cases() {
     }
     println!("{cases} cases ({raised} where seqeval raises), {figures} figures, {reports} text reports compared");
     assert_eq!(cases, 1350, "the test name states the number of cases");
-    assert!(errors.is_empty(), "{} mismatches:\n{}", errors.len(), errors.iter().take(20).cloned().collect::<Vec<_>>().join("\n"));
+    assert!(
+        errors.is_empty(),
+        "{} mismatches:\n{}",
+        errors.len(),
+        errors.iter().take(20).cloned().collect::<Vec<_>>().join("\n")
+    );
 }

@@ -33,7 +33,8 @@ fn main() {
         let t = Instant::now();
         let _ = tagger.predict(&pool).unwrap();
         let secs = t.elapsed().as_secs_f64();
-        let tokens: usize = pool.iter().map(|s| pieces.encode_words(&s.tokens).unwrap().iter().map(Vec::len).sum::<usize>() + 2).sum();
+        let tokens: usize =
+            pool.iter().map(|s| pieces.encode_words(&s.tokens).unwrap().iter().map(Vec::len).sum::<usize>() + 2).sum();
         if !first {
             println!(",");
         }
@@ -46,4 +47,3 @@ fn main() {
     }
     println!("\n]}}");
 }
-

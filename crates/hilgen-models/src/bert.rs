@@ -46,7 +46,12 @@ struct LayerNorm {
 impl LayerNorm {
     fn new(p: nn::Path, size: i64, eps: f64) -> LayerNorm {
         let p = p.set_group(NO_DECAY);
-        LayerNorm { weight: p.var("weight", &[size], Init::Const(1.0)), bias: p.var("bias", &[size], Init::Const(0.0)), size, eps }
+        LayerNorm {
+            weight: p.var("weight", &[size], Init::Const(1.0)),
+            bias: p.var("bias", &[size], Init::Const(0.0)),
+            size,
+            eps,
+        }
     }
 
     fn forward(&self, x: &Tensor) -> Tensor {
@@ -142,9 +147,12 @@ impl Bert {
             let v = split(layer.value.forward(&hidden));
             let ctx = Tensor::scaled_dot_product_attention(&q, &k, &v, mask.as_ref(), p_attn, false, None, false);
             let ctx = ctx.transpose(1, 2).contiguous().view([b, t, cfg.hidden_size]);
-            let attn = layer.attn_norm.forward(&(layer.attn_out.forward(&ctx).dropout(cfg.hidden_dropout_prob, train) + &hidden));
+            let attn = layer
+                .attn_norm
+                .forward(&(layer.attn_out.forward(&ctx).dropout(cfg.hidden_dropout_prob, train) + &hidden));
             let inter = self.activation(&layer.intermediate.forward(&attn));
-            hidden = layer.out_norm.forward(&(layer.output.forward(&inter).dropout(cfg.hidden_dropout_prob, train) + &attn));
+            hidden =
+                layer.out_norm.forward(&(layer.output.forward(&inter).dropout(cfg.hidden_dropout_prob, train) + &attn));
         }
         hidden
     }

@@ -105,7 +105,11 @@ impl BertConfig {
                 self.hidden_size, self.num_attention_heads
             ));
         }
-        if self.vocab_size <= 0 || self.num_hidden_layers <= 0 || self.intermediate_size <= 0 || self.max_position_embeddings < 8 {
+        if self.vocab_size <= 0
+            || self.num_hidden_layers <= 0
+            || self.intermediate_size <= 0
+            || self.max_position_embeddings < 8
+        {
             return Err("vocab_size, num_hidden_layers, intermediate_size must be positive and max_position_embeddings at least 8".into());
         }
         if !matches!(self.hidden_act.as_str(), "gelu" | "gelu_new" | "gelu_pytorch_tanh" | "relu") {

@@ -104,7 +104,9 @@ impl Dann {
         for (si, s) in support.iter().enumerate() {
             for (w, t) in s.tags.iter().enumerate() {
                 let id = labels.iter().position(|l| l == t).ok_or_else(|| {
-                    ModelError::Invalid(format!("support sentence {si}, word {w}: tag `{t}` is not among the tagger's labels"))
+                    ModelError::Invalid(format!(
+                        "support sentence {si}, word {w}: tag `{t}` is not among the tagger's labels"
+                    ))
                 })?;
                 tags.push(id as i64);
             }
@@ -160,13 +162,18 @@ impl Dann {
                 }
                 let scores = self.scores(f);
                 let logp = scores.log_softmax(-1, Kind::Float);
-                let rows: Vec<Vec<f32>> = (0..logp.size()[0]).map(|i| Vec::<f32>::try_from(logp.get(i)).expect("float rows")).collect();
+                let rows: Vec<Vec<f32>> =
+                    (0..logp.size()[0]).map(|i| Vec::<f32>::try_from(logp.get(i)).expect("float rows")).collect();
                 let ids: Vec<usize> = match self.config.structshot_tau {
                     Some(tau) => {
-                        let extra: Vec<Vec<f32>> = self.transitions.iter().map(|r| r.iter().map(|v| v * tau as f32).collect()).collect();
+                        let extra: Vec<Vec<f32>> =
+                            self.transitions.iter().map(|r| r.iter().map(|v| v * tau as f32).collect()).collect();
                         viterbi(&rows, &self.labels, Some(&extra))
                     }
-                    None => rows.iter().map(|r| r.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i)).collect(),
+                    None => rows
+                        .iter()
+                        .map(|r| r.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i))
+                        .collect(),
                 };
                 out.push(Prediction {
                     tags: ids.iter().map(|&i| self.labels[i].clone()).collect(),

@@ -123,7 +123,12 @@ pub struct Prediction {
 impl Prediction {
     /// The sentence `source` with these tags (tokens and document id kept).
     pub fn to_sentence(&self, source: &Sentence) -> Sentence {
-        Sentence { tokens: source.tokens.clone(), tags: self.tags.clone(), doc_id: source.doc_id.clone(), concepts: Vec::new() }
+        Sentence {
+            tokens: source.tokens.clone(),
+            tags: self.tags.clone(),
+            doc_id: source.doc_id.clone(),
+            concepts: Vec::new(),
+        }
     }
 }
 
@@ -182,14 +187,26 @@ impl Tagger {
     }
 
     /// A tagger with randomly initialised weights (tests, or training from scratch).
-    pub fn with_random_weights(bert: BertConfig, encoder: WordEncoder, labels: Vec<String>, config: TaggerConfig, device: Device) -> Result<Tagger> {
+    pub fn with_random_weights(
+        bert: BertConfig,
+        encoder: WordEncoder,
+        labels: Vec<String>,
+        config: TaggerConfig,
+        device: Device,
+    ) -> Result<Tagger> {
         config.check()?;
         bert.check().map_err(ModelError::Invalid)?;
         if !labels.iter().any(|l| l == "O") || labels.len() < 2 {
-            return Err(ModelError::Invalid(format!("the label set must contain `O` and at least one entity tag: {labels:?}")));
+            return Err(ModelError::Invalid(format!(
+                "the label set must contain `O` and at least one entity tag: {labels:?}"
+            )));
         }
         if encoder.vocab_size() as i64 > bert.vocab_size {
-            return Err(ModelError::Invalid(format!("the tokenizer has {} tokens but the config only {}", encoder.vocab_size(), bert.vocab_size)));
+            return Err(ModelError::Invalid(format!(
+                "the tokenizer has {} tokens but the config only {}",
+                encoder.vocab_size(),
+                bert.vocab_size
+            )));
         }
         if let Some(t) = config.threads {
             tch::set_num_threads(t as i32);
@@ -209,7 +226,8 @@ impl Tagger {
 
     /// The label set of a corpus: `O` first, then the other tags sorted.
     pub fn labels_of(sentences: &[Sentence]) -> Vec<String> {
-        let mut tags: Vec<String> = sentences.iter().flat_map(|s| s.tags.iter().cloned()).filter(|t| t != "O").collect();
+        let mut tags: Vec<String> =
+            sentences.iter().flat_map(|s| s.tags.iter().cloned()).filter(|t| t != "O").collect();
         tags.sort();
         tags.dedup();
         let mut out = vec!["O".to_string()];
@@ -234,12 +252,19 @@ impl Tagger {
                     for &(word, pos) in &w.owned {
                         let tag = &s.tags[word];
                         let id = self.labels.iter().position(|l| l == tag).ok_or_else(|| {
-                            ModelError::Invalid(format!("sentence {si}, word {word}: the tag `{tag}` is not among the tagger's labels {:?}", self.labels))
+                            ModelError::Invalid(format!(
+                                "sentence {si}, word {word}: the tag `{tag}` is not among the tagger's labels {:?}",
+                                self.labels
+                            ))
                         })?;
                         labels[pos] = id as i64;
                     }
                 }
-                out.push(Example { owned: w.owned.iter().map(|&(word, pos)| (si, word, pos)).collect(), ids: w.ids, labels });
+                out.push(Example {
+                    owned: w.owned.iter().map(|&(word, pos)| (si, word, pos)).collect(),
+                    ids: w.ids,
+                    labels,
+                });
             }
         }
         Ok(out)
@@ -274,7 +299,12 @@ impl Tagger {
     /// Trains on `train`; with `dev`, scores each epoch and (with early stopping) keeps the
     /// best. With `checkpoint`, saves there after every epoch and resumes from it when it holds
     /// an unfinished run with the same labels (optimizer moments restart on resume).
-    pub fn train(&mut self, train: &[Sentence], dev: Option<&[Sentence]>, checkpoint: Option<&Path>) -> Result<TrainReport> {
+    pub fn train(
+        &mut self,
+        train: &[Sentence],
+        dev: Option<&[Sentence]>,
+        checkpoint: Option<&Path>,
+    ) -> Result<TrainReport> {
         self.config.check()?;
         let examples = self.examples(train, true)?;
         if examples.is_empty() {
@@ -319,23 +349,40 @@ impl Tagger {
             let mut epoch_batches = batches.clone();
             epoch_batches.shuffle(&mut rng);
             let bar = ProgressBar::new(epoch_batches.len() as u64);
-            bar.set_style(ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} {msg}").expect("template").progress_chars("=> "));
+            bar.set_style(
+                ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} {msg}")
+                    .expect("template")
+                    .progress_chars("=> "),
+            );
             bar.set_prefix(format!("{}/{}", epoch + 1, self.config.epochs));
             let mut loss_sum = 0.0;
             for (k, b) in epoch_batches.iter().enumerate() {
                 let step = (epoch * batches.len() + k) as f64;
-                let factor = if step < warmup { (step + 1.0) / warmup } else { ((total_steps - step) / (total_steps - warmup).max(1.0)).max(0.0) };
+                let factor = if step < warmup {
+                    (step + 1.0) / warmup
+                } else {
+                    ((total_steps - step) / (total_steps - warmup).max(1.0)).max(0.0)
+                };
                 opt.set_lr(self.config.learning_rate * factor);
                 let refs: Vec<&Example> = b.iter().map(|&i| &examples[i]).collect();
                 let (ids, mask, labels) = self.batch(&refs);
                 let (_, logits) = self.forward(&ids, &mask, true);
                 let n_labels = self.labels.len() as i64;
-                let loss = logits.view([-1, n_labels]).cross_entropy_loss::<Tensor>(&labels.view([-1]), None, Reduction::Mean, -100, 0.0);
+                let loss = logits.view([-1, n_labels]).cross_entropy_loss::<Tensor>(
+                    &labels.view([-1]),
+                    None,
+                    Reduction::Mean,
+                    -100,
+                    0.0,
+                );
                 opt.backward_step_clip_norm(&loss, self.config.max_grad_norm);
                 let l = loss.double_value(&[]);
                 loss_sum += l;
                 tokens += refs.iter().map(|e| e.ids.len()).sum::<usize>();
-                bar.set_message(format!("loss {l:.4}, {:.0} tokens/s", tokens as f64 / started.elapsed().as_secs_f64()));
+                bar.set_message(format!(
+                    "loss {l:.4}, {:.0} tokens/s",
+                    tokens as f64 / started.elapsed().as_secs_f64()
+                ));
                 bar.inc(1);
             }
             bar.finish_and_clear();
@@ -355,7 +402,12 @@ impl Tagger {
                     stop = self.config.early_stopping_patience.is_some_and(|p| since_best >= p);
                 }
                 // The first epoch with the highest dev F1 (dev_f1 holds one entry per epoch).
-                report.best_epoch = report.dev_f1.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(&a.0))).map_or(epoch + 1, |(i, _)| i + 1);
+                report.best_epoch = report
+                    .dev_f1
+                    .iter()
+                    .enumerate()
+                    .max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(&a.0)))
+                    .map_or(epoch + 1, |(i, _)| i + 1);
             } else {
                 tracing::info!("epoch {}: loss {mean:.4}", epoch + 1);
             }
@@ -474,7 +526,9 @@ impl Tagger {
                 let ids: Vec<usize> = if self.config.constrained_decoding {
                     viterbi_iob2(&rows, &self.labels)
                 } else {
-                    rows.iter().map(|r| r.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i)).collect()
+                    rows.iter()
+                        .map(|r| r.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i))
+                        .collect()
                 };
                 Prediction {
                     tags: ids.iter().map(|&i| self.labels[i].clone()).collect(),
@@ -497,12 +551,22 @@ impl Tagger {
     fn save_with(&self, dir: &Path, epoch: usize, report: &TrainReport) -> Result<()> {
         let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         std::fs::create_dir_all(parent).map_err(|e| ModelError::Io { path: parent.to_path_buf(), source: e })?;
-        let tmp = tempfile::Builder::new().prefix(".checkpoint-").tempdir_in(parent).map_err(|e| ModelError::Io { path: parent.to_path_buf(), source: e })?;
+        let tmp = tempfile::Builder::new()
+            .prefix(".checkpoint-")
+            .tempdir_in(parent)
+            .map_err(|e| ModelError::Io { path: parent.to_path_buf(), source: e })?;
         self.vs.save(tmp.path().join("model.safetensors"))?;
         self.encoder.save(&tmp.path().join("tokenizer.json"))?;
-        let saved = Saved { bert: self.bert.config.clone(), config: self.config.clone(), labels: self.labels.clone(), epoch, report: report.clone() };
+        let saved = Saved {
+            bert: self.bert.config.clone(),
+            config: self.config.clone(),
+            labels: self.labels.clone(),
+            epoch,
+            report: report.clone(),
+        };
         let json = serde_json::to_string_pretty(&saved).map_err(|e| ModelError::Invalid(e.to_string()))?;
-        std::fs::write(tmp.path().join("tagger.json"), json).map_err(|e| ModelError::Io { path: tmp.path().join("tagger.json"), source: e })?;
+        std::fs::write(tmp.path().join("tagger.json"), json)
+            .map_err(|e| ModelError::Io { path: tmp.path().join("tagger.json"), source: e })?;
         let staged: PathBuf = tmp.keep();
         let old = parent.join(format!(".old-{}", std::process::id()));
         if dir.exists() {
@@ -517,7 +581,8 @@ impl Tagger {
 
     /// Loads a tagger saved by [`Tagger::save`] or a training checkpoint.
     pub fn load(dir: &Path, device: Device) -> Result<Tagger> {
-        let saved = read_saved(dir)?.ok_or_else(|| ModelError::folder(dir, "no tagger.json: not a hilgen tagger checkpoint"))?;
+        let saved = read_saved(dir)?
+            .ok_or_else(|| ModelError::folder(dir, "no tagger.json: not a hilgen tagger checkpoint"))?;
         let encoder = WordEncoder::from_folder(dir)?;
         let mut tagger = Tagger::with_random_weights(saved.bert, encoder, saved.labels, saved.config, device)?;
         let file = dir.join("model.safetensors");
@@ -533,5 +598,7 @@ fn read_saved(dir: &Path) -> Result<Option<Saved>> {
         return Ok(None);
     }
     let text = std::fs::read_to_string(&path).map_err(|e| ModelError::Io { path: path.clone(), source: e })?;
-    serde_json::from_str(&text).map(Some).map_err(|e| ModelError::folder(&path, format!("unreadable checkpoint metadata: {e}")))
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| ModelError::folder(&path, format!("unreadable checkpoint metadata: {e}")))
 }

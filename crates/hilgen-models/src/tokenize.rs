@@ -31,7 +31,8 @@ impl WordEncoder {
         let json = dir.join("tokenizer.json");
         let vocab = dir.join("vocab.txt");
         let mut tokenizer = if json.exists() {
-            Tokenizer::from_file(&json).map_err(|e| ModelError::folder(&json, format!("cannot load the tokenizer: {e}")))?
+            Tokenizer::from_file(&json)
+                .map_err(|e| ModelError::folder(&json, format!("cannot load the tokenizer: {e}")))?
         } else if vocab.exists() {
             let lower = std::fs::read_to_string(dir.join("tokenizer_config.json"))
                 .ok()
@@ -52,7 +53,10 @@ impl WordEncoder {
         tokenizer.with_truncation(None).map_err(|e| ModelError::Tokenizer(e.to_string()))?;
         tokenizer.with_padding(None);
         let id = |t: &str| {
-            tokenizer.token_to_id(t).map(i64::from).ok_or_else(|| ModelError::folder(dir, format!("the vocabulary has no {t} token")))
+            tokenizer
+                .token_to_id(t)
+                .map(i64::from)
+                .ok_or_else(|| ModelError::folder(dir, format!("the vocabulary has no {t} token")))
         };
         Ok(WordEncoder { cls: id("[CLS]")?, sep: id("[SEP]")?, pad: id("[PAD]")?, unk: id("[UNK]")?, tokenizer })
     }

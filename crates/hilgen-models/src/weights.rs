@@ -11,7 +11,11 @@ use tch::{nn::VarStore, Kind, Tensor};
 /// The canonical (prefix-free, modern) name of a checkpoint tensor, or `None` when unused.
 pub fn canonical_name(name: &str) -> Option<String> {
     let name = name.strip_prefix("bert.").unwrap_or(name);
-    if name.starts_with("pooler.") || name.starts_with("cls.") || name.ends_with("position_ids") || name.starts_with("classifier.") {
+    if name.starts_with("pooler.")
+        || name.starts_with("cls.")
+        || name.ends_with("position_ids")
+        || name.starts_with("classifier.")
+    {
         return None;
     }
     let name = name.replace("LayerNorm.gamma", "LayerNorm.weight").replace("LayerNorm.beta", "LayerNorm.bias");
@@ -24,8 +28,10 @@ pub fn load_encoder(vs: &VarStore, prefix: &str, file: &Path) -> Result<usize> {
     if !file.exists() {
         return Err(ModelError::folder(file, "no model.safetensors (the encoder weights) here"));
     }
-    let tensors = Tensor::read_safetensors(file).map_err(|e| ModelError::folder(file, format!("cannot read safetensors: {e}")))?;
-    let by_name: HashMap<String, Tensor> = tensors.into_iter().filter_map(|(n, t)| canonical_name(&n).map(|c| (c, t))).collect();
+    let tensors = Tensor::read_safetensors(file)
+        .map_err(|e| ModelError::folder(file, format!("cannot read safetensors: {e}")))?;
+    let by_name: HashMap<String, Tensor> =
+        tensors.into_iter().filter_map(|(n, t)| canonical_name(&n).map(|c| (c, t))).collect();
     let mut vars = vs.variables();
     let mut names: Vec<String> = vars.keys().filter(|k| k.starts_with(prefix)).cloned().collect();
     names.sort();
@@ -33,7 +39,11 @@ pub fn load_encoder(vs: &VarStore, prefix: &str, file: &Path) -> Result<usize> {
     if !missing.is_empty() {
         return Err(ModelError::folder(
             file,
-            format!("{} encoder tensors are missing, e.g. {}", missing.len(), missing.iter().take(5).cloned().collect::<Vec<_>>().join(", ")),
+            format!(
+                "{} encoder tensors are missing, e.g. {}",
+                missing.len(),
+                missing.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
+            ),
         ));
     }
     tch::no_grad(|| -> Result<()> {
@@ -43,7 +53,12 @@ pub fn load_encoder(vs: &VarStore, prefix: &str, file: &Path) -> Result<usize> {
             if src.size() != dst.size() {
                 return Err(ModelError::folder(
                     file,
-                    format!("tensor `{}` has shape {:?} in the file but the config gives {:?}", &name[prefix.len()..], src.size(), dst.size()),
+                    format!(
+                        "tensor `{}` has shape {:?} in the file but the config gives {:?}",
+                        &name[prefix.len()..],
+                        src.size(),
+                        dst.size()
+                    ),
                 ));
             }
             dst.copy_(&src.to_kind(Kind::Float).to_device(dst.device()));
@@ -60,7 +75,10 @@ mod tests {
     #[test]
     fn names() {
         assert_eq!(canonical_name("bert.embeddings.LayerNorm.gamma").unwrap(), "embeddings.LayerNorm.weight");
-        assert_eq!(canonical_name("encoder.layer.0.output.LayerNorm.beta").unwrap(), "encoder.layer.0.output.LayerNorm.bias");
+        assert_eq!(
+            canonical_name("encoder.layer.0.output.LayerNorm.beta").unwrap(),
+            "encoder.layer.0.output.LayerNorm.bias"
+        );
         assert!(canonical_name("bert.pooler.dense.weight").is_none());
         assert!(canonical_name("cls.predictions.bias").is_none());
         assert!(canonical_name("embeddings.position_ids").is_none());

@@ -32,7 +32,15 @@ fn prefixed_legacy_names_load_to_the_same_model_and_missing_tensors_are_named() 
     let tensors = Tensor::read_safetensors(src.join("model.safetensors")).unwrap();
     let mut renamed: Vec<(String, Tensor)> = tensors
         .iter()
-        .map(|(n, t)| (format!("bert.{}", n.replace("LayerNorm.weight", "LayerNorm.gamma").replace("LayerNorm.bias", "LayerNorm.beta")), t.shallow_clone()))
+        .map(|(n, t)| {
+            (
+                format!(
+                    "bert.{}",
+                    n.replace("LayerNorm.weight", "LayerNorm.gamma").replace("LayerNorm.bias", "LayerNorm.beta")
+                ),
+                t.shallow_clone(),
+            )
+        })
         .collect();
     renamed.push(("cls.predictions.bias".into(), Tensor::zeros([30522], (Kind::Float, Device::Cpu))));
     Tensor::write_safetensors(&renamed, folder.join("model.safetensors")).unwrap();
@@ -45,11 +53,15 @@ fn prefixed_legacy_names_load_to_the_same_model_and_missing_tensors_are_named() 
     let diff = (hidden(&src, &ids) - hidden(&folder, &ids)).abs().max().double_value(&[]);
     assert_eq!(diff, 0.0);
     // Drop one tensor: the error names it.
-    let without: Vec<(String, Tensor)> = renamed.into_iter().filter(|(n, _)| !n.ends_with("layer.3.attention.self.key.weight")).collect();
+    let without: Vec<(String, Tensor)> =
+        renamed.into_iter().filter(|(n, _)| !n.ends_with("layer.3.attention.self.key.weight")).collect();
     Tensor::write_safetensors(&without, folder.join("model.safetensors")).unwrap();
     let config = BertConfig::from_file(&folder.join("config.json")).unwrap();
     let vs = nn::VarStore::new(Device::Cpu);
     let _bert = Bert::new(&vs.root() / "bert", &config);
     let err = weights::load_encoder(&vs, "bert.", &folder.join("model.safetensors")).unwrap_err().to_string();
-    assert!(err.contains("1 encoder tensors are missing") && err.contains("encoder.layer.3.attention.self.key.weight"), "{err}");
+    assert!(
+        err.contains("1 encoder tensors are missing") && err.contains("encoder.layer.3.attention.self.key.weight"),
+        "{err}"
+    );
 }

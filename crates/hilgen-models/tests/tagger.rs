@@ -42,7 +42,15 @@ fn tiny(config: TaggerConfig) -> Tagger {
 }
 
 fn fit_config() -> TaggerConfig {
-    TaggerConfig { learning_rate: 3e-3, epochs: 40, batch_size: 2, dropout: 0.0, warmup_ratio: 0.05, seed: 7, ..Default::default() }
+    TaggerConfig {
+        learning_rate: 3e-3,
+        epochs: 40,
+        batch_size: 2,
+        dropout: 0.0,
+        warmup_ratio: 0.05,
+        seed: 7,
+        ..Default::default()
+    }
 }
 
 #[test]
@@ -74,7 +82,12 @@ fn overfits_a_handful_of_sentences_and_round_trips() {
         let p = dann.predict_sentences(&tagger, &train).unwrap();
         assert_eq!(evaluate_sentences(&train, &p, Options::default()).unwrap().micro.f1, 1.0, "{distance:?}");
     }
-    let structshot = Dann::fit(&tagger, &train, DannConfig { structshot_tau: Some(0.5), features: Features::Hidden, ..Default::default() }).unwrap();
+    let structshot = Dann::fit(
+        &tagger,
+        &train,
+        DannConfig { structshot_tau: Some(0.5), features: Features::Hidden, ..Default::default() },
+    )
+    .unwrap();
     let p = structshot.predict_sentences(&tagger, &train).unwrap();
     assert!(hilgen_corpus::validate(&p, hilgen_corpus::Scheme::Iob2).is_ok(), "StructShot output is valid IOB2");
 }
@@ -142,7 +155,10 @@ fn bad_inputs_are_clear_errors() {
     let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let labels = Tagger::labels_of(&train_set());
-    let err = Tagger::from_pretrained(dir.path(), labels.clone(), TaggerConfig::default(), Device::Cpu).err().unwrap().to_string();
+    let err = Tagger::from_pretrained(dir.path(), labels.clone(), TaggerConfig::default(), Device::Cpu)
+        .err()
+        .unwrap()
+        .to_string();
     assert!(err.contains("no config.json"), "{err}");
     // A config whose shapes do not match the weights.
     let folder = dir.path().join("model");
@@ -150,13 +166,20 @@ fn bad_inputs_are_clear_errors() {
     for f in ["tokenizer.json", "model.safetensors"] {
         std::fs::copy(encoder_dir().join(f), folder.join(f)).unwrap();
     }
-    let mut cfg: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(encoder_dir().join("config.json")).unwrap()).unwrap();
+    let mut cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(encoder_dir().join("config.json")).unwrap()).unwrap();
     cfg["intermediate_size"] = 1000.into();
     std::fs::write(folder.join("config.json"), cfg.to_string()).unwrap();
-    let err = Tagger::from_pretrained(&folder, labels.clone(), TaggerConfig::default(), Device::Cpu).err().unwrap().to_string();
+    let err = Tagger::from_pretrained(&folder, labels.clone(), TaggerConfig::default(), Device::Cpu)
+        .err()
+        .unwrap()
+        .to_string();
     assert!(err.contains("model.safetensors") && err.contains("intermediate.dense") && err.contains("shape"), "{err}");
     std::fs::remove_file(folder.join("model.safetensors")).unwrap();
-    let err = Tagger::from_pretrained(&folder, labels.clone(), TaggerConfig::default(), Device::Cpu).err().unwrap().to_string();
+    let err = Tagger::from_pretrained(&folder, labels.clone(), TaggerConfig::default(), Device::Cpu)
+        .err()
+        .unwrap()
+        .to_string();
     assert!(err.contains("no model.safetensors"), "{err}");
     // A tag the tagger does not know.
     let tagger = tiny(fit_config());

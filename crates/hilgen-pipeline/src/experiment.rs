@@ -48,7 +48,11 @@ pub struct KbSpec {
 impl KbSpec {
     /// Whether any source or index is named.
     pub fn is_empty(&self) -> bool {
-        self.index.is_none() && self.rrf.is_none() && self.ctd.is_empty() && self.mesh_tree.is_empty() && self.obo.is_empty()
+        self.index.is_none()
+            && self.rrf.is_none()
+            && self.ctd.is_empty()
+            && self.mesh_tree.is_empty()
+            && self.obo.is_empty()
     }
 }
 
@@ -217,7 +221,10 @@ impl Experiment {
             }
         }
         if !["minkowski3", "euclidean", "cosine"].contains(&self.model.dann_distance.as_str()) {
-            return Err(format!("model.dann_distance {:?}: expected minkowski3, euclidean or cosine", self.model.dann_distance));
+            return Err(format!(
+                "model.dann_distance {:?}: expected minkowski3, euclidean or cosine",
+                self.model.dann_distance
+            ));
         }
         Ok(())
     }

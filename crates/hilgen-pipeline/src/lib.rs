@@ -42,7 +42,8 @@ pub fn example_main(default_toml: &str, args: impl IntoIterator<Item = String>) 
             "--out" => opts.out = Some(value()?.into()),
             "--stop-after" => {
                 let v = value()?;
-                opts.stop_after = Some(v.parse().map_err(|_| PipelineError::Invalid(format!("--stop-after {v:?}: {usage}")))?);
+                opts.stop_after =
+                    Some(v.parse().map_err(|_| PipelineError::Invalid(format!("--stop-after {v:?}: {usage}")))?);
             }
             other => return Err(PipelineError::Invalid(format!("unknown argument {other}; {usage}"))),
         }
@@ -50,7 +51,8 @@ pub fn example_main(default_toml: &str, args: impl IntoIterator<Item = String>) 
     let mut exp = match exp {
         Some(e) => e,
         None => {
-            let e: Experiment = toml::from_str(default_toml).map_err(|e| PipelineError::Invalid(format!("built-in experiment: {e}")))?;
+            let e: Experiment = toml::from_str(default_toml)
+                .map_err(|e| PipelineError::Invalid(format!("built-in experiment: {e}")))?;
             e.check().map_err(PipelineError::Invalid)?;
             e
         }

@@ -36,7 +36,14 @@ pub struct SystemScore {
 impl SystemScore {
     /// From the metrics crate's figures.
     pub fn new(prf: hilgen_metrics::Prf, ci: hilgen_metrics::bootstrap::Interval, dev_f1: f64) -> SystemScore {
-        SystemScore { precision: prf.precision, recall: prf.recall, f1: prf.f1, f1_ci: (ci.lower, ci.upper), dev_f1, note: None }
+        SystemScore {
+            precision: prf.precision,
+            recall: prf.recall,
+            f1: prf.f1,
+            f1_ci: (ci.lower, ci.upper),
+            dev_f1,
+            note: None,
+        }
     }
 }
 
@@ -171,11 +178,14 @@ pub fn build(
     configs.extend(exp.strategies.iter().cloned());
     let mut rejections: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
     for c in &configs {
-        let pick = |model: &str| -> Vec<&SystemScore> { seeds.iter().filter_map(|s| s.scores.get(&format!("{model}/{c}"))).collect() };
+        let pick = |model: &str| -> Vec<&SystemScore> {
+            seeds.iter().filter_map(|s| s.scores.get(&format!("{model}/{c}"))).collect()
+        };
         let synthetic = if c == "original" {
             0.0
         } else {
-            seeds.iter().filter_map(|s| s.augment.get(c)).map(|a| a.count as f64).sum::<f64>() / seeds.len().max(1) as f64
+            seeds.iter().filter_map(|s| s.augment.get(c)).map(|a| a.count as f64).sum::<f64>()
+                / seeds.len().max(1) as f64
         };
         for s in seeds {
             if let Some(a) = s.augment.get(c) {
@@ -188,7 +198,13 @@ pub fn build(
             }
         }
         let name = if c == "original" { format!("original {}-shot", exp.k) } else { format!("+ {c}") };
-        rows.push(Row { name, synthetic, tagger: Some(cell(&pick("tagger"))), dann: Some(cell(&pick("dann"))), ensemble: None });
+        rows.push(Row {
+            name,
+            synthetic,
+            tagger: Some(cell(&pick("tagger"))),
+            dann: Some(cell(&pick("dann"))),
+            ensemble: None,
+        });
     }
     if let Some(a) = llm_tagger {
         add_use("llm-tagger", a);
@@ -200,10 +216,22 @@ pub fn build(
     if !llm_scores.is_empty() {
         // The paper's Table 4: the LLM alone (in the tagger columns); its ensembles with the
         // trained systems are among the candidates of the ensemble row.
-        rows.push(Row { name: "LLM zero-shot tagger".into(), synthetic: 0.0, tagger: Some(cell(&llm_scores)), dann: None, ensemble: None });
+        rows.push(Row {
+            name: "LLM zero-shot tagger".into(),
+            synthetic: 0.0,
+            tagger: Some(cell(&llm_scores)),
+            dann: None,
+            ensemble: None,
+        });
     }
     let ens: Vec<&SystemScore> = seeds.iter().map(|s| &s.ensemble).collect();
-    rows.push(Row { name: "best ensemble (chosen on dev)".into(), synthetic: 0.0, tagger: None, dann: None, ensemble: Some(cell(&ens)) });
+    rows.push(Row {
+        name: "best ensemble (chosen on dev)".into(),
+        synthetic: 0.0,
+        tagger: None,
+        dann: None,
+        ensemble: Some(cell(&ens)),
+    });
     Report {
         name: exp.name.clone(),
         dataset: exp.dataset.clone().unwrap_or_else(|| "custom files".into()),
@@ -232,11 +260,27 @@ pub fn markdown(r: &Report) -> String {
     let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for row in &r.rows {
         let c = |x: &Option<Cell>| match x {
-            Some(c) => format!("{} | {} | {} | {:.1}-{:.1}", pct(c.precision), pct(c.recall), pct(c.f1), 100.0 * c.f1_ci.0, 100.0 * c.f1_ci.1),
+            Some(c) => format!(
+                "{} | {} | {} | {:.1}-{:.1}",
+                pct(c.precision),
+                pct(c.recall),
+                pct(c.f1),
+                100.0 * c.f1_ci.0,
+                100.0 * c.f1_ci.1
+            ),
             None => " | | | ".into(),
         };
         if let Some(e) = &row.ensemble {
-            let _ = writeln!(s, "| {} | | {} | {} | {} | {:.1}-{:.1} | | | | |", row.name, pct(e.precision), pct(e.recall), pct(e.f1), 100.0 * e.f1_ci.0, 100.0 * e.f1_ci.1);
+            let _ = writeln!(
+                s,
+                "| {} | | {} | {} | {} | {:.1}-{:.1} | | | | |",
+                row.name,
+                pct(e.precision),
+                pct(e.recall),
+                pct(e.f1),
+                100.0 * e.f1_ci.0,
+                100.0 * e.f1_ci.1
+            );
         } else {
             let _ = writeln!(s, "| {} | {:.0} | {} | {} |", row.name, row.synthetic, c(&row.tagger), c(&row.dann));
         }
@@ -277,9 +321,22 @@ pub fn svg(r: &Report) -> Result<String> {
         let root = SVGBackend::with_string(&mut out, (900, 120 + 40 * n as u32)).into_drawing_area();
         let err = |e: String| PipelineError::Invalid(format!("chart: {e}"));
         root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
-        let max = r.rows.iter().flat_map(|row| [&row.tagger, &row.dann, &row.ensemble]).flatten().map(|c| c.f1.mean + c.f1.sd).fold(0.0f64, f64::max);
+        let max = r
+            .rows
+            .iter()
+            .flat_map(|row| [&row.tagger, &row.dann, &row.ensemble])
+            .flatten()
+            .map(|c| c.f1.mean + c.f1.sd)
+            .fold(0.0f64, f64::max);
         let mut chart = ChartBuilder::on(&root)
-            .caption(format!("{}: F1 per training set, mean of {} seed(s) (blue tagger, red DANN, green ensemble)", r.name, r.seeds.len()), ("sans-serif", 16))
+            .caption(
+                format!(
+                    "{}: F1 per training set, mean of {} seed(s) (blue tagger, red DANN, green ensemble)",
+                    r.name,
+                    r.seeds.len()
+                ),
+                ("sans-serif", 16),
+            )
             .margin(10)
             .x_label_area_size(30)
             .y_label_area_size(260)
@@ -291,17 +348,24 @@ pub fn svg(r: &Report) -> Result<String> {
             .disable_y_mesh()
             .y_labels(2 * n)
             // Row i's two bars span [y, y + 2]; its name sits at the middle tick y + 1.
-            .y_label_formatter(&|y| match (y % 2, n.checked_sub(1 + y / 2)) { (1, Some(i)) => names[i].clone(), _ => String::new() })
+            .y_label_formatter(&|y| match (y % 2, n.checked_sub(1 + y / 2)) {
+                (1, Some(i)) => names[i].clone(),
+                _ => String::new(),
+            })
             .x_desc("F1 (%)")
             .draw()
             .map_err(|e| err(e.to_string()))?;
         for (i, row) in r.rows.iter().enumerate() {
             let y = 2 * (n - 1 - i);
-            let bars = [(&row.tagger, BLUE.mix(0.7), 1), (&row.dann, RED.mix(0.6), 0), (&row.ensemble, GREEN.mix(0.7), 1)];
+            let bars =
+                [(&row.tagger, BLUE.mix(0.7), 1), (&row.dann, RED.mix(0.6), 0), (&row.ensemble, GREEN.mix(0.7), 1)];
             for (c, color, off) in bars {
                 if let Some(c) = c {
                     chart
-                        .draw_series(std::iter::once(Rectangle::new([(0.0, y + off), (100.0 * c.f1.mean, y + off + 1)], color.filled())))
+                        .draw_series(std::iter::once(Rectangle::new(
+                            [(0.0, y + off), (100.0 * c.f1.mean, y + off + 1)],
+                            color.filled(),
+                        )))
                         .map_err(|e| err(e.to_string()))?;
                 }
             }

@@ -5,7 +5,9 @@ use crate::error::{PipelineError, Result};
 use crate::experiment::{Experiment, KNOWLEDGE, SIMPLE};
 use crate::report::{self, Report, SeedResult, SystemScore};
 use crate::stage::{file_hash, Stages};
-use hilgen_augment::{provenance_jsonl, Augmenter, DaiAdel, KnowledgeLayer, Layer, LlmAugmenter, LlmStrategy, SimpleAugmenter, Synthetic};
+use hilgen_augment::{
+    provenance_jsonl, Augmenter, DaiAdel, KnowledgeLayer, Layer, LlmAugmenter, LlmStrategy, SimpleAugmenter, Synthetic,
+};
 use hilgen_corpus::conll::{read_path, write_path, ConllFormat};
 use hilgen_corpus::{dataset, fetch::Fetcher, sample, Scheme, Sentence};
 use hilgen_kb::Kb;
@@ -63,7 +65,9 @@ pub fn expand(path: &Path) -> PathBuf {
 fn load_data(exp: &Experiment, scratch: &Path) -> Result<Data> {
     let fmt = ConllFormat::default();
     let (mut train, mut dev, mut test) = match (&exp.dataset, &exp.data) {
-        (_, Some(d)) => (read_path(expand(&d.train), &fmt)?, read_path(expand(&d.dev), &fmt)?, read_path(expand(&d.test), &fmt)?),
+        (_, Some(d)) => {
+            (read_path(expand(&d.train), &fmt)?, read_path(expand(&d.dev), &fmt)?, read_path(expand(&d.test), &fmt)?)
+        }
         (Some(name), None) => {
             let loaded = dataset::load(name, &Fetcher::from_env())?;
             let c = &loaded.corpus;
@@ -96,7 +100,11 @@ fn load_data(exp: &Experiment, scratch: &Path) -> Result<Data> {
 
 /// The runtime the LLM client's requests run on.
 fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| PipelineError::io("tokio runtime", e))
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| PipelineError::io("tokio runtime", e))
 }
 
 fn kb_root() -> PathBuf {
@@ -112,7 +120,11 @@ fn open_kb(exp: &Experiment, stages: &mut Stages) -> Result<Option<Kb>> {
     }
     let abs = |p: &PathBuf| {
         let p = expand(p);
-        if p.is_absolute() { p } else { kb_root().join(p) }
+        if p.is_absolute() {
+            p
+        } else {
+            kb_root().join(p)
+        }
     };
     let sources = hilgen_kb::Sources {
         rrf: exp.kb.rrf.as_ref().map(|p| (abs(p), Default::default())),
@@ -235,7 +247,15 @@ fn encoder_dir(exp: &Experiment) -> Result<PathBuf> {
     }
 }
 
-fn train(exp: &Experiment, data: &[Sentence], labels: &[String], seed: u64, dev: &[Sentence], test: &[Sentence], dir: &Path) -> Result<TrainResult> {
+fn train(
+    exp: &Experiment,
+    data: &[Sentence],
+    labels: &[String],
+    seed: u64,
+    dev: &[Sentence],
+    test: &[Sentence],
+    dir: &Path,
+) -> Result<TrainResult> {
     let cfg = tagger_config(exp, data.len(), seed);
     let epochs = cfg.epochs;
     let enc = encoder_dir(exp)?;
@@ -255,9 +275,19 @@ fn train(exp: &Experiment, data: &[Sentence], labels: &[String], seed: u64, dev:
     let dann = Dann::fit(&tagger, data, DannConfig { distance, ..DannConfig::default() })?;
     for (split, gold) in [("dev", dev), ("test", test)] {
         let emissions = tagger.word_features(gold, Features::Emissions)?;
-        let to_sentences = |p: Vec<hilgen_models::Prediction>| -> Vec<Sentence> { p.iter().zip(gold).map(|(p, s)| p.to_sentence(s)).collect() };
-        write_path(dir.join(format!("tagger.{split}.tsv")), &to_sentences(tagger.decode_emissions(&emissions)?), &ConllFormat::default())?;
-        write_path(dir.join(format!("dann.{split}.tsv")), &to_sentences(dann.predict_features(&emissions)), &ConllFormat::default())?;
+        let to_sentences = |p: Vec<hilgen_models::Prediction>| -> Vec<Sentence> {
+            p.iter().zip(gold).map(|(p, s)| p.to_sentence(s)).collect()
+        };
+        write_path(
+            dir.join(format!("tagger.{split}.tsv")),
+            &to_sentences(tagger.decode_emissions(&emissions)?),
+            &ConllFormat::default(),
+        )?;
+        write_path(
+            dir.join(format!("dann.{split}.tsv")),
+            &to_sentences(dann.predict_features(&emissions)),
+            &ConllFormat::default(),
+        )?;
     }
     Ok(TrainResult { sentences: data.len(), epochs })
 }
@@ -268,7 +298,12 @@ fn scoring() -> Options {
     Options { zero_division: hilgen_metrics::ZeroDivision::Zero, ..Options::default() }
 }
 
-fn score(gold: &[Sentence], pred: &[Sentence], replicates: usize, seed: u64) -> Result<(hilgen_metrics::Prf, bootstrap::Interval)> {
+fn score(
+    gold: &[Sentence],
+    pred: &[Sentence],
+    replicates: usize,
+    seed: u64,
+) -> Result<(hilgen_metrics::Prf, bootstrap::Interval)> {
     let o = scoring();
     let prf = evaluate_sentences(gold, pred, o)?.micro;
     let g: Vec<&[String]> = gold.iter().map(|s| s.tags.as_slice()).collect();
@@ -282,8 +317,11 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunSummary> {
     let out = opts.out.clone().unwrap_or_else(|| PathBuf::from("runs").join(&exp.name));
     let mut stages = Stages::new(&out)?;
     stages.limit = opts.stop_after;
-    std::fs::write(out.join("experiment.toml"), toml::to_string_pretty(exp).map_err(|e| PipelineError::Invalid(e.to_string()))?)
-        .map_err(|e| PipelineError::io(&out, e))?;
+    std::fs::write(
+        out.join("experiment.toml"),
+        toml::to_string_pretty(exp).map_err(|e| PipelineError::Invalid(e.to_string()))?,
+    )
+    .map_err(|e| PipelineError::io(&out, e))?;
     let data = load_data(exp, &out.join("data"))?;
     let data_hashes: Vec<String> = data.files.iter().map(|p| file_hash(p)).collect::<Result<_>>()?;
     let kb = open_kb(exp, &mut stages)?;
@@ -293,7 +331,11 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunSummary> {
     let llm_cfg_hash = exp.llm.config.as_ref().map(|p| file_hash(p)).transpose()?;
     // The LLM as a zero-shot tagger (the paper's Table 4): once, on dev and test.
     let llm_tagger = if exp.llm.zero_shot_tagger {
-        let cfg_path = exp.llm.config.clone().ok_or_else(|| PipelineError::Invalid("llm.zero_shot_tagger needs [llm] config".into()))?;
+        let cfg_path = exp
+            .llm
+            .config
+            .clone()
+            .ok_or_else(|| PipelineError::Invalid("llm.zero_shot_tagger needs [llm] config".into()))?;
         let inputs = json!({"dev": data_hashes[1], "test": data_hashes[2], "llm": llm_cfg_hash, "labels": labels});
         let r: AugmentResult = stages.run("llm-tagger", inputs, |dir| {
             let client = hilgen_llm::LlmClient::new(hilgen_llm::LlmConfig::load(Some(&cfg_path))?)?;
@@ -307,7 +349,12 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunSummary> {
                     *rejected.entry(k).or_insert(0) += v;
                 }
             }
-            Ok(AugmentResult { count: data.dev.len() + data.test.len(), requested: data.dev.len() + data.test.len(), rejected, llm_requests: client.summary().requests })
+            Ok(AugmentResult {
+                count: data.dev.len() + data.test.len(),
+                requested: data.dev.len() + data.test.len(),
+                rejected,
+                llm_requests: client.summary().requests,
+            })
         })?;
         tracing::info!(rejected = ?r.rejected, "LLM zero-shot tagger");
         Some((stages.dir("llm-tagger"), r))
@@ -329,14 +376,18 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunSummary> {
         let shots = hilgen_corpus::jsonl::read_path(&shots_path)?;
         let shots_hash = file_hash(&shots_path)?;
         // Augment: knowledge layers first, so LLM strategies can match their counts.
-        let mut order: Vec<&String> = exp.strategies.iter().filter(|s| KNOWLEDGE.contains(&s.as_str()) || SIMPLE.contains(&s.as_str())).collect();
-        order.extend(exp.strategies.iter().filter(|s| !(KNOWLEDGE.contains(&s.as_str()) || SIMPLE.contains(&s.as_str()))));
+        let mut order: Vec<&String> =
+            exp.strategies.iter().filter(|s| KNOWLEDGE.contains(&s.as_str()) || SIMPLE.contains(&s.as_str())).collect();
+        order.extend(
+            exp.strategies.iter().filter(|s| !(KNOWLEDGE.contains(&s.as_str()) || SIMPLE.contains(&s.as_str()))),
+        );
         let mut counts = BTreeMap::new();
         let mut augment_results = BTreeMap::new();
         for strategy in order {
             let name = format!("{sd}/augment/{strategy}");
             let inputs = json!({"shots": shots_hash, "strategy": strategy, "kb": kb_hash, "seed": seed, "llm": llm_cfg_hash, "llm_spec": exp.llm, "counts": counts});
-            let r: AugmentResult = stages.run(&name, inputs, |dir| augment(exp, strategy, &shots, seed, kb.as_ref(), &counts, dir))?;
+            let r: AugmentResult =
+                stages.run(&name, inputs, |dir| augment(exp, strategy, &shots, seed, kb.as_ref(), &counts, dir))?;
             counts.insert(strategy.clone(), r.count);
             augment_results.insert(strategy.clone(), r);
         }
@@ -352,7 +403,9 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunSummary> {
                 synth_hash = json!(file_hash(&p)?);
             }
             let inputs = json!({"shots": shots_hash, "synthetic": synth_hash, "model": model_inputs, "seed": seed, "dev": data_hashes[1], "test": data_hashes[2], "labels": labels});
-            stages.run(&format!("{sd}/train/{config}"), inputs, |dir| train(exp, &train_data, &labels, seed, &data.dev, &data.test, dir))?;
+            stages.run(&format!("{sd}/train/{config}"), inputs, |dir| {
+                train(exp, &train_data, &labels, seed, &data.dev, &data.test, dir)
+            })?;
         }
         // Evaluate every system on test (with a bootstrap CI) and dev.
         let mut systems: Vec<(String, PathBuf)> = Vec::new();
@@ -365,7 +418,8 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunSummary> {
             systems.push(("llm/zero-shot".to_string(), d.clone()));
         }
         // System `MODEL/CONFIG` wrote `MODEL.SPLIT.tsv` in its stage folder.
-        let pred_file = |n: &str, d: &Path, split: &str| d.join(format!("{}.{split}.tsv", n.split('/').next().unwrap_or("")));
+        let pred_file =
+            |n: &str, d: &Path, split: &str| d.join(format!("{}.{split}.tsv", n.split('/').next().unwrap_or("")));
         let pred_hashes: Vec<String> = systems
             .iter()
             .flat_map(|(n, d)| ["dev", "test"].map(|split| pred_file(n, d, split)))
@@ -374,42 +428,57 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunSummary> {
         let read_preds = |n: &str, d: &Path, split: &str| -> Result<Vec<Sentence>> {
             Ok(read_path(pred_file(n, d, split), &ConllFormat::default())?)
         };
-        let scores: BTreeMap<String, SystemScore> = stages.run(&format!("{sd}/evaluate"), json!({"predictions": pred_hashes, "bootstrap": exp.bootstrap}), |_| {
-            let mut out = BTreeMap::new();
-            for (n, d) in &systems {
-                let test = read_preds(n, d, "test")?;
-                let dev = read_preds(n, d, "dev")?;
-                let (prf, ci) = score(&data.test, &test, exp.bootstrap, seed)?;
-                let dev_f1 = evaluate_sentences(&data.dev, &dev, scoring())?.micro.f1;
-                out.insert(n.clone(), SystemScore::new(prf, ci, dev_f1));
-            }
-            Ok(out)
-        })?;
+        let scores: BTreeMap<String, SystemScore> = stages.run(
+            &format!("{sd}/evaluate"),
+            json!({"predictions": pred_hashes, "bootstrap": exp.bootstrap}),
+            |_| {
+                let mut out = BTreeMap::new();
+                for (n, d) in &systems {
+                    let test = read_preds(n, d, "test")?;
+                    let dev = read_preds(n, d, "dev")?;
+                    let (prf, ci) = score(&data.test, &test, exp.bootstrap, seed)?;
+                    let dev_f1 = evaluate_sentences(&data.dev, &dev, scoring())?.micro.f1;
+                    out.insert(n.clone(), SystemScore::new(prf, ci, dev_f1));
+                }
+                Ok(out)
+            },
+        )?;
         // Best ensemble on dev over the best systems.
-        let ens: SystemScore = stages.run(&format!("{sd}/ensemble"), json!({"scores": scores, "max": exp.ensemble_systems, "bootstrap": exp.bootstrap}), |dir| {
-            let mut ranked: Vec<&(String, PathBuf)> = systems.iter().collect();
-            ranked.sort_by(|a, b| scores[&b.0].dev_f1.total_cmp(&scores[&a.0].dev_f1));
-            ranked.truncate(exp.ensemble_systems.max(1));
-            let dev: Vec<Vec<Sentence>> = ranked.iter().map(|(n, d)| read_preds(n, d, "dev")).collect::<Result<_>>()?;
-            let test: Vec<Vec<Sentence>> = ranked.iter().map(|(n, d)| read_preds(n, d, "test")).collect::<Result<_>>()?;
-            let dev_refs: Vec<&[Sentence]> = dev.iter().map(Vec::as_slice).collect();
-            let test_refs: Vec<&[Sentence]> = test.iter().map(Vec::as_slice).collect();
-            let cands = ensemble::default_candidates(ranked.len());
-            let sel = ensemble::select_best(&data.dev, &dev_refs, &cands, scoring(), Scheme::Iob2)?;
-            let chosen = sel.chosen();
-            let combined = ensemble::apply(&chosen.candidate, &test_refs, &sel.weights, Scheme::Iob2)?;
-            write_path(dir.join("ensemble.test.tsv"), &combined, &ConllFormat::default())?;
-            let names: Vec<&str> = chosen.candidate.systems.iter().map(|&i| ranked[i].0.as_str()).collect();
-            let (prf, ci) = score(&data.test, &combined, exp.bootstrap, seed)?;
-            let mut s = SystemScore::new(prf, ci, chosen.dev_f1);
-            s.note = Some(if names.len() == 1 { names[0].to_string() } else { format!("{} of {}", chosen.candidate.method, names.join(" + ")) });
-            Ok(s)
-        })?;
+        let ens: SystemScore = stages.run(
+            &format!("{sd}/ensemble"),
+            json!({"scores": scores, "max": exp.ensemble_systems, "bootstrap": exp.bootstrap}),
+            |dir| {
+                let mut ranked: Vec<&(String, PathBuf)> = systems.iter().collect();
+                ranked.sort_by(|a, b| scores[&b.0].dev_f1.total_cmp(&scores[&a.0].dev_f1));
+                ranked.truncate(exp.ensemble_systems.max(1));
+                let dev: Vec<Vec<Sentence>> =
+                    ranked.iter().map(|(n, d)| read_preds(n, d, "dev")).collect::<Result<_>>()?;
+                let test: Vec<Vec<Sentence>> =
+                    ranked.iter().map(|(n, d)| read_preds(n, d, "test")).collect::<Result<_>>()?;
+                let dev_refs: Vec<&[Sentence]> = dev.iter().map(Vec::as_slice).collect();
+                let test_refs: Vec<&[Sentence]> = test.iter().map(Vec::as_slice).collect();
+                let cands = ensemble::default_candidates(ranked.len());
+                let sel = ensemble::select_best(&data.dev, &dev_refs, &cands, scoring(), Scheme::Iob2)?;
+                let chosen = sel.chosen();
+                let combined = ensemble::apply(&chosen.candidate, &test_refs, &sel.weights, Scheme::Iob2)?;
+                write_path(dir.join("ensemble.test.tsv"), &combined, &ConllFormat::default())?;
+                let names: Vec<&str> = chosen.candidate.systems.iter().map(|&i| ranked[i].0.as_str()).collect();
+                let (prf, ci) = score(&data.test, &combined, exp.bootstrap, seed)?;
+                let mut s = SystemScore::new(prf, ci, chosen.dev_f1);
+                s.note = Some(if names.len() == 1 {
+                    names[0].to_string()
+                } else {
+                    format!("{} of {}", chosen.candidate.method, names.join(" + "))
+                });
+                Ok(s)
+            },
+        )?;
         seeds.push(SeedResult { seed, scores, ensemble: ens, augment: augment_results });
     }
     let times: BTreeMap<String, f64> = walk_manifests(&stages);
     let tagger_result = llm_tagger.as_ref().map(|(_, r)| r);
-    let report_inputs = json!({"seeds": seeds, "exp": exp, "llm_tagger": tagger_result, "format": report::FORMAT_VERSION});
+    let report_inputs =
+        json!({"seeds": seeds, "exp": exp, "llm_tagger": tagger_result, "format": report::FORMAT_VERSION});
     let report: Report = stages.run("report", report_inputs, |dir| {
         let r = report::build(exp, &seeds, tagger_result, &times, data.test.len());
         report::write(&r, dir)?;
@@ -433,8 +502,17 @@ fn walk_manifests(stages: &Stages) -> BTreeMap<String, f64> {
             if p.is_dir() && !e.file_name().to_string_lossy().starts_with('.') {
                 stack.push(p);
             } else if e.file_name() == "manifest.json" {
-                if let Ok(m) = serde_json::from_str::<crate::stage::Manifest>(&std::fs::read_to_string(&p).unwrap_or_default()) {
-                    let kind = m.stage.split_once('/').map_or(m.stage.as_str(), |(first, rest)| if first.starts_with("seed-") { rest } else { m.stage.as_str() }).to_string();
+                if let Ok(m) =
+                    serde_json::from_str::<crate::stage::Manifest>(&std::fs::read_to_string(&p).unwrap_or_default())
+                {
+                    let kind = m
+                        .stage
+                        .split_once('/')
+                        .map_or(
+                            m.stage.as_str(),
+                            |(first, rest)| if first.starts_with("seed-") { rest } else { m.stage.as_str() },
+                        )
+                        .to_string();
                     *out.entry(kind).or_insert(0.0) += m.seconds;
                 }
             }

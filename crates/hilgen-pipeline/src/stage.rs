@@ -88,13 +88,16 @@ impl Stages {
             if m.inputs_hash == inputs_hash {
                 tracing::info!(stage = name, "complete; skipped");
                 self.skipped.push(name.to_string());
-                return serde_json::from_value(m.result).map_err(|e| PipelineError::Invalid(format!("{name}/manifest.json: {e}")));
+                return serde_json::from_value(m.result)
+                    .map_err(|e| PipelineError::Invalid(format!("{name}/manifest.json: {e}")));
             }
             tracing::info!(stage = name, "inputs changed; running again");
         }
         if let Some(limit) = self.limit {
             if self.executed.len() >= limit {
-                return Err(PipelineError::Interrupted(format!("stopped before stage {name} (limit of {limit} stages)")));
+                return Err(PipelineError::Interrupted(format!(
+                    "stopped before stage {name} (limit of {limit} stages)"
+                )));
             }
         }
         let dest = self.dir(name);
@@ -141,7 +144,12 @@ mod tests {
     fn skips_complete_stages_and_reruns_changed_ones() {
         let dir = tempfile::tempdir().unwrap();
         let mut st = Stages::new(dir.path()).unwrap();
-        let r: u32 = st.run("a/one", json!({"x": 1}), |d| { std::fs::write(d.join("f"), "1").unwrap(); Ok(7) }).unwrap();
+        let r: u32 = st
+            .run("a/one", json!({"x": 1}), |d| {
+                std::fs::write(d.join("f"), "1").unwrap();
+                Ok(7)
+            })
+            .unwrap();
         assert_eq!(r, 7);
         let r: u32 = st.run("a/one", json!({"x": 1}), |_| panic!("must not run")).unwrap();
         assert_eq!(r, 7);
@@ -150,7 +158,10 @@ mod tests {
         assert_eq!((st.executed.len(), st.skipped.len()), (2, 1));
         assert!(!dir.path().join("a/one/f").exists(), "a re-run replaces the folder");
         // A failing stage leaves no folder behind.
-        let e: Result<u32> = st.run("b", json!({}), |d| { std::fs::write(d.join("half"), "x").unwrap(); Err(PipelineError::Invalid("boom".into())) });
+        let e: Result<u32> = st.run("b", json!({}), |d| {
+            std::fs::write(d.join("half"), "x").unwrap();
+            Err(PipelineError::Invalid("boom".into()))
+        });
         assert!(e.is_err());
         assert!(!dir.path().join("b").exists());
         st.limit = Some(2);

@@ -16,7 +16,8 @@ fn interrupted_run_resumes_without_redoing_stages() {
     let fmt = hilgen_corpus::conll::ConllFormat::default();
     let take = |split: &str, skip: usize, n: usize| {
         let all = hilgen_corpus::conll::read_path(data.join(split), &fmt).unwrap();
-        let s: Vec<_> = all.into_iter().filter(|s| s.len() <= 25 && s.tags.iter().any(|t| t != "O")).skip(skip).take(n).collect();
+        let s: Vec<_> =
+            all.into_iter().filter(|s| s.len() <= 25 && s.tags.iter().any(|t| t != "O")).skip(skip).take(n).collect();
         let p = dir.path().join(split);
         hilgen_corpus::conll::write_path(&p, &s, &fmt).unwrap();
         p
@@ -65,8 +66,20 @@ fn interrupted_run_resumes_without_redoing_stages() {
 
     // Resumed: the five finished stages are skipped, the rest run.
     let resumed = run(&exp, &RunOptions { out: Some(out.clone()), stop_after: None }).unwrap();
-    assert_eq!(resumed.skipped, ["kb", "seed-1/sample", "seed-1/augment/synonyms", "seed-1/augment/mr", "seed-1/train/original"]);
-    for stage in ["seed-1/train/synonyms", "seed-1/train/mr", "seed-1/evaluate", "seed-1/ensemble", "seed-2/sample", "seed-2/evaluate", "seed-2/ensemble", "report"] {
+    assert_eq!(
+        resumed.skipped,
+        ["kb", "seed-1/sample", "seed-1/augment/synonyms", "seed-1/augment/mr", "seed-1/train/original"]
+    );
+    for stage in [
+        "seed-1/train/synonyms",
+        "seed-1/train/mr",
+        "seed-1/evaluate",
+        "seed-1/ensemble",
+        "seed-2/sample",
+        "seed-2/evaluate",
+        "seed-2/ensemble",
+        "report",
+    ] {
         assert!(resumed.executed.iter().any(|s| s == stage), "{stage} not run: {:?}", resumed.executed);
     }
     assert!(!junk.exists(), "the partial folder was cleared");
@@ -76,7 +89,12 @@ fn interrupted_run_resumes_without_redoing_stages() {
     let r = &resumed.report;
     assert_eq!(r.seeds, [1, 2]);
     assert_eq!(r.rows.len(), 4, "original, two strategies, ensemble");
-    assert!(r.rows.iter().all(|row| row.tagger.iter().chain(&row.dann).chain(&row.ensemble).all(|c| (0.0..=1.0).contains(&c.f1.mean))));
+    assert!(r.rows.iter().all(|row| row
+        .tagger
+        .iter()
+        .chain(&row.dann)
+        .chain(&row.ensemble)
+        .all(|c| (0.0..=1.0).contains(&c.f1.mean))));
     assert!(std::fs::read_to_string(out.join("f1.svg")).unwrap().starts_with("<svg"));
 
     // A third run redoes nothing.
@@ -88,5 +106,9 @@ fn interrupted_run_resumes_without_redoing_stages() {
     let mut changed = exp.clone();
     changed.bootstrap = 60;
     let third = run(&changed, &RunOptions { out: Some(out), stop_after: None }).unwrap();
-    assert!(third.executed.iter().all(|s| s.ends_with("evaluate") || s.ends_with("ensemble") || s == "report"), "{:?}", third.executed);
+    assert!(
+        third.executed.iter().all(|s| s.ends_with("evaluate") || s.ends_with("ensemble") || s == "report"),
+        "{:?}",
+        third.executed
+    );
 }

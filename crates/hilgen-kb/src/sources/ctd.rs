@@ -47,11 +47,15 @@ pub fn load(path: &Path, graph: &mut Graph) -> Result<CtdReport> {
         _ => {
             return Err(KbError::Corrupt {
                 path: path.to_path_buf(),
-                message: format!("unknown column layout: need DiseaseID/ChemicalID and a name column, found {}", fields.join(",")),
+                message: format!(
+                    "unknown column layout: need DiseaseID/ChemicalID and a name column, found {}",
+                    fields.join(",")
+                ),
             })
         }
     };
-    let (parents, synonyms, slims, alt) = (col(&["ParentIDs"]), col(&["Synonyms"]), col(&["SlimMappings"]), col(&["AltDiseaseIDs"]));
+    let (parents, synonyms, slims, alt) =
+        (col(&["ParentIDs"]), col(&["Synonyms"]), col(&["SlimMappings"]), col(&["AltDiseaseIDs"]));
     let source = graph.source(SOURCE);
     let mut report = CtdReport::default();
     let mut edges: Vec<(u32, String)> = Vec::new();
@@ -69,12 +73,24 @@ pub fn load(path: &Path, graph: &mut Graph) -> Result<CtdReport> {
         })?;
         let line = record.position().map_or(0, |p| p.line());
         if record.len() != fields.len() {
-            return Err(KbError::parse(path, line, format!("expected {} tab-separated fields ({}), found {}", fields.len(), fields.join(","), record.len())));
+            return Err(KbError::parse(
+                path,
+                line,
+                format!(
+                    "expected {} tab-separated fields ({}), found {}",
+                    fields.len(),
+                    fields.join(","),
+                    record.len()
+                ),
+            ));
         }
         let c = graph.concept(&record[id]);
         graph.add_name(c, &record[name], true, source);
         report.concepts += 1;
-        let list = |i: Option<usize>| i.map(|i| record[i].split('|').filter(|s| !s.is_empty()).map(String::from).collect::<Vec<_>>()).unwrap_or_default();
+        let list = |i: Option<usize>| {
+            i.map(|i| record[i].split('|').filter(|s| !s.is_empty()).map(String::from).collect::<Vec<_>>())
+                .unwrap_or_default()
+        };
         for s in list(synonyms) {
             graph.add_name(c, &s, false, source);
             report.synonyms += 1;

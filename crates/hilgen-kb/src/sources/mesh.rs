@@ -64,7 +64,11 @@ pub fn load_tree(path: &Path, graph: &mut Graph) -> Result<MeshReport> {
             continue;
         }
         if f.len() != 3 || f[0].is_empty() || f[1].is_empty() {
-            return Err(KbError::parse(path, i as u64 + 1, format!("expected `tree number<TAB>descriptor UI<TAB>name`, found {} fields", f.len())));
+            return Err(KbError::parse(
+                path,
+                i as u64 + 1,
+                format!("expected `tree number<TAB>descriptor UI<TAB>name`, found {} fields", f.len()),
+            ));
         }
         let c = graph.concept(&format!("MESH:{}", f[1]));
         graph.add_name(c, f[2], true, source);
@@ -96,7 +100,13 @@ pub fn load_xml(path: &Path, graph: &mut Graph) -> Result<MeshReport> {
     let mut entries = Vec::new();
     loop {
         let pos = reader.buffer_position();
-        let err = |m: String| KbError::parse(path, 1 + text.as_bytes()[..(pos as usize).min(text.len())].iter().filter(|&&b| b == b'\n').count() as u64, m);
+        let err = |m: String| {
+            KbError::parse(
+                path,
+                1 + text.as_bytes()[..(pos as usize).min(text.len())].iter().filter(|&&b| b == b'\n').count() as u64,
+                m,
+            )
+        };
         match reader.read_event().map_err(|e| err(format!("malformed XML: {e}")))? {
             Event::Start(e) => stack.push(String::from_utf8_lossy(e.name().as_ref()).into_owned()),
             Event::End(e) => {
@@ -122,7 +132,10 @@ pub fn load_xml(path: &Path, graph: &mut Graph) -> Result<MeshReport> {
             }
             Event::Text(t) => {
                 let value = t.unescape().map_err(|e| err(format!("bad XML text: {e}")))?.trim().to_string();
-                let path_is = |suffix: &[&str]| stack.len() >= suffix.len() && stack[stack.len() - suffix.len()..].iter().map(String::as_str).eq(suffix.iter().copied());
+                let path_is = |suffix: &[&str]| {
+                    stack.len() >= suffix.len()
+                        && stack[stack.len() - suffix.len()..].iter().map(String::as_str).eq(suffix.iter().copied())
+                };
                 if path_is(&["DescriptorRecord", "DescriptorUI"]) {
                     ui = value;
                 } else if path_is(&["DescriptorRecord", "DescriptorName", "String"]) {

@@ -119,8 +119,9 @@ mod tests {
                 Ok(())
             })
             .unwrap();
-            let want: Vec<(u64, String)> =
-                [(1, "alpha"), (2, "beta"), (3, "gamma delta"), (4, ""), (5, "epsilon")].map(|(n, s)| (n, s.to_string())).to_vec();
+            let want: Vec<(u64, String)> = [(1, "alpha"), (2, "beta"), (3, "gamma delta"), (4, ""), (5, "epsilon")]
+                .map(|(n, s)| (n, s.to_string()))
+                .to_vec();
             assert_eq!(seen, want, "chunk size {size}");
         }
         std::fs::write(&p, b"ok\nbad \xff here\n").unwrap();

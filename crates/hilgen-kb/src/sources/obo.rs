@@ -97,7 +97,8 @@ pub fn load(path: &Path, graph: &mut Graph) -> Result<OboReport> {
             "id" => st.id = value.to_string(),
             "name" => st.name = value.to_string(),
             "synonym" => {
-                let (text, scope) = synonym(value).ok_or_else(|| KbError::parse(path, line_no, "expected synonym: \"text\" SCOPE [refs]"))?;
+                let (text, scope) = synonym(value)
+                    .ok_or_else(|| KbError::parse(path, line_no, "expected synonym: \"text\" SCOPE [refs]"))?;
                 if matches!(scope, "EXACT" | "RELATED") && !text.trim().is_empty() {
                     st.synonyms.push(text.trim().to_string());
                 }

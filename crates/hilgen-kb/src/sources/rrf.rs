@@ -28,7 +28,12 @@ pub struct RrfOptions {
 
 impl Default for RrfOptions {
     fn default() -> Self {
-        RrfOptions { languages: vec!["ENG".into()], include_suppressed: false, allow_sources: vec![], deny_sources: vec![] }
+        RrfOptions {
+            languages: vec!["ENG".into()],
+            include_suppressed: false,
+            allow_sources: vec![],
+            deny_sources: vec![],
+        }
     }
 }
 
@@ -64,9 +69,15 @@ pub struct RrfReport {
     pub mrhier_rows: u64,
 }
 
-const MRCONSO: &[&str] = &["CUI", "LAT", "TS", "LUI", "STT", "SUI", "ISPREF", "AUI", "SAUI", "SCUI", "SDUI", "SAB", "TTY", "CODE", "STR", "SRL", "SUPPRESS", "CVF"];
+const MRCONSO: &[&str] = &[
+    "CUI", "LAT", "TS", "LUI", "STT", "SUI", "ISPREF", "AUI", "SAUI", "SCUI", "SDUI", "SAB", "TTY", "CODE", "STR",
+    "SRL", "SUPPRESS", "CVF",
+];
 const MRSTY: &[&str] = &["CUI", "TUI", "STN", "STY", "ATUI", "CVF"];
-const MRREL: &[&str] = &["CUI1", "AUI1", "STYPE1", "REL", "CUI2", "AUI2", "STYPE2", "RELA", "RUI", "SRUI", "SAB", "SL", "RG", "DIR", "SUPPRESS", "CVF"];
+const MRREL: &[&str] = &[
+    "CUI1", "AUI1", "STYPE1", "REL", "CUI2", "AUI2", "STYPE2", "RELA", "RUI", "SRUI", "SAB", "SL", "RG", "DIR",
+    "SUPPRESS", "CVF",
+];
 const MRHIER: &[&str] = &["CUI", "AUI", "CXN", "PAUI", "SAB", "RELA", "PTR", "HCD", "CVF"];
 
 /// Column layout of one RRF file.
@@ -132,11 +143,19 @@ fn for_each_row(layout: &Layout, mut apply: impl FnMut(&[&str])) -> Result<()> {
     })
 }
 
-fn find_layout(dir: &Path, name: &str, layouts: &HashMap<String, Vec<String>>, required: bool) -> Result<Option<Layout>> {
+fn find_layout(
+    dir: &Path,
+    name: &str,
+    layouts: &HashMap<String, Vec<String>>,
+    required: bool,
+) -> Result<Option<Layout>> {
     let file = dir.join(name);
     if !file.exists() {
         if required {
-            return Err(KbError::Invalid(format!("{} is missing (a UMLS META folder needs at least MRCONSO.RRF)", file.display())));
+            return Err(KbError::Invalid(format!(
+                "{} is missing (a UMLS META folder needs at least MRCONSO.RRF)",
+                file.display()
+            )));
         }
         tracing::info!("{} not found; skipped", file.display());
         return Ok(None);
@@ -152,7 +171,8 @@ pub fn load(dir: &Path, graph: &mut Graph, opts: &RrfOptions) -> Result<RrfRepor
     let layout = find_layout(dir, "MRCONSO.RRF", &layouts, true)?.expect("required");
     let [cui, lat, ts, stt, ispref, aui, sab, code, str_, suppress] =
         ["CUI", "LAT", "TS", "STT", "ISPREF", "AUI", "SAB", "CODE", "STR", "SUPPRESS"].map(|c| layout.col(c));
-    let (cui, lat, ts, stt, ispref, aui, sab, code, str_, suppress) = (cui?, lat?, ts?, stt?, ispref?, aui?, sab?, code?, str_?, suppress?);
+    let (cui, lat, ts, stt, ispref, aui, sab, code, str_, suppress) =
+        (cui?, lat?, ts?, stt?, ispref?, aui?, sab?, code?, str_?, suppress?);
     let has_hier = dir.join("MRHIER.RRF").exists();
     let mut aui_to_concept: HashMap<String, u32> = HashMap::new();
     for_each_row(&layout, |f| {
@@ -188,7 +208,8 @@ pub fn load(dir: &Path, graph: &mut Graph, opts: &RrfOptions) -> Result<RrfRepor
     }
 
     if let Some(layout) = find_layout(dir, "MRREL.RRF", &layouts, false)? {
-        let [c1, rel, c2, rela, sab, suppress] = ["CUI1", "REL", "CUI2", "RELA", "SAB", "SUPPRESS"].map(|c| layout.col(c));
+        let [c1, rel, c2, rela, sab, suppress] =
+            ["CUI1", "REL", "CUI2", "RELA", "SAB", "SUPPRESS"].map(|c| layout.col(c));
         let (c1, rel, c2, rela, sab, suppress) = (c1?, rel?, c2?, rela?, sab?, suppress?);
         for_each_row(&layout, |f| {
             report.relation_rows += 1;

@@ -85,7 +85,12 @@ impl MockServer {
                 let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
                 seen.bodies.lock().unwrap().push(v.clone());
                 seen.paths.lock().unwrap().push(uri.to_string());
-                seen.auth.lock().unwrap().push(headers.get("authorization").or_else(|| headers.get("api-key")).map(|h| h.to_str().unwrap().to_string()));
+                seen.auth.lock().unwrap().push(
+                    headers
+                        .get("authorization")
+                        .or_else(|| headers.get("api-key"))
+                        .map(|h| h.to_str().unwrap().to_string()),
+                );
                 let reply = handler(n, &v);
                 tokio::time::sleep(reply.delay).await;
                 seen.in_flight.fetch_sub(1, SeqCst);
