@@ -97,6 +97,17 @@ mod tests {
         std::fs::write(dir.path().join("system.j2"), "Custom {{ 1 + 1 }}").unwrap();
         let p = Prompts::load(Some(dir.path())).unwrap();
         assert_eq!(p.render("system.j2", json!({})).unwrap(), "Custom 2");
-        assert_eq!(Prompts::write_defaults(dir.path()).unwrap().len(), 5);
+        // Every shipped template but the overridden one is written out.
+        assert_eq!(Prompts::write_defaults(dir.path()).unwrap().len(), DEFAULTS.len() - 1);
+        // The annotation turn lists the sentences it asks about.
+        let s = p
+            .render(
+                "hilgen_to_entities.j2",
+                json!({"n": 2, "types": ["Chemical"], "sentences": ["Aspirin helped.", "Heparin did not."]}),
+            )
+            .unwrap();
+        assert!(s.contains("1. Aspirin helped.") && s.contains("2. Heparin did not."), "{s}");
+        let s = p.render("tag_entities.j2", json!({"types": ["Disease"], "sentence": "Fever rose ."})).unwrap();
+        assert!(s.contains("Fever rose .") && s.contains("\"entities\""), "{s}");
     }
 }

@@ -385,7 +385,13 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunSummary> {
         let mut augment_results = BTreeMap::new();
         for strategy in order {
             let name = format!("{sd}/augment/{strategy}");
-            let inputs = json!({"shots": shots_hash, "strategy": strategy, "kb": kb_hash, "seed": seed, "llm": llm_cfg_hash, "llm_spec": exp.llm, "counts": counts});
+            // Only the LLM strategies depend on the LLM settings and the other strategies' counts.
+            let uses_llm = layer_of(strategy).is_none() && !DaiAdel::ALL.iter().any(|m| m.name() == strategy);
+            let inputs = if uses_llm {
+                json!({"shots": shots_hash, "strategy": strategy, "kb": kb_hash, "seed": seed, "llm": llm_cfg_hash, "llm_spec": exp.llm, "counts": counts})
+            } else {
+                json!({"shots": shots_hash, "strategy": strategy, "kb": kb_hash, "seed": seed})
+            };
             let r: AugmentResult =
                 stages.run(&name, inputs, |dir| augment(exp, strategy, &shots, seed, kb.as_ref(), &counts, dir))?;
             counts.insert(strategy.clone(), r.count);

@@ -105,10 +105,17 @@ fn interrupted_run_resumes_without_redoing_stages() {
     // A changed input reruns only what depends on it.
     let mut changed = exp.clone();
     changed.bootstrap = 60;
-    let third = run(&changed, &RunOptions { out: Some(out), stop_after: None }).unwrap();
+    let third = run(&changed, &RunOptions { out: Some(out.clone()), stop_after: None }).unwrap();
     assert!(
         third.executed.iter().all(|s| s.ends_with("evaluate") || s.ends_with("ensemble") || s == "report"),
         "{:?}",
         third.executed
     );
+
+    // LLM settings do not touch strategies that use no LLM (only the report, which records the
+    // experiment, is written again).
+    let mut llm_changed = changed.clone();
+    llm_changed.llm.n = changed.llm.n + 3;
+    let fourth = run(&llm_changed, &RunOptions { out: Some(out), stop_after: None }).unwrap();
+    assert_eq!(fourth.executed, ["report"]);
 }
