@@ -13,11 +13,7 @@ const SETUP_BYTES: u64 = 3 << 30;
 /// Bytes available to this user on the file system holding `path` (its nearest existing
 /// ancestor), or `None` when it cannot be read.
 fn available(path: &Path) -> Option<u64> {
-    let mut p = path;
-    while !p.exists() {
-        p = p.parent()?;
-    }
-    let st = rustix::fs::statvfs(p).ok()?;
+    let st = rustix::fs::statvfs(nearest(path)).ok()?;
     Some(st.f_bavail.saturating_mul(st.f_frsize))
 }
 
@@ -53,6 +49,7 @@ pub fn check(target: &Path, cache: &Path) {
     }
 }
 
+/// `p`, or its nearest ancestor that exists.
 fn nearest(mut p: &Path) -> &Path {
     while !p.exists() {
         match p.parent() {

@@ -12,8 +12,8 @@ use crate::client::{ChatRequest, Completion, LlmClient, Message};
 use crate::config::Annotation;
 use crate::error::Result;
 use crate::parse::{
-    align_tagged, check_iob, entity_mentions, first_json, json_objects_with, label_by_matching, parse_sentences,
-    parse_tagged, tag_by_matching, IobPolicy, Labels, Reject,
+    align_tagged, check_iob, entity_mentions, first_json, json_list, label_by_matching, parse_sentences, parse_tagged,
+    tag_by_matching, IobPolicy, Labels, Reject,
 };
 use crate::prompts::Prompts;
 use hilgen_corpus::{Sentence, Span};
@@ -158,15 +158,20 @@ fn entities_schema(types: &[String]) -> Value {
 /// The per-sentence entity lists of an answer to the entities turn: `{"sentences": [{"entities":
 /// [...]}, ...]}`, a bare list of such objects or of lists, or (cut off) the complete objects.
 fn entity_lists(content: &str) -> Vec<Value> {
-    let body = crate::parse::strip_fences(content);
-    let of_item = |x: &Value| x.get("entities").cloned().unwrap_or_else(|| x.clone());
-    match first_json(&body) {
-        Some(v) => match v.get("sentences").or(Some(&v)).and_then(Value::as_array) {
-            Some(items) => items.iter().map(of_item).collect(),
-            None => Vec::new(),
-        },
-        None => json_objects_with(&body, "entities").iter().map(of_item).collect(),
+    json_list(content, "sentences", "entities").into_iter().map(|x| x.get("entities").cloned().unwrap_or(x)).collect()
+}
+
+/// Labels `text` with the entities a model listed for it: there must be some, and each must
+/// occur in `text`.
+fn label_listed(text: &str, mentions: &[(String, String)]) -> std::result::Result<Sentence, Reject> {
+    if mentions.is_empty() {
+        return Err(Reject::NoEntity);
     }
+    let (sentence, found) = label_by_matching(text, mentions);
+    if found.iter().any(|f| !f) {
+        return Err(Reject::EntityNotInSentence);
+    }
+    Ok(sentence)
 }
 
 impl<'a> Generator<'a> {
@@ -322,14 +327,7 @@ impl<'a> Generator<'a> {
             .enumerate()
             .map(|(i, text)| {
                 let mentions = entity_mentions(lists.get(i).ok_or(Reject::Unparseable)?, &self.labels)?;
-                if mentions.is_empty() {
-                    return Err(Reject::NoEntity);
-                }
-                let (sentence, found) = label_by_matching(text, &mentions);
-                if found.iter().any(|f| !f) {
-                    return Err(Reject::EntityNotInSentence);
-                }
-                Ok(sentence)
+                label_listed(text, &mentions)
             })
             .collect()
     }
@@ -493,14 +491,7 @@ impl<'a> Generator<'a> {
                 out.reject(self.client, Reject::RequestFailed, *k);
                 continue;
             };
-            let items: Vec<Value> = match first_json(&crate::parse::strip_fences(&ans.content)) {
-                Some(v) => v
-                    .get("items")
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_else(|| v.as_array().cloned().unwrap_or_default()),
-                None => json_objects_with(&ans.content, "sentence"),
-            };
+            let items = json_list(&ans.content, "items", "sentence");
             let mut accepted = 0;
             for item in items.iter().take(*k) {
                 match self.zerogen_item(item) {
@@ -544,14 +535,7 @@ impl<'a> Generator<'a> {
             Some(v) => entity_mentions(v, &self.labels)?,
             None => Vec::new(),
         };
-        if mentions.is_empty() {
-            return Err(Reject::NoEntity);
-        }
-        let (sentence, found) = label_by_matching(&text, &mentions);
-        if found.iter().any(|f| !f) {
-            return Err(Reject::EntityNotInSentence);
-        }
-        Ok(sentence)
+        label_listed(&text, &mentions)
     }
 
     /// The LLM as a zero-shot tagger: one request per sentence. With

@@ -214,6 +214,23 @@ pub fn first_json(text: &str) -> Option<Value> {
     None
 }
 
+/// The items of a list answer: the array under `key` in the first JSON value of `text` (fences
+/// stripped), or that value itself when it is an array; when there is no complete JSON value
+/// (cut off by the token limit), the complete objects that have `item_key`.
+///
+/// ```
+/// use hilgen_llm::parse::json_list;
+/// assert_eq!(json_list("```json\n{\"items\": [1, 2]}\n```", "items", "x").len(), 2);
+/// assert_eq!(json_list("Here: [1, 2, 3]", "items", "x").len(), 3);
+/// ```
+pub fn json_list(text: &str, key: &str, item_key: &str) -> Vec<Value> {
+    let body = strip_fences(text);
+    match first_json(&body) {
+        Some(v) => v.get(key).and_then(Value::as_array).or_else(|| v.as_array()).cloned().unwrap_or_default(),
+        None => json_objects_with(&body, item_key),
+    }
+}
+
 /// Every complete JSON object in `text` that has key `key`, outermost first, in order: what can
 /// be saved of a JSON array cut off by the token limit.
 pub fn json_objects_with(text: &str, key: &str) -> Vec<Value> {

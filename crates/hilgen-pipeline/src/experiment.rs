@@ -181,6 +181,11 @@ pub const KNOWLEDGE: [&str; 4] = ["synonyms", "related", "parents-children", "si
 /// Dai & Adel's names.
 pub const SIMPLE: [&str; 4] = ["lwtr", "sr", "mr", "sis"];
 
+/// Whether strategy `name` asks an LLM (`llm-*`, `grounded-*`, `zerogen`).
+pub fn uses_llm(name: &str) -> bool {
+    name.starts_with("llm-") || name.starts_with("grounded-") || name == "zerogen"
+}
+
 impl Experiment {
     /// Reads and checks an experiment file; relative LLM config paths are resolved against its folder.
     pub fn from_file(path: &Path) -> Result<Experiment> {
@@ -216,7 +221,7 @@ impl Experiment {
             if needs_kb && self.kb.is_empty() {
                 return Err(format!("strategy {s:?} needs knowledge sources: add a [kb] table"));
             }
-            if (s.starts_with("llm-") || s.starts_with("grounded-") || s == "zerogen") && self.llm.config.is_none() {
+            if uses_llm(s) && self.llm.config.is_none() {
                 return Err(format!("strategy {s:?} needs an LLM: set [llm] config = \"llm.toml\""));
             }
         }

@@ -144,7 +144,7 @@ pub struct Report {
     pub rows: Vec<Row>,
     /// The ensemble chosen on dev per seed.
     pub ensembles: Vec<(u64, String)>,
-    /// LLM rejections by strategy and reason, summed over seeds.
+    /// LLM rejections by strategy and reason, summed over seeds (the non-empty ones of `llm`).
     pub rejections: BTreeMap<String, BTreeMap<String, u64>>,
     /// LLM use per strategy (and `llm-tagger`), summed over seeds.
     #[serde(default)]
@@ -176,7 +176,6 @@ pub fn build(
     };
     let mut configs = vec!["original".to_string()];
     configs.extend(exp.strategies.iter().cloned());
-    let mut rejections: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
     for c in &configs {
         let pick = |model: &str| -> Vec<&SystemScore> {
             seeds.iter().filter_map(|s| s.scores.get(&format!("{model}/{c}"))).collect()
@@ -188,13 +187,8 @@ pub fn build(
                 / seeds.len().max(1) as f64
         };
         for s in seeds {
-            if let Some(a) = s.augment.get(c) {
-                for (k, v) in &a.rejected {
-                    *rejections.entry(c.clone()).or_default().entry(k.clone()).or_default() += v;
-                }
-                if a.requested > 0 || a.llm_requests > 0 {
-                    add_use(c, a);
-                }
+            if let Some(a) = s.augment.get(c).filter(|a| a.requested > 0 || a.llm_requests > 0) {
+                add_use(c, a);
             }
         }
         let name = if c == "original" { format!("original {}-shot", exp.k) } else { format!("+ {c}") };
@@ -208,10 +202,9 @@ pub fn build(
     }
     if let Some(a) = llm_tagger {
         add_use("llm-tagger", a);
-        if !a.rejected.is_empty() {
-            rejections.insert("llm-tagger".into(), a.rejected.clone());
-        }
     }
+    let rejections =
+        llm.iter().filter(|(_, u)| !u.rejected.is_empty()).map(|(k, u)| (k.clone(), u.rejected.clone())).collect();
     let llm_scores: Vec<&SystemScore> = seeds.iter().filter_map(|s| s.scores.get("llm/zero-shot")).collect();
     if !llm_scores.is_empty() {
         // The paper's Table 4: the LLM alone (in the tagger columns); its ensembles with the
@@ -299,11 +292,6 @@ pub fn markdown(r: &Report) -> String {
             let reasons: Vec<String> = reasons.iter().map(|(k, v)| format!("{k} {v}")).collect();
             let reasons = if reasons.is_empty() { "none".to_string() } else { reasons.join(", ") };
             let _ = writeln!(s, "| {k} | {} | {} | {} | {reasons} |", u.requested, u.produced, u.requests);
-        }
-    } else if !r.rejections.is_empty() {
-        let _ = writeln!(s, "\nLLM rejections (summed over seeds):\n");
-        for (k, v) in &r.rejections {
-            let _ = writeln!(s, "- {k}: {v:?}");
         }
     }
     let _ = writeln!(s, "\nWall time per stage (summed over seeds):\n");

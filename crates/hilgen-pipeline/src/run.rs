@@ -2,7 +2,7 @@
 //! test predictions) -> evaluate -> best ensemble on dev -> report.
 
 use crate::error::{PipelineError, Result};
-use crate::experiment::{Experiment, KNOWLEDGE, SIMPLE};
+use crate::experiment::{uses_llm, Experiment, KNOWLEDGE, SIMPLE};
 use crate::report::{self, Report, SeedResult, SystemScore};
 use crate::stage::{file_hash, Stages};
 use hilgen_augment::{
@@ -386,8 +386,7 @@ pub fn run(exp: &Experiment, opts: &RunOptions) -> Result<RunSummary> {
         for strategy in order {
             let name = format!("{sd}/augment/{strategy}");
             // Only the LLM strategies depend on the LLM settings and the other strategies' counts.
-            let uses_llm = layer_of(strategy).is_none() && !DaiAdel::ALL.iter().any(|m| m.name() == strategy);
-            let inputs = if uses_llm {
+            let inputs = if uses_llm(strategy) {
                 json!({"shots": shots_hash, "strategy": strategy, "kb": kb_hash, "seed": seed, "llm": llm_cfg_hash, "llm_spec": exp.llm, "counts": counts})
             } else {
                 json!({"shots": shots_hash, "strategy": strategy, "kb": kb_hash, "seed": seed})
