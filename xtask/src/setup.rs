@@ -50,8 +50,16 @@ const ENCODER_DIR: &str = "models/all-MiniLM-L6-v2-gt0.1.0";
 const LIBTORCH_KEEP: [&str; 5] = ["libtorch.so", "libtorch_cpu.so", "libc10.so", "libgomp.so.1", "libshm.so"];
 pub const COMPLETE: &str = ".hilgen-complete";
 
+/// Where the set-up put things.
+pub struct Installed {
+    /// The libtorch folder (with `lib/`).
+    pub libtorch: PathBuf,
+    /// The encoder folder.
+    pub encoder: PathBuf,
+}
+
 /// Runs the whole set-up for the workspace at `root`.
-pub fn run(root: &Path) -> Result<()> {
+pub fn run(root: &Path) -> Result<Installed> {
     let cache = cache_dir()?;
     fs::create_dir_all(cache.join("downloads"))?;
     let links = root.join(".hilgen");
@@ -68,7 +76,7 @@ pub fn run(root: &Path) -> Result<()> {
     let encoder = install_encoder(&cache)?;
     symlink(&encoder, &links.join("all-MiniLM-L6-v2"))?;
     eprintln!("setup: libtorch at {}, encoder at {}", libtorch.display(), encoder.display());
-    Ok(())
+    Ok(Installed { libtorch, encoder })
 }
 
 pub fn cache_dir() -> Result<PathBuf> {

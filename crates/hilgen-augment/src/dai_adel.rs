@@ -13,18 +13,21 @@
 //!
 //! Each shot gives `n` attempts; attempts equal to a shot or to an earlier sentence are dropped.
 
-use crate::{dedup, Augmenter, Provenance, Result, Synthetic};
+use crate::strategy::{bad_params, parse_params, Input, Need, Needs, Output, Strategy};
+use crate::{dedup, Provenance, Result, Synthetic};
 use hilgen_corpus::tokenize::tokenize;
 use hilgen_corpus::{Scheme, Sentence};
 use hilgen_kb::{normalize, Kb};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Which of the four.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DaiAdel {
+    #[default]
     /// Label-wise token replacement.
     LabelwiseToken,
     /// Synonym replacement with the knowledge graph as thesaurus.
@@ -51,23 +54,40 @@ impl DaiAdel {
     }
 }
 
-/// A Dai & Adel augmenter.
-pub struct SimpleAugmenter<'a> {
-    /// The method.
+/// A Dai & Adel augmenter; its kinds are `lwtr`, `sr`, `mr`, `sis`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SimpleAugmenter {
+    /// The method (given by the kind).
+    #[serde(skip)]
     pub method: DaiAdel,
     /// Replacement (or shuffle) probability.
     pub p: f64,
     /// Attempts per shot.
     pub n: usize,
-    /// Seed.
-    pub seed: u64,
-    kb: Option<&'a Kb>,
 }
 
-impl<'a> SimpleAugmenter<'a> {
-    /// `method` with p = 0.3, 10 attempts per shot; SR needs `kb` (without one it produces nothing).
-    pub fn new(method: DaiAdel, kb: Option<&'a Kb>, seed: u64) -> SimpleAugmenter<'a> {
-        SimpleAugmenter { method, p: 0.3, n: 10, seed, kb }
+impl Default for SimpleAugmenter {
+    fn default() -> Self {
+        SimpleAugmenter { method: DaiAdel::default(), p: 0.3, n: 10 }
+    }
+}
+
+impl SimpleAugmenter {
+    /// `method` with p = 0.3 and 10 attempts per shot.
+    pub fn new(method: DaiAdel) -> SimpleAugmenter {
+        SimpleAugmenter { method, ..SimpleAugmenter::default() }
+    }
+
+    /// The registry's constructor: the kind names the method.
+    pub fn build(kind: &str, params: &serde_json::Map<String, serde_json::Value>) -> Result<Box<dyn Strategy>> {
+        let mut s: SimpleAugmenter = parse_params(kind, params)?;
+        s.method =
+            DaiAdel::ALL.into_iter().find(|m| m.name() == kind).ok_or_else(|| bad_params(kind, "not a method"))?;
+        if !(s.p > 0.0 && s.p <= 1.0) || s.n == 0 {
+            return Err(bad_params(kind, format!("p must be in (0, 1] and n at least 1 (p = {}, n = {})", s.p, s.n)));
+        }
+        Ok(Box::new(s))
     }
 
     fn spans_of(s: &Sentence) -> Result<Vec<(usize, usize, Option<String>)>> {
@@ -88,7 +108,7 @@ impl<'a> SimpleAugmenter<'a> {
         Ok(out)
     }
 
-    fn one(&self, s: &Sentence, rng: &mut ChaCha8Rng, pools: &Pools) -> Result<Option<Sentence>> {
+    fn one(&self, s: &Sentence, rng: &mut ChaCha8Rng, pools: &Pools, kb: Option<&Kb>) -> Result<Option<Sentence>> {
         let mut tokens: Vec<String> = Vec::new();
         let mut tags: Vec<String> = Vec::new();
         match self.method {
@@ -128,7 +148,7 @@ impl<'a> SimpleAugmenter<'a> {
                 }
             }
             DaiAdel::Synonym => {
-                let Some(kb) = self.kb else { return Ok(None) };
+                let Some(kb) = kb else { return Ok(None) };
                 for (t, g) in s.tokens.iter().zip(&s.tags) {
                     let syn = if t.chars().any(char::is_alphabetic) && t.len() > 2 && rng.gen_bool(self.p) {
                         synonym(kb, t, rng)
@@ -183,12 +203,29 @@ struct Pools {
     mentions: BTreeMap<String, Vec<Vec<String>>>,
 }
 
-impl Augmenter for SimpleAugmenter<'_> {
-    fn name(&self) -> String {
-        self.method.name().to_string()
+impl Strategy for SimpleAugmenter {
+    fn kind(&self) -> &str {
+        self.method.name()
     }
 
-    fn augment(&self, shots: &[Sentence]) -> Result<Vec<Synthetic>> {
+    fn needs(&self) -> Needs {
+        let kb = if self.method == DaiAdel::Synonym { Need::Required } else { Need::No };
+        Needs { kb, ..Needs::default() }
+    }
+
+    fn params(&self) -> serde_json::Value {
+        serde_json::to_value(self).expect("parameters serialize")
+    }
+
+    fn augment(&self, input: &Input<'_>) -> Result<Output> {
+        let kb = if self.method == DaiAdel::Synonym { Some(input.require_kb(self.kind())?) } else { None };
+        Ok(Output::of(self.synthesize(input.shots, input.seed, kb)?))
+    }
+}
+
+impl SimpleAugmenter {
+    /// The synthetic sentences for `shots` with `seed` (SR reads `kb` as its thesaurus).
+    pub fn synthesize(&self, shots: &[Sentence], seed: u64, kb: Option<&Kb>) -> Result<Vec<Synthetic>> {
         let mut pools = Pools { by_tag: BTreeMap::new(), mentions: BTreeMap::new() };
         for s in shots {
             for (t, g) in s.tokens.iter().zip(&s.tags) {
@@ -202,22 +239,22 @@ impl Augmenter for SimpleAugmenter<'_> {
                     .push(s.tokens[m.span.start..m.span.end].to_vec());
             }
         }
-        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut out = Vec::new();
         for (si, s) in shots.iter().enumerate() {
             for _ in 0..self.n {
-                if let Some(sentence) = self.one(s, &mut rng, &pools)? {
+                if let Some(sentence) = self.one(s, &mut rng, &pools, kb)? {
                     hilgen_corpus::validate(std::slice::from_ref(&sentence), Scheme::Iob2)?;
                     out.push(Synthetic {
                         sentence,
                         provenance: Provenance {
-                            strategy: self.name(),
+                            strategy: self.kind().to_string(),
                             source_sentence: Some(si),
                             mention: None,
                             concept: String::new(),
                             linked_by: "none".into(),
                             substitute: String::new(),
-                            relation: format!("dai-adel/{}/p={}", self.name(), self.p),
+                            relation: format!("dai-adel/{}/p={}", self.kind(), self.p),
                             model: None,
                             request: None,
                         },
@@ -247,8 +284,8 @@ mod tests {
     #[test]
     fn each_method_keeps_iob_and_labels() {
         for m in [DaiAdel::LabelwiseToken, DaiAdel::Mention, DaiAdel::ShuffleSegments] {
-            let aug = SimpleAugmenter { p: 0.5, ..SimpleAugmenter::new(m, None, 3) };
-            let out = aug.augment(&shots()).unwrap();
+            let aug = SimpleAugmenter { p: 0.5, ..SimpleAugmenter::new(m) };
+            let out = aug.synthesize(&shots(), 3, None).unwrap();
             assert!(!out.is_empty(), "{m:?}");
             for s in &out {
                 hilgen_corpus::validate(std::slice::from_ref(&s.sentence), Scheme::Iob2).unwrap();
@@ -265,13 +302,17 @@ mod tests {
                 }
             }
             // Seeded: the same output twice.
-            assert_eq!(out, aug.augment(&shots()).unwrap());
+            assert_eq!(out, aug.synthesize(&shots(), 3, None).unwrap());
         }
         let mr =
-            SimpleAugmenter { p: 1.0, ..SimpleAugmenter::new(DaiAdel::Mention, None, 1) }.augment(&shots()).unwrap();
+            SimpleAugmenter { p: 1.0, ..SimpleAugmenter::new(DaiAdel::Mention) }.synthesize(&shots(), 1, None).unwrap();
         assert!(mr
             .iter()
             .any(|s| s.sentence.tokens.contains(&"Lithium".to_string()) && s.provenance.source_sentence == Some(0)));
-        assert!(SimpleAugmenter::new(DaiAdel::Synonym, None, 1).augment(&shots()).unwrap().is_empty());
+        // SR without a thesaurus is refused as a strategy, and yields nothing as a function.
+        assert!(SimpleAugmenter::new(DaiAdel::Synonym).synthesize(&shots(), 1, None).unwrap().is_empty());
+        let shots = shots();
+        let e = SimpleAugmenter::new(DaiAdel::Synonym).augment(&Input::new(&shots, 1)).unwrap_err();
+        assert!(e.to_string().contains("sr") && e.to_string().contains("knowledge graph"), "{e}");
     }
 }

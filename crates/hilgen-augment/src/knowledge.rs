@@ -1,11 +1,12 @@
 //! The paper's knowledge-based layers over a [`Kb`].
 
-use crate::{dedup, Augmenter, Provenance, Result, Synthetic};
+use crate::strategy::{bad_params, parse_params, Input, Need, Needs, Output, Strategy};
+use crate::{dedup, Provenance, Result, Synthetic};
 use hilgen_corpus::substitute::substitute;
 use hilgen_corpus::tokenize::tokenize;
 use hilgen_corpus::{Scheme, Sentence};
 use hilgen_kb::{normalize, Expansion, Kb, Relation};
-use hilgen_llm::generate::MentionHint;
+use serde::{Deserialize, Serialize};
 
 /// Which expansion a layer substitutes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,11 +36,14 @@ impl Layer {
     }
 }
 
-/// A knowledge-based augmenter: each linked mention of each shot is replaced by up to `k`
-/// expansions (10 by default, as the paper's top 10), labels kept.
-pub struct KnowledgeLayer<'a> {
-    kb: &'a Kb,
-    /// The layer.
+/// A knowledge-based layer: each linked mention of each shot is replaced by up to `k`
+/// expansions (10 by default, as the paper's top 10), labels kept. Its kinds are the layer
+/// names: `synonyms`, `related`, `parents-children`, `siblings`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KnowledgeLayer {
+    /// The layer (given by the kind).
+    #[serde(skip)]
     pub layer: Layer,
     /// Expansions per mention.
     pub k: usize,
@@ -48,39 +52,60 @@ pub struct KnowledgeLayer<'a> {
     pub link_unlabelled: bool,
 }
 
-impl<'a> KnowledgeLayer<'a> {
-    /// A layer over `kb` with k = 10 and linking of mentions without IDs.
-    pub fn new(kb: &'a Kb, layer: Layer) -> KnowledgeLayer<'a> {
-        KnowledgeLayer { kb, layer, k: 10, link_unlabelled: true }
+impl Default for KnowledgeLayer {
+    fn default() -> Self {
+        KnowledgeLayer { layer: Layer::Synonyms, k: 10, link_unlabelled: true }
+    }
+}
+
+impl KnowledgeLayer {
+    /// A layer with k = 10 and linking of mentions without IDs.
+    pub fn new(layer: Layer) -> KnowledgeLayer {
+        KnowledgeLayer { layer, ..KnowledgeLayer::default() }
+    }
+
+    /// The registry's constructor: the kind names the layer.
+    pub fn build(kind: &str, params: &serde_json::Map<String, serde_json::Value>) -> Result<Box<dyn Strategy>> {
+        let mut s: KnowledgeLayer = parse_params(kind, params)?;
+        s.layer = Layer::ALL.into_iter().find(|l| l.name() == kind).ok_or_else(|| bad_params(kind, "not a layer"))?;
+        if s.k == 0 {
+            return Err(bad_params(kind, "k must be at least 1"));
+        }
+        Ok(Box::new(s))
     }
 
     /// The concept of a mention: its first concept ID the graph knows, else (optionally) the
     /// best exact or normalized link of its text.
-    fn concept_of(&self, sentence: &Sentence, start: usize, end: usize) -> Option<(u32, &'static str)> {
-        if let Some(c) = sentence.concept_ids(start, end).iter().find_map(|id| self.kb.lookup(id)) {
+    fn concept_of(&self, kb: &Kb, sentence: &Sentence, start: usize, end: usize) -> Option<(u32, &'static str)> {
+        if let Some(c) = sentence.concept_ids(start, end).iter().find_map(|id| kb.lookup(id)) {
             return Some((c, "gold"));
         }
         if !self.link_unlabelled {
             return None;
         }
         let text = sentence.tokens[start..end].join(" ");
-        let hit = self.kb.link(&text, 0, 1).into_iter().next()?;
-        (hit.score >= 0.95).then(|| self.kb.lookup(&hit.concept).map(|c| (c, "linked")))?
+        let hit = kb.link(&text, 0, 1).into_iter().next()?;
+        (hit.score >= 0.95).then(|| kb.lookup(&hit.concept).map(|c| (c, "linked")))?
     }
 
     /// The mentions of `sentence` with up to `k` names of this layer's expansions each (own name
     /// left out), for prompting an LLM; unlinked mentions get no candidates.
-    pub fn hints(&self, sentence: &Sentence) -> Result<Vec<MentionHint>> {
+    #[cfg(feature = "llm")]
+    pub fn hints(&self, kb: &Kb, sentence: &Sentence) -> Result<Vec<hilgen_llm::generate::MentionHint>> {
         let mut out = Vec::new();
         for m in sentence.mentions()? {
             let text = sentence.tokens[m.span.start..m.span.end].join(" ");
-            let mut hint =
-                MentionHint { span: m.span.clone(), text: text.clone(), concept: None, candidates: Vec::new() };
-            if let Some((c, _)) = self.concept_of(sentence, m.span.start, m.span.end) {
-                hint.concept = Some(self.kb.id(c).to_string());
+            let mut hint = hilgen_llm::generate::MentionHint {
+                span: m.span.clone(),
+                text: text.clone(),
+                concept: None,
+                candidates: Vec::new(),
+            };
+            if let Some((c, _)) = self.concept_of(kb, sentence, m.span.start, m.span.end) {
+                hint.concept = Some(kb.id(c).to_string());
                 let own = normalize(&text);
                 let mut seen = std::collections::HashSet::new();
-                for e in self.expansions(c)? {
+                for e in self.expansions(kb, c)? {
                     if hint.candidates.len() == self.k {
                         break;
                     }
@@ -95,29 +120,24 @@ impl<'a> KnowledgeLayer<'a> {
         Ok(out)
     }
 
-    fn expansions(&self, c: u32) -> Result<Vec<Expansion>> {
+    fn expansions(&self, kb: &Kb, c: u32) -> Result<Vec<Expansion>> {
         Ok(match self.layer {
-            Layer::Synonyms => self.kb.synonyms(c, self.k + 1),
-            Layer::Related => self.kb.related_same_type(c, self.k),
-            Layer::ParentsChildren => self.kb.parents_and_children(c, None, self.k)?,
-            Layer::Siblings => self.kb.expand(c, Relation::Sibling, None, self.k)?,
+            Layer::Synonyms => kb.synonyms(c, self.k + 1),
+            Layer::Related => kb.related_same_type(c, self.k),
+            Layer::ParentsChildren => kb.parents_and_children(c, None, self.k)?,
+            Layer::Siblings => kb.expand(c, Relation::Sibling, None, self.k)?,
         })
     }
-}
 
-impl Augmenter for KnowledgeLayer<'_> {
-    fn name(&self) -> String {
-        self.layer.name().to_string()
-    }
-
-    fn augment(&self, shots: &[Sentence]) -> Result<Vec<Synthetic>> {
+    /// The synthetic sentences of this layer for `shots`.
+    pub fn synthesize(&self, kb: &Kb, shots: &[Sentence]) -> Result<Vec<Synthetic>> {
         let mut out = Vec::new();
         for (si, s) in shots.iter().enumerate() {
             for m in s.mentions()? {
-                let Some((c, linked_by)) = self.concept_of(s, m.span.start, m.span.end) else { continue };
+                let Some((c, linked_by)) = self.concept_of(kb, s, m.span.start, m.span.end) else { continue };
                 let own = normalize(&s.tokens[m.span.start..m.span.end].join(" "));
                 let mut used = 0;
-                for e in self.expansions(c)? {
+                for e in self.expansions(kb, c)? {
                     if used == self.k {
                         break;
                     }
@@ -135,10 +155,10 @@ impl Augmenter for KnowledgeLayer<'_> {
                     out.push(Synthetic {
                         sentence,
                         provenance: Provenance {
-                            strategy: self.name(),
+                            strategy: self.layer.name().to_string(),
                             source_sentence: Some(si),
                             mention: Some(m.span.clone()),
-                            concept: self.kb.id(c).to_string(),
+                            concept: kb.id(c).to_string(),
                             linked_by: linked_by.to_string(),
                             substitute: e.concept.clone(),
                             relation: format!("{}/{}", e.relation, e.source),
@@ -151,5 +171,23 @@ impl Augmenter for KnowledgeLayer<'_> {
             }
         }
         Ok(dedup(shots, out))
+    }
+}
+
+impl Strategy for KnowledgeLayer {
+    fn kind(&self) -> &str {
+        self.layer.name()
+    }
+
+    fn needs(&self) -> Needs {
+        Needs { kb: Need::Required, ..Needs::default() }
+    }
+
+    fn params(&self) -> serde_json::Value {
+        serde_json::to_value(self).expect("parameters serialize")
+    }
+
+    fn augment(&self, input: &Input<'_>) -> Result<Output> {
+        Ok(Output::of(self.synthesize(input.require_kb(self.kind())?, input.shots)?))
     }
 }

@@ -1,27 +1,45 @@
 //! Augmentation strategies: turning few-shot sentences into synthetic training sentences, each
-//! with its provenance. This crate holds the knowledge-based layers of HILGEN (synonyms,
-//! related concepts of the same semantic type, parents and children, siblings): every mention
-//! linked to a concept is replaced, in its own sentence, by the names the knowledge graph gives,
-//! with the labels kept.
+//! with its provenance, behind one trait ([`Strategy`]) and one registry ([`Registry`]).
+//!
+//! - The knowledge-based layers of HILGEN (`synonyms`, `related`, `parents-children`,
+//!   `siblings`): every mention linked to a concept is replaced, in its own sentence, by the
+//!   names the knowledge graph gives, with the labels kept ([`KnowledgeLayer`]).
+//! - Dai & Adel's simple augmentations (`lwtr`, `sr`, `mr`, `sis`; [`SimpleAugmenter`]).
+//! - With the `llm` feature (on by default): HILGEN's LLM variants, grounded generation and
+//!   ZeroGen ([`llm`]). Without it the crate does not depend on the LLM stack.
+//!
+//! A strategy is named by a [`StrategySpec`] (kind + parameters, serde-tagged) and built by
+//! the registry, which checks its parameters:
 //!
 //! ```no_run
-//! use hilgen_augment::{Augmenter, KnowledgeLayer, Layer};
+//! use hilgen_augment::{Input, Registry};
 //! use hilgen_kb::Kb;
 //! # let shots: Vec<hilgen_corpus::Sentence> = vec![];
 //! let kb = Kb::open("kb").unwrap();
-//! let layer = KnowledgeLayer::new(&kb, Layer::ParentsChildren);
-//! for s in layer.augment(&shots).unwrap() {
+//! let strategy = Registry::builtin().build(&"parents-children:k=5".parse().unwrap()).unwrap();
+//! let out = strategy.augment(&Input { kb: Some(&kb), ..Input::new(&shots, 1) }).unwrap();
+//! for s in out.synthetic {
 //!     println!("{} <- {:?}", s.sentence.text(), s.provenance);
 //! }
 //! ```
+//!
+//! To add a strategy: write a parameter struct implementing [`Strategy`] in a file of its own
+//! and add one [`Registration`] line to [`Registry::builtin`] (or to your own registry).
 
 pub mod dai_adel;
 mod knowledge;
+#[cfg(feature = "llm")]
 pub mod llm;
+mod registry;
+pub mod strategy;
 
 pub use dai_adel::{DaiAdel, SimpleAugmenter};
 pub use knowledge::{KnowledgeLayer, Layer};
+#[cfg(feature = "llm")]
 pub use llm::{LlmAugmenter, LlmStrategy};
+#[cfg(feature = "llm")]
+pub use strategy::LlmContext;
+pub use strategy::{Input, LlmUse, Need, Needs, Output, Registration, Registry, Strategy, StrategySpec};
 
 use hilgen_corpus::{Sentence, Span};
 use serde::{Deserialize, Serialize};
@@ -37,11 +55,44 @@ pub enum AugmentError {
     #[error(transparent)]
     Kb(#[from] hilgen_kb::KbError),
     /// An error from the LLM client.
+    #[cfg(feature = "llm")]
     #[error(transparent)]
     Llm(#[from] hilgen_llm::LlmError),
     /// The async runtime for LLM requests could not start.
     #[error("starting the async runtime for LLM requests: {0}")]
     Runtime(std::io::Error),
+    /// A strategy spec could not be read.
+    #[error("strategy `{spec}`: {message}")]
+    Spec {
+        /// The spec as given.
+        spec: String,
+        /// What is wrong and what was expected.
+        message: String,
+    },
+    /// No strategy of this kind is registered.
+    #[error("unknown strategy `{kind}`; registered: {known}")]
+    UnknownStrategy {
+        /// The kind asked for.
+        kind: String,
+        /// The registered kinds.
+        known: String,
+    },
+    /// A strategy's parameters are wrong.
+    #[error("strategy `{strategy}`: {message}")]
+    Params {
+        /// The kind.
+        strategy: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A strategy lacks an input it needs.
+    #[error("strategy `{strategy}` needs {what}")]
+    Missing {
+        /// The kind.
+        strategy: String,
+        /// What it needs.
+        what: &'static str,
+    },
 }
 
 /// Result alias of this crate.
@@ -80,14 +131,6 @@ pub struct Synthetic {
     pub sentence: Sentence,
     /// Where it came from.
     pub provenance: Provenance,
-}
-
-/// A way of producing synthetic sentences from few-shot ones.
-pub trait Augmenter {
-    /// Short name used in provenance and reports.
-    fn name(&self) -> String;
-    /// Synthetic sentences for `shots` (duplicates of each other or of the shots removed).
-    fn augment(&self, shots: &[Sentence]) -> Result<Vec<Synthetic>>;
 }
 
 /// Removes synthetic sentences that repeat a shot or an earlier synthetic sentence (same

@@ -1,31 +1,52 @@
-//! LLM-based strategies as [`Augmenter`]s: HILGEN's three prompt variants, grounded generation
-//! and ZeroGen, with knowledge-graph hints for the mentions of each shot.
+//! LLM-based strategies: HILGEN's three prompt variants (`llm-related`, `llm-parents-children`,
+//! `llm-siblings`), grounded generation (`grounded-LAYER`) and ZeroGen (`zerogen`), with
+//! knowledge-graph hints for the mentions of each shot. Built only with the `llm` feature.
 
-use crate::{dedup, Augmenter, KnowledgeLayer, Layer, Provenance, Result, Synthetic};
+use crate::knowledge::{KnowledgeLayer, Layer};
+use crate::strategy::{bad_params, parse_params, Input, LlmContext, LlmUse, Need, Needs, Output, Strategy};
+use crate::{dedup, AugmentError, Provenance, Result, Synthetic};
 use hilgen_corpus::Sentence;
 use hilgen_kb::Kb;
 use hilgen_llm::generate::{Generated, Generator, Outcome, Source, Variant};
 use hilgen_llm::parse::Labels;
-use hilgen_llm::LlmClient;
+use hilgen_llm::prompts::Prompts;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 /// Which LLM strategy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LlmStrategy {
     /// HILGEN: generate with related / parents-children / siblings, then convert to IOB.
     Hilgen(Variant),
     /// Grounded generation: the knowledge graph's names of `Layer` used verbatim, labels by matching.
     Grounded(Layer),
     /// ZeroGen: class-conditioned generation without examples.
+    #[default]
     ZeroGen,
 }
 
 impl LlmStrategy {
-    /// The strategy's name in provenance and reports.
-    pub fn name(self) -> String {
+    /// Every LLM strategy, in registration order.
+    pub const ALL: [LlmStrategy; 8] = [
+        LlmStrategy::Hilgen(Variant::Related),
+        LlmStrategy::Hilgen(Variant::ParentsChildren),
+        LlmStrategy::Hilgen(Variant::Siblings),
+        LlmStrategy::Grounded(Layer::Synonyms),
+        LlmStrategy::Grounded(Layer::Related),
+        LlmStrategy::Grounded(Layer::ParentsChildren),
+        LlmStrategy::Grounded(Layer::Siblings),
+        LlmStrategy::ZeroGen,
+    ];
+
+    /// The strategy's kind.
+    pub fn name(self) -> &'static str {
         match self {
-            LlmStrategy::Hilgen(v) => v.strategy().to_string(),
-            LlmStrategy::Grounded(l) => format!("grounded-{}", l.name()),
-            LlmStrategy::ZeroGen => "zerogen".into(),
+            LlmStrategy::Hilgen(v) => v.strategy(),
+            LlmStrategy::Grounded(Layer::Synonyms) => "grounded-synonyms",
+            LlmStrategy::Grounded(Layer::Related) => "grounded-related",
+            LlmStrategy::Grounded(Layer::ParentsChildren) => "grounded-parents-children",
+            LlmStrategy::Grounded(Layer::Siblings) => "grounded-siblings",
+            LlmStrategy::ZeroGen => "zerogen",
         }
     }
 
@@ -39,48 +60,124 @@ impl LlmStrategy {
             LlmStrategy::ZeroGen => None,
         }
     }
+
+    fn task(self) -> LlmUse {
+        match self {
+            LlmStrategy::Hilgen(_) => LlmUse::Hilgen,
+            LlmStrategy::Grounded(_) => LlmUse::Grounded,
+            LlmStrategy::ZeroGen => LlmUse::ZeroGen,
+        }
+    }
 }
 
-/// An LLM strategy over a client (and a knowledge graph for hints).
-pub struct LlmAugmenter<'a> {
-    client: &'a LlmClient,
-    kb: Option<&'a Kb>,
-    labels: Labels,
-    /// The strategy.
+impl LlmUse {
+    /// The LLM crate's task (for the templates it renders).
+    pub fn task(self) -> hilgen_llm::prompts::Task {
+        match self {
+            LlmUse::Hilgen => hilgen_llm::prompts::Task::Hilgen,
+            LlmUse::Grounded => hilgen_llm::prompts::Task::Grounded,
+            LlmUse::ZeroGen => hilgen_llm::prompts::Task::ZeroGen,
+        }
+    }
+}
+
+/// An LLM strategy's parameters: `n` sentences asked per shot (per entity type for ZeroGen),
+/// or, with `match_count`, as many as the matching knowledge layer produced when it ran in
+/// the same experiment (the paper's setting); `hints` knowledge-graph names per mention.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LlmAugmenter {
+    /// The strategy (given by the kind).
+    #[serde(skip)]
     pub strategy: LlmStrategy,
-    /// Sentences asked for per shot (per entity type for ZeroGen).
+    /// Sentences per shot (per entity type for ZeroGen).
     pub n: usize,
-    /// The outcome of the last [`Augmenter::augment`] call (counts and rejections).
-    pub last: std::sync::Mutex<Option<Outcome>>,
+    /// Match the count of the knowledge layer of the same name, when it ran.
+    pub match_count: bool,
+    /// Knowledge-graph names offered (or, grounded, required) per mention.
+    pub hints: usize,
 }
 
-impl<'a> LlmAugmenter<'a> {
-    /// A strategy for a dataset with entity types `labels`.
-    pub fn new(client: &'a LlmClient, kb: Option<&'a Kb>, labels: Labels, strategy: LlmStrategy, n: usize) -> Self {
-        LlmAugmenter { client, kb, labels, strategy, n, last: std::sync::Mutex::new(None) }
+impl Default for LlmAugmenter {
+    fn default() -> Self {
+        LlmAugmenter { strategy: LlmStrategy::default(), n: 10, match_count: true, hints: 10 }
+    }
+}
+
+impl LlmAugmenter {
+    /// `strategy` with n = 10, matched counts and 10 hints per mention.
+    pub fn new(strategy: LlmStrategy) -> LlmAugmenter {
+        LlmAugmenter { strategy, ..LlmAugmenter::default() }
+    }
+
+    /// The registry's constructor: the kind names the strategy.
+    pub fn build(kind: &str, params: &Map<String, Value>) -> Result<Box<dyn Strategy>> {
+        let strategy = LlmStrategy::ALL
+            .into_iter()
+            .find(|s| s.name() == kind)
+            .ok_or_else(|| bad_params(kind, "not an LLM kind"))?;
+        if strategy == LlmStrategy::ZeroGen {
+            // ZeroGen has no shots to match or hint: only `n`.
+            #[derive(Deserialize)]
+            #[serde(deny_unknown_fields)]
+            struct ZeroGen {
+                #[serde(default = "ten")]
+                n: usize,
+            }
+            fn ten() -> usize {
+                10
+            }
+            let z: ZeroGen = parse_params(kind, params)?;
+            return LlmAugmenter { strategy, n: z.n, match_count: false, hints: 0 }.checked(kind);
+        }
+        let mut s: LlmAugmenter = parse_params(kind, params)?;
+        s.strategy = strategy;
+        s.checked(kind)
+    }
+
+    fn checked(self, kind: &str) -> Result<Box<dyn Strategy>> {
+        if self.n == 0 || (self.strategy != LlmStrategy::ZeroGen && self.hints == 0) {
+            return Err(bad_params(kind, "n and hints must be at least 1"));
+        }
+        Ok(Box::new(self))
     }
 
     /// The shots as generation sources, with the knowledge graph's names as hints.
-    pub fn sources(&self, shots: &[Sentence]) -> Result<Vec<Source>> {
+    pub fn sources(&self, kb: Option<&Kb>, shots: &[Sentence]) -> Result<Vec<Source>> {
         let mut out = Vec::new();
         for (i, s) in shots.iter().enumerate() {
             let mut src = Source::plain(i, s.clone())?;
-            if let (Some(kb), Some(layer)) = (self.kb, self.strategy.layer()) {
-                src.hints = KnowledgeLayer::new(kb, layer).hints(s)?;
+            if let (Some(kb), Some(layer)) = (kb, self.strategy.layer()) {
+                let layer = KnowledgeLayer { k: self.hints, ..KnowledgeLayer::new(layer) };
+                src.hints = layer.hints(kb, s)?;
             }
             out.push(src);
         }
         Ok(out)
     }
 
+    /// Sentences to ask for per shot: matched to `count` when asked to, else `n`.
+    pub fn per_shot(&self, shots: usize, count: Option<usize>) -> usize {
+        match count {
+            Some(c) if self.match_count && shots > 0 => c.div_ceil(shots).max(1),
+            _ => self.n,
+        }
+    }
+
     /// Runs the strategy (async); the sentences with provenance, and the outcome.
-    pub async fn run(&self, shots: &[Sentence]) -> Result<(Vec<Synthetic>, Outcome)> {
-        let generator = Generator::new(self.client, self.labels.clone())?;
-        let sources = self.sources(shots)?;
+    pub async fn run(
+        &self,
+        generator: &Generator<'_>,
+        kb: Option<&Kb>,
+        shots: &[Sentence],
+        count: Option<usize>,
+    ) -> Result<(Vec<Synthetic>, Outcome)> {
+        let sources = self.sources(kb, shots)?;
+        let n = self.per_shot(shots.len(), count);
         let outcome = match self.strategy {
-            LlmStrategy::Hilgen(v) => generator.hilgen(v, &sources, self.n).await?,
-            LlmStrategy::Grounded(_) => generator.grounded(&sources, self.n).await?,
-            LlmStrategy::ZeroGen => generator.zerogen(self.n).await?,
+            LlmStrategy::Hilgen(v) => generator.hilgen(v, &sources, n).await?,
+            LlmStrategy::Grounded(_) => generator.grounded(&sources, n).await?,
+            LlmStrategy::ZeroGen => generator.zerogen(n).await?,
         };
         let synthetic = outcome.generated.iter().map(|g| self.synthetic(g, &sources)).collect();
         Ok((dedup(shots, synthetic), outcome))
@@ -92,7 +189,7 @@ impl<'a> LlmAugmenter<'a> {
         Synthetic {
             sentence: g.sentence.clone(),
             provenance: Provenance {
-                strategy: self.strategy.name(),
+                strategy: self.strategy.name().to_string(),
                 source_sentence: g.source,
                 mention: None,
                 linked_by: if concepts.is_empty() { "none".into() } else { "gold-or-linked".into() },
@@ -106,17 +203,59 @@ impl<'a> LlmAugmenter<'a> {
     }
 }
 
-impl Augmenter for LlmAugmenter<'_> {
-    fn name(&self) -> String {
+impl Strategy for LlmAugmenter {
+    fn kind(&self) -> &str {
         self.strategy.name()
     }
 
-    /// Blocks on [`LlmAugmenter::run`] in a private runtime (call `run` from async code).
-    fn augment(&self, shots: &[Sentence]) -> Result<Vec<Synthetic>> {
-        let rt =
-            tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(crate::AugmentError::Runtime)?;
-        let (synthetic, outcome) = rt.block_on(self.run(shots))?;
-        *self.last.lock().expect("outcome lock") = Some(outcome);
-        Ok(synthetic)
+    fn needs(&self) -> Needs {
+        let kb = match self.strategy {
+            LlmStrategy::Grounded(_) => Need::Required,
+            LlmStrategy::Hilgen(_) => Need::Optional,
+            LlmStrategy::ZeroGen => Need::No,
+        };
+        let count_of = self.strategy.layer().filter(|_| self.match_count).map(|l| l.name().to_string());
+        Needs { kb, llm: Some(self.strategy.task()), count_of, ..Needs::default() }
+    }
+
+    fn params(&self) -> Value {
+        if self.strategy == LlmStrategy::ZeroGen {
+            return serde_json::json!({"n": self.n});
+        }
+        serde_json::to_value(self).expect("parameters serialize")
+    }
+
+    /// Runs on a private two-thread runtime (call [`LlmAugmenter::run`] from async code).
+    fn augment(&self, input: &Input<'_>) -> Result<Output> {
+        let llm: &LlmContext<'_> = input
+            .llm
+            .ok_or_else(|| AugmentError::Missing { strategy: self.kind().to_string(), what: "an LLM (llm config)" })?;
+        let kb = match self.needs().kb {
+            Need::Required => Some(input.require_kb(self.kind())?),
+            Need::Optional => input.kb,
+            Need::No => None,
+        };
+        let labels = match input.types {
+            Some(t) => Labels::new(t.iter().cloned()),
+            None => Labels::of_sentences(input.shots),
+        };
+        if labels.types().is_empty() {
+            return Err(bad_params(self.kind(), "no entity types: the shots have no entities and no types were given"));
+        }
+        let prompts = Prompts::from_texts(llm.prompts.clone())?;
+        let generator = Generator::with_prompts(llm.client, labels, llm.annotation, prompts);
+        let before = llm.client.summary().requests;
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(AugmentError::Runtime)?;
+        let (synthetic, outcome) = rt.block_on(self.run(&generator, kb, input.shots, input.count_to_match))?;
+        Ok(Output {
+            synthetic,
+            requested: outcome.requested,
+            rejected: outcome.rejected,
+            llm_requests: llm.client.summary().requests - before,
+        })
     }
 }

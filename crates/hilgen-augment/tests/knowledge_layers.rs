@@ -1,7 +1,7 @@
 //! The knowledge layers on real data: BC5CDR 5-shot sentences (MeSH IDs from PubTator
 //! alignment) expanded through the CTD MEDIC + MeSH tree index from the shared folder.
 
-use hilgen_augment::{Augmenter, KnowledgeLayer, Layer};
+use hilgen_augment::{KnowledgeLayer, Layer};
 use hilgen_corpus::{align::align, conll, pubtator, sample, validate, Scheme};
 use hilgen_kb::{build, Kb, Sources};
 use std::collections::HashSet;
@@ -29,8 +29,7 @@ fn every_layer_substitutes_linked_mentions_with_provenance() {
     let kb = Kb::open(dir.path()).unwrap();
     let originals: HashSet<Vec<String>> = shots.iter().map(|s| s.tokens.clone()).collect();
     for layer in Layer::ALL {
-        let aug = KnowledgeLayer::new(&kb, layer);
-        let synthetic = aug.augment(&shots).unwrap();
+        let synthetic = KnowledgeLayer::new(layer).synthesize(&kb, &shots).unwrap();
         assert!(!synthetic.is_empty(), "{layer:?} produced nothing");
         let sentences: Vec<_> = synthetic.iter().map(|s| s.sentence.clone()).collect();
         validate(&sentences, Scheme::Iob2).unwrap();

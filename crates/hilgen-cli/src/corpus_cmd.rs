@@ -19,8 +19,8 @@ pub enum CorpusCommand {
         /// A registry dataset (bc5cdr, ncbi-disease, ...), located through HILGEN_DATA.
         #[arg(long)]
         dataset: Option<String>,
-        /// Input format.
-        #[arg(long, value_enum, default_value = "auto")]
+        /// Input format: auto (from the name and first lines), conll, jsonl, pubtator or text.
+        #[arg(long, default_value = "auto")]
         format: Format,
         /// Print JSON instead of text.
         #[arg(long)]
@@ -34,11 +34,11 @@ pub enum CorpusCommand {
         input: PathBuf,
         /// Output file (written atomically).
         output: PathBuf,
-        /// Input format.
-        #[arg(long, value_enum, default_value = "auto")]
+        /// Input format: auto (from the name and first lines), conll, jsonl, pubtator or text.
+        #[arg(long, default_value = "auto")]
         from_format: Format,
-        /// Output format (auto: JSON Lines for .jsonl, else CoNLL).
-        #[arg(long, value_enum, default_value = "auto")]
+        /// Output format: auto (JSON Lines for .jsonl, PubTator for .pubtator, else CoNLL), conll, jsonl or pubtator.
+        #[arg(long, default_value = "auto")]
         to_format: Format,
         /// Tagging scheme of the input (io, iob1, iob2, ioe1, ioe2, iobes, bilou).
         #[arg(long, default_value = "iob2")]
@@ -67,8 +67,8 @@ pub enum CorpusCommand {
         /// Sampler: the paper's K sentences per type, or Few-NERD's greedy N-way K~2K.
         #[arg(long, value_enum, default_value = "paper")]
         method: SampleMethod,
-        /// Input format.
-        #[arg(long, value_enum, default_value = "auto")]
+        /// Input format: auto (from the name and first lines), conll, jsonl, pubtator or text.
+        #[arg(long, default_value = "auto")]
         format: Format,
         #[command(flatten)]
         conll: ConllArgs,

@@ -38,8 +38,8 @@ pub struct EnsembleArgs {
     /// Output file (written atomically).
     #[arg(long)]
     pub out: PathBuf,
-    /// Input format of all files.
-    #[arg(long, value_enum, default_value = "auto")]
+    /// Input format of all files: auto, conll, jsonl, pubtator or text.
+    #[arg(long, default_value = "auto")]
     pub input_format: Format,
     #[command(flatten)]
     pub conll: ConllArgs,

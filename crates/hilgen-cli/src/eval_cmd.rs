@@ -42,8 +42,8 @@ pub struct EvalArgs {
     /// (replicates from --bootstrap, default 1000).
     #[arg(long)]
     pub compare: Option<PathBuf>,
-    /// Input format of both files.
-    #[arg(long, value_enum, default_value = "auto")]
+    /// Input format of both files: auto, conll, jsonl, pubtator or text.
+    #[arg(long, default_value = "auto")]
     pub input_format: Format,
     #[command(flatten)]
     pub conll: ConllArgs,

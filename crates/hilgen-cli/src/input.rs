@@ -1,25 +1,12 @@
-//! Reading corpus files in any supported format, chosen by flag or by file name.
+//! Reading and writing corpus files in any supported format, chosen by flag or detected (see
+//! `hilgen_corpus::formats`).
 
 use anyhow::{Context, Result};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use hilgen_corpus::conll::{ConllFormat, Separator, TagColumn};
-use hilgen_corpus::convert::{pubtator_to_iob, ConvertOptions};
-use hilgen_corpus::{conll, jsonl, pubtator, Sentence};
+pub use hilgen_corpus::formats::Format;
+use hilgen_corpus::{formats, Sentence};
 use std::path::Path;
-
-/// File formats the CLI reads and writes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Decide from the file name: `.jsonl`/`.json` JSON Lines, `.pubtator` or a
-    /// `PMID|t|` first line PubTator, anything else CoNLL/TSV.
-    Auto,
-    /// CoNLL / TSV (token and tag columns).
-    Conll,
-    /// JSON Lines with tokens, tags and spans.
-    Jsonl,
-    /// PubTator documents (converted to IOB sentences when read).
-    Pubtator,
-}
 
 /// Options describing CoNLL input.
 #[derive(Args, Clone, Debug)]
@@ -55,60 +42,15 @@ impl ConllArgs {
 
 /// Resolves `Auto` for `path`.
 pub fn resolve(path: &Path, format: Format) -> Format {
-    if format != Format::Auto {
-        return format;
-    }
-    let name = path.to_string_lossy().to_lowercase();
-    if name.ends_with(".jsonl") || name.ends_with(".json") {
-        return Format::Jsonl;
-    }
-    if name.ends_with(".pubtator") || name.ends_with(".pubtator.txt") {
-        return Format::Pubtator;
-    }
-    let head = std::fs::read(path).map(|b| b.into_iter().take(200).collect::<Vec<u8>>()).unwrap_or_default();
-    let head = String::from_utf8_lossy(&head);
-    let first = head.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    let mut parts = first.splitn(3, '|');
-    let is_pubtator = parts.next().is_some_and(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric()))
-        && matches!(parts.next(), Some("t"));
-    if is_pubtator {
-        Format::Pubtator
-    } else {
-        Format::Conll
-    }
+    format.resolve(path)
 }
 
 /// Reads sentences from `path` in `format`.
 pub fn read(path: &Path, format: Format, conll_args: &ConllArgs) -> Result<Vec<Sentence>> {
-    let sentences = match resolve(path, format) {
-        Format::Jsonl => jsonl::read_path(path)?,
-        Format::Pubtator => {
-            let (docs, report) = pubtator::read_path(path)?;
-            tracing::info!(
-                "{}: {} documents, {} mentions ({} without IDs, {} text mismatches)",
-                path.display(),
-                report.documents,
-                report.mentions,
-                report.without_ids,
-                report.text_mismatches
-            );
-            pubtator_to_iob(&docs, &ConvertOptions::default()).0
-        }
-        Format::Conll | Format::Auto => conll::read_path(path, &conll_args.format()?)?,
-    };
-    Ok(sentences)
+    Ok(formats::read_sentences(path, format, &conll_args.format()?)?)
 }
 
-/// Writes sentences to `path` atomically in `format` (`Auto`: JSON Lines for `.jsonl`, else CoNLL).
+/// Writes sentences to `path` atomically in `format` (`Auto`: from the file name).
 pub fn write(path: &Path, sentences: &[Sentence], format: Format) -> Result<()> {
-    let name = path.to_string_lossy().to_lowercase();
-    let jsonl_out =
-        format == Format::Jsonl || (format == Format::Auto && (name.ends_with(".jsonl") || name.ends_with(".json")));
-    anyhow::ensure!(format != Format::Pubtator, "writing PubTator is not supported; use conll or jsonl");
-    if jsonl_out {
-        jsonl::write_path(path, sentences)
-    } else {
-        conll::write_path(path, sentences, &ConllFormat::default())
-    }
-    .with_context(|| format!("writing {}", path.display()))
+    formats::write_sentences(path, sentences, format).with_context(|| format!("writing {}", path.display()))
 }

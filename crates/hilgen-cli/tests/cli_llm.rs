@@ -1,6 +1,7 @@
-//! `hilgen llm` without a server: the Batch API round trip (export the requests a generation
-//! needs, answer them as a results file, import, generate offline from the cache), offline
-//! misses as clear errors, and configuration errors that name the file.
+//! LLM strategies without a server: the Batch API round trip (`hilgen llm batch export` of the
+//! requests a strategy needs, answered as a results file, imported, then `hilgen augment`
+//! offline from the cache), offline misses as clear errors, and configuration errors that
+//! name the file.
 
 use serde_json::{json, Value};
 use std::process::{Command, Output};
@@ -24,15 +25,15 @@ fn batch_export_import_then_offline_generation() {
     .unwrap();
     let gen_n = |n: &str, extra: &[&str]| {
         let cfg = d("llm.toml");
-        let mut a =
-            vec!["llm", "generate", "--strategy", "zerogen", "--types", "Chemical,Disease", "--n", n, "--config", &cfg];
+        let strategy = format!("zerogen:n={n}");
+        let mut a = vec!["augment", "--strategy", &strategy, "--types", "Chemical,Disease", "--llm-config", &cfg];
         a.extend_from_slice(extra);
         a.iter().map(|s| s.to_string()).collect::<Vec<String>>()
     };
     let gen = |extra: &[&str]| gen_n("2", extra);
     // 1. Export: one request per entity type, nothing sent.
     let mut args = gen(&[]);
-    args.splice(1..2, ["batch".to_string(), "export".to_string()]);
+    args.splice(0..1, ["llm".to_string(), "batch".to_string(), "export".to_string()]);
     args.extend(["--requests".to_string(), d("requests.jsonl")]);
     let out = hilgen(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -121,10 +122,14 @@ fn configuration_errors_name_the_file_and_key() {
     let cfg = dir.path().join("llm.toml");
     std::fs::write(&cfg, "model = \"m\"\nmax_concurent = 4\n").unwrap();
     let out =
-        hilgen(&["llm", "generate", "--strategy", "zerogen", "--types", "Disease", "--config", cfg.to_str().unwrap()]);
+        hilgen(&["augment", "--strategy", "zerogen", "--types", "Disease", "--llm-config", cfg.to_str().unwrap()]);
     assert!(!out.status.success());
     let e = text(&out.stderr);
     assert!(e.contains("llm.toml") && e.contains("max_concurent"), "{e}");
-    let out = hilgen(&["llm", "generate", "--strategy", "grounded", "--input", cfg.to_str().unwrap()]);
+    // Grounded generation needs the knowledge graph and says so.
+    std::fs::write(dir.path().join("shots.tsv"), "Aspirin\tB-Chemical\nhelps\tO\n").unwrap();
+    let shots = dir.path().join("shots.tsv");
+    let out = hilgen(&["augment", "--strategy", "grounded-related", "--input", shots.to_str().unwrap()]);
     assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("needs --kb"), "{}", text(&out.stderr));
 }

@@ -6,6 +6,8 @@
 //! - [`conll`], [`jsonl`], [`pubtator`]: readers and writers (writers are atomic).
 //! - [`align`]: attach PubTator document ids and concept IDs to IOB sentences.
 //! - [`convert`], [`tokenize`]: PubTator -> IOB with the crate's tokenizer and sentence splitter.
+//! - [`document`]: raw text and PubTator documents to tag, with character offsets, and back.
+//! - [`formats`]: read and write any supported format, named or detected.
 //! - [`sample`]: the paper's K-per-type sampler and Few-NERD's greedy N-way K~2K sampler.
 //! - [`substitute`]: replace one mention, relabel, keep provenance.
 //! - [`registry`], [`fetch`], [`dataset`]: known datasets, checksummed fetching, loading.
@@ -25,8 +27,10 @@ pub mod align;
 pub mod conll;
 pub mod convert;
 pub mod dataset;
+pub mod document;
 mod error;
 pub mod fetch;
+pub mod formats;
 mod io_util;
 pub mod jsonl;
 pub mod pubtator;

@@ -14,7 +14,7 @@
 //! ```
 
 use crate::error::{CorpusError, Result};
-use crate::io_util::{numbered_lines, read_text};
+use crate::io_util::{numbered_lines, read_text, wio, write_atomic};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -224,6 +224,36 @@ fn truncate(s: &str, n: usize) -> String {
     } else {
         format!("{}...", s.chars().take(n).collect::<String>())
     }
+}
+
+/// Writes documents as PubTator: the title and abstract lines, one mention row per mention
+/// (`pmid, start, end, text, type, ids` with ids `|`-joined, `-1` when none), relation rows, and a
+/// blank line after each document. Titles and abstracts must not contain line breaks.
+pub fn write<W: std::io::Write + ?Sized>(w: &mut W, docs: &[Document], path: &Path) -> Result<()> {
+    let io = wio(path);
+    for d in docs {
+        for (kind, body) in [("t", &d.title), ("a", &d.abstract_text)] {
+            if body.contains(['\n', '\r']) {
+                return Err(CorpusError::Invalid(format!("document {}: a line break in the {kind} text", d.pmid)));
+            }
+            writeln!(w, "{}|{kind}|{body}", d.pmid).map_err(&io)?;
+        }
+        for m in &d.mentions {
+            let ids = if m.ids.is_empty() { "-1".to_string() } else { m.ids.join("|") };
+            writeln!(w, "{}\t{}\t{}\t{}\t{}\t{ids}", d.pmid, m.start, m.end, m.text, m.entity_type).map_err(&io)?;
+        }
+        for r in &d.relations {
+            writeln!(w, "{}\t{}\t{}", d.pmid, r.kind, r.args.join("\t")).map_err(&io)?;
+        }
+        writeln!(w).map_err(&io)?;
+    }
+    Ok(())
+}
+
+/// Writes documents to `path` atomically (see [`write`]).
+pub fn write_path(path: impl AsRef<Path>, docs: &[Document]) -> Result<()> {
+    let path = path.as_ref();
+    write_atomic(path, |w| write(w, docs, path))
 }
 
 #[cfg(test)]

@@ -126,14 +126,10 @@ pub struct LlmConfig {
     pub cache_dir: PathBuf,
     /// Answer only from the cache; a miss is an error.
     pub offline: bool,
-    /// Structured output policy.
+    /// Structured output policy (it decides the request body, so it belongs to the client).
     pub structured_output: StructuredOutput,
-    /// How the model annotates entities (HILGEN's IOB turn, the zero-shot tagger).
-    pub annotation: Annotation,
     /// Prices per model name, for the cost estimate.
     pub prices: BTreeMap<String, Price>,
-    /// A folder of prompt templates that replace the shipped ones by file name.
-    pub prompts_dir: Option<PathBuf>,
     /// Show a progress bar for long generations.
     pub progress: bool,
 }
@@ -165,11 +161,102 @@ impl Default for LlmConfig {
             cache_dir: PathBuf::from(".hilgen-cache/llm"),
             offline: false,
             structured_output: StructuredOutput::Auto,
-            annotation: Annotation::Entities,
             prices,
-            prompts_dir: None,
             progress: true,
         }
+    }
+}
+
+/// What the generation tasks do with the client: how the model annotates, and which prompt
+/// templates it gets. Kept apart from [`LlmConfig`] (the transport), so that a library user can
+/// drive one client with several generation set-ups.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GenerationOptions {
+    /// How the model annotates entities (HILGEN's IOB turn, the zero-shot tagger).
+    pub annotation: Annotation,
+    /// A folder of prompt templates that replace the shipped ones by file name (relative to the
+    /// configuration file's folder when read from a file).
+    pub prompts_dir: Option<PathBuf>,
+}
+
+/// An LLM configuration file: the client's settings at the top level and the generation
+/// options in a `[generation]` table (`annotation` and `prompts_dir` are also accepted at the
+/// top level, where earlier versions had them).
+///
+/// ```
+/// let s = hilgen_llm::config::LlmSettings::from_toml(r#"
+///     model = "local"
+///     base_url = "http://127.0.0.1:8080/v1"
+///     [generation]
+///     annotation = "tokens"
+/// "#, "llm.toml".as_ref()).unwrap();
+/// assert_eq!(s.client.model, "local");
+/// assert_eq!(s.generation.annotation, hilgen_llm::config::Annotation::Tokens);
+/// ```
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct LlmSettings {
+    /// The client (transport, sampling, cache, limits).
+    pub client: LlmConfig,
+    /// The generation options.
+    pub generation: GenerationOptions,
+}
+
+impl LlmSettings {
+    /// Parses a configuration file's text; `path` names it in errors and anchors a relative
+    /// `prompts_dir`. No environment overrides (see [`LlmSettings::load`]).
+    pub fn from_toml(text: &str, path: &Path) -> Result<LlmSettings> {
+        let origin = path.display().to_string();
+        let mut table: toml::Table = toml::from_str(text).map_err(|e| LlmError::config(&origin, e.to_string()))?;
+        let mut generation = match table.remove("generation") {
+            Some(toml::Value::Table(t)) => t,
+            Some(other) => {
+                return Err(LlmError::config(
+                    &origin,
+                    format!("`generation` must be a table, found {}", other.type_str()),
+                ))
+            }
+            None => toml::Table::new(),
+        };
+        for key in ["annotation", "prompts_dir"] {
+            if let Some(v) = table.remove(key) {
+                if generation.insert(key.to_string(), v).is_some() {
+                    return Err(LlmError::config(
+                        &origin,
+                        format!("`{key}` is given twice (top level and [generation])"),
+                    ));
+                }
+            }
+        }
+        let client: LlmConfig = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| LlmError::config(&origin, e.to_string()))?;
+        let mut generation: GenerationOptions = toml::Value::Table(generation)
+            .try_into()
+            .map_err(|e: toml::de::Error| LlmError::config(&origin, format!("[generation]: {e}")))?;
+        if let Some(d) = generation.prompts_dir.as_mut() {
+            if d.is_relative() {
+                *d = path.parent().unwrap_or(Path::new(".")).join(&*d);
+            }
+        }
+        client.validate(&origin)?;
+        Ok(LlmSettings { client, generation })
+    }
+
+    /// Reads a configuration file.
+    pub fn from_file(path: &Path) -> Result<LlmSettings> {
+        let text = std::fs::read_to_string(path).map_err(|e| LlmError::io(path, e))?;
+        LlmSettings::from_toml(&text, path)
+    }
+
+    /// The file (when given, else the defaults) with the `HILGEN_LLM_*` overrides applied.
+    pub fn load(path: Option<&Path>) -> Result<LlmSettings> {
+        let mut s = match path {
+            Some(p) => LlmSettings::from_file(p)?,
+            None => LlmSettings::default(),
+        };
+        s.client.apply_env(|k| std::env::var(k).ok())?;
+        Ok(s)
     }
 }
 
@@ -187,23 +274,33 @@ pub const ENV_OVERRIDES: [(&str, &str); 9] = [
 ];
 
 impl LlmConfig {
-    /// Reads a TOML file (unknown keys are errors that name the key).
+    /// The client settings of a configuration file (unknown keys are errors that name the
+    /// key; the generation options are read and dropped: see [`LlmSettings`]).
     pub fn from_file(path: &Path) -> Result<LlmConfig> {
-        let text = std::fs::read_to_string(path).map_err(|e| LlmError::io(path, e))?;
-        let cfg: LlmConfig =
-            toml::from_str(&text).map_err(|e| LlmError::config(path.display().to_string(), e.to_string()))?;
-        cfg.validate(&path.display().to_string())?;
-        Ok(cfg)
+        Ok(LlmSettings::from_file(path)?.client)
     }
 
-    /// The file (when given) with the environment overrides applied on top.
+    /// The file's client settings (when given) with the environment overrides applied on top.
     pub fn load(path: Option<&Path>) -> Result<LlmConfig> {
-        let mut cfg = match path {
-            Some(p) => LlmConfig::from_file(p)?,
-            None => LlmConfig::default(),
-        };
-        cfg.apply_env(|k| std::env::var(k).ok())?;
-        Ok(cfg)
+        Ok(LlmSettings::load(path)?.client)
+    }
+
+    /// The settings that shape a request body and so what the model answers: provider, base
+    /// URL, model, Azure deployment, sampling (temperature, top_p, max_tokens, seed) and the
+    /// structured-output policy. Not the key's variable, cache, limits, retries or timeouts,
+    /// which change how answers are fetched, not what they are. Stages hash this.
+    pub fn request_fingerprint(&self) -> serde_json::Value {
+        serde_json::json!({
+            "provider": self.provider,
+            "base_url": self.base_url,
+            "model": self.model,
+            "azure_deployment": if self.provider == Provider::Azure { Some(&self.azure.deployment) } else { None },
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "max_tokens": self.max_tokens,
+            "seed": self.seed,
+            "structured_output": self.structured_output,
+        })
     }
 
     /// Applies `HILGEN_LLM_*` overrides (see [`ENV_OVERRIDES`]) read through `get`.
@@ -324,6 +421,26 @@ mod tests {
         assert_eq!((cfg.model.as_str(), cfg.offline, cfg.seed), ("local", true, Some(7)));
         let e = cfg.apply_env(|k| (k == "HILGEN_LLM_MAX_CONCURRENT").then(|| "many".into())).unwrap_err();
         assert!(e.to_string().contains("HILGEN_LLM_MAX_CONCURRENT"));
+    }
+
+    #[test]
+    fn generation_options_apart_from_the_client() {
+        let path = Path::new("/etc/exp/llm.toml");
+        let s = LlmSettings::from_toml("model = \"m\"\nannotation = \"tokens\"\nprompts_dir = \"p\"\n", path).unwrap();
+        assert_eq!(s.generation.annotation, Annotation::Tokens);
+        assert_eq!(s.generation.prompts_dir.as_deref(), Some(Path::new("/etc/exp/p")), "relative to the file");
+        let e = LlmSettings::from_toml("[generation]\nanotation = \"tokens\"\n", path).unwrap_err().to_string();
+        assert!(e.contains("anotation") && e.contains("llm.toml"), "{e}");
+        let e = LlmSettings::from_toml("annotation = \"tokens\"\n[generation]\nannotation = \"entities\"\n", path)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("twice"), "{e}");
+        // The fingerprint follows what shapes requests, not where answers are kept.
+        let a = LlmConfig::default();
+        let b = LlmConfig { cache_dir: "elsewhere".into(), max_concurrent: 9, ..LlmConfig::default() };
+        assert_eq!(a.request_fingerprint(), b.request_fingerprint());
+        let c = LlmConfig { model: "other".into(), ..LlmConfig::default() };
+        assert_ne!(a.request_fingerprint(), c.request_fingerprint());
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! reported per call in [`Outcome`].
 
 use crate::client::{ChatRequest, Completion, LlmClient, Message};
-use crate::config::Annotation;
+use crate::config::{Annotation, GenerationOptions};
 use crate::error::Result;
 use crate::parse::{
     align_tagged, check_iob, entity_mentions, first_json, json_list, label_by_matching, parse_sentences, parse_tagged,
@@ -140,7 +140,7 @@ pub struct Generator<'a> {
     pub policy: IobPolicy,
     /// ZeroGen sentences per request.
     pub zerogen_per_request: usize,
-    /// How the model annotates entities (from the client's configuration).
+    /// How the model annotates entities.
     pub annotation: Annotation,
 }
 
@@ -175,11 +175,26 @@ fn label_listed(text: &str, mentions: &[(String, String)]) -> std::result::Resul
 }
 
 impl<'a> Generator<'a> {
-    /// A generator for a dataset with entity types `labels`, with the configured prompts.
+    /// A generator for a dataset with entity types `labels`, with the shipped prompts and
+    /// entity-list annotation.
     pub fn new(client: &'a LlmClient, labels: Labels) -> Result<Generator<'a>> {
-        let prompts = Prompts::load(client.config().prompts_dir.as_deref())?;
-        let annotation = client.config().annotation;
-        Ok(Generator { client, prompts, labels, policy: IobPolicy::Repair, zerogen_per_request: 10, annotation })
+        Generator::with_options(client, labels, &GenerationOptions::default())
+    }
+
+    /// A generator with `options` (annotation, prompt overrides read from `prompts_dir`).
+    pub fn with_options(client: &'a LlmClient, labels: Labels, options: &GenerationOptions) -> Result<Generator<'a>> {
+        let prompts = Prompts::load(options.prompts_dir.as_deref())?;
+        Ok(Generator::with_prompts(client, labels, options.annotation, prompts))
+    }
+
+    /// A generator with templates already loaded (for callers that hashed their texts).
+    pub fn with_prompts(
+        client: &'a LlmClient,
+        labels: Labels,
+        annotation: Annotation,
+        prompts: Prompts,
+    ) -> Generator<'a> {
+        Generator { client, prompts, labels, policy: IobPolicy::Repair, zerogen_per_request: 10, annotation }
     }
 
     fn system(&self) -> Result<Message> {

@@ -21,6 +21,36 @@ pub const DEFAULTS: [(&str, &str); 8] = [
 /// A set of templates.
 pub struct Prompts {
     env: minijinja::Environment<'static>,
+    texts: std::collections::BTreeMap<String, String>,
+}
+
+/// A generation task, for [`templates_for`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Task {
+    /// HILGEN: generate, then annotate in a second turn.
+    Hilgen,
+    /// Grounded generation (names used verbatim, labels by matching).
+    Grounded,
+    /// ZeroGen: class-conditioned generation.
+    ZeroGen,
+    /// The LLM as a zero-shot tagger.
+    Tag,
+}
+
+/// The templates a task renders under an annotation format (what a cached result depends on).
+pub fn templates_for(task: Task, annotation: crate::config::Annotation) -> Vec<&'static str> {
+    use crate::config::Annotation::{Entities, Tokens};
+    let mut out = vec!["system.j2"];
+    out.extend(match (task, annotation) {
+        (Task::Hilgen, Entities) => ["hilgen_generate.j2", "hilgen_to_entities.j2"].as_slice(),
+        (Task::Hilgen, Tokens) => ["hilgen_generate.j2", "hilgen_to_iob.j2"].as_slice(),
+        (Task::Grounded, _) => ["grounded_generate.j2"].as_slice(),
+        (Task::ZeroGen, _) => ["zerogen_generate.j2"].as_slice(),
+        (Task::Tag, Entities) => ["tag_entities.j2"].as_slice(),
+        (Task::Tag, Tokens) => ["tag_zero_shot.j2"].as_slice(),
+    });
+    out
 }
 
 impl std::fmt::Debug for Prompts {
@@ -32,9 +62,7 @@ impl std::fmt::Debug for Prompts {
 impl Prompts {
     /// The shipped templates, with those found in `overrides` (same file names) replacing them.
     pub fn load(overrides: Option<&Path>) -> Result<Prompts> {
-        let mut env = minijinja::Environment::new();
-        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-        env.set_trim_blocks(false);
+        let mut texts = std::collections::BTreeMap::new();
         for (name, text) in DEFAULTS {
             let text = match overrides.map(|d| d.join(name)).filter(|p| p.exists()) {
                 Some(p) => {
@@ -43,10 +71,44 @@ impl Prompts {
                 }
                 None => text.to_string(),
             };
-            env.add_template_owned(name, text)
+            texts.insert(name.to_string(), text);
+        }
+        Prompts::from_texts(texts)
+    }
+
+    /// The shipped templates with `texts` (file name -> template text) replacing them by name;
+    /// a name that is not a shipped template is an error.
+    pub fn from_texts(texts: std::collections::BTreeMap<String, String>) -> Result<Prompts> {
+        let mut all: std::collections::BTreeMap<String, String> =
+            DEFAULTS.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
+        for (name, text) in texts {
+            if !all.contains_key(&name) {
+                let known: Vec<&str> = DEFAULTS.iter().map(|d| d.0).collect();
+                return Err(LlmError::Template {
+                    name,
+                    message: format!("not a template name; expected one of {}", known.join(", ")),
+                });
+            }
+            all.insert(name, text);
+        }
+        let mut env = minijinja::Environment::new();
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        env.set_trim_blocks(false);
+        for (name, text) in &all {
+            env.add_template_owned(name.clone(), text.clone())
                 .map_err(|e| LlmError::Template { name: name.to_string(), message: e.to_string() })?;
         }
-        Ok(Prompts { env })
+        Ok(Prompts { env, texts: all })
+    }
+
+    /// The text of template `name`, if there is one.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.texts.get(name).map(String::as_str)
+    }
+
+    /// The texts of `names` (those that exist), by name.
+    pub fn texts_of(&self, names: &[&str]) -> std::collections::BTreeMap<String, String> {
+        names.iter().filter_map(|n| self.texts.get(*n).map(|t| (n.to_string(), t.clone()))).collect()
     }
 
     /// Renders template `name` with `ctx`.
@@ -109,5 +171,13 @@ mod tests {
         assert!(s.contains("1. Aspirin helped.") && s.contains("2. Heparin did not."), "{s}");
         let s = p.render("tag_entities.j2", json!({"types": ["Disease"], "sentence": "Fever rose ."})).unwrap();
         assert!(s.contains("Fever rose .") && s.contains("\"entities\""), "{s}");
+        // Texts in, the same texts out; unknown names refused.
+        let texts = p.texts_of(&templates_for(Task::Tag, crate::config::Annotation::Entities));
+        assert_eq!(texts.keys().collect::<Vec<_>>(), ["system.j2", "tag_entities.j2"]);
+        assert_eq!(texts["system.j2"], "Custom {{ 1 + 1 }}");
+        let q = Prompts::from_texts(texts).unwrap();
+        assert_eq!(q.render("system.j2", json!({})).unwrap(), "Custom 2");
+        let e = Prompts::from_texts([("nope.j2".to_string(), String::new())].into()).unwrap_err();
+        assert!(e.to_string().contains("nope.j2"), "{e}");
     }
 }

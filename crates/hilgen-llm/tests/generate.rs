@@ -118,9 +118,9 @@ async fn hilgen_token_annotation_aligns_tokens_and_names_mismatches() {
     .to_string();
     let server = MockServer::start(move |_, body| Reply::content(if messages(body) == 2 { &turn1 } else { &turn2 }));
     let dir = tempfile::tempdir().unwrap();
-    let cfg = hilgen_llm::LlmConfig { annotation: Annotation::Tokens, ..config(&server, dir.path()) };
-    let client = LlmClient::new(cfg).unwrap();
-    let generator = Generator::new(&client, Labels::new(["Chemical", "Disease"])).unwrap();
+    let client = LlmClient::new(config(&server, dir.path())).unwrap();
+    let options = hilgen_llm::config::GenerationOptions { annotation: Annotation::Tokens, prompts_dir: None };
+    let generator = Generator::with_options(&client, Labels::new(["Chemical", "Disease"]), &options).unwrap();
     let out = generator.hilgen(Variant::ParentsChildren, &[source()], 3).await.unwrap();
     let ask = server.bodies()[1]["messages"][3]["content"].as_str().unwrap().to_string();
     assert!(ask.contains("one IOB2 tag"), "{ask}");

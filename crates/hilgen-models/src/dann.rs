@@ -12,10 +12,12 @@ use crate::error::{ModelError, Result};
 use crate::tagger::{Features, Prediction, Tagger};
 use hilgen_corpus::Sentence;
 use serde::{Deserialize, Serialize};
+use std::path::Path;
 use tch::{Kind, Tensor};
 
-/// Similarity between normalised vectors.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+/// Similarity between normalised vectors; written `"minkowski3"` (any order: `"minkowski1.5"`),
+/// `"euclidean"` or `"cosine"` in configuration files.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Distance {
     /// Minus the Minkowski distance of order p.
     Minkowski(f64),
@@ -25,8 +27,49 @@ pub enum Distance {
     Cosine,
 }
 
+impl std::fmt::Display for Distance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Distance::Minkowski(p) => write!(f, "minkowski{p}"),
+            Distance::Euclidean => f.write_str("euclidean"),
+            Distance::Cosine => f.write_str("cosine"),
+        }
+    }
+}
+
+impl std::str::FromStr for Distance {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Distance, String> {
+        match s {
+            "euclidean" => Ok(Distance::Euclidean),
+            "cosine" => Ok(Distance::Cosine),
+            _ => s
+                .strip_prefix("minkowski")
+                .and_then(|p| p.parse::<f64>().ok())
+                .filter(|p| *p >= 1.0 && p.is_finite())
+                .map(Distance::Minkowski)
+                .ok_or_else(|| {
+                    format!("distance `{s}`: expected minkowski3 (minkowskiP, P >= 1), euclidean or cosine")
+                }),
+        }
+    }
+}
+
+impl Serialize for Distance {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Distance {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Distance, D::Error> {
+        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// DANN settings.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct DannConfig {
     /// Which vectors (default: emissions).
     pub features: Features,
@@ -42,9 +85,23 @@ impl Default for DannConfig {
     }
 }
 
+/// File of a saved support set's tensors.
+pub const DANN_TENSORS: &str = "dann.safetensors";
+/// File of a saved support set's settings.
+pub const DANN_META: &str = "dann.json";
+
+#[derive(Serialize, Deserialize)]
+struct Saved {
+    config: DannConfig,
+    labels: Vec<String>,
+    transitions: Vec<Vec<f32>>,
+}
+
 /// A fitted nearest-neighbour tagger.
 pub struct Dann {
     support: Tensor,
+    /// The label id of each support row.
+    tags: Tensor,
     /// For each label, the support rows carrying it.
     columns: Vec<Option<Tensor>>,
     transitions: Vec<Vec<f32>>,
@@ -115,14 +172,74 @@ impl Dann {
             return Err(ModelError::Invalid("DANN needs a non-empty support set".into()));
         }
         let support_rows = normalise(&Tensor::cat(&features, 0));
-        let tag_tensor = Tensor::from_slice(&tags);
+        let transitions = abstract_transitions(support, &labels);
+        Ok(Dann::from_parts(support_rows, Tensor::from_slice(&tags), transitions, labels, config))
+    }
+
+    fn from_parts(
+        support: Tensor,
+        tags: Tensor,
+        transitions: Vec<Vec<f32>>,
+        labels: Vec<String>,
+        config: DannConfig,
+    ) -> Dann {
         let columns = (0..labels.len() as i64)
             .map(|l| {
-                let idx = tag_tensor.eq(l).nonzero().view([-1]);
+                let idx = tags.eq(l).nonzero().view([-1]);
                 (idx.size()[0] > 0).then_some(idx)
             })
             .collect();
-        Ok(Dann { support: support_rows, columns, transitions: abstract_transitions(support, &labels), labels, config })
+        Dann { support, tags, columns, transitions, labels, config }
+    }
+
+    /// Support rows (tokens) in the set.
+    pub fn len(&self) -> usize {
+        self.support.size()[0] as usize
+    }
+
+    /// Whether the support set is empty (never, for a fitted DANN).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Writes the support set into folder `dir` (which must exist): `dann.safetensors`
+    /// (`support` `[tokens, dim]`, L2-normalised; `tags` `[tokens]`) and `dann.json` (settings,
+    /// labels, StructShot transitions).
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        let file = dir.join(DANN_TENSORS);
+        Tensor::write_safetensors(&[("support", &self.support), ("tags", &self.tags)], &file)?;
+        let meta = Saved { config: self.config, labels: self.labels.clone(), transitions: self.transitions.clone() };
+        let p = dir.join(DANN_META);
+        let text = serde_json::to_string_pretty(&meta).map_err(|e| ModelError::Invalid(e.to_string()))?;
+        std::fs::write(&p, text + "\n").map_err(|e| ModelError::Io { path: p, source: e })
+    }
+
+    /// Whether folder `dir` holds a saved support set.
+    pub fn exists_in(dir: &Path) -> bool {
+        dir.join(DANN_TENSORS).exists() && dir.join(DANN_META).exists()
+    }
+
+    /// Reads a support set written by [`Dann::save`].
+    pub fn load(dir: &Path) -> Result<Dann> {
+        let p = dir.join(DANN_META);
+        let text = std::fs::read_to_string(&p).map_err(|e| ModelError::Io { path: p.clone(), source: e })?;
+        let meta: Saved = serde_json::from_str(&text)
+            .map_err(|e| ModelError::folder(&p, format!("unreadable DANN settings: {e}")))?;
+        let file = dir.join(DANN_TENSORS);
+        let tensors = Tensor::read_safetensors(&file)
+            .map_err(|e| ModelError::folder(&file, format!("cannot read the support set: {e}")))?;
+        let get = |name: &str| {
+            tensors
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, t)| t.shallow_clone())
+                .ok_or_else(|| ModelError::folder(&file, format!("no tensor `{name}`")))
+        };
+        let (support, tags) = (get("support")?.to_kind(Kind::Float), get("tags")?.to_kind(Kind::Int64));
+        if support.dim() != 2 || tags.size() != [support.size()[0]] {
+            return Err(ModelError::folder(&file, "`support` must be [tokens, dim] and `tags` [tokens]"));
+        }
+        Ok(Dann::from_parts(support, tags, meta.transitions, meta.labels, meta.config))
     }
 
     /// Per-label scores `[tokens, labels]` of query rows.

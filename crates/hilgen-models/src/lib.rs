@@ -31,6 +31,7 @@ mod config;
 mod dann;
 pub mod decode;
 mod error;
+pub mod hf;
 mod tagger;
 mod tokenize;
 pub mod weights;

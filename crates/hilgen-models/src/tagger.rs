@@ -21,7 +21,7 @@ use tch::{Device, Kind, Reduction, Tensor};
 /// Hyper-parameters of the tagger, with documented defaults (those of common BERT NER
 /// fine-tuning). [`TaggerConfig::check`] rejects invalid values before any work starts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct TaggerConfig {
     /// Peak learning rate (default 5e-5).
     pub learning_rate: f64,
@@ -132,8 +132,9 @@ impl Prediction {
     }
 }
 
-/// Which per-word vectors to extract for DANN.
+/// Which per-word vectors to extract for DANN (`"emissions"` or `"hidden"` in files).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Features {
     /// The tagger's emissions after log-softmax (one value per label).
     Emissions,
@@ -420,7 +421,7 @@ impl Tagger {
             }
             if let Some(dir) = checkpoint {
                 let epoch_mark = if done { self.config.epochs } else { epoch + 1 };
-                self.save_with(dir, epoch_mark, &report)?;
+                self.save_with(dir, epoch_mark, &report, |_| Ok(()))?;
             }
             if stop {
                 tracing::info!("early stopping after epoch {}", epoch + 1);
@@ -459,8 +460,17 @@ impl Tagger {
         order.sort_by_key(|&i| examples[i].ids.len());
         let batch_size = self.config.batch_size.max(1) * 2;
         let mut out: Vec<Vec<Vec<f32>>> = sentences.iter().map(|s| vec![Vec::new(); s.len()]).collect();
+        let chunks = order.len().div_ceil(batch_size);
+        // A bar only for long inputs (a few batches finish before one would be seen).
+        let bar = if chunks >= 20 { ProgressBar::new(examples.len() as u64) } else { ProgressBar::hidden() };
+        bar.set_style(
+            ProgressStyle::with_template("predict [{bar:30}] {pos}/{len} windows, {per_sec}, eta {eta}")
+                .expect("template")
+                .progress_chars("=> "),
+        );
         tch::no_grad(|| -> Result<()> {
             for chunk in order.chunks(batch_size) {
+                bar.inc(chunk.len() as u64);
                 let refs: Vec<&Example> = chunk.iter().map(|&i| &examples[i]).collect();
                 let (ids, mask, _) = self.batch(&refs);
                 let (h, logits) = self.forward(&ids, &mask, false);
@@ -477,6 +487,7 @@ impl Tagger {
             }
             Ok(())
         })?;
+        bar.finish_and_clear();
         Ok(out)
     }
 
@@ -543,12 +554,29 @@ impl Tagger {
         Ok(self.predict(sentences)?.iter().zip(sentences).map(|(p, s)| p.to_sentence(s)).collect())
     }
 
-    /// Saves the tagger (weights, configs, labels, tokenizer) into folder `dir`, atomically.
+    /// Saves the tagger into folder `dir`, atomically, in Hugging Face's layout: `config.json`
+    /// (`BertForTokenClassification`, `id2label`, `label2id`), `model.safetensors` with
+    /// transformers' tensor names (`bert.` prefix, `classifier.weight`/`bias`), `tokenizer.json`
+    /// and `tokenizer_config.json`; plus `tagger.json` (hyper-parameters and training report).
+    /// `transformers.AutoModelForTokenClassification.from_pretrained(dir)` loads it.
     pub fn save(&self, dir: &Path) -> Result<()> {
-        self.save_with(dir, self.config.epochs, &TrainReport::default())
+        self.save_with(dir, self.config.epochs, &TrainReport::default(), |_| Ok(()))
     }
 
-    fn save_with(&self, dir: &Path, epoch: usize, report: &TrainReport) -> Result<()> {
+    /// [`Tagger::save`] with the training report recorded in `tagger.json`, and `extra`
+    /// writing more files into the staged folder before it is renamed into place (DANN's
+    /// support set, for instance).
+    pub fn save_model(&self, dir: &Path, report: &TrainReport, extra: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+        self.save_with(dir, self.config.epochs, report, extra)
+    }
+
+    fn save_with(
+        &self,
+        dir: &Path,
+        epoch: usize,
+        report: &TrainReport,
+        extra: impl FnOnce(&Path) -> Result<()>,
+    ) -> Result<()> {
         let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         std::fs::create_dir_all(parent).map_err(|e| ModelError::Io { path: parent.to_path_buf(), source: e })?;
         let tmp = tempfile::Builder::new()
@@ -557,6 +585,13 @@ impl Tagger {
             .map_err(|e| ModelError::Io { path: parent.to_path_buf(), source: e })?;
         self.vs.save(tmp.path().join("model.safetensors"))?;
         self.encoder.save(&tmp.path().join("tokenizer.json"))?;
+        let write = |name: &str, value: &serde_json::Value| -> Result<()> {
+            let p = tmp.path().join(name);
+            let text = serde_json::to_string_pretty(value).map_err(|e| ModelError::Invalid(e.to_string()))?;
+            std::fs::write(&p, text + "\n").map_err(|e| ModelError::Io { path: p, source: e })
+        };
+        write("config.json", &crate::hf::config_json(&self.bert.config, &self.labels, self.encoder.pad))?;
+        write("tokenizer_config.json", &crate::hf::tokenizer_config(self.window_len()))?;
         let saved = Saved {
             bert: self.bert.config.clone(),
             config: self.config.clone(),
@@ -564,9 +599,8 @@ impl Tagger {
             epoch,
             report: report.clone(),
         };
-        let json = serde_json::to_string_pretty(&saved).map_err(|e| ModelError::Invalid(e.to_string()))?;
-        std::fs::write(tmp.path().join("tagger.json"), json)
-            .map_err(|e| ModelError::Io { path: tmp.path().join("tagger.json"), source: e })?;
+        write("tagger.json", &serde_json::to_value(&saved).map_err(|e| ModelError::Invalid(e.to_string()))?)?;
+        extra(tmp.path())?;
         let staged: PathBuf = tmp.keep();
         let old = parent.join(format!(".old-{}", std::process::id()));
         if dir.exists() {
@@ -579,16 +613,50 @@ impl Tagger {
         Ok(())
     }
 
-    /// Loads a tagger saved by [`Tagger::save`] or a training checkpoint.
+    /// Loads a tagger saved by [`Tagger::save`], a training checkpoint, or any Hugging Face
+    /// `BertForTokenClassification` folder (labels from `config.json`'s `id2label`; tagger
+    /// hyper-parameters then default).
     pub fn load(dir: &Path, device: Device) -> Result<Tagger> {
-        let saved = read_saved(dir)?
-            .ok_or_else(|| ModelError::folder(dir, "no tagger.json: not a hilgen tagger checkpoint"))?;
         let encoder = WordEncoder::from_folder(dir)?;
-        let mut tagger = Tagger::with_random_weights(saved.bert, encoder, saved.labels, saved.config, device)?;
         let file = dir.join("model.safetensors");
-        tagger.vs.load(&file).map_err(|e| ModelError::folder(&file, format!("cannot load the weights: {e}")))?;
-        tagger.vs.set_kind(Kind::Float);
+        if let Some(saved) = read_saved(dir)? {
+            let mut tagger = Tagger::with_random_weights(saved.bert, encoder, saved.labels, saved.config, device)?;
+            tagger.vs.load(&file).map_err(|e| ModelError::folder(&file, format!("cannot load the weights: {e}")))?;
+            tagger.vs.set_kind(Kind::Float);
+            return Ok(tagger);
+        }
+        let cfg_path = dir.join("config.json");
+        if !cfg_path.exists() {
+            return Err(ModelError::folder(dir, "no tagger.json or config.json: not a model folder"));
+        }
+        let bert = BertConfig::from_file(&cfg_path)?;
+        let labels = crate::hf::labels_of_config(&cfg_path)?;
+        let tagger = Tagger::with_random_weights(bert, encoder, labels, TaggerConfig::default(), device)?;
+        crate::weights::load_encoder(&tagger.vs, "bert.", &file)?;
+        crate::weights::load_classifier(&tagger.vs, "classifier.", &file)?;
         Ok(tagger)
+    }
+
+    /// The sub-word encoder.
+    pub fn encoder(&self) -> &WordEncoder {
+        &self.encoder
+    }
+
+    /// The encoder's configuration.
+    pub fn bert_config(&self) -> &BertConfig {
+        &self.bert.config
+    }
+
+    /// Raw classifier logits `[tokens, labels]` of one window of token ids (special tokens
+    /// included, no padding), for checks against other implementations.
+    pub fn window_logits(&self, ids: &[i64]) -> Result<Vec<Vec<f32>>> {
+        let d = self.vs.device();
+        let input = Tensor::from_slice(ids).view([1, -1]).to_device(d);
+        let mask = Tensor::ones([1, ids.len() as i64], (Kind::Int64, d));
+        let logits = tch::no_grad(|| self.forward(&input, &mask, false).1);
+        let n = self.labels.len();
+        let flat: Vec<f32> = Vec::try_from(logits.to_device(Device::Cpu).contiguous().view([-1]))?;
+        Ok(flat.chunks(n).map(<[f32]>::to_vec).collect())
     }
 }
 

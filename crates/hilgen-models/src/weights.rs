@@ -68,6 +68,33 @@ pub fn load_encoder(vs: &VarStore, prefix: &str, file: &Path) -> Result<usize> {
     Ok(names.len())
 }
 
+/// Copies a token classifier head (`PREFIX.weight`, `PREFIX.bias`, as transformers names it)
+/// from `file` into the variables of `vs` under `prefix` (`"classifier."`).
+pub fn load_classifier(vs: &VarStore, prefix: &str, file: &Path) -> Result<()> {
+    let tensors = Tensor::read_safetensors(file)
+        .map_err(|e| ModelError::folder(file, format!("cannot read safetensors: {e}")))?;
+    let mut vars = vs.variables();
+    tch::no_grad(|| -> Result<()> {
+        for part in ["weight", "bias"] {
+            let name = format!("{prefix}{part}");
+            let src = tensors
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, t)| t)
+                .ok_or_else(|| ModelError::folder(file, format!("no tensor `{name}` (the classifier head)")))?;
+            let dst = vars.get_mut(&name).expect("the tagger has a classifier");
+            if src.size() != dst.size() {
+                return Err(ModelError::folder(
+                    file,
+                    format!("tensor `{name}` has shape {:?} but the labels give {:?}", src.size(), dst.size()),
+                ));
+            }
+            dst.copy_(&src.to_kind(Kind::Float).to_device(dst.device()));
+        }
+        Ok(())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::canonical_name;

@@ -1,39 +1,52 @@
-//! An experiment as a TOML file.
+//! An experiment as a TOML file: plain data, resolved into a [`Plan`](crate::Plan) before
+//! anything runs.
 //!
 //! ```no_run
 //! let exp: hilgen_pipeline::Experiment = toml::from_str(r#"
 //!     name = "bc5cdr-5shot"
 //!     dataset = "bc5cdr"
 //!     seeds = [1, 2, 3]
-//!     strategies = ["synonyms", "related", "parents-children", "siblings"]
+//!     strategies = ["synonyms", "related", {kind = "lwtr", p = 0.3}]
 //!     [kb]
 //!     ctd = ["ctd-medic-2017/CTD_diseases.tsv.gz"]
 //!     mesh_tree = ["mesh-tree-2017/2017MeshTree.txt"]
+//!     [model.tagger]
+//!     learning_rate = 1e-4
+//!     [model.schedule]
+//!     rule = "budget"
+//!     budget = 300
 //! "#).unwrap();
 //! assert_eq!(exp.k, 5);
+//! assert_eq!(exp.strategies[2].params["p"], 0.3);
+//! assert_eq!(exp.model.tagger.learning_rate, 1e-4);
 //! ```
 
 use crate::error::{PipelineError, Result};
+use hilgen_augment::StrategySpec;
+use hilgen_models::{DannConfig, TaggerConfig};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-/// Where the data comes from (a leading `$HILGEN_DATA` in a path is expanded).
+/// Where the data comes from (a leading `$HILGEN_DATA` is expanded; other relative paths are
+/// relative to the experiment file's folder).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct DataFiles {
-    /// Training pool (IOB2 TSV).
+    /// Training pool (CoNLL/TSV, JSON Lines or PubTator, by extension).
     pub train: PathBuf,
-    /// Development split (IOB2 TSV; used to pick the ensemble).
+    /// Development split (used for every choice: ensembles, kept models).
     pub dev: PathBuf,
-    /// Test split (IOB2 TSV).
+    /// Test split (scored once per configuration).
     pub test: PathBuf,
 }
 
-/// Knowledge sources (paths relative to `HILGEN_KB` unless absolute), or a built index.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+/// Knowledge sources (relative paths are looked up under `$HILGEN_KB` when it is set, else
+/// relative to the experiment file's folder), or a built index. The RRF filters are those of
+/// `hilgen kb build`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct KbSpec {
-    /// A built index folder to use as is.
+    /// A built index (`kb.hkb`, or the folder holding it) to use as is.
     pub index: Option<PathBuf>,
     /// A UMLS release's META folder (RRF files).
     pub rrf: Option<PathBuf>,
@@ -41,8 +54,35 @@ pub struct KbSpec {
     pub ctd: Vec<PathBuf>,
     /// MeSH tree files.
     pub mesh_tree: Vec<PathBuf>,
-    /// OBO files.
+    /// MeSH descriptor XML files.
+    pub mesh_xml: Vec<PathBuf>,
+    /// OBO ontologies.
     pub obo: Vec<PathBuf>,
+    /// RRF languages kept (`["ENG"]` by default; empty keeps all).
+    pub lang: Vec<String>,
+    /// Keep suppressed RRF atoms and relations.
+    pub include_suppressed: bool,
+    /// Only these RRF sources (SAB values).
+    pub sab_allow: Vec<String>,
+    /// Never these RRF sources.
+    pub sab_deny: Vec<String>,
+}
+
+impl Default for KbSpec {
+    fn default() -> Self {
+        KbSpec {
+            index: None,
+            rrf: None,
+            ctd: vec![],
+            mesh_tree: vec![],
+            mesh_xml: vec![],
+            obo: vec![],
+            lang: vec!["ENG".into()],
+            include_suppressed: false,
+            sab_allow: vec![],
+            sab_deny: vec![],
+        }
+    }
 }
 
 impl KbSpec {
@@ -52,66 +92,118 @@ impl KbSpec {
             && self.rrf.is_none()
             && self.ctd.is_empty()
             && self.mesh_tree.is_empty()
+            && self.mesh_xml.is_empty()
             && self.obo.is_empty()
     }
 }
 
-/// The encoder and training settings.
+/// How many epochs (and how large batches) each training set gets.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "rule", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Schedule {
+    /// `tagger.epochs` and `tagger.batch_size` as given, for every training set.
+    Fixed,
+    /// Epochs are `clamp(budget / sentences, min_epochs, max_epochs)`, so that larger augmented
+    /// sets take about as long as more epochs over the small original; batches are twice
+    /// `tagger.batch_size` for sets above `double_batch_above` sentences.
+    Budget {
+        /// Sentence passes to aim for.
+        #[serde(default = "default_budget")]
+        budget: usize,
+        /// Fewest epochs.
+        #[serde(default = "default_min_epochs")]
+        min_epochs: usize,
+        /// Most epochs.
+        #[serde(default = "default_max_epochs")]
+        max_epochs: usize,
+        /// Double the batch size above this many sentences (never, when absent).
+        #[serde(default)]
+        double_batch_above: Option<usize>,
+    },
+}
+
+fn default_budget() -> usize {
+    300
+}
+fn default_min_epochs() -> usize {
+    3
+}
+fn default_max_epochs() -> usize {
+    30
+}
+
+impl Default for Schedule {
+    fn default() -> Self {
+        Schedule::Budget {
+            budget: default_budget(),
+            min_epochs: default_min_epochs(),
+            max_epochs: default_max_epochs(),
+            double_batch_above: None,
+        }
+    }
+}
+
+impl Schedule {
+    /// `base` with the epochs and batch size this rule gives a set of `n` sentences.
+    pub fn apply(&self, base: &TaggerConfig, n: usize) -> TaggerConfig {
+        match self {
+            Schedule::Fixed => base.clone(),
+            Schedule::Budget { budget, min_epochs, max_epochs, double_batch_above } => TaggerConfig {
+                epochs: (budget / n.max(1)).clamp(*min_epochs, *max_epochs),
+                batch_size: if double_batch_above.is_some_and(|a| n > a) {
+                    base.batch_size * 2
+                } else {
+                    base.batch_size
+                },
+                ..base.clone()
+            },
+        }
+    }
+
+    /// Checks the values.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        match self {
+            Schedule::Fixed => Ok(()),
+            Schedule::Budget { budget, min_epochs, max_epochs, .. } => {
+                if *budget == 0 || *min_epochs == 0 || min_epochs > max_epochs {
+                    Err(format!(
+                        "model.schedule: budget and min_epochs must be at least 1 and min_epochs <= max_epochs (budget {budget}, min {min_epochs}, max {max_epochs})"
+                    ))
+                } else {
+                    Ok(())
+                }
+            }
+        }
+    }
+}
+
+/// The encoder and training settings: one set of tagger hyper-parameters
+/// ([`TaggerConfig`], its defaults and checks), the epoch rule, and DANN's settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct ModelSpec {
     /// A Hugging Face BERT folder (default: `$HILGEN_ENCODER`).
     pub encoder: Option<PathBuf>,
     /// Use a tiny randomly initialised BERT with the encoder folder's tokenizer (tests).
     pub random_tiny: bool,
-    /// Learning rate.
-    pub learning_rate: f64,
-    /// Passes over the data are `clamp(epoch_budget / sentences, min_epochs, max_epochs)`, so
-    /// larger augmented sets take about as long as more epochs over the small original.
-    pub epoch_budget: usize,
-    /// Fewest epochs.
-    pub min_epochs: usize,
-    /// Most epochs.
-    pub max_epochs: usize,
-    /// Batch size.
-    pub batch_size: usize,
-    /// DANN distance: `minkowski3`, `euclidean` or `cosine`.
-    pub dann_distance: String,
+    /// Tagger hyper-parameters (`seed` is set per run; `epochs` and `batch_size` are the
+    /// schedule's base).
+    pub tagger: TaggerConfig,
+    /// The epoch rule.
+    pub schedule: Schedule,
+    /// DANN settings.
+    pub dann: DannConfig,
 }
 
-impl Default for ModelSpec {
-    fn default() -> Self {
-        ModelSpec {
-            encoder: None,
-            random_tiny: false,
-            learning_rate: 1e-4,
-            epoch_budget: 300,
-            min_epochs: 3,
-            max_epochs: 30,
-            batch_size: 4,
-            dann_distance: "minkowski3".into(),
-        }
-    }
-}
-
-/// LLM settings for the LLM strategies.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// LLM settings (the LLM strategies and the zero-shot tagger).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct LlmSpec {
-    /// The client configuration file (see `hilgen_llm::LlmConfig`); relative to the experiment file.
+    /// The client configuration file (see `hilgen_llm::config::LlmSettings`); relative to the
+    /// experiment file.
     pub config: Option<PathBuf>,
-    /// Sentences per shot when no knowledge layer gives the count to match.
-    pub n: usize,
-    /// Match the number of LLM sentences to the matching knowledge layer's count, as the paper does.
-    pub match_knowledge_counts: bool,
-    /// Also run the LLM as a zero-shot tagger on the test split (the paper's Table 4).
+    /// Also run the LLM as a zero-shot tagger on dev and test (the paper's Table 4).
     pub zero_shot_tagger: bool,
-}
-
-impl Default for LlmSpec {
-    fn default() -> Self {
-        LlmSpec { config: None, n: 10, match_knowledge_counts: true, zero_shot_tagger: false }
-    }
 }
 
 /// An experiment.
@@ -120,29 +212,32 @@ impl Default for LlmSpec {
 pub struct Experiment {
     /// Name (also the default run folder `runs/NAME`).
     pub name: String,
-    /// A registry dataset (`bc5cdr`, `ncbi-disease`, `medmentions-st21pv`, `medmentions-st21pv-sample`, `mimic3`).
+    /// A registry dataset (`bc5cdr`, `ncbi-disease`, `ncbi-disease-4type`, `medmentions-st21pv`,
+    /// `medmentions-st21pv-sample`, `mimic3`).
     #[serde(default)]
     pub dataset: Option<String>,
     /// Or explicit files.
     #[serde(default)]
     pub data: Option<DataFiles>,
+    /// Unlabelled in-domain text for strategies that read a pool (raw text, PubTator,
+    /// CoNLL/TSV or JSON Lines; tags are dropped). Default: the training split without labels.
+    #[serde(default)]
+    pub pool: Option<PathBuf>,
     /// Shots per entity type.
     #[serde(default = "default_k")]
     pub k: usize,
     /// Seeds (one sample and one training run each).
     #[serde(default = "default_seeds")]
     pub seeds: Vec<u64>,
-    /// Use at most this many dev sentences (for picking the ensemble).
+    /// Use at most this many dev sentences.
     #[serde(default)]
     pub dev_limit: Option<usize>,
     /// Use at most this many test sentences.
     #[serde(default)]
     pub test_limit: Option<usize>,
-    /// Strategies: `synonyms`, `related`, `parents-children`, `siblings` (knowledge layers);
-    /// `lwtr`, `sr`, `mr`, `sis` (Dai & Adel); `llm-related`, `llm-parents-children`,
-    /// `llm-siblings`, `grounded-related` (or another layer), `zerogen` (LLM).
+    /// Strategies: registered kinds with parameters (`hilgen augment --list`).
     #[serde(default = "default_strategies")]
-    pub strategies: Vec<String>,
+    pub strategies: Vec<StrategySpec>,
     /// Knowledge sources.
     #[serde(default)]
     pub kb: KbSpec,
@@ -158,6 +253,9 @@ pub struct Experiment {
     /// At most this many systems (best on dev first) enter the ensemble search.
     #[serde(default = "default_ensemble_systems")]
     pub ensemble_systems: usize,
+    /// The experiment file's folder (relative paths are resolved against it; not in the file).
+    #[serde(skip)]
+    pub base_dir: PathBuf,
 }
 
 fn default_k() -> usize {
@@ -166,8 +264,8 @@ fn default_k() -> usize {
 fn default_seeds() -> Vec<u64> {
     vec![1, 2, 3, 4, 5]
 }
-fn default_strategies() -> Vec<String> {
-    ["synonyms", "related", "parents-children", "siblings"].map(String::from).to_vec()
+fn default_strategies() -> Vec<StrategySpec> {
+    ["synonyms", "related", "parents-children", "siblings"].map(StrategySpec::of).to_vec()
 }
 fn default_bootstrap() -> usize {
     1000
@@ -176,32 +274,25 @@ fn default_ensemble_systems() -> usize {
     6
 }
 
-/// The knowledge layers' names.
-pub const KNOWLEDGE: [&str; 4] = ["synonyms", "related", "parents-children", "siblings"];
-/// Dai & Adel's names.
-pub const SIMPLE: [&str; 4] = ["lwtr", "sr", "mr", "sis"];
-
-/// Whether strategy `name` asks an LLM (`llm-*`, `grounded-*`, `zerogen`).
-pub fn uses_llm(name: &str) -> bool {
-    name.starts_with("llm-") || name.starts_with("grounded-") || name == "zerogen"
-}
-
 impl Experiment {
-    /// Reads and checks an experiment file; relative LLM config paths are resolved against its folder.
+    /// Reads an experiment file and checks what can be checked without resolving it.
     pub fn from_file(path: &Path) -> Result<Experiment> {
-        let bad = |m: String| PipelineError::Experiment { path: path.to_path_buf(), message: m };
         let text = std::fs::read_to_string(path).map_err(|e| PipelineError::io(path, e))?;
-        let mut exp: Experiment = toml::from_str(&text).map_err(|e| bad(e.to_string()))?;
-        if let Some(c) = &exp.llm.config {
-            if c.is_relative() {
-                exp.llm.config = Some(path.parent().unwrap_or(Path::new(".")).join(c));
-            }
-        }
-        exp.check().map_err(bad)?;
+        let mut exp =
+            Experiment::from_toml(&text).map_err(|m| PipelineError::Experiment { path: path.into(), message: m })?;
+        exp.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Ok(exp)
     }
 
-    /// Checks the values; the message says what is wrong.
+    /// Parses and checks experiment text (relative paths then resolve against the working
+    /// folder).
+    pub fn from_toml(text: &str) -> std::result::Result<Experiment, String> {
+        let exp: Experiment = toml::from_str(text).map_err(|e| e.to_string())?;
+        exp.check()?;
+        Ok(exp)
+    }
+
+    /// Checks the values that need nothing but the file; the message says what is wrong.
     pub fn check(&self) -> std::result::Result<(), String> {
         if self.dataset.is_some() == self.data.is_some() {
             return Err("give exactly one of `dataset` (a registry name) and `[data]` (train/dev/test files)".into());
@@ -209,28 +300,101 @@ impl Experiment {
         if self.k == 0 || self.seeds.is_empty() {
             return Err("`k` must be at least 1 and `seeds` not empty".into());
         }
+        if self.name.is_empty() || self.name.contains(['/', '\\']) {
+            return Err(format!("`name` {:?} must be a non-empty folder name", self.name));
+        }
+        let mut ids = std::collections::BTreeSet::new();
         for s in &self.strategies {
-            let known = KNOWLEDGE.contains(&s.as_str())
-                || SIMPLE.contains(&s.as_str())
-                || matches!(s.as_str(), "llm-related" | "llm-parents-children" | "llm-siblings" | "zerogen")
-                || s.strip_prefix("grounded-").is_some_and(|l| KNOWLEDGE.contains(&l));
-            if !known {
-                return Err(format!("unknown strategy {s:?}; expected one of {KNOWLEDGE:?}, {SIMPLE:?}, llm-related, llm-parents-children, llm-siblings, grounded-LAYER, zerogen"));
-            }
-            let needs_kb = KNOWLEDGE.contains(&s.as_str()) || s == "sr" || s.starts_with("grounded-");
-            if needs_kb && self.kb.is_empty() {
-                return Err(format!("strategy {s:?} needs knowledge sources: add a [kb] table"));
-            }
-            if uses_llm(s) && self.llm.config.is_none() {
-                return Err(format!("strategy {s:?} needs an LLM: set [llm] config = \"llm.toml\""));
+            if s.id() == "original" || !ids.insert(s.id().to_string()) {
+                return Err(format!(
+                    "strategy name `{}` is used twice (or is `original`); give each a distinct `name`",
+                    s.id()
+                ));
             }
         }
-        if !["minkowski3", "euclidean", "cosine"].contains(&self.model.dann_distance.as_str()) {
-            return Err(format!(
-                "model.dann_distance {:?}: expected minkowski3, euclidean or cosine",
-                self.model.dann_distance
-            ));
+        self.model.tagger.check().map_err(|e| format!("[model.tagger]: {e}"))?;
+        self.model.schedule.check()?;
+        if self.bootstrap == 0 || self.ensemble_systems == 0 {
+            return Err("`bootstrap` and `ensemble_systems` must be at least 1".into());
         }
         Ok(())
+    }
+
+    /// `path` as given, with a leading `$HILGEN_DATA` or `$HILGEN_KB` expanded, relative paths
+    /// under `relative_to` (or under `$HILGEN_KB` for knowledge sources when `kb` is set).
+    pub fn resolve_path(&self, path: &Path, kb: bool) -> PathBuf {
+        let p = expand(path);
+        if p.is_absolute() {
+            return p;
+        }
+        if kb {
+            if let Some(root) = std::env::var_os("HILGEN_KB") {
+                return PathBuf::from(root).join(p);
+            }
+        }
+        self.base_dir.join(p)
+    }
+}
+
+/// Expands a leading `$HILGEN_DATA` or `$HILGEN_KB` in a path.
+pub fn expand(path: &Path) -> PathBuf {
+    let s = path.to_string_lossy();
+    for var in ["HILGEN_DATA", "HILGEN_KB"] {
+        if let Some(rest) = s.strip_prefix(&format!("${var}")) {
+            if let Some(v) = std::env::var_os(var) {
+                return PathBuf::from(v).join(rest.trim_start_matches('/'));
+            }
+        }
+    }
+    path.to_path_buf()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_example_parses() {
+        let doc = include_str!("experiment.rs");
+        let open = "toml::from_str(r#\"";
+        let start = doc.find(open).unwrap() + open.len();
+        let end = start + doc[start..].find("\"#").unwrap();
+        let text: String = doc[start..end].lines().map(|l| l.trim_start_matches("//!")).collect::<Vec<_>>().join("\n");
+        let exp: Experiment = toml::from_str(&text).unwrap();
+        assert_eq!(exp.k, 5);
+        assert_eq!(exp.strategies[2].params["p"], 0.3);
+        assert_eq!(exp.model.tagger.learning_rate, 1e-4);
+        assert!(matches!(exp.model.schedule, Schedule::Budget { budget: 300, .. }));
+    }
+
+    #[test]
+    fn bad_experiments_say_what_is_wrong() {
+        let e = Experiment::from_toml("name = \"x\"\n").unwrap_err();
+        assert!(e.contains("exactly one of `dataset`"), "{e}");
+        let e = Experiment::from_toml("name = \"x\"\ndataset = \"bc5cdr\"\n[model.tagger]\nlearnig_rate = 1\n")
+            .unwrap_err();
+        assert!(e.contains("learnig_rate"), "{e}");
+        let e =
+            Experiment::from_toml("name = \"x\"\ndataset = \"bc5cdr\"\nstrategies = [\"mr\", \"mr\"]\n").unwrap_err();
+        assert!(e.contains("twice"), "{e}");
+        let e = Experiment::from_toml("name = \"x\"\ndataset = \"bc5cdr\"\n[model.tagger]\nlearning_rate = 2.0\n")
+            .unwrap_err();
+        assert!(e.contains("learning_rate"), "{e}");
+        let ok = Experiment::from_toml(
+            "name = \"x\"\ndataset = \"bc5cdr\"\nstrategies = [\"mr\", {kind = \"mr\", p = 0.5, name = \"mr-half\"}]\n",
+        )
+        .unwrap();
+        assert_eq!(ok.strategies[1].id(), "mr-half");
+    }
+
+    #[test]
+    fn the_budget_rule() {
+        let base = TaggerConfig { batch_size: 4, ..TaggerConfig::default() };
+        let rule = Schedule::Budget { budget: 300, min_epochs: 3, max_epochs: 30, double_batch_above: Some(50) };
+        let small = rule.apply(&base, 10);
+        assert_eq!((small.epochs, small.batch_size), (30, 4));
+        let large = rule.apply(&base, 200);
+        assert_eq!((large.epochs, large.batch_size), (3, 8));
+        assert_eq!(Schedule::Fixed.apply(&base, 10), base);
     }
 }

@@ -1,74 +1,64 @@
-//! HILGEN experiments end to end: an experiment is a TOML file ([`Experiment`]); [`run`] goes
-//! through its stages (sample, augment, train tagger + DANN with predictions, evaluate, best
-//! ensemble on dev, report), each in its own folder with a manifest of input hashes
-//! ([`stage`]), so a re-run skips what is complete and an interrupted run resumes; the
-//! [`report`] follows the paper's Table 2 (Markdown, JSON, SVG).
+//! HILGEN experiments end to end. An experiment is a TOML file ([`Experiment`], plain data);
+//! [`Plan::resolve`] turns it into a checked plan (environment applied, inputs hashed,
+//! configurations built, strategies instantiated from the [`Registry`](hilgen_augment::Registry),
+//! the stage [`graph`] laid out); [`run`] goes through the stages, each a module of
+//! [`stages`] taking a serializable slice of the plan as both its argument and its hash input:
+//! a re-run skips what is complete, an interrupted run resumes, a changed input reruns only
+//! the stages that read it. Training, prediction and evaluation are separate stages (a new
+//! test set does not retrain); every trained model is kept as a Hugging Face folder and the
+//! best one on dev of each seed under `seed-S/best/model`. The [`report`] follows the paper's
+//! Table 2 (Markdown, JSON, SVG).
 //!
 //! ```no_run
-//! use hilgen_pipeline::{run, Experiment, RunOptions};
+//! use hilgen_pipeline::{run, Experiment, Plan, RunOptions, Runtime};
 //! let exp = Experiment::from_file("experiments/bc5cdr.toml".as_ref()).unwrap();
-//! let summary = run(&exp, &RunOptions::default()).unwrap();
-//! println!("{}", hilgen_pipeline::report::markdown(&summary.report));
+//! let runtime = Runtime::default();
+//! let plan = Plan::resolve(&exp, &runtime.registry, None).unwrap();
+//! let summary = run(&plan, &RunOptions::default(), &runtime.with_llm(&plan)).unwrap();
+//! println!("{}", hilgen_pipeline::report::markdown(summary.report.as_ref().unwrap()));
 //! ```
 
 mod error;
+pub mod exec;
 pub mod experiment;
+pub mod files;
+pub mod graph;
+pub mod plan;
 pub mod report;
-mod run;
+pub mod results;
 pub mod stage;
+pub mod stages;
 
 pub use error::{PipelineError, Result};
-pub use experiment::Experiment;
-pub use run::{expand, run, AugmentResult, RunOptions, RunSummary, TrainResult};
+pub use exec::{run, RunOptions, RunSummary, Status};
+pub use experiment::{expand, Experiment};
+pub use plan::Plan;
 
-/// The per-dataset examples' command line: `[--experiment FILE] [--seeds 1,2,3] [--out DIR]
-/// [--stop-after N]`, with `default_toml` (the example's experiment file, compiled in) unless a
-/// file is given. Prints the Markdown report.
-pub fn example_main(default_toml: &str, args: impl IntoIterator<Item = String>) -> Result<RunSummary> {
-    let mut exp: Option<Experiment> = None;
-    let mut opts = RunOptions::default();
-    let mut seeds: Option<Vec<u64>> = None;
-    let mut it = args.into_iter();
-    let usage = "expected --experiment FILE, --seeds 1,2,3, --out DIR, --stop-after N";
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().ok_or_else(|| PipelineError::Invalid(format!("{flag} needs a value; {usage}")));
-        match flag.as_str() {
-            "--experiment" => exp = Some(Experiment::from_file(value()?.as_ref())?),
-            "--seeds" => {
-                let v = value()?;
-                let parsed: std::result::Result<Vec<u64>, _> = v.split(',').map(|x| x.trim().parse()).collect();
-                seeds = Some(parsed.map_err(|_| PipelineError::Invalid(format!("--seeds {v:?}: {usage}")))?);
-            }
-            "--out" => opts.out = Some(value()?.into()),
-            "--stop-after" => {
-                let v = value()?;
-                opts.stop_after =
-                    Some(v.parse().map_err(|_| PipelineError::Invalid(format!("--stop-after {v:?}: {usage}")))?);
-            }
-            other => return Err(PipelineError::Invalid(format!("unknown argument {other}; {usage}"))),
-        }
+use hilgen_augment::Registry;
+
+/// What stages use that does not change their results, so is not hashed: the strategy
+/// registry, the LLM client's full configuration (cache, limits, retries), whether training
+/// writes resumable checkpoints.
+#[derive(Debug, Clone)]
+pub struct Runtime {
+    /// The strategies stages can build.
+    pub registry: Registry,
+    /// The LLM client configuration (from the plan).
+    pub llm: Option<hilgen_llm::LlmConfig>,
+    /// Training saves a checkpoint after every epoch and resumes from it after an interruption
+    /// (resumed runs restart the optimizer moments, so they are not bit-identical).
+    pub checkpoints: bool,
+}
+
+impl Default for Runtime {
+    fn default() -> Self {
+        Runtime { registry: Registry::builtin(), llm: None, checkpoints: false }
     }
-    let mut exp = match exp {
-        Some(e) => e,
-        None => {
-            let e: Experiment = toml::from_str(default_toml)
-                .map_err(|e| PipelineError::Invalid(format!("built-in experiment: {e}")))?;
-            e.check().map_err(PipelineError::Invalid)?;
-            e
-        }
-    };
-    if let Some(s) = seeds {
-        exp.seeds = s;
+}
+
+impl Runtime {
+    /// This runtime with the plan's LLM client configuration.
+    pub fn with_llm(&self, plan: &Plan) -> Runtime {
+        Runtime { llm: plan.llm.as_ref().map(|l| l.client.clone()), ..self.clone() }
     }
-    let t = std::time::Instant::now();
-    let summary = run(&exp, &opts)?;
-    println!("{}", report::markdown(&summary.report));
-    println!(
-        "run directory {}: {} stages run, {} already complete; {:.1} min",
-        summary.dir.display(),
-        summary.executed.len(),
-        summary.skipped.len(),
-        t.elapsed().as_secs_f64() / 60.0
-    );
-    Ok(summary)
 }

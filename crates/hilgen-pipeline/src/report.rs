@@ -4,8 +4,7 @@
 //! and an SVG chart of F1 per strategy.
 
 use crate::error::{PipelineError, Result};
-use crate::experiment::Experiment;
-use crate::run::AugmentResult;
+pub use crate::results::{AugmentResult, KeptModel, SeedResult, SystemScore};
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -13,51 +12,21 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 /// Bumped when the report's files change form, so that complete runs write them again.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
-/// One system's test scores in one seed.
+/// What the report says about the experiment (beyond the per-seed results).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SystemScore {
-    /// Precision.
-    pub precision: f64,
-    /// Recall.
-    pub recall: f64,
-    /// F1.
-    pub f1: f64,
-    /// Bootstrap interval of F1 (lower, upper).
-    pub f1_ci: (f64, f64),
-    /// Micro F1 on the dev split.
-    pub dev_f1: f64,
-    /// What it is (for ensembles: the combination chosen on dev).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-}
-
-impl SystemScore {
-    /// From the metrics crate's figures.
-    pub fn new(prf: hilgen_metrics::Prf, ci: hilgen_metrics::bootstrap::Interval, dev_f1: f64) -> SystemScore {
-        SystemScore {
-            precision: prf.precision,
-            recall: prf.recall,
-            f1: prf.f1,
-            f1_ci: (ci.lower, ci.upper),
-            dev_f1,
-            note: None,
-        }
-    }
-}
-
-/// One seed's results.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SeedResult {
-    /// The seed.
-    pub seed: u64,
-    /// `tagger/CONFIG` and `dann/CONFIG` scores.
-    pub scores: BTreeMap<String, SystemScore>,
-    /// The best ensemble on dev, scored on test.
-    pub ensemble: SystemScore,
-    /// Augmentation outcomes per strategy.
-    pub augment: BTreeMap<String, AugmentResult>,
+pub struct ReportMeta {
+    /// Experiment name.
+    pub name: String,
+    /// Dataset.
+    pub dataset: String,
+    /// Shots per type.
+    pub k: usize,
+    /// The training configurations, `original` first.
+    pub configs: Vec<String>,
+    /// Test sentences.
+    pub test_sentences: usize,
 }
 
 /// Mean and standard deviation (sample, n-1) over seeds.
@@ -157,11 +126,10 @@ pub struct Report {
 
 /// Aggregates the seeds.
 pub fn build(
-    exp: &Experiment,
+    meta: &ReportMeta,
     seeds: &[SeedResult],
     llm_tagger: Option<&AugmentResult>,
     times: &BTreeMap<String, f64>,
-    test_sentences: usize,
 ) -> Report {
     let mut rows = Vec::new();
     let mut llm: BTreeMap<String, LlmUse> = BTreeMap::new();
@@ -174,9 +142,7 @@ pub fn build(
             *u.rejected.entry(k.clone()).or_default() += v;
         }
     };
-    let mut configs = vec!["original".to_string()];
-    configs.extend(exp.strategies.iter().cloned());
-    for c in &configs {
+    for c in &meta.configs {
         let pick = |model: &str| -> Vec<&SystemScore> {
             seeds.iter().filter_map(|s| s.scores.get(&format!("{model}/{c}"))).collect()
         };
@@ -191,7 +157,7 @@ pub fn build(
                 add_use(c, a);
             }
         }
-        let name = if c == "original" { format!("original {}-shot", exp.k) } else { format!("+ {c}") };
+        let name = if c == "original" { format!("original {}-shot", meta.k) } else { format!("+ {c}") };
         rows.push(Row {
             name,
             synthetic,
@@ -226,11 +192,11 @@ pub fn build(
         ensemble: Some(cell(&ens)),
     });
     Report {
-        name: exp.name.clone(),
-        dataset: exp.dataset.clone().unwrap_or_else(|| "custom files".into()),
-        k: exp.k,
+        name: meta.name.clone(),
+        dataset: meta.dataset.clone(),
+        k: meta.k,
         seeds: seeds.iter().map(|s| s.seed).collect(),
-        test_sentences,
+        test_sentences: meta.test_sentences,
         rows,
         ensembles: seeds.iter().map(|s| (s.seed, s.ensemble.note.clone().unwrap_or_default())).collect(),
         rejections,
@@ -281,6 +247,17 @@ pub fn markdown(r: &Report) -> String {
     let _ = writeln!(s, "\nEnsembles chosen on dev (ensemble row, in the tagger columns):\n");
     for (seed, e) in &r.ensembles {
         let _ = writeln!(s, "- seed {seed}: {e}");
+    }
+    let kept: Vec<&SeedResult> = r.per_seed.iter().filter(|p| p.kept.is_some()).collect();
+    if !kept.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nModels kept (the best single system on dev; Hugging Face folders for `hilgen tag --model`):\n"
+        );
+        for p in kept {
+            let k = p.kept.as_ref().expect("filtered");
+            let _ = writeln!(s, "- seed {}: {} (dev F1 {:.1}) in `{}`", p.seed, k.system, 100.0 * k.dev_f1, k.folder);
+        }
     }
     if !r.llm.is_empty() {
         let _ = writeln!(s, "\nLLM use (summed over seeds; for the tagger, sentences to tag and tagged):\n");

@@ -1,14 +1,17 @@
 //! Resumable stages. A stage is a folder under the run directory holding its artifacts and a
-//! `manifest.json` (the hash of its inputs, its result, its wall time). A stage whose manifest
-//! exists with the same input hash is skipped and its recorded result returned; otherwise it
+//! `manifest.json` (its inputs, their hash, its result, its wall time). A stage whose manifest
+//! exists with the same input hash is complete and its recorded result is reused; otherwise it
 //! runs in a temporary sibling folder that is renamed into place only when complete, so nothing
 //! half-written is ever read, and an interrupted run resumes at the first unfinished stage.
+//!
+//! A stage implements [`Stage`]: its input is a serializable slice of the plan, which is both
+//! the only thing it may read and what its hash covers.
 
 use crate::error::{PipelineError, Result};
+use crate::files::{inputs_hash, FileRef, HashCache};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -17,7 +20,7 @@ use std::time::Instant;
 pub struct Manifest {
     /// Stage name (its folder, relative to the run directory).
     pub stage: String,
-    /// sha256 of the canonical inputs.
+    /// Hash of the inputs (see [`crate::files::inputs_hash`]).
     pub inputs_hash: String,
     /// The inputs (parameters and the hashes of input files).
     pub inputs: Value,
@@ -27,27 +30,63 @@ pub struct Manifest {
     pub seconds: f64,
 }
 
+/// What a running stage may use besides its input.
+pub struct Context<'a> {
+    /// The stage's id.
+    pub id: &'a str,
+    /// The folder to write artifacts into (renamed to the stage's folder when it succeeds).
+    pub dir: &'a Path,
+    /// The run directory (file references in inputs are relative to it).
+    pub root: &'a Path,
+    /// A folder for resumable work that outlives an interrupted attempt with the same inputs
+    /// (training checkpoints), removed once the stage completes.
+    pub scratch: &'a Path,
+    /// Runtime settings that do not change results.
+    pub runtime: &'a crate::Runtime,
+}
+
+impl Context<'_> {
+    /// A reference to a file the stage wrote into its folder, as it will be found once the
+    /// stage is complete.
+    pub fn output(&self, name: &str) -> Result<FileRef> {
+        let p = self.dir.join(name);
+        Ok(FileRef { file: PathBuf::from(self.id).join(name), sha256: crate::files::file_sha256(&p)? })
+    }
+
+    /// A reference to a folder the stage wrote into its folder.
+    pub fn output_dir(&self, name: &str) -> Result<FileRef> {
+        let p = self.dir.join(name);
+        let sha256 = crate::files::dir_sha256(&p, &mut HashCache::default())?;
+        Ok(FileRef { file: PathBuf::from(self.id).join(name), sha256 })
+    }
+
+    /// The path of an input file.
+    pub fn path(&self, f: &FileRef) -> PathBuf {
+        f.path(self.root)
+    }
+}
+
+/// A kind of stage: a function of its input.
+pub trait Stage {
+    /// The slice of the plan it reads (and hashes).
+    type Input: Serialize;
+    /// What it records (and later stages read).
+    type Output: Serialize + DeserializeOwned;
+    /// Runs the stage, writing its artifacts into `cx.dir`.
+    fn run(input: &Self::Input, cx: &Context<'_>) -> Result<Self::Output>;
+}
+
 /// The stages of one run directory.
 #[derive(Debug)]
 pub struct Stages {
     root: PathBuf,
-    /// Stop with [`PipelineError::Interrupted`] after this many executed stages (tests, and
-    /// `--stop-after`).
+    /// Stop with [`PipelineError::Interrupted`] before running more than this many stages
+    /// (tests, and `--max-stages`).
     pub limit: Option<usize>,
     /// Stages run in this process.
     pub executed: Vec<String>,
-    /// Stages skipped as already complete.
+    /// Stages found complete.
     pub skipped: Vec<String>,
-}
-
-/// sha256 (hex) of a file's bytes.
-pub fn file_hash(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).map_err(|e| PipelineError::io(path, e))?;
-    Ok(hex(&Sha256::digest(&bytes)))
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 impl Stages {
@@ -56,6 +95,11 @@ impl Stages {
         let root = root.into();
         std::fs::create_dir_all(&root).map_err(|e| PipelineError::io(&root, e))?;
         Ok(Stages { root, limit: None, executed: Vec::new(), skipped: Vec::new() })
+    }
+
+    /// Stages under `root`, which is not created (for looking, as a dry run does).
+    pub fn at(root: impl Into<PathBuf>) -> Stages {
+        Stages { root: root.into(), limit: None, executed: Vec::new(), skipped: Vec::new() }
     }
 
     /// The run directory.
@@ -70,27 +114,25 @@ impl Stages {
 
     /// The manifest of a finished stage, if any.
     pub fn manifest(&self, name: &str) -> Option<Manifest> {
-        let text = std::fs::read_to_string(self.dir(name).join("manifest.json")).ok()?;
-        serde_json::from_str(&text).ok()
+        read_manifest(&self.dir(name))
     }
 
-    /// Runs stage `name` with `inputs` unless it is complete with the same inputs; `f` writes
-    /// its artifacts into the folder it is given and returns the result to record.
-    pub fn run<T: Serialize + DeserializeOwned>(
-        &mut self,
-        name: &str,
-        inputs: Value,
-        f: impl FnOnce(&Path) -> Result<T>,
-    ) -> Result<T> {
-        // The same canonical-JSON sha256 the LLM cache keys requests by.
-        let inputs_hash = hilgen_llm::cache::key_of(&inputs);
-        if let Some(m) = self.manifest(name) {
-            if m.inputs_hash == inputs_hash {
-                tracing::info!(stage = name, "complete; skipped");
-                self.skipped.push(name.to_string());
-                return serde_json::from_value(m.result)
-                    .map_err(|e| PipelineError::Invalid(format!("{name}/manifest.json: {e}")));
-            }
+    /// The recorded result of stage `name` if it is complete with inputs hashing to `hash`.
+    pub fn complete(&self, name: &str, hash: &str) -> Option<Value> {
+        self.manifest(name).filter(|m| m.inputs_hash == hash).map(|m| m.result)
+    }
+
+    /// Runs stage `name` of kind `S` on `input` unless it is complete with the same inputs.
+    pub fn run<S: Stage>(&mut self, name: &str, input: &S::Input, runtime: &crate::Runtime) -> Result<S::Output> {
+        let inputs = serde_json::to_value(input).map_err(|e| PipelineError::Invalid(format!("{name}: {e}")))?;
+        let hash = inputs_hash(&inputs);
+        if let Some(result) = self.complete(name, &hash) {
+            tracing::debug!(stage = name, "complete; skipped");
+            self.skipped.push(name.to_string());
+            return serde_json::from_value(result)
+                .map_err(|e| PipelineError::Invalid(format!("{name}/manifest.json: {e}")));
+        }
+        if self.manifest(name).is_some() {
             tracing::info!(stage = name, "inputs changed; running again");
         }
         if let Some(limit) = self.limit {
@@ -105,10 +147,14 @@ impl Stages {
         std::fs::create_dir_all(&parent).map_err(|e| PipelineError::io(&parent, e))?;
         let leaf = dest.file_name().expect("stage names are not empty").to_string_lossy().to_string();
         let tmp = parent.join(format!(".{leaf}.partial-{}", std::process::id()));
-        // Leftovers of an interrupted attempt are never read; clear them.
+        // Leftovers of an interrupted attempt are never read; clear them (and scratch space of
+        // other inputs).
+        let scratch = parent.join(format!(".{leaf}.scratch-{}", &hash[..16]));
         if let Ok(rd) = std::fs::read_dir(&parent) {
             for e in rd.flatten() {
-                if e.file_name().to_string_lossy().starts_with(&format!(".{leaf}.partial-")) {
+                let n = e.file_name().to_string_lossy().to_string();
+                let stale_scratch = n.starts_with(&format!(".{leaf}.scratch-")) && e.path() != scratch;
+                if n.starts_with(&format!(".{leaf}.partial-")) || stale_scratch {
                     let _ = std::fs::remove_dir_all(e.path());
                 }
             }
@@ -116,10 +162,17 @@ impl Stages {
         std::fs::create_dir_all(&tmp).map_err(|e| PipelineError::io(&tmp, e))?;
         tracing::info!(stage = name, "running");
         let t = Instant::now();
-        let result = f(&tmp)?;
+        let cx = Context { id: name, dir: &tmp, root: &self.root, scratch: &scratch, runtime };
+        let result = match S::run(input, &cx) {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&tmp);
+                return Err(e);
+            }
+        };
         let manifest = Manifest {
             stage: name.to_string(),
-            inputs_hash,
+            inputs_hash: hash,
             inputs,
             result: serde_json::to_value(&result).map_err(|e| PipelineError::Invalid(e.to_string()))?,
             seconds: t.elapsed().as_secs_f64(),
@@ -127,45 +180,65 @@ impl Stages {
         let text = serde_json::to_string_pretty(&manifest).expect("manifests serialize");
         std::fs::write(tmp.join("manifest.json"), text).map_err(|e| PipelineError::io(&tmp, e))?;
         if dest.exists() {
-            std::fs::remove_dir_all(&dest).map_err(|e| PipelineError::io(&dest, e))?;
+            let old = parent.join(format!(".{leaf}.old-{}", std::process::id()));
+            std::fs::rename(&dest, &old).map_err(|e| PipelineError::io(&dest, e))?;
+            std::fs::rename(&tmp, &dest).map_err(|e| PipelineError::io(&dest, e))?;
+            let _ = std::fs::remove_dir_all(&old);
+        } else {
+            std::fs::rename(&tmp, &dest).map_err(|e| PipelineError::io(&dest, e))?;
         }
-        std::fs::rename(&tmp, &dest).map_err(|e| PipelineError::io(&dest, e))?;
+        let _ = std::fs::remove_dir_all(&scratch);
         self.executed.push(name.to_string());
         Ok(result)
     }
 }
 
+/// The manifest in a stage folder, if readable.
+pub fn read_manifest(dir: &Path) -> Option<Manifest> {
+    let text = std::fs::read_to_string(dir.join("manifest.json")).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+
+    struct Write7;
+    impl Stage for Write7 {
+        type Input = Value;
+        type Output = u32;
+        fn run(input: &Value, cx: &Context<'_>) -> Result<u32> {
+            std::fs::write(cx.dir.join("f"), input.to_string()).unwrap();
+            Ok(input["x"].as_u64().unwrap() as u32 + 6)
+        }
+    }
+
+    struct Fail;
+    impl Stage for Fail {
+        type Input = Value;
+        type Output = u32;
+        fn run(_: &Value, cx: &Context<'_>) -> Result<u32> {
+            std::fs::write(cx.dir.join("half"), "x").unwrap();
+            Err(PipelineError::Invalid("boom".into()))
+        }
+    }
 
     #[test]
     fn skips_complete_stages_and_reruns_changed_ones() {
         let dir = tempfile::tempdir().unwrap();
+        let rt = crate::Runtime::default();
         let mut st = Stages::new(dir.path()).unwrap();
-        let r: u32 = st
-            .run("a/one", json!({"x": 1}), |d| {
-                std::fs::write(d.join("f"), "1").unwrap();
-                Ok(7)
-            })
-            .unwrap();
-        assert_eq!(r, 7);
-        let r: u32 = st.run("a/one", json!({"x": 1}), |_| panic!("must not run")).unwrap();
-        assert_eq!(r, 7);
-        let r: u32 = st.run("a/one", json!({"x": 2}), |_| Ok(8)).unwrap();
-        assert_eq!(r, 8);
+        assert_eq!(st.run::<Write7>("a/one", &serde_json::json!({"x": 1}), &rt).unwrap(), 7);
+        assert_eq!(st.run::<Fail>("a/one", &serde_json::json!({"x": 1}), &rt).unwrap(), 7, "complete: not run");
+        assert_eq!(st.run::<Write7>("a/one", &serde_json::json!({"x": 2}), &rt).unwrap(), 8);
         assert_eq!((st.executed.len(), st.skipped.len()), (2, 1));
-        assert!(!dir.path().join("a/one/f").exists(), "a re-run replaces the folder");
+        assert_eq!(std::fs::read_to_string(dir.path().join("a/one/f")).unwrap(), r#"{"x":2}"#);
         // A failing stage leaves no folder behind.
-        let e: Result<u32> = st.run("b", json!({}), |d| {
-            std::fs::write(d.join("half"), "x").unwrap();
-            Err(PipelineError::Invalid("boom".into()))
-        });
-        assert!(e.is_err());
+        assert!(st.run::<Fail>("b", &serde_json::json!({}), &rt).is_err());
         assert!(!dir.path().join("b").exists());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "only a/ is left");
         st.limit = Some(2);
-        let e: Result<u32> = st.run("c", json!({}), |_| Ok(1));
+        let e = st.run::<Write7>("c", &serde_json::json!({"x": 0}), &rt);
         assert!(matches!(e, Err(PipelineError::Interrupted(_))));
     }
 }

@@ -9,12 +9,13 @@ use crate::error::{KbError, Result};
 use crate::graph::{Graph, RelKind};
 use crate::sources::{for_each_chunk, read_text};
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// Filters applied while loading RRF.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct RrfOptions {
     /// Languages kept (MRCONSO `LAT`); empty keeps all. Default `["ENG"]`.
     pub languages: Vec<String>,

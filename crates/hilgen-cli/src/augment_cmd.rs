@@ -1,0 +1,180 @@
+//! `hilgen augment`: one registered strategy over a file of few-shot sentences.
+
+use crate::input::{self, ConllArgs, Format};
+use anyhow::{Context, Result};
+use clap::Args;
+use hilgen_augment::{Input, LlmContext, Need, Output, Registry, StrategySpec};
+use hilgen_corpus::Sentence;
+use hilgen_kb::Kb;
+use hilgen_llm::config::LlmSettings;
+use hilgen_llm::prompts::{templates_for, Prompts};
+use hilgen_llm::LlmClient;
+use std::path::PathBuf;
+
+/// `hilgen augment` options.
+#[derive(Args, Clone, Debug)]
+pub struct AugmentArgs {
+    /// The strategy: a kind (`related`), with parameters (`lwtr:p=0.3,n=5`), or an inline TOML
+    /// table (`{kind = "lwtr", p = 0.3}`). `--list` shows the kinds.
+    #[arg(long, required_unless_present = "list")]
+    pub strategy: Option<StrategySpec>,
+    /// List the registered strategies with their parameters and exit.
+    #[arg(long)]
+    pub list: bool,
+    /// Few-shot sentences (not needed for zerogen with --types).
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+    /// Format of --input: auto, conll, jsonl, pubtator or text.
+    #[arg(long, default_value = "auto")]
+    pub format: Format,
+    #[command(flatten)]
+    pub conll: ConllArgs,
+    /// Synthetic sentences (format from the name: .jsonl JSON Lines, .pubtator PubTator, else
+    /// CoNLL; written atomically).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Provenance JSON Lines (default: OUT with `.provenance.jsonl`).
+    #[arg(long)]
+    pub provenance: Option<PathBuf>,
+    /// Knowledge index (from `hilgen kb build`), for strategies that read the graph.
+    #[arg(long)]
+    pub kb: Option<PathBuf>,
+    /// Unlabelled in-domain text, for strategies that read a pool (any input format).
+    #[arg(long)]
+    pub pool: Option<PathBuf>,
+    /// Seed of the strategy's randomness.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// The count to match, for strategies that match another strategy's output count.
+    #[arg(long)]
+    pub count: Option<usize>,
+    /// Entity types, comma-separated (default: those of the input).
+    #[arg(long, value_delimiter = ',')]
+    pub types: Vec<String>,
+    /// LLM configuration file (TOML); HILGEN_LLM_* variables override it.
+    #[arg(long)]
+    pub llm_config: Option<PathBuf>,
+    /// Answer LLM requests from the response cache only; a miss is an error.
+    #[arg(long)]
+    pub offline: bool,
+    /// Write the LLM accounting (requests, tokens, rejections, cost) as JSON here.
+    #[arg(long)]
+    pub summary: Option<PathBuf>,
+}
+
+/// Runs `hilgen augment`.
+pub fn run(args: AugmentArgs, registry: &Registry) -> Result<()> {
+    if args.list {
+        list(registry);
+        return Ok(());
+    }
+    let (out, client) = generate(&args, registry, false)?;
+    if let Some(client) = &client {
+        finish(client, &args)?;
+        let failed = out.rejected.get("request-failed").copied().unwrap_or(0);
+        if failed > 0 && client.config().offline {
+            anyhow::bail!(
+                "offline mode: {failed} of {} sentences were not generated because their requests are not in the cache {} (run online, or export/import a batch)",
+                out.requested,
+                client.cache().dir().display()
+            );
+        }
+        anyhow::ensure!(
+            failed == 0 || !out.synthetic.is_empty(),
+            "every request failed ({failed} sentences not generated); see the log for the first error"
+        );
+    }
+    write(&args, &out)
+}
+
+fn list(registry: &Registry) {
+    for r in registry.entries() {
+        let params = (r.build)(r.kind, &Default::default()).map(|s| s.params().to_string()).unwrap_or_default();
+        println!("{:<28} {}\n{:<28} defaults {params}", r.kind, r.about, "");
+    }
+}
+
+/// Runs the strategy; with `collecting`, the LLM client sends nothing and records the requests
+/// it misses (for a Batch API export).
+pub fn generate(args: &AugmentArgs, registry: &Registry, collecting: bool) -> Result<(Output, Option<LlmClient>)> {
+    let spec = args.strategy.as_ref().context("--strategy is required")?;
+    let strategy = registry.build(spec)?;
+    let needs = strategy.needs();
+    let kind = strategy.kind().to_string();
+    let shots: Vec<Sentence> = match &args.input {
+        Some(p) => input::read(p, args.format, &args.conll).with_context(|| format!("reading {}", p.display()))?,
+        None if !args.types.is_empty() && needs.llm.is_some() => Vec::new(),
+        None => anyhow::bail!("--input is required for --strategy {kind} (zerogen alone can run from --types)"),
+    };
+    let kb = match &args.kb {
+        Some(dir) if needs.kb.uses() => {
+            Some(Kb::open(dir).with_context(|| format!("opening the knowledge index {}", dir.display()))?)
+        }
+        None if needs.kb == Need::Required => {
+            anyhow::bail!("--strategy {kind} needs --kb (a knowledge index from `hilgen kb build`)")
+        }
+        _ => None,
+    };
+    let pool = match &args.pool {
+        Some(p) if needs.pool.uses() => Some(input::read(p, Format::Auto, &args.conll)?),
+        None if needs.pool == Need::Required => anyhow::bail!("--strategy {kind} needs --pool (unlabelled text)"),
+        _ => None,
+    };
+    let types = (!args.types.is_empty()).then_some(args.types.as_slice());
+    let mut input = Input {
+        kb: kb.as_ref(),
+        pool: pool.as_deref(),
+        count_to_match: args.count,
+        types,
+        ..Input::new(&shots, args.seed)
+    };
+    let Some(task) = needs.llm else {
+        return Ok((strategy.augment(&input)?, None));
+    };
+    let mut settings = LlmSettings::load(args.llm_config.as_deref())?;
+    settings.client.offline |= args.offline;
+    let client = if collecting { LlmClient::collecting(settings.client)? } else { LlmClient::new(settings.client)? };
+    let prompts = Prompts::load(settings.generation.prompts_dir.as_deref())?;
+    let context = LlmContext {
+        client: &client,
+        annotation: settings.generation.annotation,
+        prompts: prompts.texts_of(&templates_for(task.task(), settings.generation.annotation)),
+    };
+    input.llm = Some(&context);
+    let out = strategy.augment(&input)?;
+    eprintln!(
+        "{kind}: requested {} sentences, produced {}, rejected {:?}",
+        out.requested,
+        out.synthetic.len(),
+        out.rejected
+    );
+    Ok((out, Some(client)))
+}
+
+fn write(args: &AugmentArgs, out: &Output) -> Result<()> {
+    let Some(path) = &args.out else {
+        eprintln!("{} synthetic sentences (no --out given: nothing written)", out.synthetic.len());
+        return Ok(());
+    };
+    let sentences: Vec<Sentence> = out.synthetic.iter().map(|s| s.sentence.clone()).collect();
+    input::write(path, &sentences, Format::Auto)?;
+    let prov = args.provenance.clone().unwrap_or_else(|| path.with_extension("provenance.jsonl"));
+    let text = hilgen_augment::provenance_jsonl(&out.synthetic);
+    hilgen_corpus::write_atomic(&prov, |w| {
+        w.write_all(text.as_bytes()).map_err(|e| hilgen_corpus::CorpusError::io(&prov, e))
+    })?;
+    eprintln!("wrote {} sentences to {} and {}", sentences.len(), path.display(), prov.display());
+    Ok(())
+}
+
+fn finish(client: &LlmClient, args: &AugmentArgs) -> Result<()> {
+    let summary = client.summary();
+    eprintln!("{summary}");
+    if let Some(p) = &args.summary {
+        let text = serde_json::to_string_pretty(&summary)?;
+        hilgen_corpus::write_atomic(p, |w| {
+            w.write_all(text.as_bytes()).map_err(|e| hilgen_corpus::CorpusError::io(p, e))
+        })?;
+    }
+    Ok(())
+}

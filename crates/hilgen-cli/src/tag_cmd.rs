@@ -1,0 +1,144 @@
+//! `hilgen tag`: a trained model over new text.
+
+use crate::input::{ConllArgs, Format};
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use hilgen_corpus::document::{documents_of_sentences, with_mentions, Located};
+use hilgen_corpus::formats::{self, Contents};
+use hilgen_corpus::{pubtator, Sentence};
+use hilgen_models::{device, Dann, Tagger};
+use std::path::PathBuf;
+
+/// Which of a model folder's systems tags.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SystemArg {
+    /// The fine-tuned tagger.
+    Tagger,
+    /// DANN (nearest neighbours over the tagger's emissions).
+    Dann,
+}
+
+/// `hilgen tag` options.
+#[derive(Args, Debug)]
+pub struct TagArgs {
+    /// A model folder (from `hilgen train`, a run's `seed-S/best/model`, or a Hugging Face
+    /// BertForTokenClassification folder).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Text to tag: raw text (.txt: documents separated by blank lines, first line the title),
+    /// CoNLL/TSV, JSON Lines or PubTator (tags and annotations in it are ignored).
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Format of --input: auto, conll, jsonl, pubtator or text.
+    #[arg(long, default_value = "auto")]
+    pub format: Format,
+    #[command(flatten)]
+    pub conll: ConllArgs,
+    /// Where to write the tagged text (written atomically).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Format of --out: auto (from the name: .jsonl, .pubtator, else CoNLL), conll, jsonl or pubtator.
+    #[arg(long, default_value = "auto")]
+    pub out_format: Format,
+    /// The system (default: the model folder's `system.json`, else the tagger).
+    #[arg(long, value_enum)]
+    pub system: Option<SystemArg>,
+    /// Windows per batch (default: the model's training batch size, doubled).
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Also write each token's label log-probabilities as JSON Lines here.
+    #[arg(long)]
+    pub scores: Option<PathBuf>,
+}
+
+fn default_system(args: &TagArgs) -> SystemArg {
+    let chosen = std::fs::read_to_string(args.model.join("system.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v["system"].as_str().map(str::to_string));
+    match chosen.as_deref() {
+        Some("dann") => SystemArg::Dann,
+        _ => SystemArg::Tagger,
+    }
+}
+
+/// Runs `hilgen tag`.
+pub fn run(args: TagArgs) -> Result<()> {
+    let mut tagger = Tagger::load(&args.model, device(false))
+        .with_context(|| format!("loading the model {}", args.model.display()))?;
+    if let Some(b) = args.batch_size {
+        anyhow::ensure!(b > 0, "--batch-size must be at least 1");
+        tagger.config.batch_size = b.div_ceil(2);
+    }
+    let system = args.system.unwrap_or_else(|| default_system(&args));
+    let dann = match system {
+        SystemArg::Dann => Some(Dann::load(&args.model).with_context(|| {
+            format!("{} has no DANN support set (dann.safetensors); use --system tagger", args.model.display())
+        })?),
+        SystemArg::Tagger => None,
+    };
+    let contents = formats::read_contents(&args.input, args.format, &args.conll.format()?)
+        .with_context(|| format!("reading {}", args.input.display()))?;
+    let sentences = contents.sentences();
+    let t = std::time::Instant::now();
+    let emissions = tagger.emissions(&sentences)?;
+    let predictions = match &dann {
+        Some(d) => d.predict_features(&emissions),
+        None => tagger.decode_emissions(&emissions)?,
+    };
+    let tagged: Vec<Sentence> = predictions.iter().zip(&sentences).map(|(p, s)| p.to_sentence(s)).collect();
+    let words: usize = sentences.iter().map(Sentence::len).sum();
+    let out_format = if args.out_format == Format::Auto {
+        Format::of_name(&args.out.to_string_lossy(), "")
+    } else {
+        args.out_format
+    };
+    match (out_format, &contents) {
+        (Format::Pubtator, Contents::Documents(docs)) => {
+            // Mentions at the original text's offsets.
+            let mut next = tagged.iter();
+            let out: Vec<pubtator::Document> = docs
+                .iter()
+                .map(|(d, located)| {
+                    let located: Vec<Located> = located
+                        .iter()
+                        .map(|l| Located {
+                            sentence: next.next().expect("one per sentence").clone(),
+                            offsets: l.offsets.clone(),
+                        })
+                        .collect();
+                    with_mentions(d, &located)
+                })
+                .collect();
+            pubtator::write_path(&args.out, &out)?;
+        }
+        (Format::Pubtator, Contents::Sentences(_)) => {
+            let docs: Vec<pubtator::Document> =
+                documents_of_sentences(&tagged).iter().map(|(d, l)| with_mentions(d, l)).collect();
+            pubtator::write_path(&args.out, &docs)?;
+        }
+        (f, _) => formats::write_sentences(&args.out, &tagged, f)?,
+    }
+    if let Some(p) = &args.scores {
+        let labels = tagger.labels();
+        let mut text = String::new();
+        for (s, e) in sentences.iter().zip(&emissions) {
+            let rows: Vec<f32> = Vec::try_from(e.contiguous().view([-1]))?;
+            let rows: Vec<&[f32]> = rows.chunks(labels.len()).collect();
+            text.push_str(&serde_json::json!({"tokens": s.tokens, "labels": labels, "log_probs": rows}).to_string());
+            text.push('\n');
+        }
+        hilgen_corpus::write_atomic(p, |w| {
+            w.write_all(text.as_bytes()).map_err(|e| hilgen_corpus::CorpusError::io(p, e))
+        })?;
+    }
+    let mentions: usize = tagged.iter().map(|s| s.mentions().map_or(0, |m| m.len())).sum();
+    eprintln!(
+        "tagged {} sentences ({words} words, {mentions} mentions) with the {} in {:.1}s; wrote {}",
+        sentences.len(),
+        if dann.is_some() { "DANN" } else { "tagger" },
+        t.elapsed().as_secs_f64(),
+        args.out.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,154 @@
+//! `hilgen train`: a tagger (and DANN) trained on labelled files, saved as a Hugging Face
+//! model folder.
+
+use crate::input::{self, ConllArgs, Format};
+use anyhow::{Context, Result};
+use clap::Args;
+use hilgen_corpus::Sentence;
+use hilgen_models::{device, BertConfig, Dann, DannConfig, Distance, Tagger, TaggerConfig, WordEncoder};
+use std::path::{Path, PathBuf};
+
+/// `hilgen train` options.
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// Training files (any input format with tags; several are concatenated).
+    #[arg(long, required = true, num_args = 1..)]
+    pub train: Vec<PathBuf>,
+    /// A dev file: scored after every epoch; the best epoch's weights are kept.
+    #[arg(long)]
+    pub dev: Option<PathBuf>,
+    /// Format of the input files: auto, conll, jsonl, pubtator or text.
+    #[arg(long, default_value = "auto")]
+    pub format: Format,
+    #[command(flatten)]
+    pub conll: ConllArgs,
+    /// The encoder: a Hugging Face BERT folder (default: $HILGEN_ENCODER).
+    #[arg(long)]
+    pub encoder: Option<PathBuf>,
+    /// A tiny randomly initialised BERT using the encoder's tokenizer (for trying things out).
+    #[arg(long)]
+    pub random_tiny: bool,
+    /// The model folder to write (config.json, model.safetensors, tokenizer.json, DANN's
+    /// support set).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Replace --out if it exists.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Tagger hyper-parameters as TOML (the keys of `[model.tagger]` in an experiment); the
+    /// flags below override it.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Epochs.
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Peak learning rate.
+    #[arg(long)]
+    pub learning_rate: Option<f64>,
+    /// Windows per batch.
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Window length in sub-word tokens.
+    #[arg(long)]
+    pub max_length: Option<usize>,
+    /// Seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Stop when dev F1 has not improved for this many epochs (needs --dev).
+    #[arg(long)]
+    pub patience: Option<usize>,
+    /// Decode with Viterbi under IOB2 constraints.
+    #[arg(long)]
+    pub constrained_decoding: bool,
+    /// DANN's distance: minkowski3 (minkowskiP), euclidean or cosine.
+    #[arg(long, default_value = "minkowski3")]
+    pub dann_distance: Distance,
+    /// Do not fit DANN.
+    #[arg(long)]
+    pub no_dann: bool,
+}
+
+fn read_all(files: &[PathBuf], format: Format, conll: &ConllArgs) -> Result<Vec<Sentence>> {
+    let mut out = Vec::new();
+    for f in files {
+        out.extend(input::read(f, format, conll).with_context(|| format!("reading {}", f.display()))?);
+    }
+    out.retain(|s| !s.is_empty());
+    Ok(out)
+}
+
+fn tagger_config(args: &TrainArgs) -> Result<TaggerConfig> {
+    let mut cfg: TaggerConfig = match &args.config {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?
+        }
+        None => TaggerConfig::default(),
+    };
+    macro_rules! set {
+        ($($f:ident),*) => { $( if let Some(v) = args.$f { cfg.$f = v; } )* };
+    }
+    set!(epochs, learning_rate, batch_size, max_length, seed);
+    if args.patience.is_some() {
+        anyhow::ensure!(args.dev.is_some(), "--patience needs --dev");
+        cfg.early_stopping_patience = args.patience;
+    }
+    cfg.constrained_decoding |= args.constrained_decoding;
+    cfg.check()?;
+    Ok(cfg)
+}
+
+/// Runs `hilgen train`.
+pub fn run(args: TrainArgs) -> Result<()> {
+    if args.out.exists() && !args.overwrite {
+        anyhow::bail!("{} exists; pass --overwrite to replace it, or choose another --out", args.out.display());
+    }
+    let cfg = tagger_config(&args)?;
+    let train = read_all(&args.train, args.format, &args.conll)?;
+    anyhow::ensure!(!train.is_empty(), "the training files hold no sentences");
+    let dev = args.dev.as_ref().map(|d| read_all(std::slice::from_ref(d), args.format, &args.conll)).transpose()?;
+    let labels = Tagger::labels_of(&train);
+    anyhow::ensure!(labels.len() > 1, "the training files have no entity tags");
+    let encoder = match &args.encoder {
+        Some(p) => p.clone(),
+        None => PathBuf::from(std::env::var_os("HILGEN_ENCODER").context("give --encoder (or set HILGEN_ENCODER)")?),
+    };
+    let mut tagger = if args.random_tiny {
+        let enc = WordEncoder::from_folder(&encoder)?;
+        let bert = BertConfig::tiny(enc.vocab_size() as i64);
+        Tagger::with_random_weights(bert, enc, labels.clone(), cfg, device(false))?
+    } else {
+        Tagger::from_pretrained(&encoder, labels.clone(), cfg, device(false))?
+    };
+    eprintln!("training on {} sentences, labels {labels:?}", train.len());
+    // A checkpoint beside the output lets an interrupted training resume.
+    let checkpoint = checkpoint_dir(&args.out);
+    let report = tagger.train(&train, dev.as_deref(), Some(&checkpoint))?;
+    let dann = if args.no_dann {
+        None
+    } else {
+        Some(Dann::fit(&tagger, &train, DannConfig { distance: args.dann_distance, ..DannConfig::default() })?)
+    };
+    if args.out.exists() {
+        std::fs::remove_dir_all(&args.out).with_context(|| format!("replacing {}", args.out.display()))?;
+    }
+    tagger.save_model(&args.out, &report, |dir| dann.as_ref().map_or(Ok(()), |d| d.save(dir)))?;
+    let _ = std::fs::remove_dir_all(&checkpoint);
+    if let Some(dev) = &dev {
+        let f1 = tagger.score(dev)?;
+        eprintln!("dev F1: tagger {:.4} (best epoch {})", f1, report.best_epoch);
+        if let Some(d) = &dann {
+            let pred = d.predict_sentences(&tagger, dev)?;
+            let f = hilgen_metrics::evaluate_sentences(dev, &pred, hilgen_metrics::Options::default())?.micro.f1;
+            eprintln!("dev F1: DANN {f:.4}");
+        }
+    }
+    eprintln!("saved {} ({:.0} tokens/s)", args.out.display(), report.tokens_per_second);
+    Ok(())
+}
+
+/// The checkpoint folder of a training into `out`.
+fn checkpoint_dir(out: &Path) -> PathBuf {
+    let name = out.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "model".into());
+    out.with_file_name(format!(".{name}.checkpoint"))
+}

@@ -1,0 +1,479 @@
+//! An experiment resolved once into a plan: environment applied, the LLM configuration loaded
+//! once, paths made absolute, input files hashed, the tagger / DANN / knowledge configurations
+//! built and checked, strategies instantiated from the registry, and the stage graph laid out.
+//! Stages read nothing but the slice of the plan they are given, which is also what they hash.
+
+use crate::error::{PipelineError, Result};
+use crate::experiment::{Experiment, Schedule};
+use crate::files::{sha256_hex, FileRef, HashCache};
+use crate::graph::{self, Node};
+use hilgen_augment::{Need, Needs, Registry, Strategy, StrategySpec};
+use hilgen_corpus::formats::{self, Format};
+use hilgen_corpus::{dataset, fetch::Fetcher, jsonl, Sentence};
+use hilgen_kb::RrfOptions;
+use hilgen_llm::config::{GenerationOptions, LlmSettings};
+use hilgen_llm::prompts::{templates_for, Prompts, Task};
+use hilgen_llm::LlmConfig;
+use hilgen_models::{DannConfig, Tagger, TaggerConfig};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// One split as the stages see it: a JSON Lines file in the run directory (`data/NAME.jsonl`)
+/// with its content hash, and the hash of its tokens alone (what predictions depend on).
+#[derive(Debug, Clone, Serialize)]
+pub struct Split {
+    /// The file and the sha256 of its content (tokens, tags, concept IDs).
+    pub labelled: FileRef,
+    /// The same file and the sha256 of its tokens only.
+    pub tokens: FileRef,
+    /// Sentences.
+    pub sentences: usize,
+    #[serde(skip)]
+    text: String,
+}
+
+impl Split {
+    fn new(name: &str, sentences: &[Sentence]) -> Result<Split> {
+        let mut buf = Vec::new();
+        jsonl::write(&mut buf, sentences)?;
+        let text = String::from_utf8(buf).expect("JSON is UTF-8");
+        let file = PathBuf::from(format!("data/{name}.jsonl"));
+        Ok(Split {
+            labelled: FileRef { file: file.clone(), sha256: sha256_hex(text.as_bytes()) },
+            tokens: FileRef { file, sha256: tokens_sha256(sentences) },
+            sentences: sentences.len(),
+            text,
+        })
+    }
+
+    /// Writes the file under `root` unless it is there with this content.
+    fn write(&self, root: &Path) -> Result<()> {
+        let path = self.labelled.path(root);
+        if crate::files::file_sha256(&path).ok().as_deref() == Some(self.labelled.sha256.as_str()) {
+            return Ok(());
+        }
+        std::fs::create_dir_all(path.parent().expect("under data/")).map_err(|e| PipelineError::io(&path, e))?;
+        crate::files::write_file(&path, self.text.as_bytes())
+    }
+}
+
+/// sha256 of sentences' tokens (a change of tags leaves it alone).
+pub fn tokens_sha256(sentences: &[Sentence]) -> String {
+    let mut s = String::new();
+    for x in sentences {
+        s.push_str(&x.tokens.join("\u{1}"));
+        s.push('\u{2}');
+    }
+    sha256_hex(s.as_bytes())
+}
+
+/// The data: three splits and, when a strategy reads one, the unlabelled pool.
+#[derive(Debug, Clone, Serialize)]
+pub struct DataPlan {
+    /// Where it came from.
+    pub source: String,
+    /// Training pool (the shots are sampled from it).
+    pub train: Split,
+    /// Development split.
+    pub dev: Split,
+    /// Test split.
+    pub test: Split,
+    /// Unlabelled in-domain sentences (tags all `O`).
+    pub pool: Option<Split>,
+}
+
+/// The knowledge graph: an index to use as is, or sources to build one from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "from", rename_all = "kebab-case")]
+pub enum KbPlan {
+    /// A built index file.
+    Index {
+        /// The `kb.hkb` file.
+        index: FileRef,
+    },
+    /// Sources for the `kb` stage.
+    Build(KbSources),
+}
+
+/// What the `kb` stage builds from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KbSources {
+    /// CTD files.
+    pub ctd: Vec<FileRef>,
+    /// MeSH tree files.
+    pub mesh_tree: Vec<FileRef>,
+    /// MeSH XML files.
+    pub mesh_xml: Vec<FileRef>,
+    /// OBO files.
+    pub obo: Vec<FileRef>,
+    /// A META folder (its hash covers every `.RRF` file in it) and the filters.
+    pub rrf: Option<(FileRef, RrfOptions)>,
+}
+
+/// The encoder and training configuration.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelPlan {
+    /// The encoder folder (hash of its config, weights and tokenizer files; for a random tiny
+    /// encoder, of its tokenizer only).
+    pub encoder: FileRef,
+    /// A tiny random BERT with the encoder's tokenizer.
+    pub random_tiny: bool,
+    /// Checked tagger hyper-parameters (the schedule sets epochs and batch size per set).
+    pub tagger: TaggerConfig,
+    /// The epoch rule.
+    pub schedule: Schedule,
+    /// DANN settings.
+    pub dann: DannConfig,
+}
+
+/// What an LLM stage's results depend on (its hash input): the request-shaping settings, the
+/// annotation format and the texts of the templates it renders.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LlmInput {
+    /// `LlmConfig::request_fingerprint`.
+    pub request: Value,
+    /// How the model annotates.
+    pub annotation: hilgen_llm::config::Annotation,
+    /// Template texts by file name.
+    pub templates: BTreeMap<String, String>,
+}
+
+/// The LLM, configured once.
+#[derive(Debug, Serialize)]
+pub struct LlmPlan {
+    /// The configuration file.
+    pub file: Option<PathBuf>,
+    /// The client configuration with the environment applied and the cache path made absolute.
+    pub client: LlmConfig,
+    /// The generation options.
+    pub generation: GenerationOptions,
+    #[serde(skip)]
+    prompts: Prompts,
+}
+
+impl LlmPlan {
+    /// The slice of the plan an LLM stage running `task` gets.
+    pub fn input(&self, task: Task) -> LlmInput {
+        let names = templates_for(task, self.generation.annotation);
+        LlmInput {
+            request: self.client.request_fingerprint(),
+            annotation: self.generation.annotation,
+            templates: self.prompts.texts_of(&names),
+        }
+    }
+}
+
+/// A strategy of the experiment, instantiated.
+pub struct PlannedStrategy {
+    /// Its spec.
+    pub spec: StrategySpec,
+    /// The strategy.
+    pub strategy: Box<dyn Strategy>,
+    /// What it needs.
+    pub needs: Needs,
+    /// The strategy whose output count it matches, when that one runs here.
+    pub count_from: Option<usize>,
+}
+
+impl std::fmt::Debug for PlannedStrategy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlannedStrategy").field("spec", &self.spec).finish_non_exhaustive()
+    }
+}
+
+impl Serialize for PlannedStrategy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        serde_json::json!({"name": self.spec.id(), "kind": self.strategy.kind(), "params": self.strategy.params(),
+            "needs": self.needs, "count_from": self.count_from})
+        .serialize(s)
+    }
+}
+
+/// A resolved experiment.
+#[derive(Debug, Serialize)]
+pub struct Plan {
+    /// Experiment name.
+    pub name: String,
+    /// The run directory (absolute).
+    pub dir: PathBuf,
+    /// Dataset name (or "custom files").
+    pub dataset: String,
+    /// Shots per type.
+    pub k: usize,
+    /// Seeds.
+    pub seeds: Vec<u64>,
+    /// The tagger's labels (`O` first), from the training split.
+    pub labels: Vec<String>,
+    /// The data.
+    pub data: DataPlan,
+    /// The knowledge graph.
+    pub kb: Option<KbPlan>,
+    /// The models.
+    pub model: ModelPlan,
+    /// The LLM.
+    pub llm: Option<LlmPlan>,
+    /// The strategies, in experiment order.
+    pub strategies: Vec<PlannedStrategy>,
+    /// Bootstrap resamples.
+    pub bootstrap: usize,
+    /// Systems entering the ensemble search.
+    pub ensemble_systems: usize,
+    /// Whether the LLM also tags dev and test.
+    pub zero_shot_tagger: bool,
+    /// The stages, in an order where every stage comes after its inputs.
+    pub nodes: Vec<Node>,
+}
+
+impl Plan {
+    /// Resolves `exp` with the strategies of `registry`; the run directory is `out` or
+    /// `runs/NAME`. Reads the data and hashes the inputs; writes nothing.
+    pub fn resolve(exp: &Experiment, registry: &Registry, out: Option<&Path>) -> Result<Plan> {
+        exp.check().map_err(PipelineError::Invalid)?;
+        let dir = match out {
+            Some(o) => o.to_path_buf(),
+            None => PathBuf::from("runs").join(&exp.name),
+        };
+        let dir = std::path::absolute(&dir).map_err(|e| PipelineError::io(&dir, e))?;
+        let mut hashes = HashCache::at(dir.join(".hashes.json"));
+
+        // Strategies first: what they need decides what else to resolve.
+        let mut strategies = Vec::new();
+        for spec in &exp.strategies {
+            let strategy = registry.build(spec)?;
+            let needs = strategy.needs();
+            strategies.push(PlannedStrategy { spec: spec.clone(), strategy, needs, count_from: None });
+        }
+        for i in 0..strategies.len() {
+            if let Some(kind) = strategies[i].needs.count_of.clone() {
+                strategies[i].count_from = strategies.iter().position(|s| s.strategy.kind() == kind);
+            }
+        }
+        let kb = resolve_kb(exp, &mut hashes)?;
+        let needs_llm = strategies.iter().any(|s| s.needs.llm.is_some()) || exp.llm.zero_shot_tagger;
+        for s in &strategies {
+            let id = s.spec.id();
+            if s.needs.kb == Need::Required && kb.is_none() {
+                return Err(PipelineError::Invalid(format!(
+                    "strategy `{id}` needs knowledge sources: add a [kb] table"
+                )));
+            }
+            if s.needs.llm.is_some() && exp.llm.config.is_none() {
+                return Err(PipelineError::Invalid(format!(
+                    "strategy `{id}` needs an LLM: set [llm] config = \"llm.toml\""
+                )));
+            }
+        }
+        if exp.llm.zero_shot_tagger && exp.llm.config.is_none() {
+            return Err(PipelineError::Invalid("llm.zero_shot_tagger needs [llm] config = \"llm.toml\"".into()));
+        }
+        let llm = if needs_llm { Some(resolve_llm(exp)?) } else { None };
+
+        let needs_pool = strategies.iter().any(|s| s.needs.pool.uses());
+        let (data, labels) = resolve_data(exp, needs_pool)?;
+        let model = resolve_model(exp, &mut hashes)?;
+        let mut plan = Plan {
+            name: exp.name.clone(),
+            dir,
+            dataset: exp.dataset.clone().unwrap_or_else(|| "custom files".into()),
+            k: exp.k,
+            seeds: exp.seeds.clone(),
+            labels,
+            data,
+            kb,
+            model,
+            llm,
+            strategies,
+            bootstrap: exp.bootstrap,
+            ensemble_systems: exp.ensemble_systems,
+            zero_shot_tagger: exp.llm.zero_shot_tagger,
+            nodes: Vec::new(),
+        };
+        plan.nodes = graph::build(&plan);
+        if plan.dir.exists() {
+            hashes.save()?;
+        }
+        Ok(plan)
+    }
+
+    /// Writes the data files into the run directory (those already there unchanged are kept).
+    pub fn write_data(&self) -> Result<()> {
+        for s in [&self.data.train, &self.data.dev, &self.data.test].into_iter().chain(&self.data.pool) {
+            s.write(&self.dir)?;
+        }
+        Ok(())
+    }
+
+    /// The names of the training configurations: `original`, then each strategy's.
+    pub fn configs(&self) -> Vec<String> {
+        std::iter::once("original".to_string()).chain(self.strategies.iter().map(|s| s.spec.id().to_string())).collect()
+    }
+
+    /// The entity types of the dataset.
+    pub fn types(&self) -> Vec<String> {
+        let types: std::collections::BTreeSet<String> =
+            self.labels.iter().filter_map(|l| l.split_once('-').map(|x| x.1.to_string())).collect();
+        types.into_iter().collect()
+    }
+}
+
+fn resolve_kb(exp: &Experiment, hashes: &mut HashCache) -> Result<Option<KbPlan>> {
+    let spec = &exp.kb;
+    if spec.is_empty() {
+        return Ok(None);
+    }
+    if let Some(index) = &spec.index {
+        let mut p = exp.resolve_path(index, true);
+        if p.is_dir() {
+            p = p.join(hilgen_kb::INDEX_FILE);
+        }
+        return Ok(Some(KbPlan::Index { index: hashes.file_ref(&p)? }));
+    }
+    let mut refs = |paths: &[PathBuf]| -> Result<Vec<FileRef>> {
+        paths.iter().map(|p| hashes.file_ref(&exp.resolve_path(p, true))).collect()
+    };
+    let (ctd, mesh_tree, mesh_xml, obo) =
+        (refs(&spec.ctd)?, refs(&spec.mesh_tree)?, refs(&spec.mesh_xml)?, refs(&spec.obo)?);
+    let rrf = match &spec.rrf {
+        Some(d) => {
+            let dir = crate::files::absolute(&exp.resolve_path(d, true))?;
+            let mut listing = String::new();
+            let rd = std::fs::read_dir(&dir).map_err(|e| PipelineError::io(&dir, e))?;
+            let mut files: Vec<PathBuf> = rd
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("rrf")))
+                .collect();
+            files.sort();
+            if files.is_empty() {
+                return Err(PipelineError::Invalid(format!("kb.rrf {}: no .RRF files there", dir.display())));
+            }
+            for f in files {
+                listing.push_str(&format!(
+                    "{}\0{}\n",
+                    f.file_name().unwrap_or_default().to_string_lossy(),
+                    hashes.sha256(&f)?
+                ));
+            }
+            let options = RrfOptions {
+                languages: spec.lang.clone(),
+                include_suppressed: spec.include_suppressed,
+                allow_sources: spec.sab_allow.clone(),
+                deny_sources: spec.sab_deny.clone(),
+            };
+            Some((FileRef { file: dir, sha256: sha256_hex(listing.as_bytes()) }, options))
+        }
+        None => None,
+    };
+    Ok(Some(KbPlan::Build(KbSources { ctd, mesh_tree, mesh_xml, obo, rrf })))
+}
+
+fn resolve_llm(exp: &Experiment) -> Result<LlmPlan> {
+    let file =
+        exp.llm.config.as_ref().map(|p| std::path::absolute(exp.resolve_path(p, false)).unwrap_or_else(|_| p.clone()));
+    let mut settings = LlmSettings::load(file.as_deref())?;
+    settings.client.cache_dir = std::path::absolute(&settings.client.cache_dir)
+        .map_err(|e| PipelineError::io(&settings.client.cache_dir, e))?;
+    let prompts = Prompts::load(settings.generation.prompts_dir.as_deref())?;
+    Ok(LlmPlan { file, client: settings.client, generation: settings.generation, prompts })
+}
+
+fn read_split(exp: &Experiment, path: &Path) -> Result<Vec<Sentence>> {
+    let p = exp.resolve_path(path, false);
+    Ok(formats::read_sentences(&p, Format::Auto, &Default::default())?)
+}
+
+fn resolve_data(exp: &Experiment, needs_pool: bool) -> Result<(DataPlan, Vec<String>)> {
+    let (mut train, mut dev, mut test, source) = match (&exp.dataset, &exp.data) {
+        (_, Some(d)) => (
+            read_split(exp, &d.train)?,
+            read_split(exp, &d.dev)?,
+            read_split(exp, &d.test)?,
+            format!("files {}, {}, {}", d.train.display(), d.dev.display(), d.test.display()),
+        ),
+        (Some(name), None) => {
+            let loaded = dataset::load(name, &Fetcher::from_env())?;
+            let c = &loaded.corpus;
+            if let Ok(all) = c.split("all") {
+                tracing::warn!(dataset = %name, "one split only: sampling, dev choices and testing on the same sentences");
+                (all.to_vec(), all.to_vec(), all.to_vec(), format!("dataset {name} (one split)"))
+            } else {
+                (
+                    c.split("train")?.to_vec(),
+                    c.split("devel")?.to_vec(),
+                    c.split("test")?.to_vec(),
+                    format!("dataset {name}"),
+                )
+            }
+        }
+        (None, None) => return Err(PipelineError::Invalid("no data".into())),
+    };
+    if let Some(n) = exp.dev_limit {
+        dev.truncate(n);
+    }
+    if let Some(n) = exp.test_limit {
+        test.truncate(n);
+    }
+    train.retain(|s| !s.is_empty());
+    let labels = Tagger::labels_of(&train);
+    if labels.len() < 2 {
+        return Err(PipelineError::Invalid(format!("{source}: the training split has no entity tags")));
+    }
+    let pool = if needs_pool {
+        let mut sentences = match &exp.pool {
+            Some(p) => read_split(exp, p)?,
+            None => train.clone(),
+        };
+        for s in &mut sentences {
+            s.tags = vec!["O".to_string(); s.len()];
+            s.concepts.clear();
+        }
+        sentences.retain(|s| !s.is_empty());
+        Some(Split::new("pool", &sentences)?)
+    } else {
+        None
+    };
+    let data = DataPlan {
+        source,
+        train: Split::new("train", &train)?,
+        dev: Split::new("dev", &dev)?,
+        test: Split::new("test", &test)?,
+        pool,
+    };
+    Ok((data, labels))
+}
+
+fn resolve_model(exp: &Experiment, hashes: &mut HashCache) -> Result<ModelPlan> {
+    let m = &exp.model;
+    let dir = match &m.encoder {
+        Some(p) => exp.resolve_path(p, false),
+        None => std::env::var_os("HILGEN_ENCODER")
+            .map(PathBuf::from)
+            .ok_or_else(|| PipelineError::Invalid("no encoder: set model.encoder or HILGEN_ENCODER".into()))?,
+    };
+    let dir = crate::files::absolute(&dir)?;
+    if !dir.is_dir() {
+        return Err(PipelineError::Invalid(format!("model.encoder {}: not a folder", dir.display())));
+    }
+    let names: &[&str] = if m.random_tiny {
+        &["tokenizer.json", "vocab.txt", "tokenizer_config.json"]
+    } else {
+        &["config.json", "model.safetensors", "tokenizer.json", "vocab.txt", "tokenizer_config.json"]
+    };
+    let mut listing = String::new();
+    for n in names {
+        let p = dir.join(n);
+        if p.exists() {
+            listing.push_str(&format!("{n}\0{}\n", hashes.sha256(&p)?));
+        }
+    }
+    m.tagger.check()?;
+    Ok(ModelPlan {
+        encoder: FileRef { file: dir, sha256: sha256_hex(listing.as_bytes()) },
+        random_tiny: m.random_tiny,
+        tagger: m.tagger.clone(),
+        schedule: m.schedule.clone(),
+        dann: m.dann,
+    })
+}

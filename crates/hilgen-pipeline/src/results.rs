@@ -1,0 +1,77 @@
+//! What stages record and the report reads: scores of a system, the outcome of a strategy, one
+//! seed's results.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// One system's test scores in one seed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SystemScore {
+    /// Precision.
+    pub precision: f64,
+    /// Recall.
+    pub recall: f64,
+    /// F1.
+    pub f1: f64,
+    /// Bootstrap interval of F1 (lower, upper).
+    pub f1_ci: (f64, f64),
+    /// Micro F1 on the dev split.
+    pub dev_f1: f64,
+    /// What it is (for ensembles: the combination chosen on dev).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl SystemScore {
+    /// From the metrics crate's figures.
+    pub fn new(prf: hilgen_metrics::Prf, ci: hilgen_metrics::bootstrap::Interval, dev_f1: f64) -> SystemScore {
+        SystemScore {
+            precision: prf.precision,
+            recall: prf.recall,
+            f1: prf.f1,
+            f1_ci: (ci.lower, ci.upper),
+            dev_f1,
+            note: None,
+        }
+    }
+}
+
+/// The outcome of a strategy (or of the LLM tagger).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AugmentResult {
+    /// Synthetic sentences kept (sentences tagged, for the tagger).
+    pub count: usize,
+    /// Sentences asked of an LLM (0 for other strategies).
+    pub requested: usize,
+    /// LLM rejections by reason.
+    pub rejected: BTreeMap<String, u64>,
+    /// LLM requests sent (not answered by the cache).
+    pub llm_requests: u64,
+}
+
+/// The model kept for a seed: the best single system on dev.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeptModel {
+    /// `tagger/CONFIG` or `dann/CONFIG`.
+    pub system: String,
+    /// Its dev F1.
+    pub dev_f1: f64,
+    /// The model folder, relative to the run directory.
+    pub folder: String,
+}
+
+/// One seed's results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeedResult {
+    /// The seed.
+    pub seed: u64,
+    /// `tagger/CONFIG` and `dann/CONFIG` (and `llm/zero-shot`) scores.
+    pub scores: BTreeMap<String, SystemScore>,
+    /// The best ensemble on dev, scored on test.
+    pub ensemble: SystemScore,
+    /// Augmentation outcomes per strategy.
+    pub augment: BTreeMap<String, AugmentResult>,
+    /// The kept model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept: Option<KeptModel>,
+}

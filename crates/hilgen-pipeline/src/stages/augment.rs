@@ -1,0 +1,93 @@
+//! `seed-S/augment/NAME`: one strategy's synthetic sentences for the seed's shots.
+
+use crate::error::PipelineError;
+use crate::files::FileRef;
+use crate::plan::LlmInput;
+use crate::results::AugmentResult;
+use crate::stage::{Context, Stage};
+use crate::Result;
+use hilgen_augment::{Input, StrategySpec};
+use serde::{Deserialize, Serialize};
+
+/// What a strategy reads.
+#[derive(Debug, Clone, Serialize)]
+pub struct AugmentInput {
+    /// The strategy's kind and every parameter (defaults filled in).
+    pub strategy: StrategySpec,
+    /// The shots.
+    pub shots: FileRef,
+    /// Seed.
+    pub seed: u64,
+    /// The knowledge index, when the strategy uses one.
+    pub kb: Option<FileRef>,
+    /// The unlabelled pool, when the strategy reads one.
+    pub pool: Option<FileRef>,
+    /// The LLM, for LLM strategies.
+    pub llm: Option<LlmInput>,
+    /// The output count of the strategy this one matches, when that one ran.
+    pub count_to_match: Option<usize>,
+}
+
+/// What a strategy produced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AugmentOutput {
+    /// Counts and LLM outcomes.
+    pub result: AugmentResult,
+    /// `synthetic.tsv` (IOB2); `provenance.jsonl` lies beside it.
+    pub synthetic: FileRef,
+}
+
+/// The stage.
+pub struct Augment;
+
+impl Stage for Augment {
+    type Input = AugmentInput;
+    type Output = AugmentOutput;
+
+    fn run(input: &AugmentInput, cx: &Context<'_>) -> Result<AugmentOutput> {
+        let strategy = cx.runtime.registry.build(&input.strategy)?;
+        let shots = super::read(&cx.path(&input.shots))?;
+        let kb = input.kb.as_ref().map(|f| hilgen_kb::Kb::open(cx.path(f))).transpose()?;
+        let pool = input.pool.as_ref().map(|f| super::read(&cx.path(f))).transpose()?;
+        let mut args = Input {
+            kb: kb.as_ref(),
+            pool: pool.as_deref(),
+            count_to_match: input.count_to_match,
+            ..Input::new(&shots, input.seed)
+        };
+        let client;
+        let context;
+        if let Some(llm) = &input.llm {
+            let cfg = cx.runtime.llm.clone().ok_or_else(|| {
+                PipelineError::Invalid(format!("{}: an LLM stage without an LLM configuration", cx.id))
+            })?;
+            if cfg.request_fingerprint() != llm.request {
+                return Err(PipelineError::Invalid(format!(
+                    "{}: the LLM configuration differs from the planned one",
+                    cx.id
+                )));
+            }
+            client = hilgen_llm::LlmClient::new(cfg)?;
+            context = hilgen_augment::LlmContext {
+                client: &client,
+                annotation: llm.annotation,
+                prompts: llm.templates.clone(),
+            };
+            args.llm = Some(&context);
+        }
+        let out = strategy.augment(&args)?;
+        let sentences: Vec<hilgen_corpus::Sentence> = out.synthetic.iter().map(|s| s.sentence.clone()).collect();
+        super::write_tsv(&cx.dir.join("synthetic.tsv"), &sentences)?;
+        let p = cx.dir.join("provenance.jsonl");
+        std::fs::write(&p, hilgen_augment::provenance_jsonl(&out.synthetic)).map_err(|e| PipelineError::io(&p, e))?;
+        Ok(AugmentOutput {
+            result: AugmentResult {
+                count: out.synthetic.len(),
+                requested: out.requested,
+                rejected: out.rejected,
+                llm_requests: out.llm_requests,
+            },
+            synthetic: cx.output("synthetic.tsv")?,
+        })
+    }
+}

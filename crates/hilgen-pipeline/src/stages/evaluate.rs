@@ -1,0 +1,69 @@
+//! `seed-S/evaluate`: every system's test scores (with a bootstrap interval) and dev F1.
+
+use super::System;
+use crate::files::FileRef;
+use crate::results::SystemScore;
+use crate::stage::{Context, Stage};
+use crate::Result;
+use hilgen_corpus::Sentence;
+use hilgen_metrics::{bootstrap, evaluate_sentences, Options};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// What evaluation reads.
+#[derive(Debug, Clone, Serialize)]
+pub struct EvaluateInput {
+    /// Gold dev split.
+    pub dev: FileRef,
+    /// Gold test split.
+    pub test: FileRef,
+    /// The systems, in report order.
+    pub systems: Vec<System>,
+    /// Bootstrap resamples.
+    pub bootstrap: usize,
+    /// Bootstrap seed.
+    pub seed: u64,
+}
+
+/// seqeval's default mode; 0 where a score is undefined (a resample or a model with no
+/// entities), without a warning per resample.
+pub fn scoring() -> Options {
+    Options { zero_division: hilgen_metrics::ZeroDivision::Zero, ..Options::default() }
+}
+
+/// Micro P/R/F1 of `pred` against `gold` with a bootstrap interval of F1.
+pub fn score(
+    gold: &[Sentence],
+    pred: &[Sentence],
+    replicates: usize,
+    seed: u64,
+) -> Result<(hilgen_metrics::Prf, bootstrap::Interval)> {
+    let o = scoring();
+    let prf = evaluate_sentences(gold, pred, o)?.micro;
+    let g: Vec<&[String]> = gold.iter().map(|s| s.tags.as_slice()).collect();
+    let p: Vec<&[String]> = pred.iter().map(|s| s.tags.as_slice()).collect();
+    let ci = bootstrap::f1_interval(&g, &p, o, &bootstrap::Config { replicates, seed, ..Default::default() })?;
+    Ok((prf, ci))
+}
+
+/// The stage.
+pub struct Evaluate;
+
+impl Stage for Evaluate {
+    type Input = EvaluateInput;
+    type Output = BTreeMap<String, SystemScore>;
+
+    fn run(input: &EvaluateInput, cx: &Context<'_>) -> Result<Self::Output> {
+        let dev = super::read(&cx.path(&input.dev))?;
+        let test = super::read(&cx.path(&input.test))?;
+        let mut out = BTreeMap::new();
+        for s in &input.systems {
+            let t = super::read(&cx.path(&s.predictions.test))?;
+            let d = super::read(&cx.path(&s.predictions.dev))?;
+            let (prf, ci) = score(&test, &t, input.bootstrap, input.seed)?;
+            let dev_f1 = evaluate_sentences(&dev, &d, scoring())?.micro.f1;
+            out.insert(s.name.clone(), SystemScore::new(prf, ci, dev_f1));
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,76 @@
+//! `llm-tagger`: the LLM as a zero-shot tagger of dev and test (the paper's Table 4).
+
+use super::Predictions;
+use crate::error::PipelineError;
+use crate::files::FileRef;
+use crate::plan::LlmInput;
+use crate::results::AugmentResult;
+use crate::stage::{Context, Stage};
+use crate::Result;
+use hilgen_llm::generate::Generator;
+use hilgen_llm::parse::Labels;
+use hilgen_llm::prompts::Prompts;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What the tagger reads.
+#[derive(Debug, Clone, Serialize)]
+pub struct LlmTaggerInput {
+    /// The LLM.
+    pub llm: LlmInput,
+    /// Entity types.
+    pub types: Vec<String>,
+    /// The dev split (hash of its tokens).
+    pub dev: FileRef,
+    /// The test split (hash of its tokens).
+    pub test: FileRef,
+}
+
+/// The tagger's predictions and LLM use.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LlmTaggerOutput {
+    /// Sentences tagged, requests, rejections.
+    pub result: AugmentResult,
+    /// Predictions.
+    pub predictions: Predictions,
+}
+
+/// The stage.
+pub struct LlmTagger;
+
+impl Stage for LlmTagger {
+    type Input = LlmTaggerInput;
+    type Output = LlmTaggerOutput;
+
+    fn run(input: &LlmTaggerInput, cx: &Context<'_>) -> Result<LlmTaggerOutput> {
+        let cfg = cx.runtime.llm.clone().ok_or_else(|| PipelineError::Invalid("llm-tagger without an LLM".into()))?;
+        if cfg.request_fingerprint() != input.llm.request {
+            return Err(PipelineError::Invalid(
+                "llm-tagger: the LLM configuration differs from the planned one".into(),
+            ));
+        }
+        let client = hilgen_llm::LlmClient::new(cfg)?;
+        let prompts = Prompts::from_texts(input.llm.templates.clone())?;
+        let generator =
+            Generator::with_prompts(&client, Labels::new(input.types.iter().cloned()), input.llm.annotation, prompts);
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| PipelineError::io("tokio runtime", e))?;
+        let mut rejected = BTreeMap::new();
+        let mut count = 0;
+        for (split, file) in [("dev", &input.dev), ("test", &input.test)] {
+            let gold = super::read(&cx.path(file))?;
+            let (pred, outcome) = rt.block_on(generator.tag(&gold))?;
+            super::write_tsv(&cx.dir.join(format!("llm.{split}.tsv")), &pred)?;
+            count += gold.len();
+            for (k, v) in outcome.rejected {
+                *rejected.entry(k).or_insert(0) += v;
+            }
+        }
+        let result = AugmentResult { count, requested: count, rejected, llm_requests: client.summary().requests };
+        let predictions = Predictions { dev: cx.output("llm.dev.tsv")?, test: cx.output("llm.test.tsv")? };
+        Ok(LlmTaggerOutput { result, predictions })
+    }
+}

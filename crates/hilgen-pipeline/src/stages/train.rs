@@ -1,0 +1,72 @@
+//! `seed-S/train/CONFIG`: the tagger trained on the shots (plus a strategy's sentences) and
+//! DANN fitted on the same sentences, kept as a Hugging Face folder `model/`.
+
+use crate::files::FileRef;
+use crate::stage::{Context, Stage};
+use crate::Result;
+use hilgen_models::{device, BertConfig, Dann, DannConfig, Tagger, TaggerConfig, TrainReport, WordEncoder};
+use serde::{Deserialize, Serialize};
+
+/// What training reads.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainInput {
+    /// The shots.
+    pub shots: FileRef,
+    /// A strategy's synthetic sentences.
+    pub synthetic: Option<FileRef>,
+    /// The encoder folder.
+    pub encoder: FileRef,
+    /// A tiny random BERT with the encoder's tokenizer instead of its weights.
+    pub random_tiny: bool,
+    /// The label set.
+    pub labels: Vec<String>,
+    /// Hyper-parameters, epochs and batch size from the schedule, the run's seed.
+    pub tagger: TaggerConfig,
+    /// DANN settings.
+    pub dann: DannConfig,
+    /// The dev split, when early stopping reads it.
+    pub dev: Option<FileRef>,
+}
+
+/// The trained model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainOutput {
+    /// The model folder (tagger and DANN).
+    pub model: FileRef,
+    /// Training sentences.
+    pub sentences: usize,
+    /// Epochs.
+    pub epochs: usize,
+    /// The training run.
+    pub report: TrainReport,
+}
+
+/// The stage.
+pub struct Train;
+
+impl Stage for Train {
+    type Input = TrainInput;
+    type Output = TrainOutput;
+
+    fn run(input: &TrainInput, cx: &Context<'_>) -> Result<TrainOutput> {
+        let mut data = super::read(&cx.path(&input.shots))?;
+        if let Some(s) = &input.synthetic {
+            data.extend(super::read(&cx.path(s))?);
+        }
+        let enc = cx.path(&input.encoder);
+        let cfg = input.tagger.clone();
+        let mut tagger = if input.random_tiny {
+            let encoder = WordEncoder::from_folder(&enc)?;
+            let bert = BertConfig::tiny(encoder.vocab_size() as i64);
+            Tagger::with_random_weights(bert, encoder, input.labels.clone(), cfg, device(false))?
+        } else {
+            Tagger::from_pretrained(&enc, input.labels.clone(), cfg, device(false))?
+        };
+        let dev = input.dev.as_ref().map(|d| super::read(&cx.path(d))).transpose()?;
+        let checkpoint = cx.runtime.checkpoints.then(|| cx.scratch.join("checkpoint"));
+        let report = tagger.train(&data, dev.as_deref(), checkpoint.as_deref())?;
+        let dann = Dann::fit(&tagger, &data, input.dann)?;
+        tagger.save_model(&cx.dir.join("model"), &report, |dir| dann.save(dir))?;
+        Ok(TrainOutput { model: cx.output_dir("model")?, sentences: data.len(), epochs: input.tagger.epochs, report })
+    }
+}

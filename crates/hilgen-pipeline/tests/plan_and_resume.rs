@@ -1,0 +1,207 @@
+//! The tiny experiment (random tiny BERT, 2 seeds, a knowledge layer, a Dai & Adel strategy, an
+//! LLM strategy and the LLM zero-shot tagger against a fake server) runs, is interrupted,
+//! resumes, and a further run executes nothing. Then each input is changed in turn, and exactly
+//! the stages that read it (and those downstream whose inputs therefore change) run again:
+//! the LLM model through the environment, one prompt template, one gold tag, `test_limit`
+//! (prediction and evaluation, never training), a strategy parameter. A dry run runs and writes
+//! nothing; `stop_after` runs a target and what it needs.
+
+mod support;
+
+use hilgen_pipeline::{run, Experiment, PipelineError, Plan, RunOptions, RunSummary, Runtime, Status};
+use std::collections::BTreeSet;
+use std::path::Path;
+
+fn go(exp: &Experiment, out: &Path, opts: RunOptions) -> (Plan, hilgen_pipeline::Result<RunSummary>) {
+    let runtime = Runtime::default();
+    let plan = Plan::resolve(exp, &runtime.registry, Some(out)).unwrap();
+    let r = run(&plan, &opts, &runtime.with_llm(&plan));
+    (plan, r)
+}
+
+fn complete(exp: &Experiment, out: &Path) -> (Plan, RunSummary) {
+    let (plan, r) = go(exp, out, RunOptions::default());
+    (plan, r.unwrap())
+}
+
+/// Every stage downstream of `ids` (and `ids` themselves).
+fn downstream(plan: &Plan, ids: &BTreeSet<String>) -> BTreeSet<String> {
+    let mut out = ids.clone();
+    for n in &plan.nodes {
+        if n.deps.iter().any(|d| out.contains(d)) {
+            out.insert(n.id.clone());
+        }
+    }
+    out
+}
+
+/// Runs `exp` and checks that the stages that read the change (`direct`) ran, and nothing that
+/// does not depend on them.
+fn reruns(exp: &Experiment, out: &Path, direct: &[String], what: &str) -> BTreeSet<String> {
+    let (plan, summary) = complete(exp, out);
+    let executed: BTreeSet<String> = summary.executed.iter().cloned().collect();
+    let direct: BTreeSet<String> = direct.iter().cloned().collect();
+    assert!(direct.is_subset(&executed), "{what}: expected {direct:?} to run, ran {executed:?}");
+    let allowed = downstream(&plan, &direct);
+    let extra: Vec<&String> = executed.difference(&allowed).collect();
+    assert!(extra.is_empty(), "{what}: {extra:?} ran but do not depend on the change");
+    println!("{what}: {} stages ran: {executed:?}", executed.len());
+    executed
+}
+
+fn per_seed(f: impl Fn(u64) -> String) -> Vec<String> {
+    [1, 2].map(f).to_vec()
+}
+
+#[test]
+fn resolve_run_resume_and_rerun_exactly_what_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = support::fake_llm();
+    let exp_path =
+        support::tiny(dir.path(), r#""synonyms", {kind = "mr", p = 0.5}, {kind = "zerogen", n = 2}"#, Some(&server));
+    let exp = Experiment::from_file(&exp_path).unwrap();
+    let out = dir.path().join("run");
+
+    // A dry run on nothing: every stage would run, nothing is written.
+    let (plan, r) = go(&exp, &out, RunOptions { dry_run: true, ..Default::default() });
+    let r = r.unwrap();
+    assert!(!out.exists(), "a dry run writes nothing");
+    assert_eq!(r.stages.len(), plan.nodes.len());
+    assert!(r.stages.iter().all(|(_, s)| matches!(s, Status::WouldRun | Status::Pending)));
+    assert_eq!(r.stages.iter().filter(|(_, s)| *s == Status::WouldRun).count(), 2 + 2, "kb, llm-tagger, samples");
+
+    // Interrupted after 5 stages, with a half-written stage left behind.
+    let (_, r) = go(&exp, &out, RunOptions { max_stages: Some(5), ..Default::default() });
+    match r {
+        Err(PipelineError::Interrupted(m)) => assert!(m.contains("limit of 5"), "{m}"),
+        other => panic!("expected an interruption, got {other:?}"),
+    }
+    let first: Vec<String> = plan.nodes.iter().take(5).map(|n| n.id.clone()).collect();
+    assert_eq!(first, ["kb", "llm-tagger", "seed-1/sample", "seed-1/augment/synonyms", "seed-1/augment/mr"]);
+    let junk = out.join("seed-1/train/.original.partial-999999");
+    std::fs::create_dir_all(&junk).unwrap();
+    std::fs::write(junk.join("model.safetensors"), "half-written").unwrap();
+
+    // Resumed: the five finished stages are reused, the rest run.
+    let (plan, resumed) = complete(&exp, &out);
+    assert_eq!(resumed.skipped, first);
+    assert_eq!(resumed.executed.len(), plan.nodes.len() - 5);
+    assert!(!junk.exists(), "the partial folder was cleared");
+    for f in ["results.md", "results.json", "f1.svg", "plan.json", "seed-1/best/model/config.json"] {
+        assert!(out.join(f).exists(), "{f}");
+    }
+    let report = resumed.report.clone().unwrap();
+    assert_eq!(report.seeds, [1, 2]);
+    let rows: Vec<&str> = report.rows.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(
+        rows,
+        ["original 1-shot", "+ synonyms", "+ mr", "+ zerogen", "LLM zero-shot tagger", "best ensemble (chosen on dev)"]
+    );
+    assert!(report.per_seed.iter().all(|s| s.kept.is_some()));
+    assert!(
+        report.per_seed.iter().all(|s| s.augment["zerogen"].count == 4),
+        "2 per type: {:?}",
+        report.per_seed[0].augment
+    );
+
+    // A further run executes nothing and gives the same report.
+    let (_, again) = complete(&exp, &out);
+    assert!(again.executed.is_empty(), "{:?}", again.executed);
+    assert_eq!(again.report, resumed.report);
+    let requests = server.requests();
+
+    // The LLM model, through the environment: the LLM stages, and what reads their output.
+    std::env::set_var("HILGEN_LLM_MODEL", "fake-2");
+    let mut direct = per_seed(|s| format!("seed-{s}/augment/zerogen"));
+    direct.push("llm-tagger".into());
+    let ran = reruns(&exp, &out, &direct, "HILGEN_LLM_MODEL");
+    assert!(ran.contains("seed-1/train/zerogen"), "new sentences retrain: {ran:?}");
+    assert!(server.requests() > requests, "the new model was asked");
+    std::env::remove_var("HILGEN_LLM_MODEL");
+    // Back to the first model: answered from the LLM cache, no new request.
+    let requests = server.requests();
+    reruns(&exp, &out, &direct, "model restored");
+    assert_eq!(server.requests(), requests);
+
+    // One prompt template: only the stages that render it (ZeroGen, not the tagger).
+    let default = hilgen_llm::prompts::DEFAULTS.iter().find(|(n, _)| *n == "zerogen_generate.j2").unwrap().1;
+    std::fs::write(dir.path().join("prompts/zerogen_generate.j2"), format!("{default}\nKeep them short.")).unwrap();
+    let ran = reruns(&exp, &out, &per_seed(|s| format!("seed-{s}/augment/zerogen")), "one prompt template");
+    assert!(!ran.contains("llm-tagger"), "{ran:?}");
+
+    // One gold tag of the test split: scoring, never prediction.
+    let test = dir.path().join("test.tsv");
+    let text = std::fs::read_to_string(&test).unwrap();
+    let changed = text.replacen("\tO\n", "\tB-Disease\n", 1);
+    assert_ne!(changed, text);
+    std::fs::write(&test, changed).unwrap();
+    let ran = reruns(
+        &exp,
+        &out,
+        &[per_seed(|s| format!("seed-{s}/evaluate")), per_seed(|s| format!("seed-{s}/ensemble"))].concat(),
+        "one gold tag",
+    );
+    assert!(ran.iter().all(|s| !s.contains("/predict/") && !s.contains("/train/") && s != "llm-tagger"), "{ran:?}");
+
+    // test_limit: prediction and evaluation, never training.
+    let mut limited = exp.clone();
+    limited.test_limit = Some(4);
+    let mut direct: Vec<String> =
+        plan.nodes.iter().filter(|n| n.id.contains("/predict/")).map(|n| n.id.clone()).collect();
+    direct.push("llm-tagger".into());
+    let ran = reruns(&limited, &out, &direct, "test_limit");
+    assert!(
+        ran.iter().all(|s| !s.contains("/train/") && !s.contains("/augment/") && !s.ends_with("/sample")),
+        "{ran:?}"
+    );
+
+    // A strategy parameter: that strategy's stages and what reads them.
+    let mut p = limited.clone();
+    p.strategies[1].params.insert("p".into(), serde_json::json!(0.9));
+    let ran = reruns(&p, &out, &per_seed(|s| format!("seed-{s}/augment/mr")), "mr p");
+    assert!(ran.contains("seed-2/train/mr") && !ran.contains("seed-1/train/synonyms"), "{ran:?}");
+
+    // A dry run after a change: the changed stage would run, those after it are pending, and
+    // nothing is touched.
+    let mut b = p.clone();
+    b.bootstrap = 60;
+    let before = std::fs::read_to_string(out.join("seed-1/evaluate/manifest.json")).unwrap();
+    let (_, r) = go(&b, &out, RunOptions { dry_run: true, ..Default::default() });
+    let r = r.unwrap();
+    let status = |id: &str| r.stages.iter().find(|(s, _)| s == id).unwrap().1;
+    assert_eq!(status("seed-1/evaluate"), Status::WouldRun);
+    assert_eq!(status("seed-1/ensemble"), Status::Pending, "it reads the new scores, not known yet");
+    assert_eq!(status("seed-1/train/mr"), Status::Complete);
+    assert_eq!(std::fs::read_to_string(out.join("seed-1/evaluate/manifest.json")).unwrap(), before);
+
+    // stop_after: the target kind and what it needs, in a fresh directory.
+    let fresh = dir.path().join("fresh");
+    let (_, r) = go(&p, &fresh, RunOptions { stop_after: Some("augment/mr".into()), ..Default::default() });
+    let r = r.unwrap();
+    assert_eq!(r.executed, ["seed-1/sample", "seed-1/augment/mr", "seed-2/sample", "seed-2/augment/mr"]);
+    assert!(r.report.is_none());
+    let e = go(&p, &fresh, RunOptions { stop_after: Some("trian".into()), ..Default::default() }).1.unwrap_err();
+    assert!(e.to_string().contains("no such stage") && e.to_string().contains("train"), "{e}");
+}
+
+#[test]
+fn plans_refuse_what_cannot_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp_path = support::tiny(dir.path(), r#""zerogen""#, None);
+    let exp = Experiment::from_file(&exp_path).unwrap();
+    let registry = hilgen_augment::Registry::builtin();
+    let e = Plan::resolve(&exp, &registry, Some(&dir.path().join("run"))).unwrap_err().to_string();
+    assert!(e.contains("zerogen") && e.contains("[llm] config"), "{e}");
+    let mut bad = exp.clone();
+    bad.strategies = vec!["lwtr:p=2".parse().unwrap()];
+    let e = Plan::resolve(&bad, &registry, None).unwrap_err().to_string();
+    assert!(e.contains("lwtr") && e.contains("p must be in (0, 1]"), "{e}");
+    bad.strategies = vec!["siblngs".parse().unwrap()];
+    let e = Plan::resolve(&bad, &registry, None).unwrap_err().to_string();
+    assert!(e.contains("unknown strategy `siblngs`") && e.contains("siblings"), "{e}");
+    let mut no_kb = exp.clone();
+    no_kb.kb = Default::default();
+    no_kb.strategies = vec!["related".parse().unwrap()];
+    let e = Plan::resolve(&no_kb, &registry, None).unwrap_err().to_string();
+    assert!(e.contains("related") && e.contains("[kb]"), "{e}");
+}
