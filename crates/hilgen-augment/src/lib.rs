@@ -5,6 +5,8 @@
 //!   `siblings`): every mention linked to a concept is replaced, in its own sentence, by the
 //!   names the knowledge graph gives, with the labels kept ([`KnowledgeLayer`]).
 //! - Dai & Adel's simple augmentations (`lwtr`, `sr`, `mr`, `sis`; [`SimpleAugmenter`]).
+//! - Distant supervision (`distant`): the dictionary system labels unlabelled text ([`distant`]);
+//!   self-training (`self-train`): the best system so far labels it, in rounds ([`self_train`]).
 //! - With the `llm` feature (on by default): HILGEN's LLM variants, grounded generation and
 //!   ZeroGen ([`llm`]). Without it the crate does not depend on the LLM stack.
 //!
@@ -27,10 +29,12 @@
 //! and add one [`Registration`] line to [`Registry::builtin`] (or to your own registry).
 
 pub mod dai_adel;
+pub mod distant;
 mod knowledge;
 #[cfg(feature = "llm")]
 pub mod llm;
 mod registry;
+pub mod self_train;
 pub mod strategy;
 
 pub use dai_adel::{DaiAdel, SimpleAugmenter};
@@ -39,7 +43,9 @@ pub use knowledge::{KnowledgeLayer, Layer};
 pub use llm::{LlmAugmenter, LlmStrategy};
 #[cfg(feature = "llm")]
 pub use strategy::LlmContext;
-pub use strategy::{Input, LlmUse, Need, Needs, Output, Registration, Registry, Strategy, StrategySpec};
+pub use strategy::{
+    Input, LlmUse, Need, Needs, Output, Registration, Registry, Scored, Strategy, StrategySpec, Teacher,
+};
 
 use hilgen_corpus::{Sentence, Span};
 use serde::{Deserialize, Serialize};
@@ -54,6 +60,9 @@ pub enum AugmentError {
     /// An error from the knowledge graph.
     #[error(transparent)]
     Kb(#[from] hilgen_kb::KbError),
+    /// An error from the metrics crate.
+    #[error(transparent)]
+    Metrics(#[from] hilgen_metrics::MetricsError),
     /// An error from the LLM client.
     #[cfg(feature = "llm")]
     #[error(transparent)]

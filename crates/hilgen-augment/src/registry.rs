@@ -3,7 +3,9 @@
 //! plus one line here.
 
 use crate::dai_adel::SimpleAugmenter;
+use crate::distant::Distant;
 use crate::knowledge::KnowledgeLayer;
+use crate::self_train::SelfTrain;
 use crate::strategy::{Registration, Registry};
 
 impl Registry {
@@ -35,6 +37,16 @@ impl Registry {
         ));
         r.register(Registration::new("mr", "Dai & Adel: mention replacement from the shots", SimpleAugmenter::build));
         r.register(Registration::new("sis", "Dai & Adel: shuffle within same-label segments", SimpleAugmenter::build));
+        r.register(Registration::new(
+            "distant",
+            "distant supervision: the dictionary labels the unlabelled pool",
+            Distant::build,
+        ));
+        r.register(Registration::new(
+            "self-train",
+            "self-training: the best system on dev labels the pool, rounds",
+            SelfTrain::build,
+        ));
         #[cfg(feature = "llm")]
         llm(&mut r);
         r

@@ -67,6 +67,13 @@ pub struct Needs {
     pub llm: Option<LlmUse>,
     /// Unlabelled in-domain text (a pool of sentences).
     pub pool: Need,
+    /// The dictionary system (the knowledge graph as a tagger, tuned on dev).
+    #[serde(default)]
+    pub dictionary: Need,
+    /// A teacher: the best system on dev so far, its labels of the pool and of dev with
+    /// probabilities, and the gold dev split (for choosing a threshold).
+    #[serde(default)]
+    pub teacher: bool,
     /// The kind of another strategy whose output count this one matches, when that strategy
     /// runs in the same experiment (as the paper matches LLM counts to the knowledge layer's).
     pub count_of: Option<String>,
@@ -83,6 +90,28 @@ pub struct LlmContext<'a> {
     pub prompts: BTreeMap<String, String>,
 }
 
+/// A predicted sentence with the probability of each predicted tag.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scored {
+    /// Tokens and predicted tags (and document id).
+    pub sentence: Sentence,
+    /// Probability of each tag.
+    pub probs: Vec<f32>,
+}
+
+/// The teacher of a self-training round.
+#[derive(Debug, Clone)]
+pub struct Teacher<'a> {
+    /// Which system it is (`tagger/related`, ...).
+    pub system: &'a str,
+    /// Its labels of the pool.
+    pub pool: &'a [Scored],
+    /// Its labels of the dev split.
+    pub dev: &'a [Scored],
+    /// The gold dev split.
+    pub dev_gold: &'a [Sentence],
+}
+
 /// Everything a strategy may read.
 pub struct Input<'a> {
     /// The few-shot sentences (with concept IDs where the corpus has them).
@@ -97,6 +126,10 @@ pub struct Input<'a> {
     pub count_to_match: Option<usize>,
     /// The dataset's entity types (default: those of the shots).
     pub types: Option<&'a [String]>,
+    /// The dictionary system, when the strategy needs it.
+    pub dictionary: Option<&'a hilgen_dictionary::Dictionary>,
+    /// The teacher, for self-training.
+    pub teacher: Option<&'a Teacher<'a>>,
     /// The LLM, for LLM strategies.
     #[cfg(feature = "llm")]
     pub llm: Option<&'a LlmContext<'a>>,
@@ -112,6 +145,8 @@ impl<'a> Input<'a> {
             pool: None,
             count_to_match: None,
             types: None,
+            dictionary: None,
+            teacher: None,
             #[cfg(feature = "llm")]
             llm: None,
         }
@@ -120,6 +155,12 @@ impl<'a> Input<'a> {
     /// The knowledge graph, or an error naming the strategy.
     pub fn require_kb(&self, kind: &str) -> Result<&'a Kb> {
         self.kb.ok_or_else(|| AugmentError::Missing { strategy: kind.to_string(), what: "a knowledge graph (kb)" })
+    }
+
+    /// The dictionary, or an error naming the strategy.
+    pub fn require_dictionary(&self, kind: &str) -> Result<&'a hilgen_dictionary::Dictionary> {
+        self.dictionary
+            .ok_or_else(|| AugmentError::Missing { strategy: kind.to_string(), what: "the dictionary system" })
     }
 
     /// The pool, or an error naming the strategy.
@@ -159,6 +200,16 @@ pub trait Strategy: Send + Sync {
     fn params(&self) -> Value;
     /// Synthetic sentences for `input.shots` (duplicates of each other or of the shots removed).
     fn augment(&self, input: &Input<'_>) -> Result<Output>;
+    /// How much the `O` words of its sentences weigh in training (1; less for silver labels
+    /// whose `O` may be a missed entity).
+    fn o_weight(&self) -> f64 {
+        1.0
+    }
+    /// Rounds (self-training: each round's student can teach the next); each round is a
+    /// stage of its own, named `NAME-rK`.
+    fn rounds(&self) -> usize {
+        1
+    }
 }
 
 /// A strategy kind, optional name and parameters: what an experiment or `--strategy` says.

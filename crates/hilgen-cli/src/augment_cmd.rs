@@ -42,6 +42,10 @@ pub struct AugmentArgs {
     /// Unlabelled in-domain text, for strategies that read a pool (any input format).
     #[arg(long)]
     pub pool: Option<PathBuf>,
+    /// A labelled dev file, for strategies that read the dictionary system: its filters are
+    /// chosen on it (the defaults without one).
+    #[arg(long)]
+    pub dev: Option<PathBuf>,
     /// Seed of the strategy's randomness.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -120,12 +124,31 @@ pub fn generate(args: &AugmentArgs, registry: &Registry, collecting: bool) -> Re
         None if needs.pool == Need::Required => anyhow::bail!("--strategy {kind} needs --pool (unlabelled text)"),
         _ => None,
     };
+    let dictionary = match (&kb, needs.dictionary.uses()) {
+        (Some(kb), true) => {
+            let types = hilgen_dictionary::TypeMap::learn(kb, &shots);
+            Some(match &args.dev {
+                Some(dev) => {
+                    let dev = input::read(dev, Format::Auto, &args.conll)?;
+                    let (d, s) = hilgen_dictionary::select(kb, &types, &dev, &hilgen_dictionary::Grid::default())?;
+                    eprintln!("dictionary chosen on dev: F1 {:.4}", s.dev_f1);
+                    d
+                }
+                None => hilgen_dictionary::Dictionary::build(kb, &types, Default::default())?,
+            })
+        }
+        _ => None,
+    };
+    if needs.teacher {
+        anyhow::bail!("--strategy {kind} needs a teacher (the best model on dev so far): it runs within `hilgen run`");
+    }
     let types = (!args.types.is_empty()).then_some(args.types.as_slice());
     let mut input = Input {
         kb: kb.as_ref(),
         pool: pool.as_deref(),
         count_to_match: args.count,
         types,
+        dictionary: dictionary.as_ref(),
         ..Input::new(&shots, args.seed)
     };
     let Some(task) = needs.llm else {

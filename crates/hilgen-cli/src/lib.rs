@@ -9,6 +9,7 @@
 
 mod augment_cmd;
 mod corpus_cmd;
+mod dictionary_cmd;
 mod ensemble_cmd;
 mod eval_cmd;
 mod input;
@@ -43,6 +44,8 @@ enum Command {
     Train(train_cmd::TrainArgs),
     /// Tag raw text, CoNLL/TSV, JSON Lines or PubTator with a trained model.
     Tag(tag_cmd::TagArgs),
+    /// Tag with the knowledge graph as a dictionary (types learned from shots, filters chosen on dev).
+    Dictionary(dictionary_cmd::DictionaryArgs),
     /// Corpus files: statistics, conversion, few-shot sampling, PubTator alignment.
     #[command(subcommand)]
     Corpus(corpus_cmd::CorpusCommand),
@@ -90,6 +93,7 @@ where
         Command::Augment(args) => augment_cmd::run(args, registry),
         Command::Train(args) => train_cmd::run(args),
         Command::Tag(args) => tag_cmd::run(args),
+        Command::Dictionary(args) => dictionary_cmd::run(args),
         Command::Corpus(cmd) => corpus_cmd::run(cmd),
         Command::Kb(cmd) => kb_cmd::run(cmd),
         Command::Eval(args) => eval_cmd::run(args),

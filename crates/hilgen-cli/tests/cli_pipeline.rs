@@ -131,6 +131,47 @@ fn a_strategy_registered_in_one_line_runs_through_run_and_augment() {
         assert_eq!(hilgen_cli::main_with(args, &Registry::builtin()), ExitCode::SUCCESS, "{kind}");
         assert!(o.exists(), "{kind}");
     }
+    // Distant supervision: the dictionary (types from the shots) labels a pool.
+    let pool = dir.path().join("train.tsv");
+    let o = dir.path().join("distant.tsv");
+    let args = [
+        "hilgen",
+        "augment",
+        "--strategy",
+        "distant",
+        "--input",
+        &s(&shots),
+        "--kb",
+        &s(&kb),
+        "--pool",
+        &s(&pool),
+        "--out",
+        &s(&o),
+        "--log",
+        "warn",
+    ];
+    assert_eq!(hilgen_cli::main_with(args, &Registry::builtin()), ExitCode::SUCCESS);
+    let silver = hilgen_corpus::conll::read_path(&o, &Default::default()).unwrap();
+    assert!(
+        silver.len() >= 10 && silver.iter().any(|s| s.tags.iter().any(|t| t != "O")),
+        "{} silver sentences",
+        silver.len()
+    );
+    let args = [
+        "hilgen",
+        "augment",
+        "--strategy",
+        "distant",
+        "--input",
+        &s(&shots),
+        "--kb",
+        &s(&kb),
+        "--out",
+        &s(&o),
+        "--log",
+        "error",
+    ];
+    assert_eq!(hilgen_cli::main_with(args, &Registry::builtin()), ExitCode::FAILURE, "no --pool");
 }
 
 fn hilgen(args: &[&str]) -> std::process::Output {

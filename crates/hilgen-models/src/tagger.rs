@@ -49,6 +49,10 @@ pub struct TaggerConfig {
     pub threads: Option<usize>,
     /// Decode with Viterbi forbidding invalid IOB2 transitions (default false: arg-max).
     pub constrained_decoding: bool,
+    /// Batches of windows of similar length (default true: less padding); `false` shuffles
+    /// windows before cutting batches (for training sets where copies of a sentence must not
+    /// share a batch).
+    pub length_buckets: bool,
 }
 
 impl Default for TaggerConfig {
@@ -66,6 +70,7 @@ impl Default for TaggerConfig {
             early_stopping_patience: None,
             threads: None,
             constrained_decoding: false,
+            length_buckets: true,
         }
     }
 }
@@ -167,6 +172,8 @@ pub struct Tagger {
 struct Example {
     ids: Vec<i64>,
     labels: Vec<i64>,
+    /// Loss weight of the window's `O` words (1 but for silver sentences).
+    o_weight: f32,
     /// (sentence, word, position) of owned words.
     owned: Vec<(usize, usize, usize)>,
 }
@@ -265,6 +272,7 @@ impl Tagger {
                     owned: w.owned.iter().map(|&(word, pos)| (si, word, pos)).collect(),
                     ids: w.ids,
                     labels,
+                    o_weight: 1.0,
                 });
             }
         }
@@ -306,8 +314,35 @@ impl Tagger {
         dev: Option<&[Sentence]>,
         checkpoint: Option<&Path>,
     ) -> Result<TrainReport> {
+        self.train_weighted(train, None, dev, checkpoint)
+    }
+
+    /// [`Tagger::train`] where sentence `i`'s `O` words weigh `o_weights[i]` in the loss (1
+    /// for gold sentences; below 1 for silver ones whose `O` may be a missed entity; 0 treats
+    /// them as unknown, as AutoNER does).
+    pub fn train_weighted(
+        &mut self,
+        train: &[Sentence],
+        o_weights: Option<&[f32]>,
+        dev: Option<&[Sentence]>,
+        checkpoint: Option<&Path>,
+    ) -> Result<TrainReport> {
         self.config.check()?;
-        let examples = self.examples(train, true)?;
+        let mut examples = self.examples(train, true)?;
+        let weighted = match o_weights {
+            Some(w) if w.len() != train.len() => {
+                return Err(ModelError::Invalid(format!("{} O weights for {} sentences", w.len(), train.len())))
+            }
+            Some(w) => {
+                let sentence_of: Vec<usize> = examples.iter().map(|e| e.owned.first().map_or(0, |o| o.0)).collect();
+                for (e, s) in examples.iter_mut().zip(sentence_of) {
+                    e.o_weight = w[s];
+                }
+                w.iter().any(|&x| x != 1.0)
+            }
+            None => false,
+        };
+        let o_id = self.labels.iter().position(|l| l == "O").expect("checked at construction") as i64;
         if examples.is_empty() {
             return Err(ModelError::Invalid("no training sentences".into()));
         }
@@ -328,10 +363,12 @@ impl Tagger {
                 }
             }
         }
-        // Length buckets: sort by length, cut into batches, shuffle the batches each epoch.
+        // Length buckets: sort by length, cut into batches, shuffle the batches each epoch (or,
+        // without buckets, shuffle the windows each epoch and cut them into batches).
         let mut order: Vec<usize> = (0..examples.len()).collect();
         order.sort_by_key(|&i| (examples[i].ids.len(), i));
         let batches: Vec<Vec<usize>> = order.chunks(self.config.batch_size).map(<[usize]>::to_vec).collect();
+        let buckets = self.config.length_buckets;
         let total_steps = (self.config.epochs * batches.len()) as f64;
         let warmup = (self.config.warmup_ratio * total_steps).ceil().max(1.0);
         let mut opt = nn::AdamW::default().build(&self.vs, self.config.learning_rate)?;
@@ -347,8 +384,15 @@ impl Tagger {
         let started = std::time::Instant::now();
         let mut tokens = 0usize;
         for epoch in start_epoch..self.config.epochs {
-            let mut epoch_batches = batches.clone();
-            epoch_batches.shuffle(&mut rng);
+            let epoch_batches = if buckets {
+                let mut b = batches.clone();
+                b.shuffle(&mut rng);
+                b
+            } else {
+                let mut o: Vec<usize> = (0..examples.len()).collect();
+                o.shuffle(&mut rng);
+                o.chunks(self.config.batch_size).map(<[usize]>::to_vec).collect()
+            };
             let bar = ProgressBar::new(epoch_batches.len() as u64);
             bar.set_style(
                 ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} {msg}")
@@ -369,13 +413,40 @@ impl Tagger {
                 let (ids, mask, labels) = self.batch(&refs);
                 let (_, logits) = self.forward(&ids, &mask, true);
                 let n_labels = self.labels.len() as i64;
-                let loss = logits.view([-1, n_labels]).cross_entropy_loss::<Tensor>(
-                    &labels.view([-1]),
-                    None,
-                    Reduction::Mean,
-                    -100,
-                    0.0,
-                );
+                let loss = if weighted {
+                    // Per-word weights: O words of silver windows weigh less; padding nothing.
+                    let t = labels.size()[1] as usize;
+                    let mut w = Vec::with_capacity(refs.len() * t);
+                    for e in &refs {
+                        for k in 0..t {
+                            let l = e.labels.get(k).copied().unwrap_or(-100);
+                            w.push(if l == -100 {
+                                0.0
+                            } else if l == o_id {
+                                e.o_weight
+                            } else {
+                                1.0
+                            });
+                        }
+                    }
+                    let w = Tensor::from_slice(&w).to_device(self.vs.device());
+                    let per = logits.view([-1, n_labels]).cross_entropy_loss::<Tensor>(
+                        &labels.view([-1]),
+                        None,
+                        Reduction::None,
+                        -100,
+                        0.0,
+                    );
+                    (per * &w).sum(Kind::Float) / w.sum(Kind::Float).clamp_min(1e-6)
+                } else {
+                    logits.view([-1, n_labels]).cross_entropy_loss::<Tensor>(
+                        &labels.view([-1]),
+                        None,
+                        Reduction::Mean,
+                        -100,
+                        0.0,
+                    )
+                };
                 opt.backward_step_clip_norm(&loss, self.config.max_grad_norm);
                 let l = loss.double_value(&[]);
                 loss_sum += l;

@@ -42,6 +42,9 @@ pub enum PipelineError {
     /// Metrics error.
     #[error(transparent)]
     Metrics(#[from] hilgen_metrics::MetricsError),
+    /// Dictionary error.
+    #[error(transparent)]
+    Dictionary(#[from] hilgen_dictionary::DictionaryError),
     /// LLM error.
     #[error(transparent)]
     Llm(#[from] hilgen_llm::LlmError),

@@ -11,6 +11,7 @@ use crate::results::{AugmentResult, SeedResult, SystemScore};
 use crate::stage::{Stage, Stages};
 use crate::stages::augment::{Augment, AugmentInput, AugmentOutput};
 use crate::stages::best::{Best, BestInput, BestOutput, Candidate};
+use crate::stages::dictionary::{DictionaryInput, DictionaryOutput, TuneDictionary};
 use crate::stages::ensemble::{Ensemble, EnsembleInput, EnsembleOutput};
 use crate::stages::evaluate::{Evaluate, EvaluateInput};
 use crate::stages::kb::{BuildKb, KbOutput};
@@ -18,6 +19,7 @@ use crate::stages::llm_tagger::{LlmTagger, LlmTaggerInput, LlmTaggerOutput};
 use crate::stages::predict::{Predict, PredictInput, PredictOutput};
 use crate::stages::report::{MakeReport, ReportInput};
 use crate::stages::sample::{Sample, SampleInput, SampleOutput};
+use crate::stages::teacher::{ChooseTeacher, TeacherCandidate, TeacherInput, TeacherOutput};
 use crate::stages::train::{Train, TrainInput, TrainOutput};
 use crate::stages::System;
 use crate::Runtime;
@@ -144,6 +146,22 @@ impl Exec<'_> {
             pool: s.needs.pool.uses().then(|| plan.data.pool.as_ref().map(|p| p.labelled.clone())).flatten(),
             llm: s.needs.llm.map(|u| plan.llm.as_ref().expect("checked when planned").input(u.task())),
             count_to_match,
+            dictionary: if s.needs.dictionary.uses() {
+                Some(self.get::<DictionaryOutput>(&ids::dictionary(seed))?.dictionary)
+            } else {
+                None
+            },
+            teacher: if s.needs.teacher {
+                let t: TeacherOutput = self.get(&ids::teacher(seed, s.spec.id()))?;
+                Some(crate::stages::augment::TeacherRef {
+                    system: t.system,
+                    pool: t.pool,
+                    dev: t.dev,
+                    dev_gold: plan.data.dev.labelled.clone(),
+                })
+            } else {
+                None
+            },
         })
     }
 
@@ -158,9 +176,14 @@ impl Exec<'_> {
             }
         };
         let m = &plan.model;
-        let mut tagger = m.schedule.apply(&m.tagger, sample.count + count);
+        let draw = m.schedule.draw(&m.tagger, sample.count, count);
+        let mut tagger = draw.config;
         tagger.seed = seed;
         let dev = tagger.early_stopping_patience.map(|_| plan.data.dev.labelled.clone());
+        let o_weight = match config {
+            Config::Original => 1.0,
+            Config::Strategy(i) => plan.strategies[i].strategy.o_weight(),
+        };
         Some(TrainInput {
             shots: sample.shots,
             synthetic,
@@ -170,6 +193,9 @@ impl Exec<'_> {
             tagger,
             dann: m.dann,
             dev,
+            shot_copies: draw.shot_copies,
+            synthetic_slots: draw.synthetic_slots.filter(|_| draw.shot_copies > 1 || count > 0),
+            o_weight,
         })
     }
 
@@ -185,6 +211,10 @@ impl Exec<'_> {
         if self.plan.zero_shot_tagger {
             let t: LlmTaggerOutput = self.get(ids::LLM_TAGGER)?;
             out.push(System { name: "llm/zero-shot".into(), predictions: t.predictions });
+        }
+        if self.plan.dictionary_system {
+            let d: DictionaryOutput = self.get(&ids::dictionary(seed))?;
+            out.push(System { name: "dictionary".into(), predictions: d.predictions });
         }
         Some(out)
     }
@@ -216,9 +246,58 @@ impl Exec<'_> {
                 let input = SampleInput { train: data.train.labelled.clone(), k: plan.k, seed };
                 self.step::<Sample>(id, Some(input))
             }
+            Step::Dictionary { seed } => {
+                let input = match (self.shots(seed), self.kb_index()) {
+                    (Some(s), Some(kb)) => Some(DictionaryInput {
+                        kb,
+                        shots: s.shots,
+                        dev: data.dev.labelled.clone(),
+                        test: data.test.tokens.clone(),
+                        grid: plan.dictionary.clone().expect("a dictionary stage is planned for a grid"),
+                    }),
+                    _ => None,
+                };
+                self.step::<TuneDictionary>(id, input)
+            }
             Step::Augment { seed, strategy } => {
                 let input = self.augment_input(seed, strategy);
                 self.step::<Augment>(id, input)
+            }
+            Step::Teacher { seed, strategy } => {
+                let mut candidates = Some(Vec::new());
+                for c in plan.teacher_candidates(strategy) {
+                    let name = plan.config_name(c);
+                    match (
+                        self.get::<TrainOutput>(&ids::train(seed, name)),
+                        self.get::<PredictOutput>(&ids::predict(seed, name)),
+                    ) {
+                        (Some(t), Some(p)) => {
+                            let list = candidates.as_mut().expect("set above");
+                            list.push(TeacherCandidate {
+                                system: format!("tagger/{name}"),
+                                model: t.model.clone(),
+                                dev_predictions: p.tagger.dev,
+                            });
+                            list.push(TeacherCandidate {
+                                system: format!("dann/{name}"),
+                                model: t.model,
+                                dev_predictions: p.dann.dev,
+                            });
+                        }
+                        _ => candidates = None,
+                    }
+                    if candidates.is_none() {
+                        break;
+                    }
+                }
+                let pool = data.pool.as_ref().map(|p| p.tokens.clone());
+                let input = match (candidates, pool) {
+                    (Some(candidates), Some(pool)) => {
+                        Some(TeacherInput { candidates, dev: data.dev.labelled.clone(), pool })
+                    }
+                    _ => None,
+                };
+                self.step::<ChooseTeacher>(id, input)
             }
             Step::Train { seed, config } => {
                 let input = self.train_input(seed, config);
@@ -312,6 +391,7 @@ impl Exec<'_> {
             k: plan.k,
             configs: plan.configs(),
             test_sentences: plan.data.test.sentences,
+            systems: if plan.dictionary_system { vec!["dictionary".into()] } else { vec![] },
         };
         Some(ReportInput { meta, seeds, llm_tagger, format: FORMAT_VERSION })
     }

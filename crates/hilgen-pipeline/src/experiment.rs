@@ -120,6 +120,33 @@ pub enum Schedule {
         #[serde(default)]
         double_batch_above: Option<usize>,
     },
+    /// The same number of optimizer steps and of passes over the shots for every training set:
+    /// the shots alone take `ceil(shot_passes x shots / batch_size)` steps; a set with synthetic
+    /// sentences takes as many steps, with larger batches holding the shots (each `shot_passes`
+    /// times) and the synthetic sentences (each at least once, and as many slots as the shots
+    /// at least). Windows are shuffled, not bucketed by length, so copies of a shot do not
+    /// share a batch.
+    Steps {
+        /// Passes over the shots.
+        #[serde(default = "default_shot_passes")]
+        shot_passes: usize,
+    },
+}
+
+fn default_shot_passes() -> usize {
+    30
+}
+
+/// How one training set is drawn: the tagger configuration, copies of each shot, and how
+/// many synthetic sentences (cycled) go in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Draw {
+    /// The tagger configuration (epochs, batch size, bucketing).
+    pub config: TaggerConfig,
+    /// Copies of each shot.
+    pub shot_copies: usize,
+    /// Synthetic sentences drawn (cycling through them); each once when `None`.
+    pub synthetic_slots: Option<usize>,
 }
 
 fn default_budget() -> usize {
@@ -144,10 +171,27 @@ impl Default for Schedule {
 }
 
 impl Schedule {
-    /// `base` with the epochs and batch size this rule gives a set of `n` sentences.
+    /// How a set of `shots` shots and `synthetic` synthetic sentences is trained on.
+    pub fn draw(&self, base: &TaggerConfig, shots: usize, synthetic: usize) -> Draw {
+        match self {
+            Schedule::Steps { shot_passes } => {
+                let (p, b) = (*shot_passes, base.batch_size);
+                let shot_slots = p * shots;
+                let steps = shot_slots.div_ceil(b).max(1);
+                let synthetic_slots = if synthetic == 0 { 0 } else { synthetic.max(shot_slots) };
+                let batch_size = (shot_slots + synthetic_slots).div_ceil(steps).max(1);
+                let config = TaggerConfig { epochs: 1, batch_size, length_buckets: false, ..base.clone() };
+                Draw { config, shot_copies: p, synthetic_slots: Some(synthetic_slots) }
+            }
+            _ => Draw { config: self.apply(base, shots + synthetic), shot_copies: 1, synthetic_slots: None },
+        }
+    }
+
+    /// `base` with the epochs and batch size this rule gives a set of `n` sentences (for
+    /// `steps`, see [`Schedule::draw`]).
     pub fn apply(&self, base: &TaggerConfig, n: usize) -> TaggerConfig {
         match self {
-            Schedule::Fixed => base.clone(),
+            Schedule::Fixed | Schedule::Steps { .. } => base.clone(),
             Schedule::Budget { budget, min_epochs, max_epochs, double_batch_above } => TaggerConfig {
                 epochs: (budget / n.max(1)).clamp(*min_epochs, *max_epochs),
                 batch_size: if double_batch_above.is_some_and(|a| n > a) {
@@ -164,6 +208,10 @@ impl Schedule {
     pub fn check(&self) -> std::result::Result<(), String> {
         match self {
             Schedule::Fixed => Ok(()),
+            Schedule::Steps { shot_passes } if *shot_passes == 0 => {
+                Err("model.schedule: shot_passes must be at least 1".into())
+            }
+            Schedule::Steps { .. } => Ok(()),
             Schedule::Budget { budget, min_epochs, max_epochs, .. } => {
                 if *budget == 0 || *min_epochs == 0 || min_epochs > max_epochs {
                     Err(format!(
@@ -193,6 +241,18 @@ pub struct ModelSpec {
     pub schedule: Schedule,
     /// DANN settings.
     pub dann: DannConfig,
+}
+
+/// The dictionary system: the knowledge graph as a tagger, its entity types learned from the
+/// shots, its filters chosen on dev (see `hilgen_dictionary`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct DictionarySpec {
+    /// Report it as a system (and let it enter the ensembles); default: when there is a `[kb]`.
+    /// Strategies that read it (`distant`) have it either way.
+    pub system: Option<bool>,
+    /// What the dev search tries.
+    pub grid: hilgen_dictionary::Grid,
 }
 
 /// LLM settings (the LLM strategies and the zero-shot tagger).
@@ -247,6 +307,9 @@ pub struct Experiment {
     /// LLM settings.
     #[serde(default)]
     pub llm: LlmSpec,
+    /// The dictionary system.
+    #[serde(default)]
+    pub dictionary: DictionarySpec,
     /// Bootstrap resamples for the confidence intervals.
     #[serde(default = "default_bootstrap")]
     pub bootstrap: usize,
@@ -396,5 +459,17 @@ mod tests {
         let large = rule.apply(&base, 200);
         assert_eq!((large.epochs, large.batch_size), (3, 8));
         assert_eq!(Schedule::Fixed.apply(&base, 10), base);
+        // Steps: the shots alone, 30 passes of 10 shots in batches of 4: 75 steps.
+        let steps = Schedule::Steps { shot_passes: 30 };
+        let d = steps.draw(&base, 10, 0);
+        assert_eq!((d.config.epochs, d.config.batch_size, d.shot_copies, d.synthetic_slots), (1, 4, 30, Some(0)));
+        // 200 synthetic: 300 slots of them beside the 300 of the shots, in 75 steps of 8.
+        let d = steps.draw(&base, 10, 200);
+        assert_eq!((d.config.batch_size, d.synthetic_slots), (8, Some(300)));
+        assert_eq!((300 + 300usize).div_ceil(d.config.batch_size), 75);
+        // 4000 silver sentences: each once, in 75 larger batches.
+        let d = steps.draw(&base, 10, 4000);
+        assert_eq!((d.config.batch_size, d.synthetic_slots), (58, Some(4000)));
+        assert!(!d.config.length_buckets);
     }
 }

@@ -32,8 +32,21 @@ pub enum Step {
         /// Seed.
         seed: u64,
     },
+    /// Tune the dictionary on dev and tag dev and test with it.
+    Dictionary {
+        /// Seed (the entity types are learned from this seed's shots).
+        seed: u64,
+    },
     /// Run strategy `strategy`.
     Augment {
+        /// Seed.
+        seed: u64,
+        /// Index into the plan's strategies.
+        strategy: usize,
+    },
+    /// Choose the teacher of strategy `strategy` (the best system on dev so far) and label the
+    /// pool and dev with it.
+    Teacher {
         /// Seed.
         seed: u64,
         /// Index into the plan's strategies.
@@ -95,9 +108,17 @@ pub mod ids {
     pub fn sample(seed: u64) -> String {
         format!("seed-{seed}/sample")
     }
+    /// A seed's dictionary.
+    pub fn dictionary(seed: u64) -> String {
+        format!("seed-{seed}/dictionary")
+    }
     /// A seed's strategy output.
     pub fn augment(seed: u64, name: &str) -> String {
         format!("seed-{seed}/augment/{name}")
+    }
+    /// A seed's teacher of a strategy.
+    pub fn teacher(seed: u64, name: &str) -> String {
+        format!("seed-{seed}/teacher/{name}")
     }
     /// A seed's model of a configuration.
     pub fn train(seed: u64, config: &str) -> String {
@@ -135,11 +156,26 @@ impl Plan {
         std::iter::once(Config::Original).chain((0..self.strategies.len()).map(Config::Strategy)).collect()
     }
 
-    /// Strategy indices in an order where a strategy that matches another's count comes after it.
+    /// The configurations a teacher of strategy `i` chooses from: the original, every strategy
+    /// without a teacher, and the strategies with one planned before `i` (earlier rounds).
+    pub fn teacher_candidates(&self, i: usize) -> Vec<Config> {
+        std::iter::once(Config::Original)
+            .chain(
+                (0..self.strategies.len())
+                    .filter(|&j| !self.strategies[j].needs.teacher || j < i)
+                    .filter(|&j| j != i)
+                    .map(Config::Strategy),
+            )
+            .collect()
+    }
+
+    /// Strategy indices in an order where a strategy that matches another's count comes after it
+    /// (strategies with a teacher are not among them: they come after the other models).
     pub fn strategy_order(&self) -> Vec<usize> {
         let n = self.strategies.len();
-        let mut order: Vec<usize> = (0..n).filter(|&i| self.strategies[i].count_from.is_none()).collect();
-        let mut rest: Vec<usize> = (0..n).filter(|&i| self.strategies[i].count_from.is_some()).collect();
+        let plain = |i: &usize| !self.strategies[*i].needs.teacher;
+        let mut order: Vec<usize> = (0..n).filter(plain).filter(|&i| self.strategies[i].count_from.is_none()).collect();
+        let mut rest: Vec<usize> = (0..n).filter(plain).filter(|&i| self.strategies[i].count_from.is_some()).collect();
         while !rest.is_empty() {
             let before = rest.len();
             rest.retain(|&i| {
@@ -172,6 +208,13 @@ pub fn build(plan: &Plan) -> Vec<Node> {
     for &seed in &plan.seeds {
         let sample = ids::sample(seed);
         nodes.push(Node { id: sample.clone(), step: Step::Sample { seed }, deps: vec![] });
+        if plan.dictionary.is_some() {
+            let mut deps = vec![sample.clone()];
+            if kb {
+                deps.push(ids::KB.into());
+            }
+            nodes.push(Node { id: ids::dictionary(seed), step: Step::Dictionary { seed }, deps });
+        }
         for i in plan.strategy_order() {
             let s = &plan.strategies[i];
             let mut deps = vec![sample.clone()];
@@ -181,10 +224,13 @@ pub fn build(plan: &Plan) -> Vec<Node> {
             if let Some(j) = s.count_from {
                 deps.push(ids::augment(seed, plan.strategies[j].spec.id()));
             }
+            if s.needs.dictionary.uses() {
+                deps.push(ids::dictionary(seed));
+            }
             nodes.push(Node { id: ids::augment(seed, s.spec.id()), step: Step::Augment { seed, strategy: i }, deps });
         }
         let mut eval_deps = Vec::new();
-        for config in plan.all_configs() {
+        let model = |nodes: &mut Vec<Node>, eval_deps: &mut Vec<String>, config: Config| {
             let name = plan.config_name(config).to_string();
             let mut deps = vec![sample.clone()];
             if config != Config::Original {
@@ -197,9 +243,36 @@ pub fn build(plan: &Plan) -> Vec<Node> {
                 deps: vec![ids::train(seed, &name)],
             });
             eval_deps.push(ids::predict(seed, &name));
+        };
+        let teaching = |c: &Config| matches!(c, Config::Strategy(i) if plan.strategies[*i].needs.teacher);
+        for config in plan.all_configs().into_iter().filter(|c| !teaching(c)) {
+            model(&mut nodes, &mut eval_deps, config);
+        }
+        // Strategies with a teacher, in plan order (round after round): the teacher chooses
+        // among the models before it, labels the pool, and the student trains.
+        for i in (0..plan.strategies.len()).filter(|&i| plan.strategies[i].needs.teacher) {
+            let s = &plan.strategies[i];
+            let mut deps: Vec<String> = Vec::new();
+            for c in plan.teacher_candidates(i) {
+                let n = plan.config_name(c);
+                deps.extend([ids::train(seed, n), ids::predict(seed, n)]);
+            }
+            nodes.push(Node { id: ids::teacher(seed, s.spec.id()), step: Step::Teacher { seed, strategy: i }, deps });
+            let mut deps = vec![sample.clone(), ids::teacher(seed, s.spec.id())];
+            if kb && s.needs.kb.uses() {
+                deps.push(ids::KB.into());
+            }
+            if s.needs.dictionary.uses() {
+                deps.push(ids::dictionary(seed));
+            }
+            nodes.push(Node { id: ids::augment(seed, s.spec.id()), step: Step::Augment { seed, strategy: i }, deps });
+            model(&mut nodes, &mut eval_deps, Config::Strategy(i));
         }
         if plan.zero_shot_tagger {
             eval_deps.push(ids::LLM_TAGGER.into());
+        }
+        if plan.dictionary_system {
+            eval_deps.push(ids::dictionary(seed));
         }
         nodes.push(Node { id: ids::evaluate(seed), step: Step::Evaluate { seed }, deps: eval_deps.clone() });
         let mut ens_deps = eval_deps;

@@ -60,9 +60,12 @@ impl Split {
 }
 
 /// sha256 of sentences' tokens (a change of tags leaves it alone).
+/// sha256 of sentences' tokens and document ids (a change of tags leaves it alone).
 pub fn tokens_sha256(sentences: &[Sentence]) -> String {
     let mut s = String::new();
     for x in sentences {
+        s.push_str(x.doc_id.as_deref().unwrap_or(""));
+        s.push('\u{3}');
         s.push_str(&x.tokens.join("\u{1}"));
         s.push('\u{2}');
     }
@@ -175,6 +178,8 @@ pub struct PlannedStrategy {
     pub needs: Needs,
     /// The strategy whose output count it matches, when that one runs here.
     pub count_from: Option<usize>,
+    /// For a strategy of several rounds (self-training): which one (1-based).
+    pub round: Option<usize>,
 }
 
 impl std::fmt::Debug for PlannedStrategy {
@@ -186,7 +191,7 @@ impl std::fmt::Debug for PlannedStrategy {
 impl Serialize for PlannedStrategy {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         serde_json::json!({"name": self.spec.id(), "kind": self.strategy.kind(), "params": self.strategy.params(),
-            "needs": self.needs, "count_from": self.count_from})
+            "needs": self.needs, "count_from": self.count_from, "round": self.round})
         .serialize(s)
     }
 }
@@ -222,6 +227,10 @@ pub struct Plan {
     pub ensemble_systems: usize,
     /// Whether the LLM also tags dev and test.
     pub zero_shot_tagger: bool,
+    /// The dictionary's dev search, when a stage needs the dictionary.
+    pub dictionary: Option<hilgen_dictionary::Grid>,
+    /// Whether the dictionary is reported as a system.
+    pub dictionary_system: bool,
     /// The stages, in an order where every stage comes after its inputs.
     pub nodes: Vec<Node>,
 }
@@ -243,7 +252,24 @@ impl Plan {
         for spec in &exp.strategies {
             let strategy = registry.build(spec)?;
             let needs = strategy.needs();
-            strategies.push(PlannedStrategy { spec: spec.clone(), strategy, needs, count_from: None });
+            let rounds = strategy.rounds();
+            if rounds <= 1 {
+                strategies.push(PlannedStrategy { spec: spec.clone(), strategy, needs, count_from: None, round: None });
+                continue;
+            }
+            // One planned strategy per round, `NAME-rK`.
+            for k in 1..=rounds {
+                let mut spec_k = spec.clone();
+                spec_k.name = Some(format!("{}-r{k}", spec.id()));
+                let strategy = registry.build(spec)?;
+                strategies.push(PlannedStrategy {
+                    spec: spec_k,
+                    strategy,
+                    needs: needs.clone(),
+                    count_from: None,
+                    round: Some(k),
+                });
+            }
         }
         for i in 0..strategies.len() {
             if let Some(kind) = strategies[i].needs.count_of.clone() {
@@ -270,6 +296,14 @@ impl Plan {
         }
         let llm = if needs_llm { Some(resolve_llm(exp)?) } else { None };
 
+        let needs_dictionary = strategies.iter().any(|s| s.needs.dictionary.uses());
+        let dictionary_system = exp.dictionary.system.unwrap_or(kb.is_some());
+        if (dictionary_system || needs_dictionary) && kb.is_none() {
+            return Err(PipelineError::Invalid(
+                "the dictionary system (dictionary.system, or a strategy such as `distant`) needs a [kb] table".into(),
+            ));
+        }
+        let dictionary = (dictionary_system || needs_dictionary).then(|| exp.dictionary.grid.clone());
         let needs_pool = strategies.iter().any(|s| s.needs.pool.uses());
         let (data, labels) = resolve_data(exp, needs_pool)?;
         let model = resolve_model(exp, &mut hashes)?;
@@ -288,6 +322,8 @@ impl Plan {
             bootstrap: exp.bootstrap,
             ensemble_systems: exp.ensemble_systems,
             zero_shot_tagger: exp.llm.zero_shot_tagger,
+            dictionary,
+            dictionary_system,
             nodes: Vec::new(),
         };
         plan.nodes = graph::build(&plan);

@@ -27,6 +27,9 @@ pub struct ReportMeta {
     pub configs: Vec<String>,
     /// Test sentences.
     pub test_sentences: usize,
+    /// Systems reported on rows of their own (in the tagger columns): `dictionary`.
+    #[serde(default)]
+    pub systems: Vec<String>,
 }
 
 /// Mean and standard deviation (sample, n-1) over seeds.
@@ -171,6 +174,17 @@ pub fn build(
     }
     let rejections =
         llm.iter().filter(|(_, u)| !u.rejected.is_empty()).map(|(k, u)| (k.clone(), u.rejected.clone())).collect();
+    for system in &meta.systems {
+        let scores: Vec<&SystemScore> = seeds.iter().filter_map(|s| s.scores.get(system)).collect();
+        if !scores.is_empty() {
+            let name = if system == "dictionary" {
+                "dictionary (types from the shots, filters on dev)".into()
+            } else {
+                system.clone()
+            };
+            rows.push(Row { name, synthetic: 0.0, tagger: Some(cell(&scores)), dann: None, ensemble: None });
+        }
+    }
     let llm_scores: Vec<&SystemScore> = seeds.iter().filter_map(|s| s.scores.get("llm/zero-shot")).collect();
     if !llm_scores.is_empty() {
         // The paper's Table 4: the LLM alone (in the tagger columns); its ensembles with the

@@ -205,3 +205,41 @@ fn plans_refuse_what_cannot_run() {
     let e = Plan::resolve(&no_kb, &registry, None).unwrap_err().to_string();
     assert!(e.contains("related") && e.contains("[kb]"), "{e}");
 }
+
+#[test]
+fn the_dictionary_distant_supervision_and_self_training_rounds() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp_path =
+        support::tiny(dir.path(), r#"{kind = "distant", o_weight = 0.5}, {kind = "self-train", rounds = 2}"#, None);
+    let mut exp = Experiment::from_file(&exp_path).unwrap();
+    exp.seeds = vec![1];
+    exp.model.schedule = hilgen_pipeline::experiment::Schedule::Steps { shot_passes: 2 };
+    let out = dir.path().join("run");
+    let (plan, summary) = complete(&exp, &out);
+    let ids: Vec<&str> = plan.nodes.iter().map(|n| n.id.as_str()).collect();
+    let at = |id: &str| ids.iter().position(|x| *x == id).unwrap_or_else(|| panic!("{id} not in {ids:?}"));
+    // The teacher of round 2 comes after round 1's model and may choose it.
+    assert!(at("seed-1/teacher/self-train-r1") > at("seed-1/predict/distant"));
+    assert!(at("seed-1/teacher/self-train-r2") > at("seed-1/predict/self-train-r1"));
+    let m = hilgen_pipeline::stage::read_manifest(&out.join("seed-1/teacher/self-train-r2")).unwrap();
+    let systems: Vec<String> =
+        m.inputs["candidates"].as_array().unwrap().iter().map(|c| c["system"].as_str().unwrap().to_string()).collect();
+    assert!(
+        systems.contains(&"tagger/self-train-r1".to_string()) && !systems.iter().any(|s| s.ends_with("-r2")),
+        "{systems:?}"
+    );
+    let report = summary.report.unwrap();
+    let rows: Vec<&str> = report.rows.iter().map(|r| r.name.as_str()).collect();
+    for r in ["+ distant", "+ self-train-r1", "+ self-train-r2", "dictionary (types from the shots, filters on dev)"] {
+        assert!(rows.contains(&r), "{r} not in {rows:?}");
+    }
+    // Distant supervision labelled the pool (the 16 training sentences less the shot), its O
+    // words weighed 0.5 in training.
+    let shots =
+        hilgen_pipeline::stage::read_manifest(&out.join("seed-1/sample")).unwrap().result["count"].as_u64().unwrap();
+    assert_eq!(report.per_seed[0].augment["distant"].count as u64, 16 - shots);
+    let t = hilgen_pipeline::stage::read_manifest(&out.join("seed-1/train/distant")).unwrap();
+    assert_eq!(t.inputs["o_weight"], 0.5);
+    let d = hilgen_pipeline::stage::read_manifest(&out.join("seed-1/dictionary")).unwrap();
+    assert!(d.result["dev_f1"].as_f64().unwrap() >= 0.0);
+}

@@ -26,6 +26,25 @@ pub struct AugmentInput {
     pub llm: Option<LlmInput>,
     /// The output count of the strategy this one matches, when that one ran.
     pub count_to_match: Option<usize>,
+    /// The tuned dictionary (`dictionary.json`), when the strategy reads it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dictionary: Option<FileRef>,
+    /// The teacher's labels and the gold dev split, for self-training.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub teacher: Option<TeacherRef>,
+}
+
+/// A teacher's labels as an augmentation input.
+#[derive(Debug, Clone, Serialize)]
+pub struct TeacherRef {
+    /// Which system it is.
+    pub system: String,
+    /// Its labels of the pool.
+    pub pool: FileRef,
+    /// Its labels of dev.
+    pub dev: FileRef,
+    /// The gold dev split.
+    pub dev_gold: FileRef,
 }
 
 /// What a strategy produced.
@@ -49,10 +68,35 @@ impl Stage for Augment {
         let shots = super::read(&cx.path(&input.shots))?;
         let kb = input.kb.as_ref().map(|f| hilgen_kb::Kb::open(cx.path(f))).transpose()?;
         let pool = input.pool.as_ref().map(|f| super::read(&cx.path(f))).transpose()?;
+        let teacher_data = match &input.teacher {
+            Some(t) => Some((
+                crate::stages::teacher::read_scored(&cx.path(&t.pool))?,
+                crate::stages::teacher::read_scored(&cx.path(&t.dev))?,
+                super::read(&cx.path(&t.dev_gold))?,
+            )),
+            None => None,
+        };
+        let teacher = match (&input.teacher, &teacher_data) {
+            (Some(t), Some((pool, dev, gold))) => {
+                Some(hilgen_augment::Teacher { system: &t.system, pool, dev, dev_gold: gold })
+            }
+            _ => None,
+        };
+        let dictionary = match (&input.dictionary, &kb) {
+            (Some(f), Some(kb)) => {
+                let text = std::fs::read_to_string(cx.path(f)).map_err(|e| PipelineError::io(cx.path(f), e))?;
+                let saved: crate::stages::dictionary::Saved = serde_json::from_str(&text)
+                    .map_err(|e| PipelineError::Invalid(format!("{}: {e}", cx.path(f).display())))?;
+                Some(saved.build(kb)?)
+            }
+            _ => None,
+        };
         let mut args = Input {
+            teacher: teacher.as_ref(),
             kb: kb.as_ref(),
             pool: pool.as_deref(),
             count_to_match: input.count_to_match,
+            dictionary: dictionary.as_ref(),
             ..Input::new(&shots, input.seed)
         };
         let client;

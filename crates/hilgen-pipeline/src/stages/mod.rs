@@ -3,6 +3,7 @@
 
 pub mod augment;
 pub mod best;
+pub mod dictionary;
 pub mod ensemble;
 pub mod evaluate;
 pub mod kb;
@@ -10,6 +11,7 @@ pub mod llm_tagger;
 pub mod predict;
 pub mod report;
 pub mod sample;
+pub mod teacher;
 pub mod train;
 
 use crate::files::FileRef;

@@ -26,6 +26,22 @@ pub struct TrainInput {
     pub dann: DannConfig,
     /// The dev split, when early stopping reads it.
     pub dev: Option<FileRef>,
+    /// Copies of each shot in the training set (the `steps` schedule upsamples them).
+    #[serde(skip_serializing_if = "is_one")]
+    pub shot_copies: usize,
+    /// Synthetic sentences drawn, cycling through them (each once when absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub synthetic_slots: Option<usize>,
+    /// Loss weight of the synthetic sentences' `O` words (the strategy's; 1 for most).
+    #[serde(skip_serializing_if = "is_one_f")]
+    pub o_weight: f64,
+}
+
+fn is_one(x: &usize) -> bool {
+    *x == 1
+}
+fn is_one_f(x: &f64) -> bool {
+    *x == 1.0
 }
 
 /// The trained model.
@@ -49,10 +65,24 @@ impl Stage for Train {
     type Output = TrainOutput;
 
     fn run(input: &TrainInput, cx: &Context<'_>) -> Result<TrainOutput> {
-        let mut data = super::read(&cx.path(&input.shots))?;
-        if let Some(s) = &input.synthetic {
-            data.extend(super::read(&cx.path(s))?);
+        let shots = super::read(&cx.path(&input.shots))?;
+        let synthetic = match &input.synthetic {
+            Some(s) => super::read(&cx.path(s))?,
+            None => Vec::new(),
+        };
+        // What DANN's support set holds: every sentence once.
+        let mut data = shots.clone();
+        data.extend(synthetic.iter().cloned());
+        // What the tagger trains on: shots copied, synthetic sentences drawn.
+        let mut stream: Vec<hilgen_corpus::Sentence> = Vec::new();
+        let mut weights: Vec<f32> = Vec::new();
+        for _ in 0..input.shot_copies.max(1) {
+            stream.extend(shots.iter().cloned());
         }
+        weights.resize(stream.len(), 1.0);
+        let drawn = input.synthetic_slots.unwrap_or(synthetic.len());
+        stream.extend(synthetic.iter().cycle().take(if synthetic.is_empty() { 0 } else { drawn }).cloned());
+        weights.resize(stream.len(), input.o_weight as f32);
         let enc = cx.path(&input.encoder);
         let cfg = input.tagger.clone();
         let mut tagger = if input.random_tiny {
@@ -64,7 +94,11 @@ impl Stage for Train {
         };
         let dev = input.dev.as_ref().map(|d| super::read(&cx.path(d))).transpose()?;
         let checkpoint = cx.runtime.checkpoints.then(|| cx.scratch.join("checkpoint"));
-        let report = tagger.train(&data, dev.as_deref(), checkpoint.as_deref())?;
+        let report = if input.shot_copies <= 1 && input.synthetic_slots.is_none() && input.o_weight == 1.0 {
+            tagger.train(&stream, dev.as_deref(), checkpoint.as_deref())?
+        } else {
+            tagger.train_weighted(&stream, Some(&weights), dev.as_deref(), checkpoint.as_deref())?
+        };
         let dann = Dann::fit(&tagger, &data, input.dann)?;
         tagger.save_model(&cx.dir.join("model"), &report, |dir| dann.save(dir))?;
         Ok(TrainOutput { model: cx.output_dir("model")?, sentences: data.len(), epochs: input.tagger.epochs, report })

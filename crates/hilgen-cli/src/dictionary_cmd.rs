@@ -1,0 +1,88 @@
+//! `hilgen dictionary`: the knowledge graph as a tagger, its entity types learned from the shots
+//! and its filters chosen on a dev file.
+
+use crate::input::{self, ConllArgs, Format};
+use anyhow::{Context, Result};
+use clap::Args;
+use hilgen_dictionary::{select, Dictionary, DictionaryConfig, Grid, TypeMap};
+use hilgen_kb::Kb;
+use std::path::PathBuf;
+
+/// `hilgen dictionary` options.
+#[derive(Args, Debug)]
+pub struct DictionaryArgs {
+    /// Knowledge index (from `hilgen kb build`).
+    #[arg(long)]
+    pub kb: PathBuf,
+    /// Labelled few-shot sentences: which concepts count as which entity type is learned from
+    /// the concepts their mentions link to.
+    #[arg(long)]
+    pub shots: PathBuf,
+    /// A labelled dev file: the filters are chosen on it (without one, the defaults are used).
+    #[arg(long)]
+    pub dev: Option<PathBuf>,
+    /// Text to tag (any input format; JSON Lines and converted PubTator keep document ids, so
+    /// abbreviations defined in a document are found in all of it).
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Format of the input files: auto, conll, jsonl, pubtator or text.
+    #[arg(long, default_value = "auto")]
+    pub format: Format,
+    #[command(flatten)]
+    pub conll: ConllArgs,
+    /// Where to write the tagged text (format from the name).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Also write the learned types and the chosen configuration as JSON here.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+}
+
+/// Runs `hilgen dictionary`.
+pub fn run(args: DictionaryArgs) -> Result<()> {
+    let kb = Kb::open(&args.kb).with_context(|| format!("opening the knowledge index {}", args.kb.display()))?;
+    let read =
+        |p: &PathBuf| input::read(p, args.format, &args.conll).with_context(|| format!("reading {}", p.display()));
+    let shots = read(&args.shots)?;
+    let types = TypeMap::learn(&kb, &shots);
+    anyhow::ensure!(
+        types.linked > 0,
+        "none of the {} mentions of {} links to a concept of {}: nothing to learn the entity types from",
+        types.unlinked,
+        args.shots.display(),
+        args.kb.display()
+    );
+    eprintln!(
+        "entity types learned from {} linked mentions ({} unlinked): {:?}",
+        types.linked,
+        types.unlinked,
+        types.labels()
+    );
+    let (dictionary, selection) = match &args.dev {
+        Some(dev) => {
+            let dev = read(dev)?;
+            let (d, s) = select(&kb, &types, &dev, &Grid::default())?;
+            eprintln!("chosen on dev ({} configurations tried): dev F1 {:.4}", s.tried, s.dev_f1);
+            (d, Some(s))
+        }
+        None => (Dictionary::build(&kb, &types, DictionaryConfig::default())?, None),
+    };
+    eprintln!(
+        "{} names; dropped types {:?}",
+        dictionary.len(),
+        dictionary.config.dropped_types.iter().collect::<Vec<_>>()
+    );
+    let text = read(&args.input)?;
+    let tagged = dictionary.tag(&text);
+    input::write(&args.out, &tagged, Format::Auto)?;
+    if let Some(p) = &args.report {
+        let v = serde_json::json!({"types": types, "config": dictionary.config, "selection": selection});
+        let s = serde_json::to_string_pretty(&v)?;
+        hilgen_corpus::write_atomic(p, |w| {
+            w.write_all(s.as_bytes()).map_err(|e| hilgen_corpus::CorpusError::io(p, e))
+        })?;
+    }
+    let mentions: usize = tagged.iter().map(|s| s.mentions().map_or(0, |m| m.len())).sum();
+    eprintln!("tagged {} sentences ({mentions} mentions); wrote {}", tagged.len(), args.out.display());
+    Ok(())
+}

@@ -1,0 +1,382 @@
+//! The dictionary: every name of every concept that has a label, in the forms text uses
+//! (normalized; "X, Y" names un-inverted; simple plurals; all-capital acronyms matched with
+//! their case), matched longest first over a sentence's tokens; abbreviations defined in a
+//! document as `long form (ABBR)` take the long form's label everywhere in that document.
+
+use crate::types::TypeMap;
+use crate::{DictionaryError, Result};
+use hilgen_corpus::{scheme, Scheme, Sentence, Span};
+use hilgen_kb::{normalize, Kb};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+/// Which names enter the dictionary and how text is matched.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DictionaryConfig {
+    /// Names (normalized) shorter than this many characters are left out.
+    pub min_chars: usize,
+    /// Also enter "X, Y" names as "Y X" (MeSH's "Anemia, Hemolytic" as "Hemolytic Anemia").
+    pub uninvert: bool,
+    /// Also enter simple plurals and singulars of the last word (-s, -es, -ies; MeSH's
+    /// "Gentamicins" as "Gentamicin").
+    pub plurals: bool,
+    /// All-capital names of up to six characters (AIDS, ADHD) match only text in capitals.
+    pub acronyms_case_exact: bool,
+    /// Leave out names that are common English words.
+    pub stop_words: bool,
+    /// `long form (ABBR)` in a document labels the abbreviation everywhere in the document.
+    pub abbreviations: bool,
+    /// Longest name, in tokens.
+    pub max_tokens: usize,
+    /// Concept types whose matches are dropped (chosen on dev, see [`crate::select`]); a match
+    /// is dropped when every type of its concept is here.
+    pub dropped_types: BTreeSet<String>,
+    /// Names (normalized) whose matches are dropped: those most often wrong on dev.
+    pub dropped_names: BTreeSet<String>,
+}
+
+impl Default for DictionaryConfig {
+    fn default() -> Self {
+        DictionaryConfig {
+            min_chars: 3,
+            uninvert: true,
+            plurals: true,
+            acronyms_case_exact: true,
+            stop_words: true,
+            abbreviations: true,
+            max_tokens: 10,
+            dropped_types: BTreeSet::new(),
+            dropped_names: BTreeSet::new(),
+        }
+    }
+}
+
+impl DictionaryConfig {
+    /// Checks the values.
+    pub fn check(&self) -> Result<()> {
+        if self.min_chars == 0 || self.max_tokens == 0 {
+            return Err(DictionaryError::Invalid("min_chars and max_tokens must be at least 1".into()));
+        }
+        Ok(())
+    }
+}
+
+/// Common English words that are also names in biomedical vocabularies ("lead", "iron" are
+/// not here: they are chemicals).
+const STOP_WORDS: &[&str] = &[
+    "a", "about", "acid", "action", "age", "aid", "aids", "air", "all", "also", "an", "and", "any", "are", "as", "at",
+    "base", "be", "been", "being", "but", "by", "can", "case", "cases", "cell", "cells", "control", "could", "day",
+    "did", "do", "does", "dose", "doses", "drug", "drugs", "during", "each", "effect", "effects", "factor", "for",
+    "form", "from", "gas", "had", "has", "have", "he", "her", "his", "how", "if", "in", "into", "is", "it", "its",
+    "level", "levels", "may", "more", "most", "no", "not", "of", "on", "one", "or", "other", "our", "pain", "patient",
+    "patients", "per", "rat", "rats", "risk", "salt", "same", "she", "should", "some", "such", "than", "that", "the",
+    "their", "them", "then", "there", "these", "they", "this", "those", "time", "to", "two", "type", "use", "used",
+    "using", "via", "was", "water", "we", "were", "what", "when", "which", "who", "will", "with", "would",
+];
+
+/// One name's target: the label and the concept it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Target {
+    /// The entity label.
+    pub label: String,
+    /// The concept's native ID.
+    pub concept: String,
+    /// The concept's types.
+    pub types: Vec<String>,
+}
+
+/// A match in a sentence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Match {
+    /// Tokens and label.
+    pub span: Span,
+    /// The matched text, normalized.
+    pub key: String,
+    /// Where it came from (`None` for an abbreviation taken from its document).
+    pub target: Option<Target>,
+}
+
+/// The knowledge graph as a longest-match tagger.
+///
+/// ```no_run
+/// use hilgen_dictionary::{Dictionary, DictionaryConfig, TypeMap};
+/// # let (shots, test): (Vec<hilgen_corpus::Sentence>, Vec<hilgen_corpus::Sentence>) = (vec![], vec![]);
+/// let kb = hilgen_kb::Kb::open("kb").unwrap();
+/// let types = TypeMap::learn(&kb, &shots);
+/// let dictionary = Dictionary::build(&kb, &types, DictionaryConfig::default()).unwrap();
+/// let tagged = dictionary.tag(&test);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Dictionary {
+    /// The configuration.
+    pub config: DictionaryConfig,
+    /// Normalized name -> targets (several concepts can share a name).
+    entries: HashMap<String, Vec<Target>>,
+    /// Acronyms, case kept (`AIDS`) -> targets.
+    exact: HashMap<String, Vec<Target>>,
+}
+
+/// The forms of a name the dictionary enters.
+pub fn variants(name: &str, config: &DictionaryConfig) -> Vec<String> {
+    let mut out = vec![name.to_string()];
+    if config.uninvert && name.contains(", ") {
+        let parts: Vec<&str> = name.split(", ").collect();
+        if parts.len() <= 3 && parts.iter().all(|p| !p.is_empty()) {
+            out.push(parts.iter().rev().copied().collect::<Vec<_>>().join(" "));
+        }
+    }
+    if config.plurals {
+        let mut more = Vec::new();
+        for v in &out {
+            let lower = v.to_lowercase();
+            let ends = |e: &str| lower.ends_with(e);
+            if ends("ies") && lower.len() > 5 {
+                more.push(format!("{}y", &v[..v.len() - 3]));
+            } else if ends("s") && !["ss", "us", "is", "as", "os"].iter().any(|e| ends(e)) {
+                if lower.len() > 4 {
+                    more.push(v[..v.len() - 1].to_string());
+                }
+            } else if ends("y") && !["ay", "ey", "oy"].iter().any(|e| ends(e)) {
+                more.push(format!("{}ies", &v[..v.len() - 1]));
+            } else if ["s", "x", "z", "ch", "sh"].iter().any(|e| ends(e)) {
+                more.push(format!("{v}es"));
+            } else if lower.ends_with(|c: char| c.is_ascii_alphabetic()) {
+                more.push(format!("{v}s"));
+            }
+        }
+        out.extend(more);
+    }
+    out
+}
+
+fn is_acronym(name: &str) -> bool {
+    let letters = name.chars().filter(|c| c.is_alphabetic()).count();
+    name.chars().count() <= 6 && letters >= 2 && !name.chars().any(char::is_lowercase) && !name.contains(' ')
+}
+
+/// The case-kept key of tokens: their alphanumeric characters.
+fn exact_key<S: AsRef<str>>(tokens: &[S]) -> String {
+    tokens.iter().flat_map(|t| t.as_ref().chars().filter(|c| c.is_alphanumeric())).collect()
+}
+
+fn is_word(t: &str) -> bool {
+    t.chars().next().is_some_and(char::is_alphanumeric)
+}
+
+impl Dictionary {
+    /// Builds the dictionary of the concepts `types` gives a label.
+    pub fn build(kb: &Kb, types: &TypeMap, config: DictionaryConfig) -> Result<Dictionary> {
+        config.check()?;
+        let stop: HashSet<&str> = if config.stop_words { STOP_WORDS.iter().copied().collect() } else { HashSet::new() };
+        let mut entries: HashMap<String, Vec<Target>> = HashMap::new();
+        let mut exact: HashMap<String, Vec<Target>> = HashMap::new();
+        for c in 0..kb.len() as u32 {
+            let ctypes = kb.types(c);
+            let Some(label) = types.label_of(ctypes.iter().copied()) else { continue };
+            let target =
+                Target { label, concept: kb.id(c).to_string(), types: ctypes.iter().map(|t| t.to_string()).collect() };
+            let mut seen = HashSet::new();
+            for n in kb.names(c) {
+                if config.acronyms_case_exact && is_acronym(n.text) {
+                    let k = exact_key(&[n.text]);
+                    if k.chars().count() >= config.min_chars.min(2) && seen.insert(format!("={k}")) {
+                        exact.entry(k).or_default().push(target.clone());
+                    }
+                    continue;
+                }
+                for v in variants(n.text, &config) {
+                    let key = normalize(&v);
+                    let words = key.split(' ').count();
+                    if key.chars().count() < config.min_chars
+                        || words > config.max_tokens
+                        || stop.contains(key.as_str())
+                        || key.chars().all(|ch| ch.is_ascii_digit() || ch == ' ')
+                    {
+                        continue;
+                    }
+                    if seen.insert(key.clone()) {
+                        entries.entry(key).or_default().push(target.clone());
+                    }
+                }
+            }
+        }
+        tracing::debug!(names = entries.len(), acronyms = exact.len(), "dictionary built");
+        Ok(Dictionary { config, entries, exact })
+    }
+
+    /// Names in the dictionary (acronyms included).
+    pub fn len(&self) -> usize {
+        self.entries.len() + self.exact.len()
+    }
+
+    /// Whether it has no name.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The first target of a key that the dropped types leave.
+    fn pick<'a>(&self, targets: &'a [Target]) -> Option<&'a Target> {
+        let dropped = &self.config.dropped_types;
+        targets
+            .iter()
+            .find(|t| dropped.is_empty() || t.types.is_empty() || !t.types.iter().all(|x| dropped.contains(x)))
+    }
+
+    /// The longest matches of one sentence, left to right (dropped types not applied when
+    /// `all` is set: for measuring each type's precision).
+    pub fn matches(&self, sentence: &Sentence, all: bool) -> Vec<Match> {
+        let toks = &sentence.tokens;
+        let n = toks.len();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < n {
+            let mut found = None;
+            if is_word(&toks[i]) {
+                for len in (1..=self.config.max_tokens.min(n - i)).rev() {
+                    let span = &toks[i..i + len];
+                    if !is_word(&span[len - 1]) {
+                        continue;
+                    }
+                    let key = normalize(&span.join(" "));
+                    if !all && self.config.dropped_names.contains(&key) {
+                        continue;
+                    }
+                    let hit = self.entries.get(&key).or_else(|| self.exact.get(&exact_key(span)));
+                    let target = hit.and_then(|t| if all { t.first() } else { self.pick(t) });
+                    if let Some(t) = target {
+                        found = Some((len, t.clone()));
+                        break;
+                    }
+                }
+            }
+            match found {
+                Some((len, t)) => {
+                    let key = normalize(&toks[i..i + len].join(" "));
+                    out.push(Match { span: Span::new(i, i + len, t.label.clone()), key, target: Some(t) });
+                    i += len;
+                }
+                None => i += 1,
+            }
+        }
+        out
+    }
+
+    /// Matches of sentences grouped into documents (consecutive sentences with one `doc_id`;
+    /// a sentence without one is its own document), with the documents' abbreviations.
+    pub fn match_all(&self, sentences: &[Sentence], all: bool) -> Vec<Vec<Match>> {
+        let mut out: Vec<Vec<Match>> = sentences.iter().map(|s| self.matches(s, all)).collect();
+        if !self.config.abbreviations {
+            return out;
+        }
+        let mut start = 0;
+        while start < sentences.len() {
+            let doc = &sentences[start].doc_id;
+            let mut end = start + 1;
+            while doc.is_some() && end < sentences.len() && &sentences[end].doc_id == doc {
+                end += 1;
+            }
+            abbreviations(&sentences[start..end], &mut out[start..end]);
+            start = end;
+        }
+        out
+    }
+
+    /// The sentences tagged with the dictionary's matches (IOB2).
+    pub fn tag(&self, sentences: &[Sentence]) -> Vec<Sentence> {
+        self.match_all(sentences, false)
+            .into_iter()
+            .zip(sentences)
+            .map(|(m, s)| {
+                let spans: Vec<Span> = m.into_iter().map(|m| m.span).collect();
+                let tags = scheme::encode(&spans, s.len(), Scheme::Iob2).expect("matches are disjoint and sorted");
+                Sentence { tokens: s.tokens.clone(), tags, doc_id: s.doc_id.clone(), concepts: Vec::new() }
+            })
+            .collect()
+    }
+}
+
+/// `long form (ABBR)`: the abbreviation (one to three tokens inside the brackets, at least two
+/// characters, a capital letter among them, its first letter that of a word of the long form)
+/// gets the long form's label in every sentence of the document where it is not matched yet.
+fn abbreviations(doc: &[Sentence], matches: &mut [Vec<Match>]) {
+    let mut found: Vec<(Vec<String>, String)> = Vec::new();
+    for (s, ms) in doc.iter().zip(matches.iter()) {
+        for m in ms {
+            let e = m.span.end;
+            if s.tokens.get(e).map(String::as_str) != Some("(") {
+                continue;
+            }
+            let Some(close) = (e + 2..(e + 5).min(s.len())).find(|&j| s.tokens[j] == ")") else { continue };
+            let abbr = &s.tokens[e + 1..close];
+            let text = exact_key(abbr);
+            let first = text.chars().next().map(|c| c.to_ascii_lowercase());
+            let long_initials: Vec<char> = s.tokens[m.span.start..e]
+                .iter()
+                .flat_map(|t| t.split(|c: char| !c.is_alphanumeric()))
+                .filter_map(|w| w.chars().next())
+                .map(|c| c.to_ascii_lowercase())
+                .collect();
+            let ok = text.chars().count() >= 2
+                && text.chars().any(char::is_uppercase)
+                && first.is_some_and(|f| long_initials.contains(&f) || long_initials.is_empty());
+            if ok && !found.iter().any(|(a, _)| a == abbr) {
+                found.push((abbr.to_vec(), m.span.label.clone()));
+            }
+        }
+    }
+    for (abbr, label) in &found {
+        for (s, ms) in doc.iter().zip(matches.iter_mut()) {
+            let k = abbr.len();
+            let mut j = 0;
+            while j + k <= s.len() {
+                let free = ms.iter().all(|m| m.span.end <= j || m.span.start >= j + k);
+                if free && s.tokens[j..j + k] == abbr[..] {
+                    ms.push(Match { span: Span::new(j, j + k, label.clone()), key: exact_key(abbr), target: None });
+                    j += k;
+                } else {
+                    j += 1;
+                }
+            }
+            ms.sort_by_key(|m| m.span.start);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_variants() {
+        let c = DictionaryConfig::default();
+        assert_eq!(
+            variants("Anemia, Hemolytic", &c),
+            ["Anemia, Hemolytic", "Hemolytic Anemia", "Anemia, Hemolytics", "Hemolytic Anemias"]
+        );
+        assert_eq!(variants("injury", &c), ["injury", "injuries"]);
+        assert_eq!(variants("abscess", &c), ["abscess", "abscesses"]);
+        assert_eq!(variants("Gentamicins", &c), ["Gentamicins", "Gentamicin"]);
+        assert_eq!(variants("Neuropathies", &c), ["Neuropathies", "Neuropathy"]);
+        assert!(is_acronym("AIDS") && is_acronym("5-FU") && !is_acronym("Aspirin") && !is_acronym("HYPERTENSIONS"));
+    }
+
+    #[test]
+    fn abbreviations_take_their_long_form_label() {
+        let words = |t: &str| t.split(' ').map(String::from).collect::<Vec<_>>();
+        let mut a = Sentence::new(words("streptozotocin ( STZ ) was given"), vec!["O".into(); 6]).unwrap();
+        a.doc_id = Some("1".into());
+        let mut b = Sentence::new(words("STZ caused diabetes"), vec!["O".into(); 3]).unwrap();
+        b.doc_id = Some("1".into());
+        let mut ms = vec![
+            vec![Match { span: Span::new(0, 1, "Chemical"), key: String::new(), target: None }],
+            vec![Match { span: Span::new(2, 3, "Disease"), key: String::new(), target: None }],
+        ];
+        abbreviations(&[a, b], &mut ms);
+        assert_eq!(
+            ms[0].iter().map(|m| (m.span.start, m.span.label.as_str())).collect::<Vec<_>>(),
+            [(0, "Chemical"), (2, "Chemical")]
+        );
+        assert_eq!(ms[1][0].span, Span::new(0, 1, "Chemical"));
+    }
+}

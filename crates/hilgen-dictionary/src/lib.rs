@@ -1,0 +1,47 @@
+//! The knowledge graph as a named-entity tagger: a longest-match dictionary over the names of
+//! the concepts the shots say are entities.
+//!
+//! - [`TypeMap`]: which concepts count as which entity type, learned from the shots' mentions
+//!   (the types of the concepts they link to), never written per dataset.
+//! - [`Dictionary`]: the names in the forms text uses, matched longest first, abbreviations
+//!   defined in a document (`long form (ABBR)`) propagated in it.
+//! - [`select()`]: the filters (shortest name, plurals, case-exact acronyms, stop words,
+//!   abbreviations, concept types too often wrong) chosen on the dev split.
+//!
+//! ```no_run
+//! use hilgen_dictionary::{select, Grid, TypeMap};
+//! # let (shots, dev, test): (Vec<hilgen_corpus::Sentence>, Vec<hilgen_corpus::Sentence>, Vec<hilgen_corpus::Sentence>) = (vec![], vec![], vec![]);
+//! let kb = hilgen_kb::Kb::open("kb").unwrap();
+//! let types = TypeMap::learn(&kb, &shots);
+//! let (dictionary, selection) = select(&kb, &types, &dev, &Grid::default()).unwrap();
+//! println!("dev F1 {:.3} with {:?}", selection.dev_f1, selection.config);
+//! let tagged = dictionary.tag(&test);
+//! ```
+
+mod dictionary;
+pub mod select;
+pub mod types;
+
+pub use dictionary::{variants, Dictionary, DictionaryConfig, Match, Target};
+pub use select::{select, Grid, Selection};
+pub use types::TypeMap;
+
+/// Errors of the dictionary.
+#[derive(Debug, thiserror::Error)]
+pub enum DictionaryError {
+    /// A configuration value is wrong.
+    #[error("{0}")]
+    Invalid(String),
+    /// Corpus error.
+    #[error(transparent)]
+    Corpus(#[from] hilgen_corpus::CorpusError),
+    /// Metrics error.
+    #[error(transparent)]
+    Metrics(#[from] hilgen_metrics::MetricsError),
+    /// Knowledge graph error.
+    #[error(transparent)]
+    Kb(#[from] hilgen_kb::KbError),
+}
+
+/// Result alias of this crate.
+pub type Result<T, E = DictionaryError> = std::result::Result<T, E>;

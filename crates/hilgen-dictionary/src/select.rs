@@ -1,0 +1,132 @@
+//! Choosing the dictionary's filters on the dev split: every combination of the name options
+//! (plurals, case-exact acronyms, stop words, abbreviations, shortest name), then the concept
+//! types whose dev matches are too often wrong, by dev micro F1. The test split is never read.
+
+use crate::dictionary::{Dictionary, DictionaryConfig};
+use crate::types::TypeMap;
+use crate::Result;
+use hilgen_corpus::Sentence;
+use hilgen_kb::Kb;
+use hilgen_metrics::{evaluate_sentences, Options, ZeroDivision};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+/// What the search tries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Grid {
+    /// Shortest names tried.
+    pub min_chars: Vec<usize>,
+    /// Type precision thresholds tried (0: keep every type).
+    pub type_precision: Vec<f64>,
+    /// Fewest dev matches for a type to be judged.
+    pub min_type_matches: usize,
+    /// Name precision thresholds tried (0: keep every name): a name matched at least twice on
+    /// dev and right less often than this is dropped (stop words learned on dev).
+    pub name_precision: Vec<f64>,
+}
+
+impl Default for Grid {
+    fn default() -> Self {
+        Grid {
+            min_chars: vec![3, 4],
+            type_precision: vec![0.0, 0.15, 0.25, 0.35, 0.5],
+            min_type_matches: 3,
+            name_precision: vec![0.0, 0.2],
+        }
+    }
+}
+
+/// The choice and what led to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Selection {
+    /// The chosen configuration.
+    pub config: DictionaryConfig,
+    /// Its dev micro F1.
+    pub dev_f1: f64,
+    /// Dev precision of each concept type with enough matches: (matches, correct).
+    pub type_precision: BTreeMap<String, (usize, usize)>,
+    /// Configurations tried.
+    pub tried: usize,
+}
+
+fn f1(gold: &[Sentence], pred: &[Sentence]) -> Result<f64> {
+    let o = Options { zero_division: ZeroDivision::Zero, ..Options::default() };
+    Ok(evaluate_sentences(gold, pred, o)?.micro.f1)
+}
+
+/// (matches, correct) of unfiltered dictionary matches on gold sentences, per concept type and
+/// per name.
+#[allow(clippy::type_complexity)]
+pub fn precision(
+    d: &Dictionary,
+    gold: &[Sentence],
+) -> Result<(BTreeMap<String, (usize, usize)>, BTreeMap<String, (usize, usize)>)> {
+    let mut types: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut names: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for (s, ms) in gold.iter().zip(d.match_all(gold, true)) {
+        let spans: HashSet<(usize, usize, String)> =
+            s.mentions()?.into_iter().map(|m| (m.span.start, m.span.end, m.span.label)).collect();
+        for m in ms {
+            let Some(t) = &m.target else { continue };
+            let ok = spans.contains(&(m.span.start, m.span.end, m.span.label.clone())) as usize;
+            for ty in &t.types {
+                let e = types.entry(ty.clone()).or_default();
+                e.0 += 1;
+                e.1 += ok;
+            }
+            let e = names.entry(m.key.clone()).or_default();
+            e.0 += 1;
+            e.1 += ok;
+        }
+    }
+    Ok((types, names))
+}
+
+/// Builds dictionaries for every option combination of `grid` and keeps the best on `dev`
+/// (the first best: options in the order of the defaults first).
+pub fn select(kb: &Kb, types: &TypeMap, dev: &[Sentence], grid: &Grid) -> Result<(Dictionary, Selection)> {
+    let mut best: Option<(f64, Dictionary, BTreeMap<String, (usize, usize)>)> = None;
+    let mut tried = 0;
+    let flags = [true, false];
+    for &min_chars in &grid.min_chars {
+        for &plurals in &flags {
+            for &acronyms_case_exact in &flags {
+                for &stop_words in &flags {
+                    for &abbreviations in &flags {
+                        let config = DictionaryConfig {
+                            min_chars,
+                            plurals,
+                            acronyms_case_exact,
+                            stop_words,
+                            abbreviations,
+                            ..DictionaryConfig::default()
+                        };
+                        let mut d = Dictionary::build(kb, types, config)?;
+                        let (by_type, by_name) = precision(&d, dev)?;
+                        let below = |m: &BTreeMap<String, (usize, usize)>, least: usize, threshold: f64| {
+                            m.iter()
+                                .filter(|(_, (n, ok))| *n >= least && (*ok as f64) < threshold * *n as f64)
+                                .map(|(t, _)| t.clone())
+                                .collect::<BTreeSet<_>>()
+                        };
+                        for &name_threshold in &grid.name_precision {
+                            d.config.dropped_names = below(&by_name, 2, name_threshold);
+                            for &threshold in &grid.type_precision {
+                                d.config.dropped_types = below(&by_type, grid.min_type_matches, threshold);
+                                let score = f1(dev, &d.tag(dev))?;
+                                tried += 1;
+                                if best.as_ref().is_none_or(|(b, _, _)| score > *b) {
+                                    best = Some((score, d.clone(), by_type.clone()));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let (dev_f1, d, type_precision) = best.expect("the grid is not empty");
+    let selection = Selection { config: d.config.clone(), dev_f1, type_precision, tried };
+    Ok((d, selection))
+}

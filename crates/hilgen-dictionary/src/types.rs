@@ -1,0 +1,130 @@
+//! Which concepts count as which entity type, learned from the shots: every shot mention linked
+//! to a concept votes for its label on each of the concept's types (MeSH tree categories such as
+//! `D02`, CTD slim categories, UMLS semantic types), and on the coarse type of each (the MeSH
+//! tree letter, `D`). A concept then gets the label its types vote for: the fine types when any
+//! of them was seen in the shots, else the coarse ones; a coarse type counts only where at least
+//! two of its fine types were seen with the same label (two chemical branches make `D` a
+//! chemical tree; one psychiatric branch, `F03`, does not make all of `F` diseases). Nothing is
+//! written per dataset.
+
+use hilgen_corpus::Sentence;
+use hilgen_kb::Kb;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The coarse type of a fine one: the letter of a MeSH tree category (`C04` -> `C`).
+pub fn coarse(t: &str) -> Option<&str> {
+    let b = t.as_bytes();
+    (b.len() == 3 && b[0].is_ascii_uppercase() && b[1].is_ascii_digit() && b[2].is_ascii_digit()).then(|| &t[..1])
+}
+
+/// Label votes per type, learned from labelled mentions.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TypeMap {
+    /// Votes of fine types (`D02`, `Nervous system disease`, `T047`).
+    pub fine: BTreeMap<String, BTreeMap<String, usize>>,
+    /// Votes of coarse types (`D`).
+    pub coarse: BTreeMap<String, BTreeMap<String, usize>>,
+    /// Mentions that voted.
+    pub linked: usize,
+    /// Mentions whose concept the graph does not know.
+    pub unlinked: usize,
+}
+
+/// The concepts of a mention: its concept IDs the graph knows, else its text's exact or
+/// normalized link.
+pub fn concepts_of(kb: &Kb, sentence: &Sentence, start: usize, end: usize) -> Vec<u32> {
+    let ids: Vec<u32> = sentence.concept_ids(start, end).iter().filter_map(|id| kb.lookup(id)).collect();
+    if !ids.is_empty() {
+        return ids;
+    }
+    let text = sentence.tokens[start..end].join(" ");
+    kb.link(&text, 0, 3).into_iter().filter(|h| h.score >= 0.95).filter_map(|h| kb.lookup(&h.concept)).take(1).collect()
+}
+
+impl TypeMap {
+    /// Learns the votes from the mentions of `shots`.
+    pub fn learn(kb: &Kb, shots: &[Sentence]) -> TypeMap {
+        let mut map = TypeMap::default();
+        for s in shots {
+            let Ok(mentions) = s.mentions() else { continue };
+            for m in mentions {
+                let concepts = concepts_of(kb, s, m.span.start, m.span.end);
+                if concepts.is_empty() {
+                    map.unlinked += 1;
+                    continue;
+                }
+                map.linked += 1;
+                for c in concepts {
+                    for t in kb.types(c) {
+                        *map.fine.entry(t.to_string()).or_default().entry(m.span.label.clone()).or_default() += 1;
+                    }
+                }
+            }
+        }
+        // Coarse votes: a label's fine types under one letter, when there are two or more.
+        let mut branches: BTreeMap<(String, String), (usize, usize)> = BTreeMap::new();
+        for (t, votes) in &map.fine {
+            if let Some(k) = coarse(t) {
+                for (label, n) in votes {
+                    let e = branches.entry((k.to_string(), label.clone())).or_default();
+                    e.0 += 1;
+                    e.1 += n;
+                }
+            }
+        }
+        for ((k, label), (types, votes)) in branches {
+            if types >= 2 {
+                map.coarse.entry(k).or_default().insert(label, votes);
+            }
+        }
+        map
+    }
+
+    /// The label of a concept with `types`, if its types have votes.
+    pub fn label_of<'a>(&self, types: impl IntoIterator<Item = &'a str> + Clone) -> Option<String> {
+        let tally =
+            |level: &BTreeMap<String, BTreeMap<String, usize>>, key: fn(&str) -> Option<&str>| -> Option<String> {
+                let mut votes: BTreeMap<String, usize> = BTreeMap::new();
+                for t in types.clone() {
+                    if let Some(v) = key(t).and_then(|k| level.get(k)) {
+                        for (label, n) in v {
+                            *votes.entry(label.clone()).or_default() += n;
+                        }
+                    }
+                }
+                // The most votes; the first label in order among equals.
+                let top = votes.values().copied().max()?;
+                votes.into_iter().find(|(_, n)| *n == top).map(|(l, _)| l)
+            };
+        tally(&self.fine, |t| Some(t)).or_else(|| tally(&self.coarse, coarse))
+    }
+
+    /// The entity labels seen.
+    pub fn labels(&self) -> Vec<String> {
+        let mut l: Vec<String> = self.fine.values().flat_map(|v| v.keys().cloned()).collect();
+        l.sort();
+        l.dedup();
+        l
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fine_votes_first_then_coarse() {
+        let mut m = TypeMap::default();
+        m.fine.insert("D02".into(), [("Chemical".to_string(), 2)].into());
+        m.fine.insert("C10".into(), [("Disease".to_string(), 1)].into());
+        m.coarse.insert("D".into(), [("Chemical".to_string(), 2)].into());
+        m.coarse.insert("C".into(), [("Disease".to_string(), 1)].into());
+        assert_eq!(m.label_of(["D02"]).as_deref(), Some("Chemical"));
+        assert_eq!(m.label_of(["D27"]).as_deref(), Some("Chemical"), "an unseen branch of a seen tree");
+        assert_eq!(m.label_of(["C23", "D02"]).as_deref(), Some("Chemical"), "fine evidence wins");
+        assert_eq!(m.label_of(["A01"]), None);
+        assert_eq!(m.label_of(["Unknown slim"]), None);
+        assert_eq!(coarse("Nervous system disease"), None);
+    }
+}

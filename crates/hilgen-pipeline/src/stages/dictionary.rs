@@ -1,0 +1,79 @@
+//! `seed-S/dictionary`: the knowledge graph as a tagger. Its entity types are learned from the
+//! seed's shots, its filters chosen on dev; it tags dev and test.
+
+use super::Predictions;
+use crate::files::FileRef;
+use crate::stage::{Context, Stage};
+use crate::Result;
+use hilgen_dictionary::{select, Dictionary, Grid, Selection, TypeMap};
+use serde::{Deserialize, Serialize};
+
+/// What the dictionary reads.
+#[derive(Debug, Clone, Serialize)]
+pub struct DictionaryInput {
+    /// The knowledge index.
+    pub kb: FileRef,
+    /// The shots (their mentions' concepts give the entity types).
+    pub shots: FileRef,
+    /// The gold dev split (the filters are chosen on it).
+    pub dev: FileRef,
+    /// The test split (tokens and document ids).
+    pub test: FileRef,
+    /// What the search tries.
+    pub grid: Grid,
+}
+
+/// The tuned dictionary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DictionaryOutput {
+    /// `dictionary.json`: the learned types and the chosen configuration.
+    pub dictionary: FileRef,
+    /// The dev choice.
+    pub dev_f1: f64,
+    /// Its predictions.
+    pub predictions: Predictions,
+}
+
+/// What `dictionary.json` holds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Saved {
+    /// Label votes per concept type.
+    pub types: TypeMap,
+    /// The choice on dev.
+    pub selection: Selection,
+}
+
+impl Saved {
+    /// The dictionary again, over `kb`.
+    pub fn build(&self, kb: &hilgen_kb::Kb) -> Result<Dictionary> {
+        Ok(Dictionary::build(kb, &self.types, self.selection.config.clone())?)
+    }
+}
+
+/// The stage.
+pub struct TuneDictionary;
+
+impl Stage for TuneDictionary {
+    type Input = DictionaryInput;
+    type Output = DictionaryOutput;
+
+    fn run(input: &DictionaryInput, cx: &Context<'_>) -> Result<DictionaryOutput> {
+        let kb = hilgen_kb::Kb::open(cx.path(&input.kb))?;
+        let shots = super::read(&cx.path(&input.shots))?;
+        let dev = super::read(&cx.path(&input.dev))?;
+        let test = super::read(&cx.path(&input.test))?;
+        let types = TypeMap::learn(&kb, &shots);
+        let (dictionary, selection) = select(&kb, &types, &dev, &input.grid)?;
+        tracing::info!(dev_f1 = selection.dev_f1, dropped = ?selection.config.dropped_types, "dictionary chosen on dev");
+        super::write_tsv(&cx.dir.join("dictionary.dev.tsv"), &dictionary.tag(&dev))?;
+        super::write_tsv(&cx.dir.join("dictionary.test.tsv"), &dictionary.tag(&test))?;
+        let saved = Saved { types, selection };
+        let p = cx.dir.join("dictionary.json");
+        crate::files::write_file(&p, serde_json::to_string_pretty(&saved).expect("serializes").as_bytes())?;
+        Ok(DictionaryOutput {
+            dictionary: cx.output("dictionary.json")?,
+            dev_f1: saved.selection.dev_f1,
+            predictions: Predictions { dev: cx.output("dictionary.dev.tsv")?, test: cx.output("dictionary.test.tsv")? },
+        })
+    }
+}

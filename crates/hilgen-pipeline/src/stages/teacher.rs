@@ -1,0 +1,116 @@
+//! `seed-S/teacher/NAME`: the teacher of a self-training round, the best system on dev among
+//! the models trained before it, labels the pool and dev (tags with their probabilities).
+
+use crate::error::PipelineError;
+use crate::files::FileRef;
+use crate::stage::{Context, Stage};
+use crate::Result;
+use hilgen_augment::Scored;
+use hilgen_corpus::Sentence;
+use hilgen_metrics::evaluate_sentences;
+use hilgen_models::{device, Dann, Features, Tagger};
+use serde::{Deserialize, Serialize};
+
+/// A model the teacher may be.
+#[derive(Debug, Clone, Serialize)]
+pub struct TeacherCandidate {
+    /// `tagger/CONFIG` or `dann/CONFIG`.
+    pub system: String,
+    /// Its model folder.
+    pub model: FileRef,
+    /// Its dev predictions.
+    pub dev_predictions: FileRef,
+}
+
+/// What the teacher stage reads.
+#[derive(Debug, Clone, Serialize)]
+pub struct TeacherInput {
+    /// The candidates (the first of equal dev F1 wins).
+    pub candidates: Vec<TeacherCandidate>,
+    /// The gold dev split.
+    pub dev: FileRef,
+    /// The pool (tokens).
+    pub pool: FileRef,
+}
+
+/// The teacher's labels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeacherOutput {
+    /// Which system teaches.
+    pub system: String,
+    /// Its dev F1.
+    pub dev_f1: f64,
+    /// `teacher.pool.jsonl`: the pool's sentences with tags and probabilities.
+    pub pool: FileRef,
+    /// `teacher.dev.jsonl`: the dev split's.
+    pub dev: FileRef,
+}
+
+/// Reads a file of scored sentences.
+pub fn read_scored(path: &std::path::Path) -> Result<Vec<Scored>> {
+    let text = std::fs::read_to_string(path).map_err(|e| PipelineError::io(path, e))?;
+    text.lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_str(l).map_err(|e| PipelineError::Invalid(format!("{}: {e}", path.display()))))
+        .collect()
+}
+
+fn write_scored(path: &std::path::Path, xs: &[Scored]) -> Result<()> {
+    let mut text = String::new();
+    for x in xs {
+        text.push_str(&serde_json::to_string(x).expect("serializes"));
+        text.push('\n');
+    }
+    std::fs::write(path, text).map_err(|e| PipelineError::io(path, e))
+}
+
+/// The stage.
+pub struct ChooseTeacher;
+
+impl Stage for ChooseTeacher {
+    type Input = TeacherInput;
+    type Output = TeacherOutput;
+
+    fn run(input: &TeacherInput, cx: &Context<'_>) -> Result<TeacherOutput> {
+        let gold = super::read(&cx.path(&input.dev))?;
+        let mut best: Option<(f64, &TeacherCandidate)> = None;
+        for c in &input.candidates {
+            let pred = super::read(&cx.path(&c.dev_predictions))?;
+            let f1 = evaluate_sentences(&gold, &pred, crate::stages::evaluate::scoring())?.micro.f1;
+            if best.is_none_or(|(b, _)| f1 > b) {
+                best = Some((f1, c));
+            }
+        }
+        let (dev_f1, chosen) = best.ok_or_else(|| PipelineError::Invalid("a teacher needs a trained model".into()))?;
+        tracing::info!(teacher = %chosen.system, dev_f1, "teacher chosen on dev");
+        let dir = cx.path(&chosen.model);
+        let tagger = Tagger::load(&dir, device(false))?;
+        let dann = chosen.system.starts_with("dann/").then(|| Dann::load(&dir)).transpose()?;
+        let pool = super::read(&cx.path(&input.pool))?;
+        for (name, sentences) in [("teacher.pool.jsonl", &pool), ("teacher.dev.jsonl", &gold)] {
+            let emissions = tagger.word_features(sentences, Features::Emissions)?;
+            let preds = match &dann {
+                Some(d) if d.config.features == Features::Emissions => d.predict_features(&emissions),
+                Some(d) => d.predict(&tagger, sentences)?,
+                None => tagger.decode_emissions(&emissions)?,
+            };
+            let scored: Vec<Scored> = preds
+                .into_iter()
+                .zip(sentences.iter())
+                .map(|(p, s)| Scored { sentence: strip(p.to_sentence(s)), probs: p.probs })
+                .collect();
+            write_scored(&cx.dir.join(name), &scored)?;
+        }
+        Ok(TeacherOutput {
+            system: chosen.system.clone(),
+            dev_f1,
+            pool: cx.output("teacher.pool.jsonl")?,
+            dev: cx.output("teacher.dev.jsonl")?,
+        })
+    }
+}
+
+fn strip(mut s: Sentence) -> Sentence {
+    s.concepts.clear();
+    s
+}
