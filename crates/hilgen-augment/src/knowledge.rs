@@ -39,6 +39,16 @@ impl Layer {
 /// A knowledge-based layer: each linked mention of each shot is replaced by up to `k`
 /// expansions (10 by default, as the paper's top 10), labels kept. Its kinds are the layer
 /// names: `synonyms`, `related`, `parents-children`, `siblings`.
+///
+/// The other parameters (all off by default: the paper's layer) make the substitutes look
+/// like text: `uninvert` writes MeSH's "Diseases, Valvular Heart" as "Valvular Heart
+/// Diseases"; `clean` leaves out OMIM-style names ("DEAFNESS, AUTOSOMAL DOMINANT 1; DFNA1")
+/// and abbreviations where the mention is none; `same_level` keeps no ancestor of the mention's
+/// concept and nothing above its level in the hierarchy (no "Neuropeptides" for a peptide);
+/// `learned_types` keeps only substitutes whose concept the shots' types give the mention's
+/// label; `attested_first` ranks names found in the unlabelled pool first (still `k`);
+/// `mention_free` adds real sentences without entities (pool sentences where the dictionary
+/// finds none) at the dev split's rate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct KnowledgeLayer {
@@ -50,12 +60,112 @@ pub struct KnowledgeLayer {
     /// Link mentions without a usable concept ID by the graph's `link` (exact or normalized
     /// matches only).
     pub link_unlabelled: bool,
+    /// Un-invert "X, Y" names.
+    pub uninvert: bool,
+    /// Leave out OMIM-style names, and abbreviations for mentions that are none.
+    pub clean: bool,
+    /// No ancestors, nothing above the mention concept's level.
+    pub same_level: bool,
+    /// Only substitutes of the mention's label by the types learned from the shots.
+    pub learned_types: bool,
+    /// Names attested in the pool first.
+    pub attested_first: bool,
+    /// Mix in mention-free pool sentences at the dev split's rate.
+    pub mention_free: bool,
 }
 
 impl Default for KnowledgeLayer {
     fn default() -> Self {
-        KnowledgeLayer { layer: Layer::Synonyms, k: 10, link_unlabelled: true }
+        KnowledgeLayer {
+            layer: Layer::Synonyms,
+            k: 10,
+            link_unlabelled: true,
+            uninvert: false,
+            clean: false,
+            same_level: false,
+            learned_types: false,
+            attested_first: false,
+            mention_free: false,
+        }
     }
+}
+
+/// "X, Y" (up to three parts) as "Y X".
+pub fn uninvert(name: &str) -> String {
+    let parts: Vec<&str> = name.split(", ").collect();
+    if parts.len() < 2 || parts.len() > 3 || parts.iter().any(|p| p.is_empty()) {
+        return name.to_string();
+    }
+    parts.iter().rev().copied().collect::<Vec<_>>().join(" ")
+}
+
+fn is_abbreviation(s: &str) -> bool {
+    let letters = s.chars().filter(|c| c.is_alphabetic()).count();
+    s.chars().count() <= 6 && letters >= 2 && !s.chars().any(char::is_lowercase) && !s.contains(' ')
+}
+
+/// OMIM-style names: with a `;`, or several words and no lower-case letter.
+fn is_omim_style(s: &str) -> bool {
+    s.contains(';')
+        || (s.split_whitespace().count() >= 2
+            && s.chars().any(char::is_alphabetic)
+            && !s.chars().any(char::is_lowercase))
+}
+
+/// Hierarchy depth of a concept: the fewest parent steps to a root (0 for a root).
+fn depth(kb: &Kb, c: u32, memo: &mut std::collections::HashMap<u32, usize>) -> usize {
+    let mut frontier = vec![c];
+    let mut seen = std::collections::HashSet::from([c]);
+    let mut d = 0;
+    while !frontier.is_empty() && d < 64 {
+        let mut next = Vec::new();
+        for x in frontier {
+            if let Some(&m) = memo.get(&x) {
+                let total = d + m;
+                memo.insert(c, total);
+                return total;
+            }
+            let parents = kb.expand(x, Relation::Parent, None, 1000).unwrap_or_default();
+            if parents.is_empty() {
+                memo.insert(c, d);
+                return d;
+            }
+            next.extend(parents.iter().filter_map(|e| kb.lookup(&e.concept)).filter(|p| seen.insert(*p)));
+        }
+        frontier = next;
+        d += 1;
+    }
+    memo.insert(c, d);
+    d
+}
+
+/// Every ancestor of a concept.
+fn ancestors(kb: &Kb, c: u32) -> std::collections::HashSet<u32> {
+    let mut out = std::collections::HashSet::new();
+    let mut stack = vec![c];
+    while let Some(x) = stack.pop() {
+        for e in kb.expand(x, Relation::Parent, None, 1000).unwrap_or_default() {
+            if let Some(p) = kb.lookup(&e.concept) {
+                if out.insert(p) {
+                    stack.push(p);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Normalized n-grams (up to 8 tokens) of sentences: where a name is "attested".
+fn ngrams(sentences: &[Sentence]) -> std::collections::HashSet<String> {
+    let mut out = std::collections::HashSet::new();
+    for s in sentences {
+        for i in 0..s.len() {
+            for j in i + 1..=(i + 8).min(s.len()) {
+                out.insert(normalize(&s.tokens[i..j].join(" ")));
+            }
+        }
+    }
+    out
 }
 
 impl KnowledgeLayer {
@@ -131,13 +241,75 @@ impl KnowledgeLayer {
 
     /// The synthetic sentences of this layer for `shots`.
     pub fn synthesize(&self, kb: &Kb, shots: &[Sentence]) -> Result<Vec<Synthetic>> {
+        self.synthesize_with(kb, shots, None)
+    }
+
+    /// The expansions of `c` after the filters, at most `k`, attested names first.
+    fn candidates(
+        &self,
+        kb: &Kb,
+        c: u32,
+        label: &str,
+        mention: &str,
+        types: Option<&hilgen_dictionary::TypeMap>,
+        attested: Option<&std::collections::HashSet<String>>,
+        memo: &mut std::collections::HashMap<u32, usize>,
+    ) -> Result<Vec<Expansion>> {
+        let plain = !(self.clean || self.same_level || self.learned_types || self.attested_first || self.uninvert);
+        if plain {
+            return self.expansions(kb, c);
+        }
+        // Ask for more than k: the filters and the ranking then keep k.
+        let wide = KnowledgeLayer { k: self.k * 20, ..self.clone() };
+        let mut all = wide.expansions(kb, c)?;
+        if self.uninvert {
+            for e in &mut all {
+                e.name = uninvert(&e.name);
+            }
+        }
+        if self.clean {
+            let mention_is_abbreviation = is_abbreviation(mention);
+            all.retain(|e| !is_omim_style(&e.name) && (mention_is_abbreviation || !is_abbreviation(&e.name)));
+        }
+        if self.same_level && self.layer == Layer::Related {
+            let up = ancestors(kb, c);
+            let own = depth(kb, c, memo);
+            all.retain(|e| kb.lookup(&e.concept).is_some_and(|o| !up.contains(&o) && depth(kb, o, memo) >= own));
+        }
+        if let (true, Some(t)) = (self.learned_types, types) {
+            all.retain(|e| {
+                e.relation == Relation::Synonym
+                    || kb.lookup(&e.concept).is_some_and(|o| t.label_of(kb.types(o)).as_deref() == Some(label))
+            });
+        }
+        if let (true, Some(a)) = (self.attested_first, attested) {
+            // A stable sort: attested names first, the graph's order within each group.
+            all.sort_by_key(|e| !a.contains(&normalize(&e.name)));
+        }
+        let mut seen = std::collections::HashSet::new();
+        all.retain(|e| seen.insert(normalize(&e.name)));
+        all.truncate(self.k + 1);
+        Ok(all)
+    }
+
+    /// [`KnowledgeLayer::synthesize`] with the unlabelled pool (for `attested_first`).
+    pub fn synthesize_with(&self, kb: &Kb, shots: &[Sentence], pool: Option<&[Sentence]>) -> Result<Vec<Synthetic>> {
+        let types = self.learned_types.then(|| hilgen_dictionary::TypeMap::learn(kb, shots));
+        let attested = match (self.attested_first, pool) {
+            (true, Some(p)) => Some(ngrams(p)),
+            _ => None,
+        };
+        let mut memo = std::collections::HashMap::new();
         let mut out = Vec::new();
         for (si, s) in shots.iter().enumerate() {
             for m in s.mentions()? {
                 let Some((c, linked_by)) = self.concept_of(kb, s, m.span.start, m.span.end) else { continue };
-                let own = normalize(&s.tokens[m.span.start..m.span.end].join(" "));
+                let mention = s.tokens[m.span.start..m.span.end].join(" ");
+                let own = normalize(&mention);
                 let mut used = 0;
-                for e in self.expansions(kb, c)? {
+                let found =
+                    self.candidates(kb, c, &m.span.label, &mention, types.as_ref(), attested.as_ref(), &mut memo)?;
+                for e in found {
                     if used == self.k {
                         break;
                     }
@@ -180,7 +352,13 @@ impl Strategy for KnowledgeLayer {
     }
 
     fn needs(&self) -> Needs {
-        Needs { kb: Need::Required, ..Needs::default() }
+        Needs {
+            kb: Need::Required,
+            pool: if self.attested_first || self.mention_free { Need::Required } else { Need::No },
+            dictionary: if self.mention_free { Need::Required } else { Need::No },
+            mention_free_rate: self.mention_free,
+            ..Needs::default()
+        }
     }
 
     fn params(&self) -> serde_json::Value {
@@ -188,6 +366,42 @@ impl Strategy for KnowledgeLayer {
     }
 
     fn augment(&self, input: &Input<'_>) -> Result<Output> {
-        Ok(Output::of(self.synthesize(input.require_kb(self.kind())?, input.shots)?))
+        let kb = input.require_kb(self.kind())?;
+        let mut synthetic = self.synthesize_with(kb, input.shots, input.pool)?;
+        if self.mention_free {
+            let pool = input.require_pool(self.kind())?;
+            let dictionary = input.require_dictionary(self.kind())?;
+            let rate = input.mention_free_rate.unwrap_or(0.0).clamp(0.0, 0.9);
+            let want = ((synthetic.len() as f64) * rate / (1.0 - rate)).round() as usize;
+            let shot_tokens: std::collections::HashSet<&[String]> =
+                input.shots.iter().map(|s| s.tokens.as_slice()).collect();
+            let mut free: Vec<Sentence> = dictionary
+                .tag(pool)
+                .into_iter()
+                .filter(|s| {
+                    !s.is_empty() && s.tags.iter().all(|t| t == "O") && !shot_tokens.contains(s.tokens.as_slice())
+                })
+                .collect();
+            use rand::seq::SliceRandom;
+            let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(input.seed);
+            free.shuffle(&mut rng);
+            for sentence in free.into_iter().take(want) {
+                synthetic.push(Synthetic {
+                    sentence,
+                    provenance: Provenance {
+                        strategy: self.layer.name().to_string(),
+                        source_sentence: None,
+                        mention: None,
+                        concept: String::new(),
+                        linked_by: "none".into(),
+                        substitute: String::new(),
+                        relation: format!("mention-free/rate={rate:.3}"),
+                        model: None,
+                        request: None,
+                    },
+                });
+            }
+        }
+        Ok(Output::of(synthetic))
     }
 }

@@ -77,6 +77,7 @@ impl LlmUse {
             LlmUse::Hilgen => hilgen_llm::prompts::Task::Hilgen,
             LlmUse::Grounded => hilgen_llm::prompts::Task::Grounded,
             LlmUse::ZeroGen => hilgen_llm::prompts::Task::ZeroGen,
+            LlmUse::Tag => hilgen_llm::prompts::Task::Tag,
         }
     }
 }
@@ -254,6 +255,139 @@ impl Strategy for LlmAugmenter {
         Ok(Output {
             synthetic,
             requested: outcome.requested,
+            rejected: outcome.rejected,
+            llm_requests: llm.client.summary().requests - before,
+        })
+    }
+}
+
+/// LLM silver labels (`llm-silver`): the LLM tags a sample of the unlabelled pool as a
+/// zero-shot tagger, and each entity it finds is kept only if its text links (exactly or
+/// normalized) to a concept that the types learned from the shots give the same label.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LlmSilver {
+    /// Pool sentences tagged (a seeded sample).
+    pub sample: usize,
+    /// Loss weight of the silver sentences' `O` words.
+    pub o_weight: f64,
+}
+
+impl Default for LlmSilver {
+    fn default() -> Self {
+        LlmSilver { sample: 200, o_weight: 1.0 }
+    }
+}
+
+impl LlmSilver {
+    /// The registry's constructor.
+    pub fn build(kind: &str, params: &Map<String, Value>) -> Result<Box<dyn Strategy>> {
+        let s: LlmSilver = parse_params(kind, params)?;
+        if s.sample == 0 || !(0.0..=1.0).contains(&s.o_weight) {
+            return Err(bad_params(kind, "sample must be at least 1 and o_weight in [0, 1]"));
+        }
+        Ok(Box::new(s))
+    }
+}
+
+/// The spans of `tagged` whose text links to a concept of the span's label (by `types`).
+pub fn keep_linked(kb: &Kb, types: &hilgen_dictionary::TypeMap, tagged: &Sentence) -> (Sentence, usize) {
+    use hilgen_corpus::{scheme, Scheme};
+    let spans = scheme::parse_tags(&tagged.tags).map(|p| scheme::decode_lenient(&p)).unwrap_or_default();
+    let total = spans.len();
+    let kept: Vec<hilgen_corpus::Span> = spans
+        .into_iter()
+        .filter(|sp| {
+            let text = tagged.tokens[sp.start..sp.end].join(" ");
+            kb.link(&text, 0, 3)
+                .into_iter()
+                .filter(|h| h.score >= 0.95)
+                .filter_map(|h| kb.lookup(&h.concept))
+                .any(|c| types.label_of(kb.types(c)).as_deref() == Some(sp.label.as_str()))
+        })
+        .collect();
+    let dropped = total - kept.len();
+    let tags = scheme::encode(&kept, tagged.len(), Scheme::Iob2).expect("decoded spans are disjoint");
+    (Sentence { tokens: tagged.tokens.clone(), tags, doc_id: tagged.doc_id.clone(), concepts: Vec::new() }, dropped)
+}
+
+impl Strategy for LlmSilver {
+    fn kind(&self) -> &str {
+        "llm-silver"
+    }
+
+    fn needs(&self) -> Needs {
+        Needs {
+            kb: Need::Required,
+            pool: Need::Required,
+            dictionary: Need::Required,
+            llm: Some(LlmUse::Tag),
+            ..Needs::default()
+        }
+    }
+
+    fn params(&self) -> Value {
+        serde_json::to_value(self).expect("parameters serialize")
+    }
+
+    fn o_weight(&self) -> f64 {
+        self.o_weight
+    }
+
+    fn augment(&self, input: &Input<'_>) -> Result<Output> {
+        use rand::seq::SliceRandom;
+        let llm = input
+            .llm
+            .ok_or_else(|| AugmentError::Missing { strategy: self.kind().to_string(), what: "an LLM (llm config)" })?;
+        let kb = input.require_kb(self.kind())?;
+        let dictionary = input.require_dictionary(self.kind())?;
+        let pool = input.require_pool(self.kind())?;
+        let shot_tokens: std::collections::HashSet<&[String]> =
+            input.shots.iter().map(|s| s.tokens.as_slice()).collect();
+        let mut chosen: Vec<Sentence> =
+            pool.iter().filter(|s| !s.is_empty() && !shot_tokens.contains(s.tokens.as_slice())).cloned().collect();
+        let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(input.seed);
+        chosen.shuffle(&mut rng);
+        chosen.truncate(self.sample);
+        let labels = match input.types {
+            Some(t) => Labels::new(t.iter().cloned()),
+            None => Labels::of_sentences(input.shots),
+        };
+        let prompts = Prompts::from_texts(llm.prompts.clone())?;
+        let generator = Generator::with_prompts(llm.client, labels, llm.annotation, prompts);
+        let before = llm.client.summary().requests;
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(AugmentError::Runtime)?;
+        let (tagged, mut outcome) = rt.block_on(generator.tag(&chosen))?;
+        let mut synthetic = Vec::new();
+        let mut unlinked = 0u64;
+        for t in &tagged {
+            let (sentence, dropped) = keep_linked(kb, &dictionary.types, t);
+            unlinked += dropped as u64;
+            synthetic.push(Synthetic {
+                sentence,
+                provenance: Provenance {
+                    strategy: "llm-silver".into(),
+                    source_sentence: None,
+                    mention: None,
+                    concept: String::new(),
+                    linked_by: "llm+kb".into(),
+                    substitute: String::new(),
+                    relation: "llm/zero-shot".into(),
+                    model: Some(llm.client.config().model.clone()),
+                    request: None,
+                },
+            });
+        }
+        if unlinked > 0 {
+            *outcome.rejected.entry("entity-not-linked".into()).or_default() += unlinked;
+        }
+        Ok(Output {
+            synthetic,
+            requested: chosen.len(),
             rejected: outcome.rejected,
             llm_requests: llm.client.summary().requests - before,
         })

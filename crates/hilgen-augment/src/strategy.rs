@@ -56,6 +56,8 @@ pub enum LlmUse {
     Grounded,
     /// ZeroGen.
     ZeroGen,
+    /// The LLM as a zero-shot tagger.
+    Tag,
 }
 
 /// What a strategy needs besides the shots.
@@ -74,6 +76,9 @@ pub struct Needs {
     /// probabilities, and the gold dev split (for choosing a threshold).
     #[serde(default)]
     pub teacher: bool,
+    /// The share of dev sentences without entities.
+    #[serde(default)]
+    pub mention_free_rate: bool,
     /// The kind of another strategy whose output count this one matches, when that strategy
     /// runs in the same experiment (as the paper matches LLM counts to the knowledge layer's).
     pub count_of: Option<String>,
@@ -130,6 +135,8 @@ pub struct Input<'a> {
     pub dictionary: Option<&'a hilgen_dictionary::Dictionary>,
     /// The teacher, for self-training.
     pub teacher: Option<&'a Teacher<'a>>,
+    /// The share of dev sentences without entities (what real text has).
+    pub mention_free_rate: Option<f64>,
     /// The LLM, for LLM strategies.
     #[cfg(feature = "llm")]
     pub llm: Option<&'a LlmContext<'a>>,
@@ -147,6 +154,7 @@ impl<'a> Input<'a> {
             types: None,
             dictionary: None,
             teacher: None,
+            mention_free_rate: None,
             #[cfg(feature = "llm")]
             llm: None,
         }

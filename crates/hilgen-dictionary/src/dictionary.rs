@@ -23,6 +23,10 @@ pub struct DictionaryConfig {
     pub plurals: bool,
     /// All-capital names of up to six characters (AIDS, ADHD) match only text in capitals.
     pub acronyms_case_exact: bool,
+    /// Also enter the adjectives of one-word names (hypertension -> hypertensive, epilepsy ->
+    /// epileptic, ischemia -> ischemic, psychosis -> psychotic, parkinsonism -> parkinsonian).
+    #[serde(default)]
+    pub adjectives: bool,
     /// Leave out names that are common English words.
     pub stop_words: bool,
     /// `long form (ABBR)` in a document labels the abbreviation everywhere in the document.
@@ -43,6 +47,7 @@ impl Default for DictionaryConfig {
             uninvert: true,
             plurals: true,
             acronyms_case_exact: true,
+            adjectives: false,
             stop_words: true,
             abbreviations: true,
             max_tokens: 10,
@@ -115,6 +120,8 @@ pub struct Dictionary {
     entries: HashMap<String, Vec<Target>>,
     /// Acronyms, case kept (`AIDS`) -> targets.
     exact: HashMap<String, Vec<Target>>,
+    /// The entity types it was built with.
+    pub types: TypeMap,
 }
 
 /// The forms of a name the dictionary enters.
@@ -147,7 +154,34 @@ pub fn variants(name: &str, config: &DictionaryConfig) -> Vec<String> {
         }
         out.extend(more);
     }
+    if config.adjectives && !name.contains([' ', ',', '-']) {
+        if let Some(a) = adjective(name) {
+            out.push(a);
+        }
+    }
     out
+}
+
+/// The adjective English forms from a one-word noun by its ending, if one applies.
+pub fn adjective(word: &str) -> Option<String> {
+    let lower = word.to_lowercase();
+    const RULES: [(&str, &str); 8] = [
+        ("sion", "sive"),
+        ("psy", "ptic"),
+        ("osis", "otic"),
+        ("ism", "ian"),
+        ("emia", "emic"),
+        ("ia", "ic"),
+        ("etes", "etic"),
+        ("ma", "matic"),
+    ];
+    if lower.chars().count() < 6 {
+        return None;
+    }
+    RULES
+        .iter()
+        .find(|(from, _)| lower.ends_with(from))
+        .map(|(from, to)| format!("{}{to}", &lower[..lower.len() - from.len()]))
 }
 
 fn is_acronym(name: &str) -> bool {
@@ -173,7 +207,16 @@ impl Dictionary {
         let mut exact: HashMap<String, Vec<Target>> = HashMap::new();
         for c in 0..kb.len() as u32 {
             let ctypes = kb.types(c);
-            let Some(label) = types.label_of(ctypes.iter().copied()) else { continue };
+            // A concept without a label of its own takes that of a concept it cross-references
+            // (a Disease Ontology term with a MeSH xref).
+            let label = types.label_of(ctypes.iter().copied()).or_else(|| {
+                kb.xrefs(c)
+                    .into_iter()
+                    .flat_map(|x| kb.lookup_all(x))
+                    .filter(|&o| o != c)
+                    .find_map(|o| types.label_of(kb.types(o)))
+            });
+            let Some(label) = label else { continue };
             let target =
                 Target { label, concept: kb.id(c).to_string(), types: ctypes.iter().map(|t| t.to_string()).collect() };
             let mut seen = HashSet::new();
@@ -202,7 +245,7 @@ impl Dictionary {
             }
         }
         tracing::debug!(names = entries.len(), acronyms = exact.len(), "dictionary built");
-        Ok(Dictionary { config, entries, exact })
+        Ok(Dictionary { config, entries, exact, types: types.clone() })
     }
 
     /// Names in the dictionary (acronyms included).
@@ -358,6 +401,18 @@ mod tests {
         assert_eq!(variants("abscess", &c), ["abscess", "abscesses"]);
         assert_eq!(variants("Gentamicins", &c), ["Gentamicins", "Gentamicin"]);
         assert_eq!(variants("Neuropathies", &c), ["Neuropathies", "Neuropathy"]);
+        for (noun, adj) in [
+            ("Hypertension", "hypertensive"),
+            ("Epilepsy", "epileptic"),
+            ("Ischemia", "ischemic"),
+            ("Psychosis", "psychotic"),
+            ("Parkinsonism", "parkinsonian"),
+            ("Diabetes", "diabetic"),
+            ("Asthma", "asthmatic"),
+        ] {
+            assert_eq!(adjective(noun).as_deref(), Some(adj));
+        }
+        assert_eq!(adjective("Pain"), None);
         assert!(is_acronym("AIDS") && is_acronym("5-FU") && !is_acronym("Aspirin") && !is_acronym("HYPERTENSIONS"));
     }
 

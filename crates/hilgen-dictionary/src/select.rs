@@ -31,7 +31,7 @@ impl Default for Grid {
         Grid {
             min_chars: vec![3, 4],
             type_precision: vec![0.0, 0.15, 0.25, 0.35, 0.5],
-            min_type_matches: 3,
+            min_type_matches: 5,
             name_precision: vec![0.0, 0.2],
         }
     }
@@ -89,38 +89,48 @@ pub fn select(kb: &Kb, types: &TypeMap, dev: &[Sentence], grid: &Grid) -> Result
     let mut best: Option<(f64, Dictionary, BTreeMap<String, (usize, usize)>)> = None;
     let mut tried = 0;
     let flags = [true, false];
+    // The options that change which names are entered: one build each.
+    let mut builds = Vec::new();
     for &min_chars in &grid.min_chars {
         for &plurals in &flags {
             for &acronyms_case_exact in &flags {
                 for &stop_words in &flags {
-                    for &abbreviations in &flags {
-                        let config = DictionaryConfig {
+                    for &adjectives in &flags {
+                        builds.push(DictionaryConfig {
                             min_chars,
                             plurals,
                             acronyms_case_exact,
                             stop_words,
-                            abbreviations,
+                            adjectives,
                             ..DictionaryConfig::default()
-                        };
-                        let mut d = Dictionary::build(kb, types, config)?;
-                        let (by_type, by_name) = precision(&d, dev)?;
-                        let below = |m: &BTreeMap<String, (usize, usize)>, least: usize, threshold: f64| {
-                            m.iter()
-                                .filter(|(_, (n, ok))| *n >= least && (*ok as f64) < threshold * *n as f64)
-                                .map(|(t, _)| t.clone())
-                                .collect::<BTreeSet<_>>()
-                        };
-                        for &name_threshold in &grid.name_precision {
-                            d.config.dropped_names = below(&by_name, 2, name_threshold);
-                            for &threshold in &grid.type_precision {
-                                d.config.dropped_types = below(&by_type, grid.min_type_matches, threshold);
-                                let score = f1(dev, &d.tag(dev))?;
-                                tried += 1;
-                                if best.as_ref().is_none_or(|(b, _, _)| score > *b) {
-                                    best = Some((score, d.clone(), by_type.clone()));
-                                }
-                            }
-                        }
+                        });
+                    }
+                }
+            }
+        }
+    }
+    let below = |m: &BTreeMap<String, (usize, usize)>, least: usize, threshold: f64| {
+        m.iter()
+            .filter(|(_, (n, ok))| *n >= least && (*ok as f64) < threshold * *n as f64)
+            .map(|(t, _)| t.clone())
+            .collect::<BTreeSet<_>>()
+    };
+    for config in builds {
+        let mut d = Dictionary::build(kb, types, config)?;
+        // The options of matching: no rebuild.
+        for &abbreviations in &flags {
+            d.config.abbreviations = abbreviations;
+            d.config.dropped_names.clear();
+            d.config.dropped_types.clear();
+            let (by_type, by_name) = precision(&d, dev)?;
+            for &name_threshold in &grid.name_precision {
+                d.config.dropped_names = below(&by_name, 2, name_threshold);
+                for &threshold in &grid.type_precision {
+                    d.config.dropped_types = below(&by_type, grid.min_type_matches, threshold);
+                    let score = f1(dev, &d.tag(dev))?;
+                    tried += 1;
+                    if best.as_ref().is_none_or(|(b, _, _)| score > *b) {
+                        best = Some((score, d.clone(), by_type.clone()));
                     }
                 }
             }

@@ -50,8 +50,8 @@ pub struct TaggerConfig {
     /// Decode with Viterbi forbidding invalid IOB2 transitions (default false: arg-max).
     pub constrained_decoding: bool,
     /// Batches of windows of similar length (default true: less padding); `false` shuffles
-    /// windows before cutting batches (for training sets where copies of a sentence must not
-    /// share a batch).
+    /// the windows each epoch and sorts them by length only within groups of 50 batches (for
+    /// training sets where copies of a sentence should not share a batch).
     pub length_buckets: bool,
 }
 
@@ -389,9 +389,18 @@ impl Tagger {
                 b.shuffle(&mut rng);
                 b
             } else {
+                // Shuffled windows, sorted by length within groups of 50 batches (little
+                // padding), then the batches shuffled.
                 let mut o: Vec<usize> = (0..examples.len()).collect();
                 o.shuffle(&mut rng);
-                o.chunks(self.config.batch_size).map(<[usize]>::to_vec).collect()
+                let mut b: Vec<Vec<usize>> = Vec::new();
+                for group in o.chunks(self.config.batch_size * 50) {
+                    let mut g = group.to_vec();
+                    g.sort_by_key(|&i| examples[i].ids.len());
+                    b.extend(g.chunks(self.config.batch_size).map(<[usize]>::to_vec));
+                }
+                b.shuffle(&mut rng);
+                b
             };
             let bar = ProgressBar::new(epoch_batches.len() as u64);
             bar.set_style(

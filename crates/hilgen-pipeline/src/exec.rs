@@ -4,7 +4,7 @@
 
 use crate::error::{PipelineError, Result};
 use crate::files::FileRef;
-use crate::graph::{ids, Config, Node, Step};
+use crate::graph::{ids, Config, Node, Step, Unit};
 use crate::plan::{KbPlan, Plan};
 use crate::report::{Report, ReportMeta, FORMAT_VERSION};
 use crate::results::{AugmentResult, SeedResult, SystemScore};
@@ -121,17 +121,17 @@ impl Exec<'_> {
         }
     }
 
-    fn shots(&self, seed: u64) -> Option<SampleOutput> {
-        self.get(&ids::sample(seed))
+    fn shots(&self, unit: Unit) -> Option<SampleOutput> {
+        self.get(&ids::sample(unit))
     }
 
-    fn augment_input(&self, seed: u64, i: usize) -> Option<AugmentInput> {
+    fn augment_input(&self, unit: Unit, i: usize) -> Option<AugmentInput> {
         let plan = self.plan;
         let s = &plan.strategies[i];
-        let shots = self.shots(seed)?.shots;
+        let shots = self.shots(unit)?.shots;
         let kb = if s.needs.kb.uses() && plan.kb.is_some() { Some(self.kb_index()?) } else { None };
         let count_to_match = match s.count_from {
-            Some(j) => Some(self.get::<AugmentOutput>(&ids::augment(seed, plan.strategies[j].spec.id()))?.result.count),
+            Some(j) => Some(self.get::<AugmentOutput>(&ids::augment(unit, plan.strategies[j].spec.id()))?.result.count),
             None => None,
         };
         let params = match s.strategy.params() {
@@ -141,18 +141,19 @@ impl Exec<'_> {
         Some(AugmentInput {
             strategy: StrategySpec { kind: s.strategy.kind().to_string(), name: None, params },
             shots,
-            seed,
+            seed: unit.seed,
             kb,
             pool: s.needs.pool.uses().then(|| plan.data.pool.as_ref().map(|p| p.labelled.clone())).flatten(),
             llm: s.needs.llm.map(|u| plan.llm.as_ref().expect("checked when planned").input(u.task())),
             count_to_match,
             dictionary: if s.needs.dictionary.uses() {
-                Some(self.get::<DictionaryOutput>(&ids::dictionary(seed))?.dictionary)
+                Some(self.get::<DictionaryOutput>(&ids::dictionary(unit))?.dictionary)
             } else {
                 None
             },
+            mention_free_rate: s.needs.mention_free_rate.then_some(plan.data.dev_mention_free),
             teacher: if s.needs.teacher {
-                let t: TeacherOutput = self.get(&ids::teacher(seed, s.spec.id()))?;
+                let t: TeacherOutput = self.get(&ids::teacher(unit, s.spec.id()))?;
                 Some(crate::stages::augment::TeacherRef {
                     system: t.system,
                     pool: t.pool,
@@ -165,20 +166,20 @@ impl Exec<'_> {
         })
     }
 
-    fn train_input(&self, seed: u64, config: Config) -> Option<TrainInput> {
+    fn train_input(&self, unit: Unit, config: Config) -> Option<TrainInput> {
         let plan = self.plan;
-        let sample = self.shots(seed)?;
+        let sample = self.shots(unit)?;
         let (synthetic, count) = match config {
             Config::Original => (None, 0),
             Config::Strategy(i) => {
-                let a: AugmentOutput = self.get(&ids::augment(seed, plan.strategies[i].spec.id()))?;
+                let a: AugmentOutput = self.get(&ids::augment(unit, plan.strategies[i].spec.id()))?;
                 (Some(a.synthetic), a.result.count)
             }
         };
         let m = &plan.model;
         let draw = m.schedule.draw(&m.tagger, sample.count, count);
         let mut tagger = draw.config;
-        tagger.seed = seed;
+        tagger.seed = unit.seed;
         let dev = tagger.early_stopping_patience.map(|_| plan.data.dev.labelled.clone());
         let o_weight = match config {
             Config::Original => 1.0,
@@ -200,11 +201,11 @@ impl Exec<'_> {
     }
 
     /// Every system of a seed, in report order: tagger and DANN per configuration, then the LLM.
-    fn systems(&self, seed: u64) -> Option<Vec<System>> {
+    fn systems(&self, unit: Unit) -> Option<Vec<System>> {
         let mut out = Vec::new();
         for config in self.plan.all_configs() {
             let name = self.plan.config_name(config);
-            let p: PredictOutput = self.get(&ids::predict(seed, name))?;
+            let p: PredictOutput = self.get(&ids::predict(unit, name))?;
             out.push(System { name: format!("tagger/{name}"), predictions: p.tagger });
             out.push(System { name: format!("dann/{name}"), predictions: p.dann });
         }
@@ -213,14 +214,14 @@ impl Exec<'_> {
             out.push(System { name: "llm/zero-shot".into(), predictions: t.predictions });
         }
         if self.plan.dictionary_system {
-            let d: DictionaryOutput = self.get(&ids::dictionary(seed))?;
+            let d: DictionaryOutput = self.get(&ids::dictionary(unit))?;
             out.push(System { name: "dictionary".into(), predictions: d.predictions });
         }
         Some(out)
     }
 
-    fn scores(&self, seed: u64) -> Option<BTreeMap<String, SystemScore>> {
-        self.get(&ids::evaluate(seed))
+    fn scores(&self, unit: Unit) -> Option<BTreeMap<String, SystemScore>> {
+        self.get(&ids::evaluate(unit))
     }
 
     fn node(&mut self, node: &Node) -> Result<()> {
@@ -242,12 +243,12 @@ impl Exec<'_> {
                 };
                 self.step::<LlmTagger>(id, Some(input))
             }
-            Step::Sample { seed } => {
-                let input = SampleInput { train: data.train.labelled.clone(), k: plan.k, seed };
+            Step::Sample { unit } => {
+                let input = SampleInput { train: data.train.labelled.clone(), k: unit.k, seed: unit.seed };
                 self.step::<Sample>(id, Some(input))
             }
-            Step::Dictionary { seed } => {
-                let input = match (self.shots(seed), self.kb_index()) {
+            Step::Dictionary { unit } => {
+                let input = match (self.shots(unit), self.kb_index()) {
                     (Some(s), Some(kb)) => Some(DictionaryInput {
                         kb,
                         shots: s.shots,
@@ -259,17 +260,17 @@ impl Exec<'_> {
                 };
                 self.step::<TuneDictionary>(id, input)
             }
-            Step::Augment { seed, strategy } => {
-                let input = self.augment_input(seed, strategy);
+            Step::Augment { unit, strategy } => {
+                let input = self.augment_input(unit, strategy);
                 self.step::<Augment>(id, input)
             }
-            Step::Teacher { seed, strategy } => {
+            Step::Teacher { unit, strategy } => {
                 let mut candidates = Some(Vec::new());
                 for c in plan.teacher_candidates(strategy) {
                     let name = plan.config_name(c);
                     match (
-                        self.get::<TrainOutput>(&ids::train(seed, name)),
-                        self.get::<PredictOutput>(&ids::predict(seed, name)),
+                        self.get::<TrainOutput>(&ids::train(unit, name)),
+                        self.get::<PredictOutput>(&ids::predict(unit, name)),
                     ) {
                         (Some(t), Some(p)) => {
                             let list = candidates.as_mut().expect("set above");
@@ -299,28 +300,28 @@ impl Exec<'_> {
                 };
                 self.step::<ChooseTeacher>(id, input)
             }
-            Step::Train { seed, config } => {
-                let input = self.train_input(seed, config);
+            Step::Train { unit, config } => {
+                let input = self.train_input(unit, config);
                 self.step::<Train>(id, input)
             }
-            Step::Predict { seed, config } => {
-                let input = self.get::<TrainOutput>(&ids::train(seed, plan.config_name(config))).map(|t| {
+            Step::Predict { unit, config } => {
+                let input = self.get::<TrainOutput>(&ids::train(unit, plan.config_name(config))).map(|t| {
                     PredictInput { model: t.model, dev: data.dev.tokens.clone(), test: data.test.tokens.clone() }
                 });
                 self.step::<Predict>(id, input)
             }
-            Step::Evaluate { seed } => {
-                let input = self.systems(seed).map(|systems| EvaluateInput {
+            Step::Evaluate { unit } => {
+                let input = self.systems(unit).map(|systems| EvaluateInput {
                     dev: data.dev.labelled.clone(),
                     test: data.test.labelled.clone(),
                     systems,
                     bootstrap: plan.bootstrap,
-                    seed,
+                    seed: unit.seed,
                 });
                 self.step::<Evaluate>(id, input)
             }
-            Step::Ensemble { seed } => {
-                let input = match (self.systems(seed), self.scores(seed)) {
+            Step::Ensemble { unit } => {
+                let input = match (self.systems(unit), self.scores(unit)) {
                     (Some(systems), Some(scores)) => {
                         // The best systems on dev (a stable sort: report order among equals).
                         let mut ranked = systems;
@@ -331,19 +332,19 @@ impl Exec<'_> {
                             test: data.test.labelled.clone(),
                             candidates: ranked,
                             bootstrap: plan.bootstrap,
-                            seed,
+                            seed: unit.seed,
                         })
                     }
                     _ => None,
                 };
                 self.step::<Ensemble>(id, input)
             }
-            Step::Best { seed } => {
-                let input = self.scores(seed).and_then(|scores| {
+            Step::Best { unit } => {
+                let input = self.scores(unit).and_then(|scores| {
                     let mut candidates = Vec::new();
                     for config in plan.all_configs() {
                         let name = plan.config_name(config);
-                        let t: TrainOutput = self.get(&ids::train(seed, name))?;
+                        let t: TrainOutput = self.get(&ids::train(unit, name))?;
                         for m in ["tagger", "dann"] {
                             let system = format!("{m}/{name}");
                             candidates.push(Candidate {
@@ -367,17 +368,18 @@ impl Exec<'_> {
     fn report_input(&self) -> Option<ReportInput> {
         let plan = self.plan;
         let mut seeds = Vec::new();
-        for &seed in &plan.seeds {
+        for unit in plan.units() {
             let mut augment: BTreeMap<String, AugmentResult> = BTreeMap::new();
             for s in &plan.strategies {
-                let a: AugmentOutput = self.get(&ids::augment(seed, s.spec.id()))?;
+                let a: AugmentOutput = self.get(&ids::augment(unit, s.spec.id()))?;
                 augment.insert(s.spec.id().to_string(), a.result);
             }
-            let ensemble: EnsembleOutput = self.get(&ids::ensemble(seed))?;
-            let best: BestOutput = self.get(&ids::best(seed))?;
+            let ensemble: EnsembleOutput = self.get(&ids::ensemble(unit))?;
+            let best: BestOutput = self.get(&ids::best(unit))?;
             seeds.push(SeedResult {
-                seed,
-                scores: self.scores(seed)?,
+                seed: unit.seed,
+                k: unit.k,
+                scores: self.scores(unit)?,
                 ensemble: ensemble.score,
                 augment,
                 kept: Some(best.kept),
@@ -389,6 +391,7 @@ impl Exec<'_> {
             name: plan.name.clone(),
             dataset: plan.dataset.clone(),
             k: plan.k,
+            ks: plan.ks.clone(),
             configs: plan.configs(),
             test_sentences: plan.data.test.sentences,
             systems: if plan.dictionary_system { vec!["dictionary".into()] } else { vec![] },
@@ -397,13 +400,23 @@ impl Exec<'_> {
     }
 }
 
+/// A stage's kind: its id without the sample's `kK/` and `seed-S/`.
+pub fn kind_of(id: &str) -> &str {
+    let mut rest = id;
+    for prefix in ["k", "seed-"] {
+        if let Some((first, tail)) = rest.split_once('/') {
+            if first.strip_prefix(prefix).is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit())) {
+                rest = tail;
+            }
+        }
+    }
+    rest
+}
+
 /// Whether stage `id` matches a `--stop-after` target: the id itself, or its kind (the id
-/// without `seed-N/`), or a prefix of the kind ending at a `/`.
+/// without `kK/seed-S/`), or a prefix of the kind ending at a `/`.
 pub fn matches(id: &str, target: &str) -> bool {
-    let kind = match id.split_once('/') {
-        Some((first, rest)) if first.starts_with("seed-") => rest,
-        _ => id,
-    };
+    let kind = kind_of(id);
     id == target || kind == target || kind.starts_with(&format!("{target}/"))
 }
 
@@ -411,8 +424,7 @@ pub fn matches(id: &str, target: &str) -> bool {
 fn selection(nodes: &[Node], target: &str) -> Result<BTreeSet<String>> {
     let mut chosen: BTreeSet<String> = nodes.iter().filter(|n| matches(&n.id, target)).map(|n| n.id.clone()).collect();
     if chosen.is_empty() {
-        let kinds: BTreeSet<&str> =
-            nodes.iter().map(|n| n.id.split('/').find(|p| !p.starts_with("seed-")).unwrap_or(&n.id)).collect();
+        let kinds: BTreeSet<&str> = nodes.iter().map(|n| kind_of(&n.id).split('/').next().unwrap_or(&n.id)).collect();
         return Err(PipelineError::Invalid(format!(
             "--stop-after {target}: no such stage; stage kinds here: {}",
             kinds.into_iter().collect::<Vec<_>>().join(", ")
@@ -450,7 +462,7 @@ pub fn run(plan: &Plan, opts: &RunOptions, runtime: &Runtime) -> Result<RunSumma
     let report: Option<Report> = exec.get(ids::REPORT);
     if report.is_some() && !opts.dry_run {
         // The report's files also at the top of the run directory.
-        for f in ["results.md", "results.json", "f1.svg"] {
+        for f in ["results.md", "results.json", "f1.svg", "curve.svg"] {
             let _ = std::fs::copy(exec.stages.dir(ids::REPORT).join(f), plan.dir.join(f));
         }
     }
@@ -477,11 +489,7 @@ pub fn stage_seconds(root: &Path) -> BTreeMap<String, f64> {
                 stack.push(p);
             } else if name == "manifest.json" {
                 if let Some(m) = crate::stage::read_manifest(&d) {
-                    let kind = match m.stage.split_once('/') {
-                        Some((first, rest)) if first.starts_with("seed-") => rest.to_string(),
-                        _ => m.stage.clone(),
-                    };
-                    *out.entry(kind).or_insert(0.0) += m.seconds;
+                    *out.entry(kind_of(&m.stage).to_string()).or_insert(0.0) += m.seconds;
                 }
             }
         }

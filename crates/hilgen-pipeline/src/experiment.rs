@@ -16,7 +16,7 @@
 //!     rule = "budget"
 //!     budget = 300
 //! "#).unwrap();
-//! assert_eq!(exp.k, 5);
+//! assert_eq!(exp.k, hilgen_pipeline::experiment::Ks::One(5));
 //! assert_eq!(exp.strategies[2].params["p"], 0.3);
 //! assert_eq!(exp.model.tagger.learning_rate, 1e-4);
 //! ```
@@ -123,18 +123,32 @@ pub enum Schedule {
     /// The same number of optimizer steps and of passes over the shots for every training set:
     /// the shots alone take `ceil(shot_passes x shots / batch_size)` steps; a set with synthetic
     /// sentences takes as many steps, with larger batches holding the shots (each `shot_passes`
-    /// times) and the synthetic sentences (each at least once, and as many slots as the shots
-    /// at least). Windows are shuffled, not bucketed by length, so copies of a shot do not
-    /// share a batch.
+    /// times) and the synthetic sentences (each `synthetic_passes` times at least, and as many
+    /// slots as the shots at least). Batches grow to `max_batch` windows at most: a set too
+    /// large for that (the silver labels of a whole pool) takes more steps, with the shots
+    /// still seen `shot_passes` times. Windows are shuffled (sorted by length only within
+    /// groups of batches), so copies of a shot do not share a batch.
     Steps {
         /// Passes over the shots.
         #[serde(default = "default_shot_passes")]
         shot_passes: usize,
+        /// Passes over the synthetic sentences, at least.
+        #[serde(default = "default_synthetic_passes")]
+        synthetic_passes: usize,
+        /// Most windows per batch.
+        #[serde(default = "default_max_batch")]
+        max_batch: usize,
     },
 }
 
 fn default_shot_passes() -> usize {
     30
+}
+fn default_synthetic_passes() -> usize {
+    1
+}
+fn default_max_batch() -> usize {
+    32
 }
 
 /// How one training set is drawn: the tagger configuration, copies of each shot, and how
@@ -174,12 +188,12 @@ impl Schedule {
     /// How a set of `shots` shots and `synthetic` synthetic sentences is trained on.
     pub fn draw(&self, base: &TaggerConfig, shots: usize, synthetic: usize) -> Draw {
         match self {
-            Schedule::Steps { shot_passes } => {
+            Schedule::Steps { shot_passes, synthetic_passes, max_batch } => {
                 let (p, b) = (*shot_passes, base.batch_size);
                 let shot_slots = p * shots;
                 let steps = shot_slots.div_ceil(b).max(1);
-                let synthetic_slots = if synthetic == 0 { 0 } else { synthetic.max(shot_slots) };
-                let batch_size = (shot_slots + synthetic_slots).div_ceil(steps).max(1);
+                let synthetic_slots = if synthetic == 0 { 0 } else { (synthetic * synthetic_passes).max(shot_slots) };
+                let batch_size = (shot_slots + synthetic_slots).div_ceil(steps).clamp(1, (*max_batch).max(b));
                 let config = TaggerConfig { epochs: 1, batch_size, length_buckets: false, ..base.clone() };
                 Draw { config, shot_copies: p, synthetic_slots: Some(synthetic_slots) }
             }
@@ -208,8 +222,10 @@ impl Schedule {
     pub fn check(&self) -> std::result::Result<(), String> {
         match self {
             Schedule::Fixed => Ok(()),
-            Schedule::Steps { shot_passes } if *shot_passes == 0 => {
-                Err("model.schedule: shot_passes must be at least 1".into())
+            Schedule::Steps { shot_passes, synthetic_passes, max_batch }
+                if *shot_passes == 0 || *synthetic_passes == 0 || *max_batch == 0 =>
+            {
+                Err("model.schedule: shot_passes, synthetic_passes and max_batch must be at least 1".into())
             }
             Schedule::Steps { .. } => Ok(()),
             Schedule::Budget { budget, min_epochs, max_epochs, .. } => {
@@ -283,9 +299,9 @@ pub struct Experiment {
     /// CoNLL/TSV or JSON Lines; tags are dropped). Default: the training split without labels.
     #[serde(default)]
     pub pool: Option<PathBuf>,
-    /// Shots per entity type.
+    /// Shots per entity type: a number, or a list for a learning curve (`k = [1, 5, 10, 20]`).
     #[serde(default = "default_k")]
-    pub k: usize,
+    pub k: Ks,
     /// Seeds (one sample and one training run each).
     #[serde(default = "default_seeds")]
     pub seeds: Vec<u64>,
@@ -321,8 +337,28 @@ pub struct Experiment {
     pub base_dir: PathBuf,
 }
 
-fn default_k() -> usize {
-    5
+fn default_k() -> Ks {
+    Ks::One(5)
+}
+
+/// Shots per entity type: one K or several.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Ks {
+    /// One K.
+    One(usize),
+    /// A learning curve.
+    Many(Vec<usize>),
+}
+
+impl Ks {
+    /// The values, in the file's order.
+    pub fn values(&self) -> Vec<usize> {
+        match self {
+            Ks::One(k) => vec![*k],
+            Ks::Many(v) => v.clone(),
+        }
+    }
 }
 fn default_seeds() -> Vec<u64> {
     vec![1, 2, 3, 4, 5]
@@ -360,8 +396,12 @@ impl Experiment {
         if self.dataset.is_some() == self.data.is_some() {
             return Err("give exactly one of `dataset` (a registry name) and `[data]` (train/dev/test files)".into());
         }
-        if self.k == 0 || self.seeds.is_empty() {
-            return Err("`k` must be at least 1 and `seeds` not empty".into());
+        let ks = self.k.values();
+        if ks.is_empty() || ks.contains(&0) || self.seeds.is_empty() {
+            return Err("`k` must be at least 1 (or a non-empty list of such) and `seeds` not empty".into());
+        }
+        if ks.iter().collect::<std::collections::BTreeSet<_>>().len() != ks.len() {
+            return Err(format!("`k` = {ks:?} repeats a value"));
         }
         if self.name.is_empty() || self.name.contains(['/', '\\']) {
             return Err(format!("`name` {:?} must be a non-empty folder name", self.name));
@@ -424,7 +464,7 @@ mod tests {
         let end = start + doc[start..].find("\"#").unwrap();
         let text: String = doc[start..end].lines().map(|l| l.trim_start_matches("//!")).collect::<Vec<_>>().join("\n");
         let exp: Experiment = toml::from_str(&text).unwrap();
-        assert_eq!(exp.k, 5);
+        assert_eq!(exp.k, Ks::One(5));
         assert_eq!(exp.strategies[2].params["p"], 0.3);
         assert_eq!(exp.model.tagger.learning_rate, 1e-4);
         assert!(matches!(exp.model.schedule, Schedule::Budget { budget: 300, .. }));
@@ -460,7 +500,7 @@ mod tests {
         assert_eq!((large.epochs, large.batch_size), (3, 8));
         assert_eq!(Schedule::Fixed.apply(&base, 10), base);
         // Steps: the shots alone, 30 passes of 10 shots in batches of 4: 75 steps.
-        let steps = Schedule::Steps { shot_passes: 30 };
+        let steps = Schedule::Steps { shot_passes: 30, synthetic_passes: 1, max_batch: 64 };
         let d = steps.draw(&base, 10, 0);
         assert_eq!((d.config.epochs, d.config.batch_size, d.shot_copies, d.synthetic_slots), (1, 4, 30, Some(0)));
         // 200 synthetic: 300 slots of them beside the 300 of the shots, in 75 steps of 8.
@@ -471,5 +511,10 @@ mod tests {
         let d = steps.draw(&base, 10, 4000);
         assert_eq!((d.config.batch_size, d.synthetic_slots), (58, Some(4000)));
         assert!(!d.config.length_buckets);
+        // With batches of at most 16, twice over the silver sentences: more steps.
+        let capped = Schedule::Steps { shot_passes: 30, synthetic_passes: 2, max_batch: 16 };
+        let d = capped.draw(&base, 10, 4000);
+        assert_eq!((d.config.batch_size, d.synthetic_slots), (16, Some(8000)));
+        assert_eq!((300 + 8000usize).div_ceil(16), 519);
     }
 }

@@ -20,6 +20,28 @@ pub enum Config {
     Strategy(usize),
 }
 
+/// One sample: a K and a seed. Its stages live under `seed-S/`, or `kK/seed-S/` when the
+/// experiment has several K (a learning curve).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Unit {
+    /// Shots per entity type.
+    pub k: usize,
+    /// The seed.
+    pub seed: u64,
+    /// Whether the experiment has several K (the folder names carry K).
+    pub curve: bool,
+}
+
+impl std::fmt::Display for Unit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.curve {
+            write!(f, "k{}/seed-{}", self.k, self.seed)
+        } else {
+            write!(f, "seed-{}", self.seed)
+        }
+    }
+}
+
 /// What a stage does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Step {
@@ -29,57 +51,57 @@ pub enum Step {
     LlmTagger,
     /// Sample the shots.
     Sample {
-        /// Seed.
-        seed: u64,
+        /// The sample.
+        unit: Unit,
     },
     /// Tune the dictionary on dev and tag dev and test with it.
     Dictionary {
-        /// Seed (the entity types are learned from this seed's shots).
-        seed: u64,
+        /// The sample (the entity types are learned from its shots).
+        unit: Unit,
     },
     /// Run strategy `strategy`.
     Augment {
-        /// Seed.
-        seed: u64,
+        /// The sample.
+        unit: Unit,
         /// Index into the plan's strategies.
         strategy: usize,
     },
     /// Choose the teacher of strategy `strategy` (the best system on dev so far) and label the
     /// pool and dev with it.
     Teacher {
-        /// Seed.
-        seed: u64,
+        /// The sample.
+        unit: Unit,
         /// Index into the plan's strategies.
         strategy: usize,
     },
     /// Train the tagger and fit DANN.
     Train {
-        /// Seed.
-        seed: u64,
+        /// The sample.
+        unit: Unit,
         /// Which training set.
         config: Config,
     },
     /// Predict dev and test with a trained model.
     Predict {
-        /// Seed.
-        seed: u64,
+        /// The sample.
+        unit: Unit,
         /// Which model.
         config: Config,
     },
     /// Score every system.
     Evaluate {
-        /// Seed.
-        seed: u64,
+        /// The sample.
+        unit: Unit,
     },
     /// The best ensemble on dev, scored on test.
     Ensemble {
-        /// Seed.
-        seed: u64,
+        /// The sample.
+        unit: Unit,
     },
     /// Keep the best single model on dev.
     Best {
-        /// Seed.
-        seed: u64,
+        /// The sample.
+        unit: Unit,
     },
     /// The report over seeds.
     Report,
@@ -98,6 +120,7 @@ pub struct Node {
 
 /// Stage ids.
 pub mod ids {
+    use super::Unit;
     /// The knowledge index.
     pub const KB: &str = "kb";
     /// The LLM zero-shot tagger.
@@ -105,44 +128,50 @@ pub mod ids {
     /// The report.
     pub const REPORT: &str = "report";
     /// A seed's sample.
-    pub fn sample(seed: u64) -> String {
-        format!("seed-{seed}/sample")
+    pub fn sample(u: Unit) -> String {
+        format!("{u}/sample")
     }
     /// A seed's dictionary.
-    pub fn dictionary(seed: u64) -> String {
-        format!("seed-{seed}/dictionary")
+    pub fn dictionary(u: Unit) -> String {
+        format!("{u}/dictionary")
     }
     /// A seed's strategy output.
-    pub fn augment(seed: u64, name: &str) -> String {
-        format!("seed-{seed}/augment/{name}")
+    pub fn augment(u: Unit, name: &str) -> String {
+        format!("{u}/augment/{name}")
     }
     /// A seed's teacher of a strategy.
-    pub fn teacher(seed: u64, name: &str) -> String {
-        format!("seed-{seed}/teacher/{name}")
+    pub fn teacher(u: Unit, name: &str) -> String {
+        format!("{u}/teacher/{name}")
     }
     /// A seed's model of a configuration.
-    pub fn train(seed: u64, config: &str) -> String {
-        format!("seed-{seed}/train/{config}")
+    pub fn train(u: Unit, config: &str) -> String {
+        format!("{u}/train/{config}")
     }
     /// A seed's predictions of a configuration.
-    pub fn predict(seed: u64, config: &str) -> String {
-        format!("seed-{seed}/predict/{config}")
+    pub fn predict(u: Unit, config: &str) -> String {
+        format!("{u}/predict/{config}")
     }
     /// A seed's scores.
-    pub fn evaluate(seed: u64) -> String {
-        format!("seed-{seed}/evaluate")
+    pub fn evaluate(u: Unit) -> String {
+        format!("{u}/evaluate")
     }
     /// A seed's ensemble.
-    pub fn ensemble(seed: u64) -> String {
-        format!("seed-{seed}/ensemble")
+    pub fn ensemble(u: Unit) -> String {
+        format!("{u}/ensemble")
     }
     /// A seed's kept model.
-    pub fn best(seed: u64) -> String {
-        format!("seed-{seed}/best")
+    pub fn best(u: Unit) -> String {
+        format!("{u}/best")
     }
 }
 
 impl Plan {
+    /// Every sample: each K with each seed.
+    pub fn units(&self) -> Vec<Unit> {
+        let curve = self.ks.len() > 1;
+        self.ks.iter().flat_map(|&k| self.seeds.iter().map(move |&seed| Unit { k, seed, curve })).collect()
+    }
+
     /// The name of a configuration.
     pub fn config_name(&self, c: Config) -> &str {
         match c {
@@ -205,15 +234,15 @@ pub fn build(plan: &Plan) -> Vec<Node> {
         nodes.push(Node { id: ids::LLM_TAGGER.into(), step: Step::LlmTagger, deps: vec![] });
     }
     let mut report_deps = Vec::new();
-    for &seed in &plan.seeds {
-        let sample = ids::sample(seed);
-        nodes.push(Node { id: sample.clone(), step: Step::Sample { seed }, deps: vec![] });
+    for unit in plan.units() {
+        let sample = ids::sample(unit);
+        nodes.push(Node { id: sample.clone(), step: Step::Sample { unit }, deps: vec![] });
         if plan.dictionary.is_some() {
             let mut deps = vec![sample.clone()];
             if kb {
                 deps.push(ids::KB.into());
             }
-            nodes.push(Node { id: ids::dictionary(seed), step: Step::Dictionary { seed }, deps });
+            nodes.push(Node { id: ids::dictionary(unit), step: Step::Dictionary { unit }, deps });
         }
         for i in plan.strategy_order() {
             let s = &plan.strategies[i];
@@ -222,27 +251,27 @@ pub fn build(plan: &Plan) -> Vec<Node> {
                 deps.push(ids::KB.into());
             }
             if let Some(j) = s.count_from {
-                deps.push(ids::augment(seed, plan.strategies[j].spec.id()));
+                deps.push(ids::augment(unit, plan.strategies[j].spec.id()));
             }
             if s.needs.dictionary.uses() {
-                deps.push(ids::dictionary(seed));
+                deps.push(ids::dictionary(unit));
             }
-            nodes.push(Node { id: ids::augment(seed, s.spec.id()), step: Step::Augment { seed, strategy: i }, deps });
+            nodes.push(Node { id: ids::augment(unit, s.spec.id()), step: Step::Augment { unit, strategy: i }, deps });
         }
         let mut eval_deps = Vec::new();
         let model = |nodes: &mut Vec<Node>, eval_deps: &mut Vec<String>, config: Config| {
             let name = plan.config_name(config).to_string();
             let mut deps = vec![sample.clone()];
             if config != Config::Original {
-                deps.push(ids::augment(seed, &name));
+                deps.push(ids::augment(unit, &name));
             }
-            nodes.push(Node { id: ids::train(seed, &name), step: Step::Train { seed, config }, deps });
+            nodes.push(Node { id: ids::train(unit, &name), step: Step::Train { unit, config }, deps });
             nodes.push(Node {
-                id: ids::predict(seed, &name),
-                step: Step::Predict { seed, config },
-                deps: vec![ids::train(seed, &name)],
+                id: ids::predict(unit, &name),
+                step: Step::Predict { unit, config },
+                deps: vec![ids::train(unit, &name)],
             });
-            eval_deps.push(ids::predict(seed, &name));
+            eval_deps.push(ids::predict(unit, &name));
         };
         let teaching = |c: &Config| matches!(c, Config::Strategy(i) if plan.strategies[*i].needs.teacher);
         for config in plan.all_configs().into_iter().filter(|c| !teaching(c)) {
@@ -255,35 +284,35 @@ pub fn build(plan: &Plan) -> Vec<Node> {
             let mut deps: Vec<String> = Vec::new();
             for c in plan.teacher_candidates(i) {
                 let n = plan.config_name(c);
-                deps.extend([ids::train(seed, n), ids::predict(seed, n)]);
+                deps.extend([ids::train(unit, n), ids::predict(unit, n)]);
             }
-            nodes.push(Node { id: ids::teacher(seed, s.spec.id()), step: Step::Teacher { seed, strategy: i }, deps });
-            let mut deps = vec![sample.clone(), ids::teacher(seed, s.spec.id())];
+            nodes.push(Node { id: ids::teacher(unit, s.spec.id()), step: Step::Teacher { unit, strategy: i }, deps });
+            let mut deps = vec![sample.clone(), ids::teacher(unit, s.spec.id())];
             if kb && s.needs.kb.uses() {
                 deps.push(ids::KB.into());
             }
             if s.needs.dictionary.uses() {
-                deps.push(ids::dictionary(seed));
+                deps.push(ids::dictionary(unit));
             }
-            nodes.push(Node { id: ids::augment(seed, s.spec.id()), step: Step::Augment { seed, strategy: i }, deps });
+            nodes.push(Node { id: ids::augment(unit, s.spec.id()), step: Step::Augment { unit, strategy: i }, deps });
             model(&mut nodes, &mut eval_deps, Config::Strategy(i));
         }
         if plan.zero_shot_tagger {
             eval_deps.push(ids::LLM_TAGGER.into());
         }
         if plan.dictionary_system {
-            eval_deps.push(ids::dictionary(seed));
+            eval_deps.push(ids::dictionary(unit));
         }
-        nodes.push(Node { id: ids::evaluate(seed), step: Step::Evaluate { seed }, deps: eval_deps.clone() });
+        nodes.push(Node { id: ids::evaluate(unit), step: Step::Evaluate { unit }, deps: eval_deps.clone() });
         let mut ens_deps = eval_deps;
-        ens_deps.push(ids::evaluate(seed));
-        nodes.push(Node { id: ids::ensemble(seed), step: Step::Ensemble { seed }, deps: ens_deps });
+        ens_deps.push(ids::evaluate(unit));
+        nodes.push(Node { id: ids::ensemble(unit), step: Step::Ensemble { unit }, deps: ens_deps });
         let mut best_deps: Vec<String> =
-            plan.all_configs().iter().map(|&c| ids::train(seed, plan.config_name(c))).collect();
-        best_deps.push(ids::evaluate(seed));
-        nodes.push(Node { id: ids::best(seed), step: Step::Best { seed }, deps: best_deps });
-        report_deps.extend([ids::evaluate(seed), ids::ensemble(seed), ids::best(seed)]);
-        report_deps.extend(plan.strategies.iter().map(|s| ids::augment(seed, s.spec.id())));
+            plan.all_configs().iter().map(|&c| ids::train(unit, plan.config_name(c))).collect();
+        best_deps.push(ids::evaluate(unit));
+        nodes.push(Node { id: ids::best(unit), step: Step::Best { unit }, deps: best_deps });
+        report_deps.extend([ids::evaluate(unit), ids::ensemble(unit), ids::best(unit)]);
+        report_deps.extend(plan.strategies.iter().map(|s| ids::augment(unit, s.spec.id())));
     }
     if plan.zero_shot_tagger {
         report_deps.push(ids::LLM_TAGGER.into());

@@ -85,6 +85,8 @@ pub struct DataPlan {
     pub test: Split,
     /// Unlabelled in-domain sentences (tags all `O`).
     pub pool: Option<Split>,
+    /// The share of dev sentences without entities.
+    pub dev_mention_free: f64,
 }
 
 /// The knowledge graph: an index to use as is, or sources to build one from.
@@ -205,8 +207,10 @@ pub struct Plan {
     pub dir: PathBuf,
     /// Dataset name (or "custom files").
     pub dataset: String,
-    /// Shots per type.
+    /// Shots per type (the first of `ks`).
     pub k: usize,
+    /// Every K (several for a learning curve).
+    pub ks: Vec<usize>,
     /// Seeds.
     pub seeds: Vec<u64>,
     /// The tagger's labels (`O` first), from the training split.
@@ -311,7 +315,8 @@ impl Plan {
             name: exp.name.clone(),
             dir,
             dataset: exp.dataset.clone().unwrap_or_else(|| "custom files".into()),
-            k: exp.k,
+            k: exp.k.values()[0],
+            ks: exp.k.values(),
             seeds: exp.seeds.clone(),
             labels,
             data,
@@ -470,7 +475,10 @@ fn resolve_data(exp: &Experiment, needs_pool: bool) -> Result<(DataPlan, Vec<Str
     } else {
         None
     };
+    let dev_mention_free =
+        dev.iter().filter(|s| s.tags.iter().all(|t| t == "O")).count() as f64 / dev.len().max(1) as f64;
     let data = DataPlan {
+        dev_mention_free,
         source,
         train: Split::new("train", &train)?,
         dev: Split::new("dev", &dev)?,

@@ -21,8 +21,11 @@ pub struct ReportMeta {
     pub name: String,
     /// Dataset.
     pub dataset: String,
-    /// Shots per type.
+    /// Shots per type (of the main table).
     pub k: usize,
+    /// Every K (a learning curve when several).
+    #[serde(default)]
+    pub ks: Vec<usize>,
     /// The training configurations, `original` first.
     pub configs: Vec<String>,
     /// Test sentences.
@@ -30,6 +33,11 @@ pub struct ReportMeta {
     /// Systems reported on rows of their own (in the tagger columns): `dictionary`.
     #[serde(default)]
     pub systems: Vec<String>,
+}
+
+/// Mean and standard deviation (sample, n-1) over seeds.
+pub fn mean_sd_of(xs: &[f64]) -> MeanSd {
+    mean_sd(xs)
 }
 
 /// Mean and standard deviation (sample, n-1) over seeds.
@@ -61,6 +69,18 @@ pub struct Cell {
     pub f1_ci: (f64, f64),
 }
 
+fn per_type(scores: &[&SystemScore]) -> BTreeMap<String, MeanSd> {
+    let mut types: Vec<&String> = scores.iter().flat_map(|s| s.per_type.keys()).collect();
+    types.sort();
+    types.dedup();
+    types
+        .into_iter()
+        .map(|t| {
+            (t.clone(), mean_sd(&scores.iter().map(|s| s.per_type.get(t).copied().unwrap_or(0.0)).collect::<Vec<_>>()))
+        })
+        .collect()
+}
+
 fn cell(scores: &[&SystemScore]) -> Cell {
     let get = |f: fn(&SystemScore) -> f64| mean_sd(&scores.iter().map(|s| f(s)).collect::<Vec<_>>());
     Cell {
@@ -84,6 +104,9 @@ pub struct Row {
     pub dann: Option<Cell>,
     /// The ensemble's scores (ensemble row only).
     pub ensemble: Option<Cell>,
+    /// Test F1 per entity type over seeds (of the tagger, or of the row's only system).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub per_type: BTreeMap<String, MeanSd>,
 }
 
 /// What one LLM strategy (or the zero-shot tagger) asked and got, summed over seeds.
@@ -123,17 +146,54 @@ pub struct Report {
     pub llm: BTreeMap<String, LlmUse>,
     /// Wall time per stage kind, summed over seeds, in seconds.
     pub stage_seconds: BTreeMap<String, f64>,
-    /// Per-seed details.
+    /// Per-seed details (of every K).
     pub per_seed: Vec<SeedResult>,
+    /// Test F1 against K (a learning curve), when the experiment has several K: per system,
+    /// K -> mean ± sd over seeds.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub curve: BTreeMap<String, BTreeMap<usize, MeanSd>>,
+}
+
+/// F1 against K per system (tagger and DANN of each configuration, the other systems, the
+/// ensemble), when there are several K.
+fn curve(meta: &ReportMeta, all: &[SeedResult]) -> BTreeMap<String, BTreeMap<usize, MeanSd>> {
+    let mut out: BTreeMap<String, BTreeMap<usize, MeanSd>> = BTreeMap::new();
+    if meta.ks.len() < 2 {
+        return out;
+    }
+    let mut names: Vec<String> = Vec::new();
+    for c in &meta.configs {
+        names.push(format!("tagger/{c}"));
+        names.push(format!("dann/{c}"));
+    }
+    names.extend(meta.systems.iter().cloned());
+    for &k in &meta.ks {
+        let at_k: Vec<&SeedResult> = all.iter().filter(|s| s.k == k).collect();
+        for n in &names {
+            let f1: Vec<f64> = at_k.iter().filter_map(|s| s.scores.get(n)).map(|s| s.f1).collect();
+            if !f1.is_empty() {
+                out.entry(n.clone()).or_default().insert(k, mean_sd(&f1));
+            }
+        }
+        let ens: Vec<f64> = at_k.iter().map(|s| s.ensemble.f1).collect();
+        if !ens.is_empty() {
+            out.entry("best ensemble".into()).or_default().insert(k, mean_sd(&ens));
+        }
+    }
+    out
 }
 
 /// Aggregates the seeds.
 pub fn build(
     meta: &ReportMeta,
-    seeds: &[SeedResult],
+    all: &[SeedResult],
     llm_tagger: Option<&AugmentResult>,
     times: &BTreeMap<String, f64>,
 ) -> Report {
+    let curve = curve(meta, all);
+    // The main table: the first K's samples.
+    let main: Vec<SeedResult> = all.iter().filter(|s| s.k == meta.k || s.k == 0).cloned().collect();
+    let seeds = main.as_slice();
     let mut rows = Vec::new();
     let mut llm: BTreeMap<String, LlmUse> = BTreeMap::new();
     let mut add_use = |name: &str, a: &AugmentResult| {
@@ -167,6 +227,7 @@ pub fn build(
             tagger: Some(cell(&pick("tagger"))),
             dann: Some(cell(&pick("dann"))),
             ensemble: None,
+            per_type: per_type(&pick("tagger")),
         });
     }
     if let Some(a) = llm_tagger {
@@ -182,7 +243,14 @@ pub fn build(
             } else {
                 system.clone()
             };
-            rows.push(Row { name, synthetic: 0.0, tagger: Some(cell(&scores)), dann: None, ensemble: None });
+            rows.push(Row {
+                name,
+                synthetic: 0.0,
+                tagger: Some(cell(&scores)),
+                dann: None,
+                ensemble: None,
+                per_type: per_type(&scores),
+            });
         }
     }
     let llm_scores: Vec<&SystemScore> = seeds.iter().filter_map(|s| s.scores.get("llm/zero-shot")).collect();
@@ -195,6 +263,7 @@ pub fn build(
             tagger: Some(cell(&llm_scores)),
             dann: None,
             ensemble: None,
+            per_type: per_type(&llm_scores),
         });
     }
     let ens: Vec<&SystemScore> = seeds.iter().map(|s| &s.ensemble).collect();
@@ -204,6 +273,7 @@ pub fn build(
         tagger: None,
         dann: None,
         ensemble: Some(cell(&ens)),
+        per_type: per_type(&ens),
     });
     Report {
         name: meta.name.clone(),
@@ -216,7 +286,8 @@ pub fn build(
         rejections,
         llm,
         stage_seconds: times.clone(),
-        per_seed: seeds.to_vec(),
+        per_seed: all.to_vec(),
+        curve,
     }
 }
 
@@ -258,9 +329,42 @@ pub fn markdown(r: &Report) -> String {
             let _ = writeln!(s, "| {} | {:.0} | {} | {} |", row.name, row.synthetic, c(&row.tagger), c(&row.dann));
         }
     }
+    let types: Vec<&String> = {
+        let mut t: Vec<&String> = r.rows.iter().flat_map(|row| row.per_type.keys()).collect();
+        t.sort();
+        t.dedup();
+        t
+    };
+    if types.len() > 1 {
+        let _ = writeln!(s, "\nTest F1 per entity type (the tagger's; the row's system for the others), mean ± sd:\n");
+        let head: Vec<String> = types.iter().map(|t| t.to_string()).collect();
+        let _ = writeln!(s, "| training data | {} |", head.join(" | "));
+        let _ = writeln!(s, "|---|{}", "---:|".repeat(types.len()));
+        for row in &r.rows {
+            let cells: Vec<String> =
+                types.iter().map(|t| row.per_type.get(*t).map(|m| pct(*m)).unwrap_or_default()).collect();
+            let _ = writeln!(s, "| {} | {} |", row.name, cells.join(" | "));
+        }
+    }
     let _ = writeln!(s, "\nEnsembles chosen on dev (ensemble row, in the tagger columns):\n");
     for (seed, e) in &r.ensembles {
         let _ = writeln!(s, "- seed {seed}: {e}");
+    }
+    if !r.curve.is_empty() {
+        let ks: Vec<usize> = {
+            let mut k: Vec<usize> = r.curve.values().flat_map(|m| m.keys().copied()).collect();
+            k.sort();
+            k.dedup();
+            k
+        };
+        let _ = writeln!(s, "\nTest F1 against K (shots per type), mean ± sd over seeds:\n");
+        let head: Vec<String> = ks.iter().map(|k| format!("K = {k}")).collect();
+        let _ = writeln!(s, "| system | {} |", head.join(" | "));
+        let _ = writeln!(s, "|---|{}", "---:|".repeat(ks.len()));
+        for (name, points) in &r.curve {
+            let cells: Vec<String> = ks.iter().map(|k| points.get(k).map(|m| pct(*m)).unwrap_or_default()).collect();
+            let _ = writeln!(s, "| {name} | {} |", cells.join(" | "));
+        }
     }
     let kept: Vec<&SeedResult> = r.per_seed.iter().filter(|p| p.kept.is_some()).collect();
     if !kept.is_empty() {
@@ -270,7 +374,15 @@ pub fn markdown(r: &Report) -> String {
         );
         for p in kept {
             let k = p.kept.as_ref().expect("filtered");
-            let _ = writeln!(s, "- seed {}: {} (dev F1 {:.1}) in `{}`", p.seed, k.system, 100.0 * k.dev_f1, k.folder);
+            let _ = writeln!(
+                s,
+                "- K = {}, seed {}: {} (dev F1 {:.1}) in `{}`",
+                p.k,
+                p.seed,
+                k.system,
+                100.0 * k.dev_f1,
+                k.folder
+            );
         }
     }
     if !r.llm.is_empty() {
@@ -354,13 +466,56 @@ pub fn svg(r: &Report) -> Result<String> {
     Ok(out)
 }
 
+/// An SVG line chart of test F1 against K, one line per system of the curve.
+pub fn curve_svg(r: &Report) -> Result<String> {
+    let mut out = String::new();
+    {
+        let err = |e: String| PipelineError::Invalid(format!("chart: {e}"));
+        let root = SVGBackend::with_string(&mut out, (900, 560)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
+        let kmax = r.curve.values().flat_map(|m| m.keys().copied()).max().unwrap_or(1) as f64;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(format!("{}: test F1 against K, mean of {} seed(s)", r.name, r.seeds.len()), ("sans-serif", 16))
+            .margin(10)
+            .x_label_area_size(35)
+            .y_label_area_size(45)
+            .build_cartesian_2d(0.0..kmax * 1.05, 0.0..100.0)
+            .map_err(|e| err(e.to_string()))?;
+        chart.configure_mesh().x_desc("K (shots per type)").y_desc("F1 (%)").draw().map_err(|e| err(e.to_string()))?;
+        for (i, (name, points)) in r.curve.iter().filter(|(n, _)| !n.starts_with("dann/")).enumerate() {
+            let color = Palette99::pick(i).to_rgba();
+            let line: Vec<(f64, f64)> = points.iter().map(|(k, m)| (*k as f64, 100.0 * m.mean)).collect();
+            chart
+                .draw_series(LineSeries::new(line.clone(), color.stroke_width(2)))
+                .map_err(|e| err(e.to_string()))?
+                .label(name.clone())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+            chart
+                .draw_series(line.into_iter().map(|p| Circle::new(p, 3, color.filled())))
+                .map_err(|e| err(e.to_string()))?;
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .position(SeriesLabelPosition::LowerRight)
+            .draw()
+            .map_err(|e| err(e.to_string()))?;
+        root.present().map_err(|e| err(e.to_string()))?;
+    }
+    Ok(out)
+}
+
 /// Writes `results.md`, `results.json` and `f1.svg` into `dir`.
 pub fn write(r: &Report, dir: &Path) -> Result<()> {
-    let files = [
+    let mut files = vec![
         ("results.md", markdown(r)),
         ("results.json", serde_json::to_string_pretty(r).expect("reports serialize")),
         ("f1.svg", svg(r)?),
     ];
+    if !r.curve.is_empty() {
+        files.push(("curve.svg", curve_svg(r)?));
+    }
     for (name, text) in files {
         let p = dir.join(name);
         std::fs::write(&p, text).map_err(|e| PipelineError::io(&p, e))?;

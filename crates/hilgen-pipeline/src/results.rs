@@ -20,6 +20,9 @@ pub struct SystemScore {
     /// What it is (for ensembles: the combination chosen on dev).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Test F1 per entity type.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub per_type: BTreeMap<String, f64>,
 }
 
 impl SystemScore {
@@ -32,7 +35,14 @@ impl SystemScore {
             f1_ci: (ci.lower, ci.upper),
             dev_f1,
             note: None,
+            per_type: BTreeMap::new(),
         }
+    }
+
+    /// With the per-type F1 of an evaluation.
+    pub fn with_types(mut self, e: &hilgen_metrics::Evaluation) -> SystemScore {
+        self.per_type = e.per_type.iter().map(|(k, v)| (k.clone(), v.f1)).collect();
+        self
     }
 }
 
@@ -65,6 +75,9 @@ pub struct KeptModel {
 pub struct SeedResult {
     /// The seed.
     pub seed: u64,
+    /// Shots per type of this sample.
+    #[serde(default)]
+    pub k: usize,
     /// `tagger/CONFIG` and `dann/CONFIG` (and `llm/zero-shot`) scores.
     pub scores: BTreeMap<String, SystemScore>,
     /// The best ensemble on dev, scored on test.

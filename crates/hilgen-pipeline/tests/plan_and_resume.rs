@@ -57,8 +57,11 @@ fn per_seed(f: impl Fn(u64) -> String) -> Vec<String> {
 fn resolve_run_resume_and_rerun_exactly_what_changed() {
     let dir = tempfile::tempdir().unwrap();
     let server = support::fake_llm();
-    let exp_path =
-        support::tiny(dir.path(), r#""synonyms", {kind = "mr", p = 0.5}, {kind = "zerogen", n = 2}"#, Some(&server));
+    let exp_path = support::tiny(
+        dir.path(),
+        r#""synonyms", {kind = "mr", p = 0.5}, {kind = "zerogen", n = 2}, {kind = "llm-silver", sample = 4}"#,
+        Some(&server),
+    );
     let exp = Experiment::from_file(&exp_path).unwrap();
     let out = dir.path().join("run");
 
@@ -77,7 +80,7 @@ fn resolve_run_resume_and_rerun_exactly_what_changed() {
         other => panic!("expected an interruption, got {other:?}"),
     }
     let first: Vec<String> = plan.nodes.iter().take(5).map(|n| n.id.clone()).collect();
-    assert_eq!(first, ["kb", "llm-tagger", "seed-1/sample", "seed-1/augment/synonyms", "seed-1/augment/mr"]);
+    assert_eq!(first, ["kb", "llm-tagger", "seed-1/sample", "seed-1/dictionary", "seed-1/augment/synonyms"]);
     let junk = out.join("seed-1/train/.original.partial-999999");
     std::fs::create_dir_all(&junk).unwrap();
     std::fs::write(junk.join("model.safetensors"), "half-written").unwrap();
@@ -95,8 +98,19 @@ fn resolve_run_resume_and_rerun_exactly_what_changed() {
     let rows: Vec<&str> = report.rows.iter().map(|r| r.name.as_str()).collect();
     assert_eq!(
         rows,
-        ["original 1-shot", "+ synonyms", "+ mr", "+ zerogen", "LLM zero-shot tagger", "best ensemble (chosen on dev)"]
+        [
+            "original 1-shot",
+            "+ synonyms",
+            "+ mr",
+            "+ zerogen",
+            "+ llm-silver",
+            "dictionary (types from the shots, filters on dev)",
+            "LLM zero-shot tagger",
+            "best ensemble (chosen on dev)"
+        ]
     );
+    let silver = &report.per_seed[0].augment["llm-silver"];
+    assert_eq!((silver.requested, silver.count), (4, 4), "4 pool sentences tagged: {silver:?}");
     assert!(report.per_seed.iter().all(|s| s.kept.is_some()));
     assert!(
         report.per_seed.iter().all(|s| s.augment["zerogen"].count == 4),
@@ -113,6 +127,7 @@ fn resolve_run_resume_and_rerun_exactly_what_changed() {
     // The LLM model, through the environment: the LLM stages, and what reads their output.
     std::env::set_var("HILGEN_LLM_MODEL", "fake-2");
     let mut direct = per_seed(|s| format!("seed-{s}/augment/zerogen"));
+    direct.extend(per_seed(|s| format!("seed-{s}/augment/llm-silver")));
     direct.push("llm-tagger".into());
     let ran = reruns(&exp, &out, &direct, "HILGEN_LLM_MODEL");
     assert!(ran.contains("seed-1/train/zerogen"), "new sentences retrain: {ran:?}");
@@ -127,7 +142,7 @@ fn resolve_run_resume_and_rerun_exactly_what_changed() {
     let default = hilgen_llm::prompts::DEFAULTS.iter().find(|(n, _)| *n == "zerogen_generate.j2").unwrap().1;
     std::fs::write(dir.path().join("prompts/zerogen_generate.j2"), format!("{default}\nKeep them short.")).unwrap();
     let ran = reruns(&exp, &out, &per_seed(|s| format!("seed-{s}/augment/zerogen")), "one prompt template");
-    assert!(!ran.contains("llm-tagger"), "{ran:?}");
+    assert!(!ran.contains("llm-tagger") && !ran.contains("seed-1/augment/llm-silver"), "{ran:?}");
 
     // One gold tag of the test split: scoring, never prediction.
     let test = dir.path().join("test.tsv");
@@ -149,6 +164,7 @@ fn resolve_run_resume_and_rerun_exactly_what_changed() {
     let mut direct: Vec<String> =
         plan.nodes.iter().filter(|n| n.id.contains("/predict/")).map(|n| n.id.clone()).collect();
     direct.push("llm-tagger".into());
+    direct.extend(per_seed(|s| format!("seed-{s}/dictionary")));
     let ran = reruns(&limited, &out, &direct, "test_limit");
     assert!(
         ran.iter().all(|s| !s.contains("/train/") && !s.contains("/augment/") && !s.ends_with("/sample")),
@@ -213,7 +229,8 @@ fn the_dictionary_distant_supervision_and_self_training_rounds() {
         support::tiny(dir.path(), r#"{kind = "distant", o_weight = 0.5}, {kind = "self-train", rounds = 2}"#, None);
     let mut exp = Experiment::from_file(&exp_path).unwrap();
     exp.seeds = vec![1];
-    exp.model.schedule = hilgen_pipeline::experiment::Schedule::Steps { shot_passes: 2 };
+    exp.model.schedule =
+        hilgen_pipeline::experiment::Schedule::Steps { shot_passes: 2, synthetic_passes: 1, max_batch: 8 };
     let out = dir.path().join("run");
     let (plan, summary) = complete(&exp, &out);
     let ids: Vec<&str> = plan.nodes.iter().map(|n| n.id.as_str()).collect();
@@ -242,4 +259,38 @@ fn the_dictionary_distant_supervision_and_self_training_rounds() {
     assert_eq!(t.inputs["o_weight"], 0.5);
     let d = hilgen_pipeline::stage::read_manifest(&out.join("seed-1/dictionary")).unwrap();
     assert!(d.result["dev_f1"].as_f64().unwrap() >= 0.0);
+}
+
+#[test]
+fn a_learning_curve_over_k() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp_path = support::tiny(dir.path(), r#""mr""#, None);
+    let mut exp = Experiment::from_file(&exp_path).unwrap();
+    exp.seeds = vec![1];
+    exp.k = hilgen_pipeline::experiment::Ks::Many(vec![1, 2]);
+    exp.dictionary.system = Some(false);
+    let out = dir.path().join("run");
+    let (plan, summary) = complete(&exp, &out);
+    assert!(
+        plan.nodes.iter().any(|n| n.id == "k2/seed-1/train/mr"),
+        "{:?}",
+        plan.nodes.iter().map(|n| &n.id).collect::<Vec<_>>()
+    );
+    let report = summary.report.unwrap();
+    assert_eq!(report.k, 1, "the main table is the first K's");
+    assert_eq!(report.curve["tagger/original"].keys().copied().collect::<Vec<_>>(), [1, 2]);
+    assert!(report.curve.contains_key("best ensemble"));
+    let md = std::fs::read_to_string(out.join("results.md")).unwrap();
+    assert!(md.contains("| K = 1 | K = 2 |"), "{md}");
+    assert!(std::fs::read_to_string(out.join("curve.svg")).unwrap().starts_with("<svg"));
+    // --stop-after with a kind matches the stages of every K.
+    let r = run(
+        &plan,
+        &RunOptions { dry_run: true, stop_after: Some("sample".into()), ..Default::default() },
+        &Runtime::default(),
+    )
+    .unwrap();
+    let selected: Vec<&str> =
+        r.stages.iter().filter(|(_, s)| *s != Status::NotSelected).map(|(i, _)| i.as_str()).collect();
+    assert_eq!(selected, ["k1/seed-1/sample", "k2/seed-1/sample"]);
 }

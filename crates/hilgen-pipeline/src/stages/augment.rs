@@ -32,6 +32,9 @@ pub struct AugmentInput {
     /// The teacher's labels and the gold dev split, for self-training.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub teacher: Option<TeacherRef>,
+    /// The share of dev sentences without entities, for strategies that mix such sentences in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mention_free_rate: Option<f64>,
 }
 
 /// A teacher's labels as an augmentation input.
@@ -97,6 +100,7 @@ impl Stage for Augment {
             pool: pool.as_deref(),
             count_to_match: input.count_to_match,
             dictionary: dictionary.as_ref(),
+            mention_free_rate: input.mention_free_rate,
             ..Input::new(&shots, input.seed)
         };
         let client;

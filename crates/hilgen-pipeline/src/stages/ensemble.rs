@@ -57,8 +57,8 @@ impl Stage for Ensemble {
         let combined = ensemble::apply(&chosen.candidate, &test_refs, &sel.weights, Scheme::Iob2)?;
         super::write_tsv(&cx.dir.join("ensemble.test.tsv"), &combined)?;
         let names: Vec<&str> = chosen.candidate.systems.iter().map(|&i| input.candidates[i].name.as_str()).collect();
-        let (prf, ci) = score(&gold_test, &combined, input.bootstrap, input.seed)?;
-        let mut s = SystemScore::new(prf, ci, chosen.dev_f1);
+        let (prf, ci, e) = score(&gold_test, &combined, input.bootstrap, input.seed)?;
+        let mut s = SystemScore::new(prf, ci, chosen.dev_f1).with_types(&e);
         s.note = Some(if names.len() == 1 {
             names[0].to_string()
         } else {

@@ -31,19 +31,21 @@ pub fn scoring() -> Options {
     Options { zero_division: hilgen_metrics::ZeroDivision::Zero, ..Options::default() }
 }
 
-/// Micro P/R/F1 of `pred` against `gold` with a bootstrap interval of F1.
+/// Micro P/R/F1 of `pred` against `gold` with a bootstrap interval of F1, and the whole
+/// evaluation (per type).
 pub fn score(
     gold: &[Sentence],
     pred: &[Sentence],
     replicates: usize,
     seed: u64,
-) -> Result<(hilgen_metrics::Prf, bootstrap::Interval)> {
+) -> Result<(hilgen_metrics::Prf, bootstrap::Interval, hilgen_metrics::Evaluation)> {
     let o = scoring();
-    let prf = evaluate_sentences(gold, pred, o)?.micro;
+    let e = evaluate_sentences(gold, pred, o)?;
+    let prf = e.micro;
     let g: Vec<&[String]> = gold.iter().map(|s| s.tags.as_slice()).collect();
     let p: Vec<&[String]> = pred.iter().map(|s| s.tags.as_slice()).collect();
     let ci = bootstrap::f1_interval(&g, &p, o, &bootstrap::Config { replicates, seed, ..Default::default() })?;
-    Ok((prf, ci))
+    Ok((prf, ci, e))
 }
 
 /// The stage.
@@ -60,9 +62,9 @@ impl Stage for Evaluate {
         for s in &input.systems {
             let t = super::read(&cx.path(&s.predictions.test))?;
             let d = super::read(&cx.path(&s.predictions.dev))?;
-            let (prf, ci) = score(&test, &t, input.bootstrap, input.seed)?;
+            let (prf, ci, e) = score(&test, &t, input.bootstrap, input.seed)?;
             let dev_f1 = evaluate_sentences(&dev, &d, scoring())?.micro.f1;
-            out.insert(s.name.clone(), SystemScore::new(prf, ci, dev_f1));
+            out.insert(s.name.clone(), SystemScore::new(prf, ci, dev_f1).with_types(&e));
         }
         Ok(out)
     }

@@ -30,7 +30,7 @@ fn fnv(s: &str) -> u64 {
 }
 
 /// A fake LLM: ZeroGen prompts get sentences naming a made-up entity that depends on the
-/// request; tagging prompts get an empty entity list.
+/// request; tagging prompts get the sentence's longest word as a Disease.
 pub fn fake_llm() -> llm::MockServer {
     llm::MockServer::start(|_, body: &Value| {
         let prompt =
@@ -47,7 +47,10 @@ pub fn fake_llm() -> llm::MockServer {
                 .collect();
             return llm::Reply::content(&json!({ "items": items }).to_string());
         }
-        llm::Reply::content(r#"{"entities": []}"#)
+        let sentence =
+            prompt.lines().find(|l| l.len() > 20 && !l.contains("entities") && !l.starts_with("Find")).unwrap_or("");
+        let word = sentence.split_whitespace().max_by_key(|w| w.len()).unwrap_or("");
+        llm::Reply::content(&json!({"entities": [{"text": word, "type": "Disease"}]}).to_string())
     })
 }
 
