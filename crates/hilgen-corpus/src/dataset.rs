@@ -47,7 +47,7 @@ pub fn load(name: &str, fetcher: &Fetcher) -> Result<Loaded> {
             FileFormat::PubTatorGz => {
                 let mut bytes = Vec::new();
                 let f = std::fs::File::open(path).map_err(|e| CorpusError::io(path, e))?;
-                flate2::read::GzDecoder::new(f).read_to_end(&mut bytes).map_err(|e| CorpusError::io(path, e))?;
+                flate2::read::MultiGzDecoder::new(f).read_to_end(&mut bytes).map_err(|e| CorpusError::io(path, e))?;
                 docs_by_split.insert(file.split, pubtator::read_str(&decode_utf8(bytes, path)?, path)?.0);
             }
             FileFormat::PmidList => {

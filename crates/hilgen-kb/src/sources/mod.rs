@@ -17,7 +17,8 @@ pub(crate) fn read_text(path: &Path) -> Result<String> {
     let bar = progress(total, path);
     let mut reader: Box<dyn Read> = Box::new(bar.wrap_read(f));
     if path.extension().is_some_and(|e| e == "gz") {
-        reader = Box::new(flate2::read::GzDecoder::new(reader));
+        // Every member: concatenated gzip files (valid, and common in downloads) read whole.
+        reader = Box::new(flate2::read::MultiGzDecoder::new(reader));
     }
     let mut bytes = Vec::with_capacity(total as usize);
     reader.read_to_end(&mut bytes).map_err(|e| KbError::io(path, e))?;
