@@ -170,7 +170,9 @@ fn stats(files: &[PathBuf], dataset: Option<&str>, format: Format, as_json: bool
     anyhow::ensure!(!targets.is_empty(), "name corpus files or --dataset");
     let mut rows = Vec::new();
     for (label, path, fmt) in targets {
-        let row = stats_row(&path, input::resolve(&path, fmt), conll).with_context(|| label.clone())?;
+        // A file's errors name it already; a dataset's files are named by the label.
+        let row = stats_row(&path, input::resolve(&path, fmt), conll);
+        let row = if label == path.display().to_string() { row? } else { row.with_context(|| label.clone())? };
         if !as_json {
             println!("{label}: {}", row.1);
         }
@@ -193,6 +195,7 @@ fn short_format(f: Format) -> &'static str {
 /// Statistics of one file: JSON, a text line, and the PubTator read report if any.
 fn stats_row(path: &Path, format: Format, conll: &ConllArgs) -> Result<(serde_json::Value, String, serde_json::Value)> {
     let sentences = input::read(path, format, conll)?;
+    anyhow::ensure!(!sentences.is_empty(), "{}: the file holds no sentences", path.display());
     let st = CorpusStats::of(&sentences)?;
     let mut line = st.to_string();
     let mut pt = serde_json::Value::Null;

@@ -47,6 +47,11 @@ pub struct EvalArgs {
     pub input_format: Format,
     #[command(flatten)]
     pub conll: ConllArgs,
+    /// Refuse CoNLL tags that are not `O`, `PREFIX-TYPE` or a bare prefix with --default-type.
+    /// Without it they are scored as seqeval 1.2.2 reads any tag string (its first character
+    /// the prefix, the text after the first `-` the type), with a warning.
+    #[arg(long)]
+    pub strict_tags: bool,
 }
 
 /// seqeval's modes.
@@ -115,6 +120,7 @@ fn parse<'a>(input: &'a Input, path: &Path, fmt: &conll::ConllFormat) -> Result<
                 c.tags.extend(s.tags.iter().map(|t| Cow::Borrowed(t.as_str())));
                 c.ends.push(c.tokens.len());
                 c.docs.push(None);
+                c.lines.extend(std::iter::repeat_n(0, s.len()));
             }
             c
         }
@@ -127,10 +133,32 @@ fn views<'a>(c: &'a conll::BorrowedCorpus<'a>) -> Views<'a> {
     ((0..c.len()).map(|i| c.sentence_tokens(i)).collect(), (0..c.len()).map(|i| c.sentence_tags(i)).collect())
 }
 
+/// A strict-mode tag error with the file (gold or prediction) and line it comes from.
+fn locate(
+    e: hilgen_metrics::MetricsError,
+    args: &EvalArgs,
+    gold: &conll::BorrowedCorpus<'_>,
+    pred: &conll::BorrowedCorpus<'_>,
+    g_tags: &[&[Cow<'_, str>]],
+    opts: Options,
+) -> anyhow::Error {
+    let hilgen_metrics::MetricsError::StrictTag { sentence, token, ref tag, ref scheme, ref message } = e else {
+        return e.into();
+    };
+    // Gold alone passes or fails on its own: that says which file holds the tag.
+    let in_gold = evaluate(g_tags, g_tags, opts).is_err();
+    let (path, c) = if in_gold { (&args.gold, gold) } else { (&args.pred, pred) };
+    let place = match c.line_of(sentence, token) {
+        Some(line) => format!("{}:{line}", path.display()),
+        None => format!("{}: sentence {}, token {}", path.display(), sentence + 1, token + 1),
+    };
+    anyhow::anyhow!("{place}: invalid tag `{tag}` for --mode strict --scheme {scheme}: {message}")
+}
+
 /// Runs `hilgen eval`.
 pub fn run(args: EvalArgs) -> Result<()> {
     let opts = options(args.mode, args.scheme.as_deref(), &args.zero_division)?;
-    let fmt = args.conll.format()?;
+    let fmt = conll::ConllFormat { any_tags: !args.strict_tags, ..args.conll.format()? };
     // The two files are independent: read and parse them on two threads.
     let (gold, pred) = std::thread::scope(|s| {
         let gold = s.spawn(|| load(&args.gold, args.input_format, &args.conll));
@@ -144,10 +172,19 @@ pub fn run(args: EvalArgs) -> Result<()> {
         (g.join().expect("parser thread"), p)
     });
     let (gold, pred) = (gold?, pred?);
+    for (c, path) in [(&gold, &args.gold), (&pred, &args.pred)] {
+        if c.nonstandard_tags > 0 {
+            tracing::warn!(
+                "{}: {} tags are not O or PREFIX-TYPE; scored as seqeval 1.2.2 reads them (first character the prefix, the text after the first `-` the type); --strict-tags refuses them",
+                path.display(),
+                c.nonstandard_tags
+            );
+        }
+    }
     let ((g_tokens, g_tags), (p_tokens, p_tags)) = (views(&gold), views(&pred));
     check_token_seqs(&g_tokens, &p_tokens)
         .with_context(|| format!("{} (gold) and {} (prediction) differ", args.gold.display(), args.pred.display()))?;
-    let eval = evaluate(&g_tags, &p_tags, opts)?;
+    let eval = evaluate(&g_tags, &p_tags, opts).map_err(|e| locate(e, &args, &gold, &pred, &g_tags, opts))?;
     match args.format {
         ReportFormat::Text => println!("{}", report::text(&eval, args.digits)?),
         ReportFormat::Json => println!("{}", report::json(&eval)),

@@ -36,6 +36,7 @@ impl ConllArgs {
             separator: if self.spaces { Separator::Whitespace } else { Separator::Auto },
             default_type: self.default_type.clone(),
             write_docstart: false,
+            any_tags: false,
         })
     }
 }

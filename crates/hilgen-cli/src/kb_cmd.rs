@@ -130,7 +130,12 @@ pub fn run(cmd: KbCommand) -> Result<()> {
             let expansions = if relation == "parents-children" {
                 kb.parents_and_children(c, source.as_deref(), k)?
             } else {
-                kb.expand(c, relation.parse::<Relation>()?, source.as_deref(), k)?
+                let r = relation.parse::<Relation>().map_err(|_| {
+                    anyhow::anyhow!(
+                        "unknown --relation `{relation}`; expected synonyms, related, parents, children, siblings or parents-children"
+                    )
+                })?;
+                kb.expand(c, r, source.as_deref(), k)?
             };
             println!("{} ({})", kb.id(c), kb.preferred_name(c));
             for e in expansions {

@@ -82,7 +82,9 @@ fn failed_convert_leaves_existing_output_untouched() {
     let err =
         failure(&["corpus", "convert", &bad.display().to_string(), &out.display().to_string(), "--to-scheme", "iobes"]);
     assert!(
-        err.contains("sentence 0, token 1 (`y`): `I-Disease` is not valid iob2 here; expected `B-Disease`"),
+        err.contains(
+            "sentence 1, token 2 (`y`, counting from 1): `I-Disease` is not valid iob2 here; expected `B-Disease`"
+        ),
         "{err}"
     );
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "precious\tO\n\n");

@@ -67,13 +67,13 @@ fn bad_inputs_are_clear_errors() {
         failure(&["eval", "--gold", &gold, "--pred", &short]).contains("gold has 2 sentences but the prediction has 1")
     );
     let err = failure(&["eval", "--gold", &gold, "--pred", &other]);
-    assert!(err.contains("sentence 0: token 1 is `b` in one and `z` in the other"), "{err}");
+    assert!(err.contains("sentence 1 (counting from 1): token 2 is `b` in one and `z` in the other"), "{err}");
     assert!(failure(&["eval", "--gold", &gold, "--pred", &gold, "--mode", "strict", "--scheme", "xyz"])
         .contains("unknown tagging scheme `xyz`"));
     assert!(failure(&["eval", "--gold", &empty, "--pred", &gold]).contains("empty.tsv: the file holds no sentences"));
     let ill = w("ill.tsv", "a\tS-X\nb\tO\n\nc\tO\n\n");
     let err = failure(&["eval", "--gold", &gold, "--pred", &ill, "--mode", "strict", "--scheme", "iob2"]);
-    assert!(err.contains("sentence 0, token 0: invalid tag `S-X` for strict iob2"), "{err}");
+    assert!(err.contains("ill.tsv:1: invalid tag `S-X` for --mode strict --scheme iob2"), "{err}");
 }
 
 #[test]
@@ -112,4 +112,87 @@ fn ensemble_writes_a_combination_and_best_reports_its_choice() {
     let err =
         failure(&["ensemble", "--method", "vote", "--pred", &a, "--pred", &gold, "--weights", "1", "--out", &out]);
     assert!(err.contains("2 systems need as many"), "{err}");
+}
+
+/// Tag strings that are not IOB (`X`, `B_Disease`, `b-Disease`, `-`, a bare `I`, ...) are read as
+/// seqeval 1.2.2 reads them: 600 cases generated with the real seqeval
+/// (`fixtures/malformed_tags.py`) agree to 1e-9; `--strict-tags` refuses them, naming file and line.
+#[test]
+fn malformed_tags_score_as_seqeval_does() {
+    use hilgen_corpus::conll;
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/malformed_tags.jsonl")).unwrap();
+    let fmt = conll::ConllFormat { any_tags: true, ..Default::default() };
+    let as_conll = |sentences: &[Vec<String>]| -> String {
+        let mut s = String::new();
+        for sent in sentences {
+            for (i, t) in sent.iter().enumerate() {
+                s.push_str(&format!("w{i}\t{t}\n"));
+            }
+            s.push('\n');
+        }
+        s
+    };
+    let mut cases = 0;
+    for line in text.lines() {
+        let c: serde_json::Value = serde_json::from_str(line).unwrap();
+        let gold: Vec<Vec<String>> = serde_json::from_value(c["gold"].clone()).unwrap();
+        let pred: Vec<Vec<String>> = serde_json::from_value(c["pred"].clone()).unwrap();
+        let (gt, pt) = (as_conll(&gold), as_conll(&pred));
+        let g = conll::read_borrowed(&gt, "gold", &fmt).unwrap();
+        let p = conll::read_borrowed(&pt, "pred", &fmt).unwrap();
+        let gv: Vec<_> = (0..g.len()).map(|i| g.sentence_tags(i)).collect();
+        let pv: Vec<_> = (0..p.len()).map(|i| p.sentence_tags(i)).collect();
+        let o = hilgen_metrics::Options { zero_division: hilgen_metrics::ZeroDivision::Zero, ..Default::default() };
+        let e = hilgen_metrics::evaluate(&gv, &pv, o).unwrap();
+        for (k, got) in [("precision", e.micro.precision), ("recall", e.micro.recall), ("f1", e.micro.f1)] {
+            assert!((got - c[k].as_f64().unwrap()).abs() < 1e-9, "{k} {got} vs seqeval {} in {line}", c[k]);
+        }
+        for (t, want) in c["per_type"].as_object().unwrap() {
+            let got = e.per_type.get(t).map_or(0.0, |p| p.f1);
+            assert!((got - want.as_f64().unwrap()).abs() < 1e-9, "type {t}: {got} vs {want} in {line}");
+        }
+        cases += 1;
+    }
+    assert_eq!(cases, 600);
+    // Through the command: a warning by default, a refusal naming file and line with --strict-tags.
+    let dir = tempfile::tempdir().unwrap();
+    let gold = dir.path().join("gold.tsv");
+    std::fs::write(&gold, "Aspirin\tB-Chemical\nhelps\tX\n\nFever\tb-Disease\n").unwrap();
+    let ok = Command::new(env!("CARGO_BIN_EXE_hilgen"))
+        .args(["eval", "--gold", gold.to_str().unwrap(), "--pred", gold.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(
+        String::from_utf8_lossy(&ok.stderr).contains("2 tags are not O or PREFIX-TYPE"),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let strict = Command::new(env!("CARGO_BIN_EXE_hilgen"))
+        .args(["eval", "--strict-tags", "--gold", gold.to_str().unwrap(), "--pred", gold.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&strict.stderr);
+    assert!(!strict.status.success() && err.contains("gold.tsv:2") && err.contains("`X`"), "{err}");
+    // Strict mode: the file and line of the tag the scheme refuses.
+    let pred = dir.path().join("pred.tsv");
+    std::fs::write(&gold, "Aspirin\tB-Chemical\nhelps\tO\n\nFever\tB-Disease\n").unwrap();
+    std::fs::write(&pred, "Aspirin\tB-Chemical\nhelps\tO\n\nFever\tE-S1\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_hilgen"))
+        .args([
+            "eval",
+            "--mode",
+            "strict",
+            "--scheme",
+            "iob2",
+            "--gold",
+            gold.to_str().unwrap(),
+            "--pred",
+            pred.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("pred.tsv:4") && err.contains("E-S1"), "{err}");
 }

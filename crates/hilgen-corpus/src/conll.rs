@@ -50,6 +50,11 @@ pub struct ConllFormat {
     pub default_type: Option<String>,
     /// Writers: emit a `-DOCSTART-` line before each new document id.
     pub write_docstart: bool,
+    /// Readers: keep any tag string as it is (as seqeval does, which reads its first character
+    /// as the prefix and the text after the first `-` as the type) instead of refusing tags that
+    /// are not `O`, `PREFIX-TYPE` or a bare prefix with a default type. They are counted in
+    /// [`BorrowedCorpus::nonstandard_tags`].
+    pub any_tags: bool,
 }
 
 impl Default for ConllFormat {
@@ -60,6 +65,7 @@ impl Default for ConllFormat {
             separator: Separator::Auto,
             default_type: None,
             write_docstart: false,
+            any_tags: false,
         }
     }
 }
@@ -91,6 +97,11 @@ pub struct BorrowedCorpus<'a> {
     pub ends: Vec<usize>,
     /// Index of the `-DOCSTART-` document of each sentence, when the file has them.
     pub docs: Vec<Option<usize>>,
+    /// The 1-based line of each token (0 when it did not come from a file's line).
+    pub lines: Vec<u32>,
+    /// Tags kept as they are although they are not of the form `O` / `PREFIX-TYPE` (with
+    /// [`ConllFormat::any_tags`]).
+    pub nonstandard_tags: usize,
 }
 
 impl<'a> BorrowedCorpus<'a> {
@@ -116,6 +127,12 @@ impl<'a> BorrowedCorpus<'a> {
     /// Tags of sentence `i`.
     pub fn sentence_tags(&self, i: usize) -> &[Cow<'a, str>] {
         &self.tags[self.range(i)]
+    }
+
+    /// The 1-based file line of token `token` of sentence `sentence`, when known.
+    pub fn line_of(&self, sentence: usize, token: usize) -> Option<usize> {
+        let i = self.range(sentence).start + token;
+        self.lines.get(i).copied().filter(|&l| l > 0).map(|l| l as usize)
     }
 
     /// Owned copies as [`Sentence`]s (the document index becomes `doc_id`).
@@ -196,10 +213,18 @@ pub fn read_borrowed<'a>(text: &'a str, source: impl AsRef<Path>, format: &Conll
         if token.is_empty() {
             return Err(err(format!("empty token in column {}", format.token_column + 1)));
         }
-        let tag = normalize_tag(fields[tag_col], format.default_type.as_deref())
-            .map_err(|e| err(format!("{e} (column {})", tag_col + 1)))?;
+        let raw = fields[tag_col];
+        let tag = match normalize_tag(raw, format.default_type.as_deref()) {
+            Ok(t) => t,
+            Err(_) if format.any_tags && !raw.is_empty() => {
+                out.nonstandard_tags += 1;
+                Cow::Borrowed(raw)
+            }
+            Err(e) => return Err(err(format!("{e} (column {})", tag_col + 1))),
+        };
         out.tokens.push(token);
         out.tags.push(tag);
+        out.lines.push(u32::try_from(line_no).unwrap_or(u32::MAX));
     }
     flush(&mut out, doc);
     Ok(out)
@@ -208,6 +233,12 @@ pub fn read_borrowed<'a>(text: &'a str, source: impl AsRef<Path>, format: &Conll
 /// Checks a tag and expands a bare prefix (`B`, `I`, ...) with the default type.
 fn normalize_tag<'a>(tag: &'a str, default_type: Option<&str>) -> Result<Cow<'a, str>> {
     if tag.len() == 1 && tag != "O" {
+        if !matches!(tag, "B" | "I" | "E" | "S" | "L" | "U") {
+            return Err(CorpusError::InvalidTag {
+                tag: tag.to_string(),
+                message: "expected O, a prefix (B, I, E, S, L, U) with a type (B-Disease), or a bare prefix".into(),
+            });
+        }
         return match default_type {
             Some(t) => {
                 let full = format!("{tag}-{t}");
@@ -216,7 +247,7 @@ fn normalize_tag<'a>(tag: &'a str, default_type: Option<&str>) -> Result<Cow<'a,
             }
             None => Err(CorpusError::InvalidTag {
                 tag: tag.to_string(),
-                message: "a bare prefix needs a default entity type (ConllFormat::default_type, --default-type)".into(),
+                message: "a bare prefix needs a default entity type (--default-type TYPE)".into(),
             }),
         };
     }

@@ -6,12 +6,12 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum CorpusError {
     /// A file could not be opened, read or written.
-    #[error("{path}: {source}")]
+    #[error("{path}: {cause}")]
     Io {
         /// The file concerned.
         path: PathBuf,
         /// The underlying I/O error.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// A line of an input file is malformed.
     #[error("{path}:{line}: {message}")]
@@ -32,7 +32,7 @@ pub enum CorpusError {
         message: String,
     },
     /// A tag sequence is not valid in the scheme (strict validation).
-    #[error("sentence {sentence}, token {token} (`{word}`): {message}")]
+    #[error("sentence {}, token {} (`{word}`, counting from 1): {message}", sentence + 1, token + 1)]
     InvalidSequence {
         /// 0-based sentence index in its split.
         sentence: usize,
@@ -59,7 +59,7 @@ pub enum CorpusError {
 impl CorpusError {
     /// Builds an I/O error for `path`.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        CorpusError::Io { path: path.into(), source }
+        CorpusError::Io { path: path.into(), cause: source }
     }
 
     /// Builds a parse error for `path` at 1-based `line`.

@@ -124,8 +124,7 @@ fn download(url: &str, local: &Path, file: &DataFile) -> Result<()> {
     let fail = |m: String| CorpusError::Fetch { url: url.to_string(), message: m };
     let dir = local.parent().expect("registry paths have a folder");
     std::fs::create_dir_all(dir).map_err(|e| CorpusError::io(dir, e))?;
-    let mut tmp =
-        tempfile::Builder::new().prefix(".download-").tempfile_in(dir).map_err(|e| CorpusError::io(dir, e))?;
+    let mut tmp = crate::io_util::temp_beside(local).map_err(|e| CorpusError::io(dir, e))?;
     let mut reader: Box<dyn Read> = if let Some(path) = url.strip_prefix("file://") {
         Box::new(std::fs::File::open(path).map_err(|e| fail(e.to_string()))?)
     } else {

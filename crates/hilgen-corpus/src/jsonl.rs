@@ -94,7 +94,7 @@ pub fn write_path(path: impl AsRef<Path>, sentences: &[Sentence]) -> Result<()> 
     let path = path.as_ref();
     write_atomic(path, |w| {
         write(w, sentences).map_err(|e| match e {
-            CorpusError::Io { source, .. } => wio(path)(source),
+            CorpusError::Io { cause, .. } => wio(path)(cause),
             e => e,
         })
     })

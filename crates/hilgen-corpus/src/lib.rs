@@ -43,7 +43,7 @@ pub mod substitute;
 pub mod tokenize;
 
 pub use error::{CorpusError, Result};
-pub use io_util::{read_text, write_atomic};
+pub use io_util::{read_text, temp_beside, temp_dir_beside, write_atomic};
 pub use scheme::{Scheme, Span};
 pub use sentence::{convert_all, label_set, repair_all, validate, ConceptLink, Corpus, Mention, Sentence};
 pub use stats::CorpusStats;

@@ -212,10 +212,10 @@ mod tests {
         let ok = sent("a b", "B-X I-X");
         let bad = sent("x y z", "O I-X O");
         let err = validate(&[ok.clone(), bad], Scheme::Iob2).unwrap_err().to_string();
-        assert!(err.contains("sentence 1, token 1 (`y`)"), "{err}");
+        assert!(err.contains("sentence 2, token 2 (`y`, counting from 1)"), "{err}");
         let odd = sent("p q", "O B_X");
         let err = validate(&[ok, odd], Scheme::Iob2).unwrap_err().to_string();
-        assert!(err.contains("sentence 1, token 1 (`q`): invalid tag `B_X`"), "{err}");
+        assert!(err.contains("sentence 2, token 2 (`q`, counting from 1): invalid tag `B_X`"), "{err}");
     }
 
     #[test]

@@ -29,6 +29,7 @@ mod kb;
 mod normalize;
 pub mod sources;
 pub mod synth;
+mod tempfiles;
 
 pub use error::{KbError, Result};
 pub use graph::{Concept, Graph, Name, RelKind};
@@ -102,6 +103,12 @@ pub fn load(sources: &Sources) -> Result<(Graph, Vec<serde_json::Value>, Vec<Str
 
 /// Loads `sources` and writes the index into folder `out` (as `kb.hkb`).
 pub fn build(sources: &Sources, out: &Path) -> Result<BuildReport> {
+    if out.exists() && !out.is_dir() {
+        return Err(KbError::Invalid(format!(
+            "{} exists and is not a folder; the index is written as FOLDER/{INDEX_FILE}: give a folder",
+            out.display()
+        )));
+    }
     let (graph, reports, inputs) = load(sources)?;
     if graph.is_empty() {
         return Err(KbError::Invalid("no concepts were loaded; name at least one source".into()));

@@ -71,12 +71,12 @@ pub enum LlmError {
         message: String,
     },
     /// Reading or writing a file failed.
-    #[error("{path}: {source}")]
+    #[error("{path}: {cause}")]
     Io {
         /// The file.
         path: PathBuf,
         /// The error.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// An error from the corpus crate.
     #[error(transparent)]
@@ -85,7 +85,7 @@ pub enum LlmError {
 
 impl LlmError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> LlmError {
-        LlmError::Io { path: path.into(), source }
+        LlmError::Io { path: path.into(), cause: source }
     }
     pub(crate) fn config(origin: impl Into<String>, message: impl Into<String>) -> LlmError {
         LlmError::Config { origin: origin.into(), message: message.into() }

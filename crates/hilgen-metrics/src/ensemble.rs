@@ -305,7 +305,7 @@ mod tests {
         let mut b = vec![s("O O")];
         b[0].tokens[1] = "other".into();
         let err = combine(&[&a, &b], &Method::Union, &[1.0, 1.0], Scheme::Iob2).unwrap_err().to_string();
-        assert!(err.contains("sentence 0") && err.contains("token 1"), "{err}");
+        assert!(err.contains("sentence 1 (counting from 1)") && err.contains("token 2"), "{err}");
         assert!(combine(&[&a], &Method::Union, &[1.0, 2.0], Scheme::Iob2).is_err());
     }
 

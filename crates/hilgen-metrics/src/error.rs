@@ -12,7 +12,7 @@ pub enum MetricsError {
         pred: usize,
     },
     /// A sentence differs between two inputs (length or tokens).
-    #[error("sentence {sentence}: {message}")]
+    #[error("sentence {} (counting from 1): {message}", sentence + 1)]
     SentenceMismatch {
         /// 0-based sentence index.
         sentence: usize,
@@ -20,7 +20,7 @@ pub enum MetricsError {
         message: String,
     },
     /// A tag cannot be read in strict mode (seqeval raises here too).
-    #[error("sentence {sentence}, token {token}: invalid tag `{tag}` for strict {scheme}: {message}")]
+    #[error("sentence {}, token {} (counting from 1): invalid tag `{tag}` for strict {scheme}: {message}", sentence + 1, token + 1)]
     StrictTag {
         /// 0-based sentence index.
         sentence: usize,

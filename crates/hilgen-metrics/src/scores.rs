@@ -287,7 +287,7 @@ where
         if let Some(t) = x.iter().zip(y).position(|(u, v)| u.as_ref() != v.as_ref()) {
             return Err(MetricsError::SentenceMismatch {
                 sentence: i,
-                message: format!("token {t} is `{}` in one and `{}` in the other", x[t].as_ref(), y[t].as_ref()),
+                message: format!("token {} is `{}` in one and `{}` in the other", t + 1, x[t].as_ref(), y[t].as_ref()),
             });
         }
     }

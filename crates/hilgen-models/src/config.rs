@@ -56,7 +56,7 @@ fn default_dropout() -> f64 {
 impl BertConfig {
     /// Reads and checks `config.json`.
     pub fn from_file(path: &Path) -> Result<BertConfig> {
-        let text = std::fs::read_to_string(path).map_err(|e| ModelError::Io { path: path.to_path_buf(), source: e })?;
+        let text = std::fs::read_to_string(path).map_err(|e| ModelError::Io { path: path.to_path_buf(), cause: e })?;
         let cfg: BertConfig = serde_json::from_str(&text)
             .map_err(|e| ModelError::folder(path, format!("not a BERT config.json: {e}")))?;
         cfg.check().map_err(|m| ModelError::folder(path, m))?;

@@ -211,7 +211,7 @@ impl Dann {
         let meta = Saved { config: self.config, labels: self.labels.clone(), transitions: self.transitions.clone() };
         let p = dir.join(DANN_META);
         let text = serde_json::to_string_pretty(&meta).map_err(|e| ModelError::Invalid(e.to_string()))?;
-        std::fs::write(&p, text + "\n").map_err(|e| ModelError::Io { path: p, source: e })
+        std::fs::write(&p, text + "\n").map_err(|e| ModelError::Io { path: p, cause: e })
     }
 
     /// Whether folder `dir` holds a saved support set.
@@ -222,7 +222,7 @@ impl Dann {
     /// Reads a support set written by [`Dann::save`].
     pub fn load(dir: &Path) -> Result<Dann> {
         let p = dir.join(DANN_META);
-        let text = std::fs::read_to_string(&p).map_err(|e| ModelError::Io { path: p.clone(), source: e })?;
+        let text = std::fs::read_to_string(&p).map_err(|e| ModelError::Io { path: p.clone(), cause: e })?;
         let meta: Saved = serde_json::from_str(&text)
             .map_err(|e| ModelError::folder(&p, format!("unreadable DANN settings: {e}")))?;
         let file = dir.join(DANN_TENSORS);

@@ -9,12 +9,12 @@ pub enum ModelError {
     #[error("libtorch: {0}")]
     Torch(#[from] tch::TchError),
     /// A file could not be read or written.
-    #[error("{path}: {source}")]
+    #[error("{path}: {cause}")]
     Io {
         /// The file.
         path: PathBuf,
         /// The I/O error.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// A model folder or checkpoint is incomplete or inconsistent.
     #[error("{path}: {message}")]

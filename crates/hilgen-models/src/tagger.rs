@@ -658,17 +658,15 @@ impl Tagger {
         extra: impl FnOnce(&Path) -> Result<()>,
     ) -> Result<()> {
         let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        std::fs::create_dir_all(parent).map_err(|e| ModelError::Io { path: parent.to_path_buf(), source: e })?;
-        let tmp = tempfile::Builder::new()
-            .prefix(".checkpoint-")
-            .tempdir_in(parent)
-            .map_err(|e| ModelError::Io { path: parent.to_path_buf(), source: e })?;
+        std::fs::create_dir_all(parent).map_err(|e| ModelError::Io { path: parent.to_path_buf(), cause: e })?;
+        let tmp =
+            hilgen_corpus::temp_dir_beside(dir).map_err(|e| ModelError::Io { path: parent.to_path_buf(), cause: e })?;
         self.vs.save(tmp.path().join("model.safetensors"))?;
         self.encoder.save(&tmp.path().join("tokenizer.json"))?;
         let write = |name: &str, value: &serde_json::Value| -> Result<()> {
             let p = tmp.path().join(name);
             let text = serde_json::to_string_pretty(value).map_err(|e| ModelError::Invalid(e.to_string()))?;
-            std::fs::write(&p, text + "\n").map_err(|e| ModelError::Io { path: p, source: e })
+            std::fs::write(&p, text + "\n").map_err(|e| ModelError::Io { path: p, cause: e })
         };
         write("config.json", &crate::hf::config_json(&self.bert.config, &self.labels, self.encoder.pad))?;
         write("tokenizer_config.json", &crate::hf::tokenizer_config(self.window_len()))?;
@@ -682,11 +680,13 @@ impl Tagger {
         write("tagger.json", &serde_json::to_value(&saved).map_err(|e| ModelError::Invalid(e.to_string()))?)?;
         extra(tmp.path())?;
         let staged: PathBuf = tmp.keep();
-        let old = parent.join(format!(".old-{}", std::process::id()));
+        // Named as the temporary folders are, so that a later save removes it if a kill left it.
+        let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let old = parent.join(format!(".{name}.{}.old.tmp", std::process::id()));
         if dir.exists() {
-            std::fs::rename(dir, &old).map_err(|e| ModelError::Io { path: dir.to_path_buf(), source: e })?;
+            std::fs::rename(dir, &old).map_err(|e| ModelError::Io { path: dir.to_path_buf(), cause: e })?;
         }
-        std::fs::rename(&staged, dir).map_err(|e| ModelError::Io { path: dir.to_path_buf(), source: e })?;
+        std::fs::rename(&staged, dir).map_err(|e| ModelError::Io { path: dir.to_path_buf(), cause: e })?;
         if old.exists() {
             let _ = std::fs::remove_dir_all(&old);
         }
@@ -745,7 +745,7 @@ fn read_saved(dir: &Path) -> Result<Option<Saved>> {
     if !path.exists() {
         return Ok(None);
     }
-    let text = std::fs::read_to_string(&path).map_err(|e| ModelError::Io { path: path.clone(), source: e })?;
+    let text = std::fs::read_to_string(&path).map_err(|e| ModelError::Io { path: path.clone(), cause: e })?;
     serde_json::from_str(&text)
         .map(Some)
         .map_err(|e| ModelError::folder(&path, format!("unreadable checkpoint metadata: {e}")))

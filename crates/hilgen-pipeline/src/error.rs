@@ -20,12 +20,12 @@ pub enum PipelineError {
     #[error("interrupted: {0}")]
     Interrupted(String),
     /// A file operation failed.
-    #[error("{path}: {source}")]
+    #[error("{path}: {cause}")]
     Io {
         /// The file.
         path: PathBuf,
         /// The error.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// Corpus error.
     #[error(transparent)]
@@ -52,7 +52,7 @@ pub enum PipelineError {
 
 impl PipelineError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> PipelineError {
-        PipelineError::Io { path: path.into(), source }
+        PipelineError::Io { path: path.into(), cause: source }
     }
 }
 

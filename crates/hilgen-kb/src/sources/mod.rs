@@ -21,8 +21,15 @@ pub(crate) fn read_text(path: &Path) -> Result<String> {
         reader = Box::new(flate2::read::MultiGzDecoder::new(reader));
     }
     let mut bytes = Vec::with_capacity(total as usize);
-    reader.read_to_end(&mut bytes).map_err(|e| KbError::io(path, e))?;
+    if let Err(e) = reader.read_to_end(&mut bytes) {
+        // What was read before the error says where it is.
+        let line = 1 + bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+        return Err(KbError::parse(path, line, format!("cannot read on (after {} bytes of text): {e}", bytes.len())));
+    }
     bar.finish_and_clear();
+    if looks_utf16(&bytes) {
+        return Err(KbError::parse(path, 1, "the file looks like UTF-16 (NUL bytes between characters); expected UTF-8 (convert it, e.g. iconv -f UTF-16LE -t UTF-8)"));
+    }
     let mut text = String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let line = 1 + e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() as u64;
@@ -31,11 +38,41 @@ pub(crate) fn read_text(path: &Path) -> Result<String> {
     if text.starts_with('\u{feff}') {
         text.drain(..3);
     }
+    check_lines(path, &text)?;
     Ok(text)
+}
+
+/// Whether bytes look like UTF-16 text: NUL bytes in every other position of the start.
+pub(crate) fn looks_utf16(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(512)];
+    let nuls = head.iter().filter(|&&b| b == 0).count();
+    head.len() >= 4 && nuls * 3 >= head.len()
 }
 
 /// Bytes per chunk when streaming large files.
 const CHUNK: u64 = 64 << 20;
+
+/// The longest line a source file may have (the longest MRCONSO row of a UMLS release is a few
+/// KiB): longer ones are errors found before they are held in memory.
+pub const MAX_LINE: usize = 1 << 20;
+
+/// The longest name a source may give a concept, in bytes.
+pub const MAX_NAME: usize = 16 << 10;
+
+/// An error unless every line of `text` (a whole file read by [`read_text`]) is at most
+/// [`MAX_LINE`] bytes.
+pub(crate) fn check_lines(path: &Path, text: &str) -> Result<()> {
+    for (i, line) in text.split('\n').enumerate() {
+        if line.len() > MAX_LINE {
+            return Err(KbError::parse(
+                path,
+                i as u64 + 1,
+                format!("a line of {} bytes; lines are at most {MAX_LINE} bytes", line.len()),
+            ));
+        }
+    }
+    Ok(())
+}
 
 /// Streams a file in chunks of whole lines (about 64 MiB each), calling `f` with the 1-based
 /// number of the chunk's first line and its lines (trailing `\r` removed). Memory stays
@@ -60,12 +97,31 @@ fn for_each_chunk_sized(path: &Path, chunk_bytes: u64, mut f: impl FnMut(u64, Ve
             match chunk.iter().rposition(|&b| b == b'\n') {
                 Some(i) => carry = chunk.split_off(i + 1),
                 None => {
+                    // No line end in a whole chunk: a line longer than any real one.
+                    if chunk.len() > MAX_LINE {
+                        return Err(KbError::parse(
+                            path,
+                            line_no,
+                            format!("a line longer than {MAX_LINE} bytes (not a row of this format)"),
+                        ));
+                    }
                     carry = chunk;
                     continue;
                 }
             }
+            if carry.len() > MAX_LINE {
+                let line = line_no + chunk.iter().filter(|&&b| b == b'\n').count() as u64;
+                return Err(KbError::parse(
+                    path,
+                    line,
+                    format!("a line longer than {MAX_LINE} bytes (not a row of this format)"),
+                ));
+            }
         }
         let mut bytes = &chunk[..];
+        if first && looks_utf16(bytes) {
+            return Err(KbError::parse(path, 1, "the file looks like UTF-16 (NUL bytes between characters); expected UTF-8 (convert it, e.g. iconv -f UTF-16LE -t UTF-8)"));
+        }
         if first && bytes.starts_with("\u{feff}".as_bytes()) {
             bytes = &bytes[3..];
         }

@@ -22,6 +22,8 @@ pub struct OboReport {
     pub is_a: u64,
     /// Cross-references.
     pub xrefs: u64,
+    /// Alternative IDs (indexed as cross-references).
+    pub alt_ids: u64,
 }
 
 #[derive(Default)]
@@ -32,6 +34,7 @@ struct Stanza {
     synonyms: Vec<String>,
     is_a: Vec<String>,
     xrefs: Vec<String>,
+    alt_ids: Vec<String>,
     obsolete: bool,
 }
 
@@ -69,12 +72,20 @@ fn synonym(value: &str) -> Option<(String, &str)> {
 /// Loads an OBO file into `graph`.
 pub fn load(path: &Path, graph: &mut Graph) -> Result<OboReport> {
     let text = read_text(path)?;
-    let ontology = text
+    // The source name: the `ontology:` header without a file extension (HPO's says `hp.obo`),
+    // else the ID prefix of the first term.
+    let header = text
         .lines()
         .take_while(|l| !l.starts_with('['))
         .find_map(|l| l.strip_prefix("ontology:"))
-        .map(|o| o.trim().to_uppercase())
-        .unwrap_or_else(|| "OBO".to_string());
+        .map(|o| o.trim().trim_end_matches(".obo").trim_end_matches(".owl").to_uppercase())
+        .filter(|o| !o.is_empty());
+    let first_prefix = || {
+        text.lines()
+            .find_map(|l| l.strip_prefix("id:"))
+            .and_then(|id| id.trim().split_once(':').map(|(p, _)| p.to_uppercase()))
+    };
+    let ontology = header.or_else(first_prefix).unwrap_or_else(|| "OBO".to_string());
     let source = graph.source(&ontology);
     let mut report = OboReport::default();
     let mut stanzas = Vec::new();
@@ -105,6 +116,7 @@ pub fn load(path: &Path, graph: &mut Graph) -> Result<OboReport> {
             }
             "is_a" => st.is_a.push(value.split_whitespace().next().unwrap_or(value).to_string()),
             "xref" => st.xrefs.push(xref(value)),
+            "alt_id" => st.alt_ids.push(value.to_string()),
             "is_obsolete" => st.obsolete = value == "true",
             _ => {}
         }
@@ -131,6 +143,11 @@ pub fn load(path: &Path, graph: &mut Graph) -> Result<OboReport> {
         for x in &st.xrefs {
             graph.add_xref(c, x);
             report.xrefs += 1;
+        }
+        // Alternative IDs (merged terms) find the term too.
+        for a in &st.alt_ids {
+            graph.add_xref(c, a);
+            report.alt_ids += 1;
         }
         edges.extend(st.is_a.into_iter().map(|p| (c, p)));
         report.terms += 1;

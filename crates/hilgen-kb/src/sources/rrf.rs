@@ -115,26 +115,63 @@ fn layouts(dir: &Path) -> Result<HashMap<String, Vec<String>>> {
     Ok(map)
 }
 
+/// The fields of one RRF row of a file with `n` columns whose rows end with a `|` (as UMLS
+/// writes them) when `trailing`: exactly `n` fields, and the trailing empty one when expected.
+/// A row that lost a column is an error, never a row read with its fields shifted.
+pub fn row_fields<'a>(line: &'a str, n: usize, trailing: bool) -> std::result::Result<Vec<&'a str>, String> {
+    let mut f: Vec<&str> = line.split('|').collect();
+    let found = f.len();
+    if trailing {
+        if found != n + 1 || !f[n].is_empty() {
+            return Err(format!(
+                "expected {n} `|`-separated fields each followed by `|` (as the file's first row), found {} field(s){}",
+                found.saturating_sub(1),
+                if found == n + 1 {
+                    ""
+                } else if found < n + 1 {
+                    ": a column is missing"
+                } else {
+                    ": a column too many"
+                }
+            ));
+        }
+        f.pop();
+    } else if found != n {
+        return Err(format!("expected {n} `|`-separated fields (as the file's first row), found {found}"));
+    }
+    Ok(f)
+}
+
 /// Streams the rows of one RRF file: lines are split into fields in parallel (rayon), the
-/// field count is checked against the layout, and `apply` sees the rows in file order.
+/// row shape is checked against the layout (the first row says whether rows end with `|`),
+/// and `apply` sees the rows in file order.
 fn for_each_row(layout: &Layout, mut apply: impl FnMut(&[&str])) -> Result<()> {
     let n = layout.columns.len();
+    let mut trailing: Option<bool> = None;
     for_each_chunk(&layout.file, |first, lines| {
+        let t = *trailing.get_or_insert_with(|| lines.iter().find(|l| !l.is_empty()).is_some_and(|l| l.ends_with('|')));
         let rows: Vec<Vec<&str>> = lines
             .par_iter()
             .enumerate()
             .filter(|(_, l)| !l.is_empty())
             .map(|(i, line)| {
-                let mut f: Vec<&str> = line.split('|').collect();
-                if f.len() == n + 1 && f[n].is_empty() {
-                    f.pop();
+                let bad = |m: String| KbError::parse(&layout.file, first + i as u64, m);
+                if line.len() > super::MAX_LINE {
+                    return Err(bad(format!(
+                        "a row of {} bytes; rows are at most {} bytes",
+                        line.len(),
+                        super::MAX_LINE
+                    )));
                 }
-                if f.len() != n {
-                    return Err(KbError::parse(
-                        &layout.file,
-                        first + i as u64,
-                        format!("expected {n} `|`-separated fields ({}), found {}", layout.columns.join(","), f.len()),
-                    ));
+                let f = row_fields(line, n, t).map_err(|m| bad(format!("{m} ({})", layout.columns.join(","))))?;
+                if let Some((k, v)) = f.iter().enumerate().find(|(_, v)| v.len() > super::MAX_NAME) {
+                    return Err(bad(format!(
+                        "field {} ({}) has {} bytes; fields are at most {} bytes",
+                        k + 1,
+                        layout.columns[k],
+                        v.len(),
+                        super::MAX_NAME
+                    )));
                 }
                 Ok(f)
             })
@@ -165,6 +202,46 @@ fn find_layout(
     Ok(Some(Layout { file, columns }))
 }
 
+/// Every source and language a filter names must be in MRCONSO (a `--sab-deny SNOMEDCT_US` on a
+/// release that calls the source `SNOMEDCT` would otherwise keep it silently), and some atom
+/// must pass the filters.
+fn check_filters(
+    file: &Path,
+    opts: &RrfOptions,
+    sources: &std::collections::BTreeSet<String>,
+    languages: &std::collections::BTreeSet<String>,
+    kept: u64,
+) -> Result<()> {
+    let list = |s: &std::collections::BTreeSet<String>| s.iter().cloned().collect::<Vec<_>>().join(", ");
+    for (what, names) in [("allowed", &opts.allow_sources), ("denied", &opts.deny_sources)] {
+        if let Some(missing) = names.iter().find(|n| !sources.contains(*n)) {
+            return Err(KbError::Invalid(format!(
+                "{}: no source `{missing}` (among the {what} ones) in this release; its sources are: {}",
+                file.display(),
+                list(sources)
+            )));
+        }
+    }
+    if let Some(missing) = opts.languages.iter().find(|l| !languages.contains(*l)) {
+        return Err(KbError::Invalid(format!(
+            "{}: no atoms in language `{missing}` (languages are upper case); this release has: {}",
+            file.display(),
+            list(languages)
+        )));
+    }
+    if kept == 0 {
+        return Err(KbError::Invalid(format!(
+            "{}: no atom passes the filters (languages {:?}, allowed sources {:?}, denied {:?}, suppressed {})",
+            file.display(),
+            opts.languages,
+            opts.allow_sources,
+            opts.deny_sources,
+            if opts.include_suppressed { "kept" } else { "left out" }
+        )));
+    }
+    Ok(())
+}
+
 /// Loads the RRF files of `dir` into `graph`.
 pub fn load(dir: &Path, graph: &mut Graph, opts: &RrfOptions) -> Result<RrfReport> {
     let layouts = layouts(dir)?;
@@ -176,8 +253,16 @@ pub fn load(dir: &Path, graph: &mut Graph, opts: &RrfOptions) -> Result<RrfRepor
         (cui?, lat?, ts?, stt?, ispref?, aui?, sab?, code?, str_?, suppress?);
     let has_hier = dir.join("MRHIER.RRF").exists();
     let mut aui_to_concept: HashMap<String, u32> = HashMap::new();
+    let mut sources_seen: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    let mut languages_seen: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     for_each_row(&layout, |f| {
         report.atom_rows += 1;
+        if !sources_seen.contains(f[sab]) {
+            sources_seen.insert(f[sab].to_string());
+        }
+        if !languages_seen.contains(f[lat]) {
+            languages_seen.insert(f[lat].to_string());
+        }
         let keep_lang = opts.languages.is_empty() || opts.languages.iter().any(|l| l == f[lat]);
         if !keep_lang || !opts.keeps_suppress(f[suppress]) || !opts.keeps_source(f[sab]) || f[str_].is_empty() {
             return;
@@ -196,6 +281,7 @@ pub fn load(dir: &Path, graph: &mut Graph, opts: &RrfOptions) -> Result<RrfRepor
         }
     })?;
     report.concepts = graph.len() as u64;
+    check_filters(&layout.file, opts, &sources_seen, &languages_seen, report.atoms_kept)?;
 
     if let Some(layout) = find_layout(dir, "MRSTY.RRF", &layouts, false)? {
         let (c_cui, c_tui, c_sty) = (layout.col("CUI")?, layout.col("TUI")?, layout.col("STY")?);
@@ -206,6 +292,12 @@ pub fn load(dir: &Path, graph: &mut Graph, opts: &RrfOptions) -> Result<RrfRepor
                 report.type_rows += 1;
             }
         })?;
+        if report.type_rows == 0 {
+            tracing::warn!(
+                "{}: no semantic type of a loaded concept: the index will have no types",
+                layout.file.display()
+            );
+        }
     }
 
     if let Some(layout) = find_layout(dir, "MRREL.RRF", &layouts, false)? {
