@@ -251,10 +251,10 @@ impl KnowledgeLayer {
         c: u32,
         label: &str,
         mention: &str,
-        types: Option<&hilgen_dictionary::TypeMap>,
-        attested: Option<&std::collections::HashSet<String>>,
+        guides: &Guides<'_>,
         memo: &mut std::collections::HashMap<u32, usize>,
     ) -> Result<Vec<Expansion>> {
+        let Guides { types, attested } = *guides;
         let plain = !(self.clean || self.same_level || self.learned_types || self.attested_first || self.uninvert);
         if plain {
             return self.expansions(kb, c);
@@ -299,6 +299,7 @@ impl KnowledgeLayer {
             (true, Some(p)) => Some(ngrams(p)),
             _ => None,
         };
+        let guides = Guides { types: types.as_ref(), attested: attested.as_ref() };
         let mut memo = std::collections::HashMap::new();
         let mut out = Vec::new();
         for (si, s) in shots.iter().enumerate() {
@@ -308,7 +309,7 @@ impl KnowledgeLayer {
                 let own = normalize(&mention);
                 let mut used = 0;
                 let found =
-                    self.candidates(kb, c, &m.span.label, &mention, types.as_ref(), attested.as_ref(), &mut memo)?;
+                    self.candidates(kb, c, &m.span.label, &mention, &guides, &mut memo)?;
                 for e in found {
                     if used == self.k {
                         break;
@@ -404,4 +405,12 @@ impl Strategy for KnowledgeLayer {
         }
         Ok(Output::of(synthetic))
     }
+}
+
+/// What the shots and the pool tell [`KnowledgeLayer`]'s filters: the entity type of each
+/// concept type (`learned_types`) and the names the pool uses (`attested_first`).
+#[derive(Clone, Copy)]
+struct Guides<'a> {
+    types: Option<&'a hilgen_dictionary::TypeMap>,
+    attested: Option<&'a std::collections::HashSet<String>>,
 }

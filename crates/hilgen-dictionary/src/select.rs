@@ -83,10 +83,13 @@ pub fn precision(
     Ok((types, names))
 }
 
+/// Dev (matches, correct) per concept type.
+type TypePrecision = BTreeMap<String, (usize, usize)>;
+
 /// Builds dictionaries for every option combination of `grid` and keeps the best on `dev`
 /// (the first best: options in the order of the defaults first).
 pub fn select(kb: &Kb, types: &TypeMap, dev: &[Sentence], grid: &Grid) -> Result<(Dictionary, Selection)> {
-    let mut best: Option<(f64, Dictionary, BTreeMap<String, (usize, usize)>)> = None;
+    let mut best: Option<(f64, Dictionary, TypePrecision)> = None;
     let mut tried = 0;
     let flags = [true, false];
     // The options that change which names are entered: one build each.

@@ -9,34 +9,29 @@ use std::path::Path;
 /// renamed output gets the permissions a plain create would give). Temporary files of the same
 /// target left by processes that no longer run (a `kill -9`) are removed first.
 pub fn temp_beside(target: &Path) -> std::io::Result<tempfile::NamedTempFile> {
-    let (dir, name) = temp_parts(target);
-    remove_stale(dir, &name);
-    let mut b = tempfile::Builder::new();
-    let prefix = format!(".{name}.{}.", std::process::id());
-    b.prefix(&prefix).suffix(".tmp");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        b.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    b.tempfile_in(dir)
+    beside(target, 0o666, |b, dir| b.tempfile_in(dir))
 }
 
-/// A temporary folder beside `target` (named as [`temp_beside`] names files, mode 0777 less
-/// the umask), stale ones of the same target removed first.
-#[allow(dead_code)]
-pub fn temp_dir_beside(target: &Path) -> std::io::Result<tempfile::TempDir> {
+/// Clears stale temporaries of `target`, then makes one with `make` from a builder set up with
+/// the naming scheme and `mode` (less the umask).
+fn beside<T>(
+    target: &Path,
+    mode: u32,
+    make: impl FnOnce(&tempfile::Builder<'_, '_>, &Path) -> std::io::Result<T>,
+) -> std::io::Result<T> {
     let (dir, name) = temp_parts(target);
     remove_stale(dir, &name);
-    let mut b = tempfile::Builder::new();
     let prefix = format!(".{name}.{}.", std::process::id());
+    let mut b = tempfile::Builder::new();
     b.prefix(&prefix).suffix(".tmp");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        b.permissions(std::fs::Permissions::from_mode(0o777));
+        b.permissions(std::fs::Permissions::from_mode(mode));
     }
-    b.tempdir_in(dir)
+    #[cfg(not(unix))]
+    let _ = mode;
+    make(&b, dir)
 }
 
 fn temp_parts(target: &Path) -> (&Path, String) {

@@ -118,7 +118,7 @@ fn layouts(dir: &Path) -> Result<HashMap<String, Vec<String>>> {
 /// The fields of one RRF row of a file with `n` columns whose rows end with a `|` (as UMLS
 /// writes them) when `trailing`: exactly `n` fields, and the trailing empty one when expected.
 /// A row that lost a column is an error, never a row read with its fields shifted.
-pub fn row_fields<'a>(line: &'a str, n: usize, trailing: bool) -> std::result::Result<Vec<&'a str>, String> {
+pub fn row_fields(line: &str, n: usize, trailing: bool) -> std::result::Result<Vec<&str>, String> {
     let mut f: Vec<&str> = line.split('|').collect();
     let found = f.len();
     if trailing {
