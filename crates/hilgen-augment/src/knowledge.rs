@@ -308,8 +308,7 @@ impl KnowledgeLayer {
                 let mention = s.tokens[m.span.start..m.span.end].join(" ");
                 let own = normalize(&mention);
                 let mut used = 0;
-                let found =
-                    self.candidates(kb, c, &m.span.label, &mention, &guides, &mut memo)?;
+                let found = self.candidates(kb, c, &m.span.label, &mention, &guides, &mut memo)?;
                 for e in found {
                     if used == self.k {
                         break;
