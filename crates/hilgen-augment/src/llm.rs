@@ -236,21 +236,12 @@ impl Strategy for LlmAugmenter {
             Need::Optional => input.kb,
             Need::No => None,
         };
-        let labels = match input.types {
-            Some(t) => Labels::new(t.iter().cloned()),
-            None => Labels::of_sentences(input.shots),
-        };
+        let labels = labels_of(input);
         if labels.types().is_empty() {
             return Err(bad_params(self.kind(), "no entity types: the shots have no entities and no types were given"));
         }
-        let prompts = Prompts::from_texts(llm.prompts.clone())?;
-        let generator = Generator::with_prompts(llm.client, labels, llm.annotation, prompts);
+        let (generator, rt) = generator(llm, labels)?;
         let before = llm.client.summary().requests;
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .map_err(AugmentError::Runtime)?;
         let (synthetic, outcome) = rt.block_on(self.run(&generator, kb, input.shots, input.count_to_match))?;
         Ok(Output {
             synthetic,
@@ -349,18 +340,8 @@ impl Strategy for LlmSilver {
         let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(input.seed);
         chosen.shuffle(&mut rng);
         chosen.truncate(self.sample);
-        let labels = match input.types {
-            Some(t) => Labels::new(t.iter().cloned()),
-            None => Labels::of_sentences(input.shots),
-        };
-        let prompts = Prompts::from_texts(llm.prompts.clone())?;
-        let generator = Generator::with_prompts(llm.client, labels, llm.annotation, prompts);
+        let (generator, rt) = generator(llm, labels_of(input))?;
         let before = llm.client.summary().requests;
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .map_err(AugmentError::Runtime)?;
         let (tagged, mut outcome) = rt.block_on(generator.tag(&chosen))?;
         let mut synthetic = Vec::new();
         let mut unlinked = 0u64;
@@ -392,4 +373,24 @@ impl Strategy for LlmSilver {
             llm_requests: llm.client.summary().requests - before,
         })
     }
+}
+
+/// The entity types the LLM may use: those given, else the shots'.
+fn labels_of(input: &Input<'_>) -> Labels {
+    match input.types {
+        Some(t) => Labels::new(t.iter().cloned()),
+        None => Labels::of_sentences(input.shots),
+    }
+}
+
+/// A generator over the run's client, annotation and prompt texts, and the runtime to drive it.
+fn generator<'a>(llm: &LlmContext<'a>, labels: Labels) -> Result<(Generator<'a>, tokio::runtime::Runtime)> {
+    let prompts = Prompts::from_texts(llm.prompts.clone())?;
+    let generator = Generator::with_prompts(llm.client, labels, llm.annotation, prompts);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(AugmentError::Runtime)?;
+    Ok((generator, rt))
 }
