@@ -45,7 +45,7 @@ impl Writer {
     pub fn create(path: &Path) -> Result<Writer> {
         let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(|e| KbError::io(dir, e))?;
-        let tmp = crate::tempfiles::temp_beside(path).map_err(|e| KbError::io(dir, e))?;
+        let tmp = hilgen_tempfiles::temp_beside(path).map_err(|e| KbError::io(dir, e))?;
         let file = tmp.reopen().map_err(|e| KbError::io(path, e))?;
         let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
         let header = (16 + MAX_SECTIONS * ENTRY_LEN + 8) as u64;

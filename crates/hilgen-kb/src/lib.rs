@@ -29,7 +29,6 @@ mod kb;
 mod normalize;
 pub mod sources;
 pub mod synth;
-mod tempfiles;
 
 pub use error::{KbError, Result};
 pub use graph::{Concept, Graph, Name, RelKind};
