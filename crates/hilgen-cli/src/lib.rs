@@ -15,6 +15,7 @@ mod eval_cmd;
 mod input;
 mod kb_cmd;
 mod llm_cmd;
+mod report_cmd;
 mod run_cmd;
 mod tag_cmd;
 mod train_cmd;
@@ -59,6 +60,9 @@ enum Command {
     /// The LLM as a zero-shot tagger, Batch API files, prompt templates.
     #[command(subcommand)]
     Llm(llm_cmd::LlmCommand),
+    /// Reports: merge the results of one experiment's seeds run apart.
+    #[command(subcommand)]
+    Report(report_cmd::ReportCommand),
 }
 
 /// `hilgen run EXPERIMENT` followed by this process's own arguments (`--seeds`, `--out`, ...),
@@ -99,6 +103,7 @@ where
         Command::Eval(args) => eval_cmd::run(args),
         Command::Ensemble(args) => ensemble_cmd::run(args),
         Command::Llm(cmd) => llm_cmd::run(cmd, registry),
+        Command::Report(cmd) => report_cmd::run(cmd),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -9,11 +9,12 @@
 
 use crate::decode::viterbi;
 use crate::error::{ModelError, Result};
+use crate::nearest::LabelTrees;
 use crate::tagger::{Features, Prediction, Tagger};
 use hilgen_corpus::Sentence;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
-use tch::{Kind, Tensor};
+use tch::{Device, Kind, Tensor};
 
 /// Similarity between normalised vectors; written `"minkowski3"` (any order: `"minkowski1.5"`),
 /// `"euclidean"` or `"cosine"` in configuration files.
@@ -106,6 +107,8 @@ pub struct Dann {
     columns: Vec<Option<Tensor>>,
     transitions: Vec<Vec<f32>>,
     labels: Vec<String>,
+    /// Per-label k-d trees over the support rows when they have few dimensions (emissions).
+    trees: Option<LabelTrees>,
     /// Settings.
     pub config: DannConfig,
 }
@@ -189,7 +192,31 @@ impl Dann {
                 (idx.size()[0] > 0).then_some(idx)
             })
             .collect();
-        Dann { support, tags, columns, transitions, labels, config }
+        let trees = Dann::trees_of(&support, &tags, labels.len(), config.distance);
+        Dann { support, tags, columns, transitions, labels, trees, config }
+    }
+
+    fn trees_of(support: &Tensor, tags: &Tensor, labels: usize, distance: Distance) -> Option<LabelTrees> {
+        let dims = usize::try_from(*support.size().get(1)?).ok()?;
+        if dims > crate::nearest::MAX_TREE_DIMS {
+            return None;
+        }
+        let rows = Vec::<f32>::try_from(support.to_device(Device::Cpu).contiguous().view([-1])).ok()?;
+        let tags = Vec::<i64>::try_from(tags.to_device(Device::Cpu)).ok()?;
+        LabelTrees::build(&rows, dims, &tags, labels, distance)
+    }
+
+    /// Whether the nearest support rows are found with per-label k-d trees (vectors of at most
+    /// 16 dimensions, such as emissions) rather than the full distance matrix.
+    pub fn uses_trees(&self) -> bool {
+        self.trees.is_some()
+    }
+
+    /// Drops the k-d trees, so that every query computes its full distance matrix to the
+    /// support set (the reference the trees are checked and benchmarked against).
+    pub fn without_trees(mut self) -> Dann {
+        self.trees = None;
+        self
     }
 
     /// Support rows (tokens) in the set.
@@ -245,6 +272,13 @@ impl Dann {
     /// Per-label scores `[tokens, labels]` of query rows.
     fn scores(&self, query: &Tensor) -> Tensor {
         let q = normalise(query);
+        if let Some(trees) = &self.trees {
+            let n = q.size()[0];
+            if let Ok(flat) = Vec::<f32>::try_from(q.to_device(Device::Cpu).contiguous().view([-1])) {
+                let rows: Vec<f32> = trees.similarities(&flat).into_iter().flatten().collect();
+                return Tensor::from_slice(&rows).view([n, self.labels.len() as i64]);
+            }
+        }
         let sim = match self.config.distance {
             Distance::Cosine => q.matmul(&self.support.tr()),
             Distance::Euclidean => -Tensor::cdist(&q, &self.support, 2.0, None),

@@ -32,6 +32,7 @@ mod dann;
 pub mod decode;
 mod error;
 pub mod hf;
+mod nearest;
 mod tagger;
 mod tokenize;
 pub mod weights;

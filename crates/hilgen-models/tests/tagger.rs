@@ -81,6 +81,23 @@ fn overfits_a_handful_of_sentences_and_round_trips() {
         let dann = Dann::fit(&tagger, &train, DannConfig { distance, ..Default::default() }).unwrap();
         let p = dann.predict_sentences(&tagger, &train).unwrap();
         assert_eq!(evaluate_sentences(&train, &p, Options::default()).unwrap().micro.f1, 1.0, "{distance:?}");
+        // Emissions have 4 dimensions: the k-d trees answer, and they give what the full
+        // distance matrix gives, on sentences the support set does not hold.
+        assert!(dann.uses_trees(), "{distance:?}");
+        let other = vec![
+            sent("Ketamine and cocaine were given", "B-Chemical O B-Chemical O O"),
+            sent("Tremor after naloxone", "B-Disease O B-Chemical"),
+        ];
+        let with_trees = dann.predict(&tagger, &other).unwrap();
+        let matrix = Dann::fit(&tagger, &train, DannConfig { distance, ..Default::default() })
+            .unwrap()
+            .without_trees()
+            .predict(&tagger, &other)
+            .unwrap();
+        for (a, b) in with_trees.iter().zip(&matrix) {
+            assert_eq!(a.tags, b.tags, "{distance:?}");
+            assert!(a.probs.iter().zip(&b.probs).all(|(x, y)| (x - y).abs() < 1e-4), "{distance:?}");
+        }
     }
     let structshot = Dann::fit(
         &tagger,

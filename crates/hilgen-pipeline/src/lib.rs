@@ -23,6 +23,7 @@ pub mod exec;
 pub mod experiment;
 pub mod files;
 pub mod graph;
+pub mod merge;
 pub mod plan;
 pub mod report;
 pub mod results;

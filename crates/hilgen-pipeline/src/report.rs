@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 /// Bumped when the report's files change form, so that complete runs write them again.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 
 /// What the report says about the experiment (beyond the per-seed results).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -152,6 +152,10 @@ pub struct Report {
     /// K -> mean ± sd over seeds.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub curve: BTreeMap<String, BTreeMap<usize, MeanSd>>,
+    /// The experiment's description (training sets, systems, K): what reports run apart are
+    /// merged by ([`crate::merge`]); absent from reports of format 4 and older.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<ReportMeta>,
 }
 
 /// F1 against K per system (tagger and DANN of each configuration, the other systems, the
@@ -288,6 +292,7 @@ pub fn build(
         stage_seconds: times.clone(),
         per_seed: all.to_vec(),
         curve,
+        meta: Some(meta.clone()),
     }
 }
 
@@ -506,7 +511,8 @@ pub fn curve_svg(r: &Report) -> Result<String> {
     Ok(out)
 }
 
-/// Writes `results.md`, `results.json` and `f1.svg` into `dir`.
+/// Writes `results.md`, `results.json` and `f1.svg` (and `curve.svg`) into `dir`, each
+/// atomically (a temporary file beside it, then a rename).
 pub fn write(r: &Report, dir: &Path) -> Result<()> {
     let mut files = vec![
         ("results.md", markdown(r)),
@@ -517,8 +523,7 @@ pub fn write(r: &Report, dir: &Path) -> Result<()> {
         files.push(("curve.svg", curve_svg(r)?));
     }
     for (name, text) in files {
-        let p = dir.join(name);
-        std::fs::write(&p, text).map_err(|e| PipelineError::io(&p, e))?;
+        crate::files::write_file(&dir.join(name), text.as_bytes())?;
     }
     Ok(())
 }

@@ -1,0 +1,230 @@
+//! Reports of the same experiment run apart (seeds on different machines, days or Slurm jobs)
+//! merged into one: the per-seed results are pooled and the table, means, standard deviations,
+//! ensembles and plots are computed again, exactly as one run over all the seeds would.
+//!
+//! ```
+//! use hilgen_pipeline::merge::merge;
+//! # fn reports() -> Vec<(std::path::PathBuf, hilgen_pipeline::report::Report)> { vec![] }
+//! let parts = reports(); // (file, report) of `results.json` files
+//! if !parts.is_empty() {
+//!     let all = merge(&parts).unwrap();
+//!     println!("{} seeds", all.seeds.len());
+//! }
+//! ```
+
+use crate::error::{PipelineError, Result};
+use crate::report::{self, AugmentResult, Report, ReportMeta};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Reads a `results.json` written by a run (or by an earlier merge).
+pub fn read(path: &Path) -> Result<Report> {
+    let text = std::fs::read_to_string(path).map_err(|e| PipelineError::io(path, e))?;
+    serde_json::from_str(&text).map_err(|e| {
+        PipelineError::Invalid(format!(
+            "{}: line {}, column {}: not a results.json of `hilgen run` ({e})",
+            path.display(),
+            e.line(),
+            e.column()
+        ))
+    })
+}
+
+/// The experiment description of a report: stored in reports since format 5, rebuilt from the
+/// rows for older ones.
+pub fn meta_of(r: &Report) -> ReportMeta {
+    if let Some(m) = &r.meta {
+        return m.clone();
+    }
+    let mut configs = Vec::new();
+    let mut systems = Vec::new();
+    for row in &r.rows {
+        if row.name.starts_with("original ") {
+            configs.push("original".to_string());
+        } else if let Some(c) = row.name.strip_prefix("+ ") {
+            configs.push(c.to_string());
+        } else if row.name.starts_with("dictionary") {
+            systems.push("dictionary".to_string());
+        }
+    }
+    // K values in the order the run listed them (a learning curve when several).
+    let mut ks: Vec<usize> = Vec::new();
+    for s in &r.per_seed {
+        if !ks.contains(&s.k) {
+            ks.push(s.k);
+        }
+    }
+    ReportMeta {
+        name: r.name.clone(),
+        dataset: r.dataset.clone(),
+        k: r.k,
+        ks,
+        configs,
+        test_sentences: r.test_sentences,
+        systems,
+    }
+}
+
+/// Pools the seeds of `parts` (each a report and the file it came from) into one report.
+/// The parts must describe the same experiment (name, dataset, K, training sets, systems and
+/// test split) and hold different seeds; the error names the file that differs and how.
+pub fn merge(parts: &[(PathBuf, Report)]) -> Result<Report> {
+    let Some((first_path, first)) = parts.first() else {
+        return Err(PipelineError::Invalid("nothing to merge: name at least one results.json".into()));
+    };
+    let meta = meta_of(first);
+    let mut seeds: Vec<crate::results::SeedResult> = Vec::new();
+    let mut owner: BTreeMap<(u64, usize), &Path> = BTreeMap::new();
+    let mut times: BTreeMap<String, f64> = BTreeMap::new();
+    let mut tagger: Option<AugmentResult> = None;
+    for (path, r) in parts {
+        let m = meta_of(r);
+        let differs = |what: &str, a: String, b: String| {
+            PipelineError::Invalid(format!(
+                "{}: {what} is {b}, but {} has {a}: only reports of one experiment can be merged",
+                path.display(),
+                first_path.display()
+            ))
+        };
+        if m.name != meta.name {
+            return Err(differs("the experiment", meta.name.clone(), m.name));
+        }
+        if m.dataset != meta.dataset {
+            return Err(differs("the dataset", meta.dataset.clone(), m.dataset));
+        }
+        if m.k != meta.k || m.ks != meta.ks {
+            return Err(differs("K", format!("{:?}", (meta.k, &meta.ks)), format!("{:?}", (m.k, &m.ks))));
+        }
+        if m.configs != meta.configs {
+            return Err(differs("the training sets", meta.configs.join(", "), m.configs.join(", ")));
+        }
+        if m.systems != meta.systems {
+            return Err(differs("the systems", meta.systems.join(", "), m.systems.join(", ")));
+        }
+        if m.test_sentences != meta.test_sentences {
+            return Err(differs(
+                "the number of test sentences",
+                meta.test_sentences.to_string(),
+                m.test_sentences.to_string(),
+            ));
+        }
+        for s in &r.per_seed {
+            if let Some(other) = owner.insert((s.seed, s.k), path) {
+                return Err(PipelineError::Invalid(format!(
+                    "seed {} (K = {}) is in both {} and {}: merge reports of different seeds",
+                    s.seed,
+                    s.k,
+                    other.display(),
+                    path.display()
+                )));
+            }
+            seeds.push(s.clone());
+        }
+        for (stage, secs) in &r.stage_seconds {
+            *times.entry(stage.clone()).or_default() += secs;
+        }
+        if let Some(u) = r.llm.get("llm-tagger") {
+            let t = tagger.get_or_insert(AugmentResult {
+                count: 0,
+                requested: 0,
+                rejected: BTreeMap::new(),
+                llm_requests: 0,
+            });
+            t.count += u.produced;
+            t.requested += u.requested;
+            t.llm_requests += u.requests;
+            for (k, v) in &u.rejected {
+                *t.rejected.entry(k.clone()).or_default() += v;
+            }
+        }
+    }
+    seeds.sort_by_key(|s| (meta.ks.iter().position(|&k| k == s.k), s.seed));
+    Ok(report::build(&meta, &seeds, tagger.as_ref(), &times))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::{SeedResult, SystemScore};
+
+    fn score(f1: f64) -> SystemScore {
+        SystemScore {
+            precision: f1,
+            recall: f1,
+            f1,
+            f1_ci: (f1 - 0.01, f1 + 0.01),
+            dev_f1: f1,
+            note: Some("union".into()),
+            per_type: [("Disease".to_string(), f1)].into(),
+        }
+    }
+
+    fn seed(seed: u64, base: f64) -> SeedResult {
+        let scores = [
+            ("tagger/original".to_string(), score(base)),
+            ("dann/original".to_string(), score(base + 0.01)),
+            ("tagger/distant".to_string(), score(base + 0.4)),
+            ("dann/distant".to_string(), score(base + 0.3)),
+            ("dictionary".to_string(), score(base + 0.45)),
+        ]
+        .into();
+        let augment = [(
+            "distant".to_string(),
+            AugmentResult { count: 100, requested: 0, rejected: BTreeMap::new(), llm_requests: 0 },
+        )]
+        .into();
+        SeedResult { seed, k: 5, scores, ensemble: score(base + 0.5), augment, kept: None }
+    }
+
+    fn meta() -> ReportMeta {
+        ReportMeta {
+            name: "x".into(),
+            dataset: "ncbi-disease".into(),
+            k: 5,
+            ks: vec![5],
+            configs: vec!["original".into(), "distant".into()],
+            test_sentences: 940,
+            systems: vec!["dictionary".into()],
+        }
+    }
+
+    #[test]
+    fn merged_parts_equal_one_run_over_all_seeds() {
+        let all = vec![seed(1, 0.1), seed(2, 0.2), seed(3, 0.15)];
+        let t = |s: f64| BTreeMap::from([("train/original".to_string(), s)]);
+        let whole = report::build(&meta(), &all, None, &t(6.0));
+        let a = report::build(&meta(), &all[..1], None, &t(2.0));
+        let b = report::build(&meta(), &all[1..], None, &t(4.0));
+        let merged = merge(&[("a.json".into(), b.clone()), ("b.json".into(), a.clone())]).unwrap();
+        assert_eq!(merged, whole);
+        // Reports written before the description was stored are rebuilt from their rows.
+        let (mut old_a, mut old_b) = (a, b);
+        old_a.meta = None;
+        old_b.meta = None;
+        assert_eq!(meta_of(&old_a), meta());
+        let mut merged_old = merge(&[("a.json".into(), old_a), ("b.json".into(), old_b)]).unwrap();
+        merged_old.meta = whole.meta.clone();
+        assert_eq!(merged_old, whole);
+    }
+
+    #[test]
+    fn different_experiments_and_repeated_seeds_are_refused() {
+        let a = report::build(&meta(), &[seed(1, 0.1)], None, &BTreeMap::new());
+        let again = merge(&[("a.json".into(), a.clone()), ("b.json".into(), a.clone())]).unwrap_err().to_string();
+        assert!(again.contains("seed 1") && again.contains("a.json") && again.contains("b.json"), "{again}");
+        let other =
+            report::build(&ReportMeta { test_sentences: 100, ..meta() }, &[seed(2, 0.1)], None, &BTreeMap::new());
+        let e = merge(&[("a.json".into(), a), ("c.json".into(), other)]).unwrap_err().to_string();
+        assert!(e.contains("c.json") && e.contains("test sentences") && e.contains("940"), "{e}");
+        assert!(merge(&[]).is_err());
+    }
+
+    #[test]
+    fn the_committed_seed_one_report_is_rebuilt_to_the_digit() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/results/ncbi-disease-few-shot/results.json");
+        let committed = read(&path).unwrap();
+        let mut again = merge(&[(path, committed.clone())]).unwrap();
+        again.meta = committed.meta.clone();
+        assert_eq!(again, committed);
+    }
+}
