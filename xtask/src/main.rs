@@ -10,6 +10,8 @@
 //! - `cargo xtask test [ARGS]`: set-up (both of the above), then `cargo test --workspace [ARGS]`.
 //! - `cargo xtask demo [ARGS]`: set-up, then the main job: `hilgen run experiments/bc5cdr.toml
 //!   [ARGS]` (release build).
+//! - `cargo xtask never-panic [MINUTES] [PARSERS]`: the long never-panic run, every parser (or
+//!   the comma-separated PARSERS) fed random and mutated files for MINUTES each (default 10).
 
 mod disk;
 mod llama;
@@ -48,6 +50,18 @@ fn main() -> Result<()> {
                 &rest,
             )
         }
+        "never-panic" => {
+            let minutes = rest.first().map_or("10", String::as_str);
+            if minutes.parse::<f64>().map_or(true, |m| !(m > 0.0)) {
+                bail!("never-panic: MINUTES must be a positive number, not `{minutes}`");
+            }
+            std::env::set_var("HILGEN_NEVER_PANIC_MINUTES", minutes);
+            if let Some(only) = rest.get(1) {
+                std::env::set_var("HILGEN_NEVER_PANIC_ONLY", only);
+            }
+            setup::run(&workspace_root()?)?;
+            cargo(&["test", "--test", "never_panic", "every_parser", "--", "--nocapture"], &[])
+        }
         "help" | "--help" | "-h" => {
             println!(
                 "cargo xtask setup          install libtorch and the encoder (idempotent)\n\
@@ -55,7 +69,8 @@ fn main() -> Result<()> {
                  cargo xtask qwen [SIZE]    fetch Qwen2.5-Coder-Instruct GGUF, SIZE 0.5b (default) or 1.5b, for local generation\n\
                  cargo xtask install [ARGS] set-up, then cargo install the hilgen binary (linked to the cached libtorch)\n\
                  cargo xtask test [ARGS]    set-up, then cargo test --workspace [ARGS]\n\
-                 cargo xtask demo [ARGS]    set-up, then the main job (hilgen run experiments/bc5cdr.toml [ARGS])"
+                 cargo xtask demo [ARGS]    set-up, then the main job (hilgen run experiments/bc5cdr.toml [ARGS])\n\
+                 cargo xtask never-panic [MINUTES] [PARSERS]  every parser fed random and mutated files, MINUTES each (default 10)"
             );
             Ok(())
         }

@@ -123,19 +123,22 @@ pub fn run(cmd: KbCommand) -> Result<()> {
             Ok(())
         }
         KbCommand::Expand { concept, kb, relation, source, k } => {
+            // The relation is checked before the index is opened: a typo costs nothing.
+            let r = match relation.as_str() {
+                "parents-children" => None,
+                other => Some(other.parse::<Relation>().map_err(|_| {
+                    anyhow::anyhow!(
+                        "unknown --relation `{relation}`; expected synonyms, related, parents, children, siblings or parents-children"
+                    )
+                })?),
+            };
             let kb = kb.open()?;
             let c = kb
                 .lookup(&concept)
                 .with_context(|| format!("unknown concept `{concept}` in {}", kb.path().display()))?;
-            let expansions = if relation == "parents-children" {
-                kb.parents_and_children(c, source.as_deref(), k)?
-            } else {
-                let r = relation.parse::<Relation>().map_err(|_| {
-                    anyhow::anyhow!(
-                        "unknown --relation `{relation}`; expected synonyms, related, parents, children, siblings or parents-children"
-                    )
-                })?;
-                kb.expand(c, r, source.as_deref(), k)?
+            let expansions = match r {
+                None => kb.parents_and_children(c, source.as_deref(), k)?,
+                Some(r) => kb.expand(c, r, source.as_deref(), k)?,
             };
             println!("{} ({})", kb.id(c), kb.preferred_name(c));
             for e in expansions {

@@ -196,3 +196,31 @@ fn malformed_tags_score_as_seqeval_does() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("pred.tsv:4") && err.contains("E-S1"), "{err}");
 }
+
+#[test]
+fn report_merge_pools_seeds_and_refuses_a_repeated_one() {
+    let committed = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/results/bc5cdr/results.json");
+    let dir = tempfile::tempdir().unwrap();
+    // The main job's report (3 seeds) split into two files of other seeds, then merged back.
+    let whole: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(committed).unwrap()).unwrap();
+    let part = |keep: &dyn Fn(u64) -> bool, name: &str| {
+        let mut v = whole.clone();
+        let seeds: Vec<serde_json::Value> =
+            v["per_seed"].as_array().unwrap().iter().filter(|s| keep(s["seed"].as_u64().unwrap())).cloned().collect();
+        v["per_seed"] = serde_json::Value::Array(seeds);
+        file(dir.path(), name, &v.to_string())
+    };
+    let (a, b) = (part(&|s| s == 1, "a.json"), part(&|s| s != 1, "b.json"));
+    let out_dir = dir.path().join("merged");
+    let said = stdout(&hilgen(&["report", "merge", &a, &b, "--out", out_dir.to_str().unwrap()]));
+    assert!(said.contains("seeds 1, 2, 3"), "{said}");
+    let merged: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("results.json")).unwrap()).unwrap();
+    assert_eq!(merged["rows"], whole["rows"], "the same table as the run over the three seeds");
+    assert!(out_dir.join("results.md").exists() && out_dir.join("f1.svg").exists());
+    let err = failure(&["report", "merge", &a, &a, "--out", out_dir.to_str().unwrap()]);
+    assert!(err.contains("seed 1") && err.contains("a.json"), "{err}");
+    let bad = file(dir.path(), "bad.json", "{\"name\": 3}");
+    let err = failure(&["report", "merge", &bad, "--out", out_dir.to_str().unwrap()]);
+    assert!(err.contains("bad.json") && err.contains("line 1"), "{err}");
+}

@@ -683,12 +683,11 @@ impl Tagger {
         // Named as the temporary folders are, so that a later save removes it if a kill left it.
         let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let old = parent.join(format!(".{name}.{}.old.tmp", std::process::id()));
-        if dir.exists() {
-            std::fs::rename(dir, &old).map_err(|e| ModelError::Io { path: dir.to_path_buf(), cause: e })?;
-        }
-        std::fs::rename(&staged, dir).map_err(|e| ModelError::Io { path: dir.to_path_buf(), cause: e })?;
-        if old.exists() {
-            let _ = std::fs::remove_dir_all(&old);
+        // One step on Linux (an exchange): a kill leaves the old or the new folder, never none.
+        let previous = hilgen_tempfiles::replace_dir(&staged, dir, &old)
+            .map_err(|e| ModelError::Io { path: dir.to_path_buf(), cause: e })?;
+        if let Some(previous) = previous {
+            let _ = std::fs::remove_dir_all(previous);
         }
         Ok(())
     }

@@ -94,6 +94,7 @@ impl Stages {
     pub fn new(root: impl Into<PathBuf>) -> Result<Stages> {
         let root = root.into();
         std::fs::create_dir_all(&root).map_err(|e| PipelineError::io(&root, e))?;
+        sweep_partials(&root);
         Ok(Stages { root, limit: None, executed: Vec::new(), skipped: Vec::new() })
     }
 
@@ -179,17 +180,49 @@ impl Stages {
         };
         let text = serde_json::to_string_pretty(&manifest).expect("manifests serialize");
         std::fs::write(tmp.join("manifest.json"), text).map_err(|e| PipelineError::io(&tmp, e))?;
-        if dest.exists() {
-            let old = parent.join(format!(".{leaf}.old-{}", std::process::id()));
-            std::fs::rename(&dest, &old).map_err(|e| PipelineError::io(&dest, e))?;
-            std::fs::rename(&tmp, &dest).map_err(|e| PipelineError::io(&dest, e))?;
-            let _ = std::fs::remove_dir_all(&old);
-        } else {
-            std::fs::rename(&tmp, &dest).map_err(|e| PipelineError::io(&dest, e))?;
+        // A complete stage replaces an older one in one step (an exchange on Linux): a kill
+        // leaves one of the two, never neither. The old one lands under a `.partial-` name,
+        // which the next attempt clears if this process cannot.
+        let old = parent.join(format!(".{leaf}.partial-{}-old", std::process::id()));
+        if let Some(previous) =
+            hilgen_tempfiles::replace_dir(&tmp, &dest, &old).map_err(|e| PipelineError::io(&dest, e))?
+        {
+            let _ = std::fs::remove_dir_all(previous);
         }
         let _ = std::fs::remove_dir_all(&scratch);
         self.executed.push(name.to_string());
         Ok(result)
+    }
+}
+
+/// Removes, anywhere under the run directory `root`, the `.NAME.partial-PID...` folders of
+/// processes that no longer run (a killed attempt, or the old copy of a stage replaced just
+/// before a kill), so that a run leaves no temporary folder behind even where the stage they
+/// belonged to is complete and will not run again. Scratch folders (resumable work) stay.
+fn sweep_partials(root: &Path) {
+    let alive = |pid: &str| {
+        pid.parse::<u32>().is_ok_and(|p| p == std::process::id() || Path::new(&format!("/proc/{p}")).exists())
+    };
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+            match name.split_once(".partial-") {
+                Some((head, pid)) if head.starts_with('.') => {
+                    if !alive(pid.split('-').next().unwrap_or("")) {
+                        let _ = std::fs::remove_dir_all(e.path());
+                    }
+                }
+                // Stage folders hold stage folders; model folders and files need no walk.
+                _ if is_dir && !name.starts_with('.') && !name.ends_with("model") => dirs.push(e.path()),
+                _ => {}
+            }
+        }
     }
 }
 

@@ -77,3 +77,60 @@ fn remove_stale(dir: &Path, name: &str) {
         }
     }
 }
+
+/// Puts the complete folder `staged` at `dest` in one step and returns where the previous
+/// `dest` went (`staged`'s path, now holding the old folder, for the caller to remove), or
+/// `None` when there was none. On Linux an existing `dest` is swapped with `staged` atomically
+/// (`renameat2` with `RENAME_EXCHANGE`), so that a kill at any moment leaves either the old or
+/// the new folder at `dest`, never none; elsewhere (or where the file system refuses the
+/// exchange) the old folder is first renamed to `old` and the new one then renamed into place.
+pub fn replace_dir(staged: &Path, dest: &Path, old: &Path) -> std::io::Result<Option<std::path::PathBuf>> {
+    if std::fs::symlink_metadata(dest).is_err() {
+        std::fs::rename(staged, dest)?;
+        return Ok(None);
+    }
+    #[cfg(target_os = "linux")]
+    if exchange(staged, dest).is_ok() {
+        return Ok(Some(staged.to_path_buf()));
+    }
+    std::fs::rename(dest, old)?;
+    std::fs::rename(staged, dest)?;
+    Ok(Some(old.to_path_buf()))
+}
+
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| {
+        std::ffi::CString::new(p.as_os_str().as_bytes())
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))
+    };
+    let (a, b) = (c(a)?, c(b)?);
+    // SAFETY: two valid NUL-terminated paths relative to the working directory.
+    let r = unsafe { libc::renameat2(libc::AT_FDCWD, a.as_ptr(), libc::AT_FDCWD, b.as_ptr(), libc::RENAME_EXCHANGE) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replace_dir_swaps_in_the_new_folder_and_hands_back_the_old() {
+        let d = tempfile::tempdir().unwrap();
+        let (dest, staged, old) = (d.path().join("model"), d.path().join(".model.new"), d.path().join(".model.old"));
+        std::fs::create_dir(&staged).unwrap();
+        std::fs::write(staged.join("a"), "1").unwrap();
+        assert_eq!(replace_dir(&staged, &dest, &old).unwrap(), None);
+        assert_eq!(std::fs::read_to_string(dest.join("a")).unwrap(), "1");
+        std::fs::create_dir(&staged).unwrap();
+        std::fs::write(staged.join("a"), "2").unwrap();
+        let previous = replace_dir(&staged, &dest, &old).unwrap().unwrap();
+        assert_eq!(std::fs::read_to_string(dest.join("a")).unwrap(), "2");
+        assert_eq!(std::fs::read_to_string(previous.join("a")).unwrap(), "1");
+    }
+}
