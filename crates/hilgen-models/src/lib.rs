@@ -39,7 +39,7 @@ pub mod weights;
 
 pub use bert::{Bert, Linear, NO_DECAY};
 pub use config::BertConfig;
-pub use dann::{Dann, DannConfig, Distance};
+pub use dann::{Dann, DannConfig, Distance, DANN_META, DANN_TENSORS};
 pub use error::{ModelError, Result};
 pub use tagger::{Features, Prediction, Tagger, TaggerConfig, TrainReport};
 pub use tokenize::{windows, Window, WordEncoder};
