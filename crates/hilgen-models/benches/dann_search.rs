@@ -42,7 +42,11 @@ fn main() {
     });
     std::fs::write(dir.path().join(hilgen_models::DANN_META), meta.to_string()).unwrap();
     let queries: Vec<Tensor> = (0..sentences)
-        .map(|_| Tensor::from_slice(&emissions(&mut rng, words, labels)).view([words as i64, labels as i64]).to_kind(Kind::Float))
+        .map(|_| {
+            Tensor::from_slice(&emissions(&mut rng, words, labels))
+                .view([words as i64, labels as i64])
+                .to_kind(Kind::Float)
+        })
         .collect();
     let trees = Dann::load(dir.path()).unwrap();
     assert!(trees.uses_trees());

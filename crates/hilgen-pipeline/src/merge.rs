@@ -2,7 +2,7 @@
 //! merged into one: the per-seed results are pooled and the table, means, standard deviations,
 //! ensembles and plots are computed again, exactly as one run over all the seeds would.
 //!
-//! ```
+//! ```no_run
 //! use hilgen_pipeline::merge::merge;
 //! # fn reports() -> Vec<(std::path::PathBuf, hilgen_pipeline::report::Report)> { vec![] }
 //! let parts = reports(); // (file, report) of `results.json` files
