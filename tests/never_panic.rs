@@ -515,7 +515,7 @@ fn fuzz(t: &Target, cases: u32, budget: Option<Duration>, seed: u64) -> usize {
             let bytes = match which {
                 None => random,
                 // Gzip targets' seeds are compressed: the mutations hit the compressed bytes.
-                Some(i) => mutations.iter().fold(seeds[i].clone(), |b, m| apply(b, m)),
+                Some(i) => mutations.iter().fold(seeds[i].clone(), apply),
             };
             check(t, dir.path(), bytes)
         });

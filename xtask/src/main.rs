@@ -52,7 +52,7 @@ fn main() -> Result<()> {
         }
         "never-panic" => {
             let minutes = rest.first().map_or("10", String::as_str);
-            if minutes.parse::<f64>().map_or(true, |m| !(m > 0.0)) {
+            if !minutes.parse::<f64>().is_ok_and(|m| m > 0.0) {
                 bail!("never-panic: MINUTES must be a positive number, not `{minutes}`");
             }
             std::env::set_var("HILGEN_NEVER_PANIC_MINUTES", minutes);

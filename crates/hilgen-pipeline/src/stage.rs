@@ -213,10 +213,8 @@ fn sweep_partials(root: &Path) {
             let name = e.file_name().to_string_lossy().into_owned();
             let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
             match name.split_once(".partial-") {
-                Some((head, pid)) if head.starts_with('.') => {
-                    if !alive(pid.split('-').next().unwrap_or("")) {
-                        let _ = std::fs::remove_dir_all(e.path());
-                    }
+                Some((head, pid)) if head.starts_with('.') && !alive(pid.split('-').next().unwrap_or("")) => {
+                    let _ = std::fs::remove_dir_all(e.path());
                 }
                 // Stage folders hold stage folders; model folders and files need no walk.
                 _ if is_dir && !name.starts_with('.') && !name.ends_with("model") => dirs.push(e.path()),
