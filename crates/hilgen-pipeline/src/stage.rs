@@ -272,4 +272,23 @@ mod tests {
         let e = st.run::<Write7>("c", &serde_json::json!({"x": 0}), &rt);
         assert!(matches!(e, Err(PipelineError::Interrupted(_))));
     }
+
+    #[test]
+    fn partial_folders_of_dead_processes_are_swept_when_a_run_starts() {
+        let d = tempfile::tempdir().unwrap();
+        let own = std::process::id();
+        // PID 4194304 is above Linux's pid_max: never a live process.
+        let dead = [".kb.partial-4194304", "seed-1/train/.original.partial-4194304-old"];
+        let kept = [format!("seed-1/.sample.partial-{own}"), "seed-1/train/.original.scratch-0123".into()];
+        for p in dead.iter().map(|s| s.to_string()).chain(kept.iter().cloned()) {
+            std::fs::create_dir_all(d.path().join(p)).unwrap();
+        }
+        let _ = Stages::new(d.path()).unwrap();
+        for p in dead {
+            assert!(!d.path().join(p).exists(), "{p}");
+        }
+        for p in &kept {
+            assert!(d.path().join(p).exists(), "{p}");
+        }
+    }
 }
