@@ -200,10 +200,9 @@ impl Stages {
 /// before a kill), so that a run leaves no temporary folder behind even where the stage they
 /// belonged to is complete and will not run again. Scratch folders (resumable work) stay.
 fn sweep_partials(root: &Path) {
-    let alive = |pid: &str| {
-        pid.parse::<u32>().is_ok_and(|p| p == std::process::id() || Path::new(&format!("/proc/{p}")).exists())
-    };
-    if !Path::new("/proc/self").exists() {
+    // A PID that does not parse names no process that could still be writing.
+    let alive = |pid: &str| pid.parse::<u32>().is_ok_and(|p| !hilgen_tempfiles::is_gone(p));
+    if !hilgen_tempfiles::can_tell_liveness() {
         return;
     }
     let mut dirs = vec![root.to_path_buf()];

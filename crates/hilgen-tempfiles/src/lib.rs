@@ -62,7 +62,7 @@ fn temp_parts(target: &Path) -> (&Path, String) {
 /// Removes `.NAME.PID.*.tmp` files and folders in `dir` whose process is gone (Linux: no
 /// `/proc/PID`); nothing where `/proc` is not mounted.
 fn remove_stale(dir: &Path, name: &str) {
-    if !Path::new("/proc/self").exists() {
+    if !can_tell_liveness() {
         return;
     }
     let Ok(rd) = std::fs::read_dir(dir) else { return };
@@ -71,11 +71,23 @@ fn remove_stale(dir: &Path, name: &str) {
         let file = e.file_name().to_string_lossy().into_owned();
         let Some(rest) = file.strip_prefix(&head).filter(|r| r.ends_with(".tmp")) else { continue };
         let Some(pid) = rest.split('.').next().and_then(|p| p.parse::<u32>().ok()) else { continue };
-        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+        if is_gone(pid) {
             let p = e.path();
             let _ = if p.is_dir() { std::fs::remove_dir_all(&p) } else { std::fs::remove_file(&p) };
         }
     }
+}
+
+/// Whether this system tells which processes run (Linux: `/proc` is mounted); where it does
+/// not, [`is_gone`] never says a process is gone and nothing is cleared.
+pub fn can_tell_liveness() -> bool {
+    Path::new("/proc/self").exists()
+}
+
+/// Whether process `pid` no longer runs, so that temporaries named after it are stale (never
+/// this process; never where [`can_tell_liveness`] is false).
+pub fn is_gone(pid: u32) -> bool {
+    pid != std::process::id() && can_tell_liveness() && !Path::new(&format!("/proc/{pid}")).exists()
 }
 
 /// Puts the complete folder `staged` at `dest` in one step and returns where the previous
