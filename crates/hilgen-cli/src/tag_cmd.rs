@@ -6,7 +6,7 @@ use clap::{Args, ValueEnum};
 use hilgen_corpus::document::{documents_of_sentences, with_mentions, Located};
 use hilgen_corpus::formats::{self, Contents};
 use hilgen_corpus::{pubtator, Sentence};
-use hilgen_models::{device, Dann, Tagger};
+use hilgen_models::{Dann, DeviceChoice, Tagger};
 use std::path::PathBuf;
 
 /// Which of a model folder's systems tags.
@@ -22,9 +22,12 @@ pub enum SystemArg {
 #[derive(Args, Debug)]
 pub struct TagArgs {
     /// A model folder (from `hilgen train`, a run's `seed-S/best/model`, or a Hugging Face
-    /// BertForTokenClassification folder).
+    /// Bert-, Roberta- or MPNetForTokenClassification folder).
     #[arg(long)]
     pub model: PathBuf,
+    /// Where to run: cpu, cuda (an error without a GPU and a CUDA libtorch) or auto.
+    #[arg(long, default_value = "cpu")]
+    pub device: DeviceChoice,
     /// Text to tag: raw text (.txt: documents separated by blank lines, first line the title),
     /// CoNLL/TSV, JSON Lines or PubTator (tags and annotations in it are ignored).
     #[arg(long)]
@@ -64,7 +67,7 @@ fn default_system(args: &TagArgs) -> SystemArg {
 
 /// Runs `hilgen tag`.
 pub fn run(args: TagArgs) -> Result<()> {
-    let mut tagger = Tagger::load(&args.model, device(false))
+    let mut tagger = Tagger::load(&args.model, args.device.resolve()?)
         .with_context(|| format!("loading the model {}", args.model.display()))?;
     if let Some(b) = args.batch_size {
         anyhow::ensure!(b > 0, "--batch-size must be at least 1");

@@ -5,7 +5,7 @@ use crate::input::{self, ConllArgs, Format};
 use anyhow::{Context, Result};
 use clap::Args;
 use hilgen_corpus::Sentence;
-use hilgen_models::{device, BertConfig, Dann, DannConfig, Distance, Tagger, TaggerConfig, WordEncoder};
+use hilgen_models::{Dann, DannConfig, DeviceChoice, Distance, EncoderConfig, Tagger, TaggerConfig, WordEncoder};
 use std::path::{Path, PathBuf};
 
 /// `hilgen train` options.
@@ -22,9 +22,12 @@ pub struct TrainArgs {
     pub format: Format,
     #[command(flatten)]
     pub conll: ConllArgs,
-    /// The encoder: a Hugging Face BERT folder (default: $HILGEN_ENCODER).
+    /// The encoder: a Hugging Face BERT, RoBERTa or MPNet folder (default: $HILGEN_ENCODER).
     #[arg(long)]
     pub encoder: Option<PathBuf>,
+    /// Where to train: cpu, cuda (an error without a GPU and a CUDA libtorch) or auto.
+    #[arg(long, default_value = "cpu")]
+    pub device: DeviceChoice,
     /// A tiny randomly initialised BERT using the encoder's tokenizer (for trying things out).
     #[arg(long)]
     pub random_tiny: bool,
@@ -113,12 +116,13 @@ pub fn run(args: TrainArgs) -> Result<()> {
         Some(p) => p.clone(),
         None => PathBuf::from(std::env::var_os("HILGEN_ENCODER").context("give --encoder (or set HILGEN_ENCODER)")?),
     };
+    let device = args.device.resolve()?;
     let mut tagger = if args.random_tiny {
         let enc = WordEncoder::from_folder(&encoder)?;
-        let bert = BertConfig::tiny(enc.vocab_size() as i64);
-        Tagger::with_random_weights(bert, enc, labels.clone(), cfg, device(false))?
+        let bert = EncoderConfig::tiny(enc.vocab_size() as i64);
+        Tagger::with_random_weights(bert, enc, labels.clone(), cfg, device)?
     } else {
-        Tagger::from_pretrained(&encoder, labels.clone(), cfg, device(false))?
+        Tagger::from_pretrained(&encoder, labels.clone(), cfg, device)?
     };
     eprintln!("training on {} sentences, labels {labels:?}", train.len());
     // A checkpoint beside the output lets an interrupted training resume.

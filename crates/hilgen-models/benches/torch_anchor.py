@@ -1,23 +1,26 @@
 """PyTorch eager anchor for `cargo bench -p hilgen-models --bench throughput`: the same
-all-MiniLM-L6-v2 token classifier (transformers' BertModel + dropout + linear head, AdamW with
+token classifier on all-MiniLM-L6-v2 (or `HILGEN_BENCH_ENCODER`: all-mpnet-base-v2, a
+RoBERTa) (transformers' AutoModel + dropout + linear head, AdamW with
 no decay on bias/LayerNorm, clipping 1.0), the same BC5CDR sentences (20-30 words, the first
 512 of train), the same batch sizes, threads and length-sorted batches; tokens per second for
 training and inference.
 
     python -m venv /tmp/torchenv && /tmp/torchenv/bin/pip install torch==2.13.0 transformers
     HILGEN_ENCODER=... HILGEN_DATA=... /tmp/torchenv/bin/python crates/hilgen-models/benches/torch_anchor.py
+    (HILGEN_BENCH_DEVICE=cuda on a GPU)
 """
 import json
 import os
 import time
 
 import torch
-from transformers import BertModel, BertTokenizerFast
+from transformers import AutoConfig, AutoModel, AutoTokenizer
 
 threads = int(os.environ.get("HILGEN_THREADS", "2"))
 torch.set_num_threads(threads)
 torch.manual_seed(1)
-enc_dir = os.environ["HILGEN_ENCODER"]
+enc_dir = os.environ.get("HILGEN_BENCH_ENCODER") or os.environ["HILGEN_ENCODER"]
+device = torch.device(os.environ.get("HILGEN_BENCH_DEVICE", "cpu"))
 data = os.environ["HILGEN_DATA"]
 
 
@@ -37,7 +40,8 @@ def read(path):
 
 pool = [s for s in read(os.path.join(data, "bc5cdr/iob/train.tsv")) if 20 <= len(s) <= 30][:512]
 labels = ["O"] + sorted({t for s in pool for _, t in s if t != "O"})
-tok = BertTokenizerFast.from_pretrained(enc_dir)
+kind = AutoConfig.from_pretrained(enc_dir).model_type
+tok = AutoTokenizer.from_pretrained(enc_dir, **({"add_prefix_space": True} if kind == "roberta" else {}))
 
 
 def encode(sents):
@@ -63,13 +67,15 @@ def batches(examples, size):
         ids = torch.tensor([c[0] + [tok.pad_token_id] * (t - len(c[0])) for c in chunk])
         mask = torch.tensor([[1] * len(c[0]) + [0] * (t - len(c[0])) for c in chunk])
         lab = torch.tensor([c[1] + [-100] * (t - len(c[1])) for c in chunk])
-        yield ids, mask, lab
+        yield ids.to(device), mask.to(device), lab.to(device)
 
 
 class Tagger(torch.nn.Module):
     def __init__(self):
         super().__init__()
-        self.bert = BertModel.from_pretrained(enc_dir, add_pooling_layer=False, attn_implementation="sdpa")
+        # SDPA where transformers has it for the family (BERT, RoBERTa); MPNet's is eager.
+        extra = {"attn_implementation": "sdpa"} if kind in ("bert", "roberta") else {}
+        self.bert = AutoModel.from_pretrained(enc_dir, add_pooling_layer=False, **extra)
         self.drop = torch.nn.Dropout(0.1)
         self.head = torch.nn.Linear(self.bert.config.hidden_size, len(labels))
 
@@ -80,7 +86,7 @@ class Tagger(torch.nn.Module):
 examples = encode(pool)
 results = []
 for size in (8, 32):
-    model = Tagger()
+    model = Tagger().to(device)
     decay = [p for n, p in model.named_parameters() if not (n.endswith("bias") or "LayerNorm" in n)]
     no_decay = [p for n, p in model.named_parameters() if n.endswith("bias") or "LayerNorm" in n]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}], lr=5e-5)
@@ -97,6 +103,8 @@ for size in (8, 32):
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
             tokens += int(mask.sum())
+        if device.type == "cuda":
+            torch.cuda.synchronize()
         return tokens
 
     epoch(subset[:size])  # warm-up
@@ -110,6 +118,8 @@ for size in (8, 32):
         for ids, mask, _ in batches(examples, size * 2):
             model(ids, mask)
             tokens += int(mask.sum())
+    if device.type == "cuda":
+        torch.cuda.synchronize()
     infer_tps = tokens / (time.perf_counter() - t)
     results.append({"batch": size, "train_tokens_per_s": round(train_tps), "infer_tokens_per_s": round(infer_tps)})
-print(json.dumps({"threads": threads, "sentences": len(pool), "results": results}))
+print(json.dumps({"encoder": os.path.basename(os.path.realpath(enc_dir)), "device": str(device), "threads": threads, "sentences": len(pool), "results": results}))

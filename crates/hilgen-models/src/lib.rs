@@ -1,9 +1,11 @@
-//! libtorch models for HILGEN, through `tch`: a BERT token classifier of any size, trained
-//! and run in Rust straight from Hugging Face folders, and DANN (nearest-neighbour tagging over
-//! the trained tagger's outputs).
+//! libtorch models for HILGEN, through `tch`: a BERT, RoBERTa or MPNet token classifier of
+//! any size, trained and run in Rust straight from Hugging Face folders, and DANN
+//! (nearest-neighbour tagging over the trained tagger's outputs).
 //!
-//! - [`BertConfig`], [`Bert`]: the encoder (`config.json` + `model.safetensors`, with or without
-//!   a `bert.` prefix, legacy `gamma`/`beta` names).
+//! - [`EncoderConfig`], [`Encoder`] ([`Bert`] for BERT and RoBERTa, [`Mpnet`]): the encoder
+//!   (`config.json`'s `model_type` picks the family; `model.safetensors` with or without a
+//!   `bert.`/`roberta.`/`mpnet.` prefix, legacy `gamma`/`beta` names).
+//! - [`DeviceChoice`]: `cpu`, `cuda` or `auto`, checked against what libtorch finds.
 //! - [`WordEncoder`], [`windows`]: sub-words of pre-tokenized sentences; long sentences split
 //!   into overlapping windows so that no word is dropped.
 //! - [`Tagger`], [`TaggerConfig`]: training (AdamW, warm-up + linear decay, clipping,
@@ -26,10 +28,11 @@
 //! (Examples of crates that link libtorch are `no_run`: rustdoc builds them outside `target/`,
 //! where the rpath to `.hilgen/libtorch` does not reach; the tests run the same code.)
 
-mod bert;
 mod config;
 mod dann;
 pub mod decode;
+mod device;
+mod encoder;
 mod error;
 pub mod hf;
 mod nearest;
@@ -37,9 +40,10 @@ mod tagger;
 mod tokenize;
 pub mod weights;
 
-pub use bert::{Bert, Linear, NO_DECAY};
-pub use config::BertConfig;
+pub use config::{Architecture, BertConfig, EncoderConfig};
 pub use dann::{Dann, DannConfig, Distance, DANN_META, DANN_TENSORS};
+pub use device::DeviceChoice;
+pub use encoder::{Bert, Encoder, Linear, Mpnet, NO_DECAY};
 pub use error::{ModelError, Result};
 pub use tagger::{Features, Prediction, Tagger, TaggerConfig, TrainReport};
 pub use tokenize::{windows, Window, WordEncoder};

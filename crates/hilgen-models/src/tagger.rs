@@ -2,9 +2,9 @@
 //! length-bucketed batches, early stopping, checkpoints that resume), prediction with
 //! probabilities and optional constrained decoding, and per-word features for DANN.
 
-use crate::bert::{Bert, Linear, NO_DECAY};
-use crate::config::BertConfig;
+use crate::config::EncoderConfig;
 use crate::decode::viterbi_iob2;
+use crate::encoder::{Encoder, Linear, NO_DECAY};
 use crate::error::{ModelError, Result};
 use crate::tokenize::{windows, WordEncoder};
 use hilgen_corpus::Sentence;
@@ -150,17 +150,18 @@ pub enum Features {
 /// What is saved with a checkpoint besides the weights.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Saved {
-    bert: BertConfig,
+    /// The encoder's configuration (named `bert` since the first checkpoints).
+    bert: EncoderConfig,
     config: TaggerConfig,
     labels: Vec<String>,
     epoch: usize,
     report: TrainReport,
 }
 
-/// A BERT token classifier.
+/// A token classifier: an encoder (BERT, RoBERTa or MPNet) and a linear layer.
 pub struct Tagger {
     vs: nn::VarStore,
-    bert: Bert,
+    bert: Encoder,
     classifier: Linear,
     labels: Vec<String>,
     encoder: WordEncoder,
@@ -186,17 +187,17 @@ impl Tagger {
         if !cfg_path.exists() {
             return Err(ModelError::folder(folder, "no config.json: not a Hugging Face model folder"));
         }
-        let bert_cfg = BertConfig::from_file(&cfg_path)?;
+        let bert_cfg = EncoderConfig::from_file(&cfg_path)?;
         let encoder = WordEncoder::from_folder(folder)?;
         let tagger = Tagger::with_random_weights(bert_cfg, encoder, labels, config, device)?;
-        let n = crate::weights::load_encoder(&tagger.vs, "bert.", &folder.join("model.safetensors"))?;
+        let n = crate::weights::load_encoder(&tagger.vs, &tagger.prefix(), &folder.join("model.safetensors"))?;
         tracing::info!("loaded {n} encoder tensors from {}", folder.display());
         Ok(tagger)
     }
 
     /// A tagger with randomly initialised weights (tests, or training from scratch).
     pub fn with_random_weights(
-        bert: BertConfig,
+        bert: EncoderConfig,
         encoder: WordEncoder,
         labels: Vec<String>,
         config: TaggerConfig,
@@ -216,13 +217,19 @@ impl Tagger {
                 bert.vocab_size
             )));
         }
+        if bert.model_type != crate::config::Architecture::Bert && encoder.pad != bert.pad_token_id {
+            return Err(ModelError::Invalid(format!(
+                "the tokenizer's padding token has id {} but config.json's pad_token_id is {}: {:?} counts positions after it",
+                encoder.pad, bert.pad_token_id, bert.model_type
+            )));
+        }
         if let Some(t) = config.threads {
             tch::set_num_threads(t as i32);
         }
         tch::manual_seed(config.seed as i64);
         let vs = nn::VarStore::new(device);
         let root = vs.root();
-        let model = Bert::new(&root / "bert", &bert);
+        let model = Encoder::new(&root / bert.model_type.prefix(), &bert);
         let classifier = Linear::new(&root / "classifier", bert.hidden_size, labels.len() as i64);
         Ok(Tagger { vs, bert: model, classifier, labels, encoder, config })
     }
@@ -243,8 +250,15 @@ impl Tagger {
         out
     }
 
+    /// The variable-name prefix of the encoder (`bert.`, `roberta.`, `mpnet.`).
+    fn prefix(&self) -> String {
+        format!("{}.", self.bert.config().model_type.prefix())
+    }
+
     fn window_len(&self) -> usize {
-        self.config.max_length.min(self.bert.config.max_position_embeddings as usize)
+        let cfg = self.bert.config();
+        let positions = cfg.max_position_embeddings - cfg.model_type.position_offset(cfg.pad_token_id);
+        self.config.max_length.min(positions as usize)
     }
 
     fn examples(&self, sentences: &[Sentence], with_labels: bool) -> Result<Vec<Example>> {
@@ -581,7 +595,7 @@ impl Tagger {
     pub fn word_features(&self, sentences: &[Sentence], kind: Features) -> Result<Vec<Tensor>> {
         let dim = match kind {
             Features::Emissions => self.labels.len(),
-            Features::Hidden => self.bert.config.hidden_size as usize,
+            Features::Hidden => self.bert.config().hidden_size as usize,
         };
         Ok(self
             .word_rows(sentences, kind == Features::Hidden)?
@@ -635,8 +649,9 @@ impl Tagger {
     }
 
     /// Saves the tagger into folder `dir`, atomically, in Hugging Face's layout: `config.json`
-    /// (`BertForTokenClassification`, `id2label`, `label2id`), `model.safetensors` with
-    /// transformers' tensor names (`bert.` prefix, `classifier.weight`/`bias`), `tokenizer.json`
+    /// (`BertForTokenClassification`, `RobertaForTokenClassification` or
+    /// `MPNetForTokenClassification`, `id2label`, `label2id`), `model.safetensors` with
+    /// transformers' tensor names (`bert.`/`roberta.`/`mpnet.` prefix, `classifier.weight`/`bias`), `tokenizer.json`
     /// and `tokenizer_config.json`; plus `tagger.json` (hyper-parameters and training report).
     /// `transformers.AutoModelForTokenClassification.from_pretrained(dir)` loads it.
     pub fn save(&self, dir: &Path) -> Result<()> {
@@ -668,10 +683,14 @@ impl Tagger {
             let text = serde_json::to_string_pretty(value).map_err(|e| ModelError::Invalid(e.to_string()))?;
             std::fs::write(&p, text + "\n").map_err(|e| ModelError::Io { path: p, cause: e })
         };
-        write("config.json", &crate::hf::config_json(&self.bert.config, &self.labels, self.encoder.pad))?;
-        write("tokenizer_config.json", &crate::hf::tokenizer_config(self.window_len()))?;
+        let cfg = self.bert.config();
+        write("config.json", &crate::hf::config_json(cfg, &self.labels, self.encoder.pad))?;
+        write(
+            "tokenizer_config.json",
+            &crate::hf::tokenizer_config(cfg, self.window_len(), self.encoder.special_tokens()),
+        )?;
         let saved = Saved {
-            bert: self.bert.config.clone(),
+            bert: cfg.clone(),
             config: self.config.clone(),
             labels: self.labels.clone(),
             epoch,
@@ -693,7 +712,8 @@ impl Tagger {
     }
 
     /// Loads a tagger saved by [`Tagger::save`], a training checkpoint, or any Hugging Face
-    /// `BertForTokenClassification` folder (labels from `config.json`'s `id2label`; tagger
+    /// `BertForTokenClassification`, `RobertaForTokenClassification` or
+    /// `MPNetForTokenClassification` folder (labels from `config.json`'s `id2label`; tagger
     /// hyper-parameters then default).
     pub fn load(dir: &Path, device: Device) -> Result<Tagger> {
         let encoder = WordEncoder::from_folder(dir)?;
@@ -708,10 +728,10 @@ impl Tagger {
         if !cfg_path.exists() {
             return Err(ModelError::folder(dir, "no tagger.json or config.json: not a model folder"));
         }
-        let bert = BertConfig::from_file(&cfg_path)?;
+        let bert = EncoderConfig::from_file(&cfg_path)?;
         let labels = crate::hf::labels_of_config(&cfg_path)?;
         let tagger = Tagger::with_random_weights(bert, encoder, labels, TaggerConfig::default(), device)?;
-        crate::weights::load_encoder(&tagger.vs, "bert.", &file)?;
+        crate::weights::load_encoder(&tagger.vs, &tagger.prefix(), &file)?;
         crate::weights::load_classifier(&tagger.vs, "classifier.", &file)?;
         Ok(tagger)
     }
@@ -722,8 +742,13 @@ impl Tagger {
     }
 
     /// The encoder's configuration.
-    pub fn bert_config(&self) -> &BertConfig {
-        &self.bert.config
+    pub fn bert_config(&self) -> &EncoderConfig {
+        self.bert.config()
+    }
+
+    /// The device the tagger's weights are on.
+    pub fn device(&self) -> Device {
+        self.vs.device()
     }
 
     /// Raw classifier logits `[tokens, labels]` of one window of token ids (special tokens

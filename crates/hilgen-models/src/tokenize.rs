@@ -4,13 +4,28 @@
 //! The tokenizer comes from `tokenizer.json` (its truncation and padding are switched off: we
 //! handle both), or, for folders without one, from `vocab.txt` as a BERT WordPiece tokenizer
 //! (lower-casing as `tokenizer_config.json`'s `do_lower_case` says, default on).
+//!
+//! The special tokens are the folder's own (`cls_token`, `sep_token`, `pad_token`, `unk_token`
+//! of `tokenizer_config.json` or `special_tokens_map.json`: `<s>`, `</s>`, `<pad>` for RoBERTa
+//! and MPNet), else BERT's `[CLS]`, `[SEP]`, `[PAD]`, `[UNK]`. A byte-level BPE tokenizer
+//! (RoBERTa) reads each word with a leading space, as transformers requires for words given
+//! one by one (`add_prefix_space=True`).
 
 use crate::error::{ModelError, Result};
 use std::path::Path;
 use tokenizers::models::wordpiece::WordPiece;
 use tokenizers::normalizers::bert::BertNormalizer;
 use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
+use tokenizers::pre_tokenizers::PreTokenizerWrapper;
 use tokenizers::Tokenizer;
+
+/// The roles of the special tokens, in the order of [`WordEncoder::special_tokens`].
+const ROLES: [(&str, &str, &str); 4] = [
+    ("cls_token", "[CLS]", "<s>"),
+    ("sep_token", "[SEP]", "</s>"),
+    ("pad_token", "[PAD]", "<pad>"),
+    ("unk_token", "[UNK]", "<unk>"),
+];
 
 /// Sub-word encoder of words.
 pub struct WordEncoder {
@@ -23,6 +38,8 @@ pub struct WordEncoder {
     pub pad: i64,
     /// `[UNK]` id.
     pub unk: i64,
+    /// The texts of the four special tokens (cls, sep, pad, unk).
+    names: [String; 4],
 }
 
 impl WordEncoder {
@@ -52,13 +69,31 @@ impl WordEncoder {
         };
         tokenizer.with_truncation(None).map_err(|e| ModelError::Tokenizer(e.to_string()))?;
         tokenizer.with_padding(None);
-        let id = |t: &str| {
-            tokenizer
-                .token_to_id(t)
-                .map(i64::from)
-                .ok_or_else(|| ModelError::folder(dir, format!("the vocabulary has no {t} token")))
-        };
-        Ok(WordEncoder { cls: id("[CLS]")?, sep: id("[SEP]")?, pad: id("[PAD]")?, unk: id("[UNK]")?, tokenizer })
+        if let Some(PreTokenizerWrapper::ByteLevel(b)) = tokenizer.get_pre_tokenizer() {
+            let b = b.add_prefix_space(true);
+            tokenizer.with_pre_tokenizer(Some(PreTokenizerWrapper::ByteLevel(b)));
+        }
+        let declared = declared_special_tokens(dir);
+        let mut names: [String; 4] = Default::default();
+        let mut ids = [0i64; 4];
+        for (i, (role, bert, bpe)) in ROLES.iter().enumerate() {
+            let candidates: Vec<&str> = match &declared[i] {
+                Some(t) => vec![t.as_str()],
+                None => vec![bert, bpe],
+            };
+            let found = candidates.iter().find_map(|t| tokenizer.token_to_id(t).map(|id| (t.to_string(), id)));
+            let (name, id) = found.ok_or_else(|| {
+                ModelError::folder(dir, format!("the vocabulary has no {role} ({})", candidates.join(" or ")))
+            })?;
+            names[i] = name;
+            ids[i] = i64::from(id);
+        }
+        Ok(WordEncoder { cls: ids[0], sep: ids[1], pad: ids[2], unk: ids[3], names, tokenizer })
+    }
+
+    /// The texts of the special tokens: (cls, sep, pad, unk).
+    pub fn special_tokens(&self) -> [&str; 4] {
+        [&self.names[0], &self.names[1], &self.names[2], &self.names[3]]
     }
 
     /// Vocabulary size.
@@ -88,6 +123,22 @@ impl WordEncoder {
     pub fn save(&self, path: &Path) -> Result<()> {
         self.tokenizer.save(path, false).map_err(|e| ModelError::Tokenizer(e.to_string()))
     }
+}
+
+/// The special tokens a folder declares (`tokenizer_config.json`, then
+/// `special_tokens_map.json`), by role; a token is a string or an object with `content`.
+fn declared_special_tokens(dir: &Path) -> [Option<String>; 4] {
+    let read = |name: &str| {
+        std::fs::read_to_string(dir.join(name)).ok().and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+    };
+    let files: Vec<serde_json::Value> =
+        ["tokenizer_config.json", "special_tokens_map.json"].iter().filter_map(|n| read(n)).collect();
+    ROLES.map(|(role, _, _)| {
+        files.iter().find_map(|v| {
+            let t = &v[role];
+            t.as_str().or_else(|| t["content"].as_str()).map(str::to_string)
+        })
+    })
 }
 
 /// One model input: `[CLS] pieces [SEP]` covering some words, of which it owns a contiguous

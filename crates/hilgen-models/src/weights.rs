@@ -1,6 +1,6 @@
 //! Loading Hugging Face `model.safetensors` weights into a var store, whatever the naming
-//! variant: with or without a `bert.` prefix, legacy `gamma`/`beta` LayerNorm names; unused
-//! tensors (pooler, MLM/NSP heads, `position_ids`) are ignored; missing ones and shape
+//! variant: with or without a `bert.`, `roberta.` or `mpnet.` prefix, legacy `gamma`/`beta`
+//! LayerNorm names; unused tensors (pooler, MLM/NSP heads, `position_ids`) are ignored; missing ones and shape
 //! mismatches are errors naming the tensor and the file.
 
 use crate::error::{ModelError, Result};
@@ -10,9 +10,10 @@ use tch::{nn::VarStore, Kind, Tensor};
 
 /// The canonical (prefix-free, modern) name of a checkpoint tensor, or `None` when unused.
 pub fn canonical_name(name: &str) -> Option<String> {
-    let name = name.strip_prefix("bert.").unwrap_or(name);
+    let name = ["bert.", "roberta.", "mpnet."].iter().find_map(|p| name.strip_prefix(p)).unwrap_or(name);
     if name.starts_with("pooler.")
         || name.starts_with("cls.")
+        || name.starts_with("lm_head.")
         || name.ends_with("position_ids")
         || name.starts_with("classifier.")
     {
@@ -23,7 +24,7 @@ pub fn canonical_name(name: &str) -> Option<String> {
 }
 
 /// Copies the encoder tensors of `file` into the variables of `vs` under `prefix`
-/// (`"bert."`). Returns the number of tensors loaded.
+/// (`"bert."`, `"roberta."` or `"mpnet."`). Returns the number of tensors loaded.
 pub fn load_encoder(vs: &VarStore, prefix: &str, file: &Path) -> Result<usize> {
     if !file.exists() {
         return Err(ModelError::folder(file, "no model.safetensors (the encoder weights) here"));
@@ -109,5 +110,14 @@ mod tests {
         assert!(canonical_name("bert.pooler.dense.weight").is_none());
         assert!(canonical_name("cls.predictions.bias").is_none());
         assert!(canonical_name("embeddings.position_ids").is_none());
+        assert_eq!(
+            canonical_name("mpnet.encoder.relative_attention_bias.weight").unwrap(),
+            "encoder.relative_attention_bias.weight"
+        );
+        assert_eq!(
+            canonical_name("roberta.embeddings.word_embeddings.weight").unwrap(),
+            "embeddings.word_embeddings.weight"
+        );
+        assert!(canonical_name("lm_head.dense.weight").is_none());
     }
 }

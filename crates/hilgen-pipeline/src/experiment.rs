@@ -246,8 +246,12 @@ impl Schedule {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct ModelSpec {
-    /// A Hugging Face BERT folder (default: `$HILGEN_ENCODER`).
+    /// A Hugging Face encoder folder: BERT, RoBERTa or MPNet, told apart by `config.json`'s
+    /// `model_type` (default: `$HILGEN_ENCODER`).
     pub encoder: Option<PathBuf>,
+    /// Where taggers train and predict: `cpu` (default), `cuda` (an error without a GPU) or
+    /// `auto`. Not part of the stages' hashes: a stage done on one device is not redone on another.
+    pub device: hilgen_models::DeviceChoice,
     /// Use a tiny randomly initialised BERT with the encoder folder's tokenizer (tests).
     pub random_tiny: bool,
     /// Tagger hyper-parameters (`seed` is set per run; `epochs` and `batch_size` are the

@@ -49,17 +49,19 @@ pub struct Runtime {
     /// Training saves a checkpoint after every epoch and resumes from it after an interruption
     /// (resumed runs restart the optimizer moments, so they are not bit-identical).
     pub checkpoints: bool,
+    /// Where taggers train and predict (the plan's `model.device`).
+    pub device: hilgen_models::DeviceChoice,
 }
 
 impl Default for Runtime {
     fn default() -> Self {
-        Runtime { registry: Registry::builtin(), llm: None, checkpoints: false }
+        Runtime { registry: Registry::builtin(), llm: None, checkpoints: false, device: Default::default() }
     }
 }
 
 impl Runtime {
-    /// This runtime with the plan's LLM client configuration.
+    /// This runtime with the plan's LLM client configuration and device.
     pub fn with_llm(&self, plan: &Plan) -> Runtime {
-        Runtime { llm: plan.llm.as_ref().map(|l| l.client.clone()), ..self.clone() }
+        Runtime { llm: plan.llm.as_ref().map(|l| l.client.clone()), device: plan.model.device, ..self.clone() }
     }
 }

@@ -125,6 +125,8 @@ pub struct ModelPlan {
     pub encoder: FileRef,
     /// A tiny random BERT with the encoder's tokenizer.
     pub random_tiny: bool,
+    /// Where taggers train and predict (checked against what libtorch finds).
+    pub device: hilgen_models::DeviceChoice,
     /// Checked tagger hyper-parameters (the schedule sets epochs and batch size per set).
     pub tagger: TaggerConfig,
     /// The epoch rule.
@@ -513,7 +515,9 @@ fn resolve_model(exp: &Experiment, hashes: &mut HashCache) -> Result<ModelPlan> 
         }
     }
     m.tagger.check()?;
+    m.device.resolve().map_err(|e| PipelineError::Invalid(format!("model.device: {e}")))?;
     Ok(ModelPlan {
+        device: m.device,
         encoder: FileRef { file: dir, sha256: sha256_hex(listing.as_bytes()) },
         random_tiny: m.random_tiny,
         tagger: m.tagger.clone(),

@@ -6,7 +6,7 @@ use crate::files::FileRef;
 use crate::stage::{Context, Stage};
 use crate::Result;
 use hilgen_corpus::Sentence;
-use hilgen_models::{device, Dann, Features, Tagger};
+use hilgen_models::{Dann, Features, Tagger};
 use serde::{Deserialize, Serialize};
 
 /// What prediction reads.
@@ -38,7 +38,7 @@ impl Stage for Predict {
 
     fn run(input: &PredictInput, cx: &Context<'_>) -> Result<PredictOutput> {
         let dir = cx.path(&input.model);
-        let tagger = Tagger::load(&dir, device(false))?;
+        let tagger = Tagger::load(&dir, cx.runtime.device.resolve()?)?;
         let dann = Dann::load(&dir)?;
         for (split, file) in [("dev", &input.dev), ("test", &input.test)] {
             let gold = super::read(&cx.path(file))?;

@@ -4,7 +4,7 @@
 use crate::files::FileRef;
 use crate::stage::{Context, Stage};
 use crate::Result;
-use hilgen_models::{device, BertConfig, Dann, DannConfig, Tagger, TaggerConfig, TrainReport, WordEncoder};
+use hilgen_models::{Dann, DannConfig, EncoderConfig, Tagger, TaggerConfig, TrainReport, WordEncoder};
 use serde::{Deserialize, Serialize};
 
 /// What training reads.
@@ -87,10 +87,10 @@ impl Stage for Train {
         let cfg = input.tagger.clone();
         let mut tagger = if input.random_tiny {
             let encoder = WordEncoder::from_folder(&enc)?;
-            let bert = BertConfig::tiny(encoder.vocab_size() as i64);
-            Tagger::with_random_weights(bert, encoder, input.labels.clone(), cfg, device(false))?
+            let bert = EncoderConfig::tiny(encoder.vocab_size() as i64);
+            Tagger::with_random_weights(bert, encoder, input.labels.clone(), cfg, cx.runtime.device.resolve()?)?
         } else {
-            Tagger::from_pretrained(&enc, input.labels.clone(), cfg, device(false))?
+            Tagger::from_pretrained(&enc, input.labels.clone(), cfg, cx.runtime.device.resolve()?)?
         };
         let dev = input.dev.as_ref().map(|d| super::read(&cx.path(d))).transpose()?;
         let checkpoint = cx.runtime.checkpoints.then(|| cx.scratch.join("checkpoint"));

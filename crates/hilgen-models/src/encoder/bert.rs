@@ -1,63 +1,17 @@
-//! A BERT encoder in `tch`, with Hugging Face tensor names, for any configuration size.
+//! BERT and RoBERTa in `tch`, with Hugging Face tensor names, for any configuration size.
 //!
-//! Variables live under the path given at construction (`bert` in the tagger), named as in
-//! Hugging Face checkpoints: `embeddings.word_embeddings.weight`,
+//! Variables live under the path given at construction (`bert` or `roberta` in the tagger),
+//! named as in Hugging Face checkpoints: `embeddings.word_embeddings.weight`,
 //! `encoder.layer.3.attention.self.query.weight`, `encoder.layer.3.output.LayerNorm.bias`, ...
-//! Biases and LayerNorm parameters are put in optimizer group [`NO_DECAY`].
+//! Biases and LayerNorm parameters are put in optimizer group [`NO_DECAY`]. RoBERTa has the
+//! same layers; its positions start after the padding id (`Architecture::position_offset`).
 
-use crate::config::BertConfig;
+#[cfg(doc)]
+use super::layers::NO_DECAY;
+use super::layers::{activation, padding_mask, position_ids, LayerNorm, Linear};
+use crate::config::EncoderConfig;
 use tch::nn::{self, Init};
-use tch::{Kind, Tensor};
-
-/// Optimizer group of parameters that get no weight decay (biases, LayerNorm).
-pub const NO_DECAY: usize = 1;
-
-/// A dense layer whose bias is in the no-decay group.
-#[derive(Debug)]
-pub struct Linear {
-    /// Weight `[out, in]`.
-    pub weight: Tensor,
-    /// Bias `[out]`.
-    pub bias: Tensor,
-}
-
-impl Linear {
-    /// Creates `weight` and `bias` under `p`, initialised as BERT does (normal 0.02, zero bias).
-    pub fn new(p: nn::Path, input: i64, output: i64) -> Linear {
-        let weight = p.var("weight", &[output, input], Init::Randn { mean: 0.0, stdev: 0.02 });
-        let bias = p.set_group(NO_DECAY).var("bias", &[output], Init::Const(0.0));
-        Linear { weight, bias }
-    }
-
-    /// `x W^T + b`.
-    pub fn forward(&self, x: &Tensor) -> Tensor {
-        x.linear(&self.weight, Some(&self.bias))
-    }
-}
-
-#[derive(Debug)]
-struct LayerNorm {
-    weight: Tensor,
-    bias: Tensor,
-    size: i64,
-    eps: f64,
-}
-
-impl LayerNorm {
-    fn new(p: nn::Path, size: i64, eps: f64) -> LayerNorm {
-        let p = p.set_group(NO_DECAY);
-        LayerNorm {
-            weight: p.var("weight", &[size], Init::Const(1.0)),
-            bias: p.var("bias", &[size], Init::Const(0.0)),
-            size,
-            eps,
-        }
-    }
-
-    fn forward(&self, x: &Tensor) -> Tensor {
-        x.layer_norm([self.size], Some(&self.weight), Some(&self.bias), self.eps, true)
-    }
-}
+use tch::Tensor;
 
 #[derive(Debug)]
 struct Layer {
@@ -71,7 +25,7 @@ struct Layer {
     out_norm: LayerNorm,
 }
 
-/// The BERT encoder.
+/// The BERT (or RoBERTa) encoder.
 #[derive(Debug)]
 pub struct Bert {
     word: Tensor,
@@ -80,12 +34,12 @@ pub struct Bert {
     emb_norm: LayerNorm,
     layers: Vec<Layer>,
     /// Its configuration.
-    pub config: BertConfig,
+    pub config: EncoderConfig,
 }
 
 impl Bert {
     /// Creates the encoder's variables under `p` (randomly initialised; load weights after).
-    pub fn new(p: nn::Path, config: &BertConfig) -> Bert {
+    pub fn new(p: nn::Path, config: &EncoderConfig) -> Bert {
         let h = config.hidden_size;
         let e = &p / "embeddings";
         let init = Init::Randn { mean: 0.0, stdev: 0.02 };
@@ -115,28 +69,17 @@ impl Bert {
         }
     }
 
-    fn activation(&self, x: &Tensor) -> Tensor {
-        match self.config.hidden_act.as_str() {
-            "gelu_new" | "gelu_pytorch_tanh" => x.gelu("tanh"),
-            "relu" => x.relu(),
-            _ => x.gelu("none"),
-        }
-    }
-
     /// Last hidden states `[batch, len, hidden]` of token ids `[batch, len]` with an attention
     /// mask `[batch, len]` (1 for tokens, 0 for padding). Dropout only when `train`.
     pub fn forward_t(&self, input_ids: &Tensor, attention_mask: &Tensor, train: bool) -> Tensor {
         let (b, t) = input_ids.size2().expect("input ids are [batch, len]");
         let cfg = &self.config;
-        let positions = Tensor::arange(t, (Kind::Int64, input_ids.device()));
+        let positions = position_ids(attention_mask, cfg.model_type.position_offset(cfg.pad_token_id));
         let emb = Tensor::embedding(&self.word, input_ids, -1, false, false)
-            + Tensor::embedding(&self.position, &positions, -1, false, false).unsqueeze(0)
+            + Tensor::embedding(&self.position, &positions, -1, false, false)
             + self.token_type.get(0).view([1, 1, cfg.hidden_size]);
         let mut hidden = self.emb_norm.forward(&emb).dropout(cfg.hidden_dropout_prob, train);
-        // Additive mask (0 for tokens, a large negative number for padding); none at all when a
-        // batch has no padding, which lets libtorch use its fused attention kernel.
-        let padded = attention_mask.min().int64_value(&[]) == 0;
-        let mask = padded.then(|| ((attention_mask.to_kind(Kind::Float) - 1.0) * 1e9).view([b, 1, 1, t]));
+        let mask = padding_mask(attention_mask);
         let heads = cfg.num_attention_heads;
         let dh = cfg.hidden_size / heads;
         let split = |x: Tensor| x.view([b, t, heads, dh]).transpose(1, 2);
@@ -150,7 +93,7 @@ impl Bert {
             let attn = layer
                 .attn_norm
                 .forward(&(layer.attn_out.forward(&ctx).dropout(cfg.hidden_dropout_prob, train) + &hidden));
-            let inter = self.activation(&layer.intermediate.forward(&attn));
+            let inter = activation(&cfg.hidden_act, &layer.intermediate.forward(&attn));
             hidden =
                 layer.out_norm.forward(&(layer.output.forward(&inter).dropout(cfg.hidden_dropout_prob, train) + &attn));
         }
