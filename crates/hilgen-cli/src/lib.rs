@@ -100,7 +100,7 @@ where
     let _ =
         tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
     let result = match cli.command {
-        Command::Run(args) => run_cmd::run(args, registry),
+        Command::Run(args) => run_cmd::run(args, registry, &cli.log),
         Command::Augment(args) => augment_cmd::run(args, registry),
         Command::Train(args) => train_cmd::run(args),
         Command::Tag(args) => tag_cmd::run(args),

@@ -31,10 +31,18 @@ pub struct RunArgs {
     /// Stop before running more than N stages (for testing resumption).
     #[arg(long, hide = true)]
     pub max_stages: Option<usize>,
+    /// Work on independent stages with N processes at once (this one and N-1 workers it
+    /// starts, sharing the run directory through stage claims; more workers may join from
+    /// other shells or machines with the same command and --out).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub jobs: usize,
+    /// CPU threads for libtorch in each process (default: the cores divided among --jobs).
+    #[arg(long, value_name = "T")]
+    pub threads: Option<usize>,
 }
 
 /// Runs `hilgen run`.
-pub fn run(args: RunArgs, registry: &Registry) -> Result<()> {
+pub fn run(args: RunArgs, registry: &Registry, log: &str) -> Result<()> {
     let mut exp = Experiment::from_file(&args.experiment)?;
     if !args.seeds.is_empty() {
         exp.seeds = args.seeds.clone();
@@ -42,10 +50,23 @@ pub fn run(args: RunArgs, registry: &Registry) -> Result<()> {
     let t = std::time::Instant::now();
     let plan = Plan::resolve(&exp, registry, args.out.as_deref())
         .with_context(|| format!("resolving {}", args.experiment.display()))?;
-    let runtime =
-        Runtime { registry: registry.clone(), checkpoints: args.checkpoints, ..Runtime::default() }.with_llm(&plan);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = args.threads.or((args.jobs > 1).then(|| (cores / args.jobs).max(1)));
+    let runtime = Runtime { registry: registry.clone(), checkpoints: args.checkpoints, threads, ..Runtime::default() }
+        .with_llm(&plan);
     let opts = RunOptions { dry_run: args.dry_run, stop_after: args.stop_after.clone(), max_stages: args.max_stages };
-    let summary = hilgen_pipeline::run(&plan, &opts, &runtime)?;
+    anyhow::ensure!(args.jobs >= 1, "--jobs must be at least 1");
+    let workers = if args.dry_run { Vec::new() } else { start_workers(&args, &plan.dir, threads, log)? };
+    let summary = hilgen_pipeline::run(&plan, &opts, &runtime);
+    let mut failed = Vec::new();
+    for (i, mut w) in workers.into_iter().enumerate() {
+        let status = w.wait().context("waiting for a worker")?;
+        if !status.success() {
+            failed.push(format!("worker {} ({status})", i + 2));
+        }
+    }
+    let summary = summary?;
+    anyhow::ensure!(failed.is_empty(), "{} failed; its stage's .NAME.failed.json says why", failed.join(", "));
     if args.dry_run {
         println!("{}", serde_json::to_string_pretty(&plan)?);
         println!("\nstages ({}):", plan.dir.display());
@@ -56,6 +77,7 @@ pub fn run(args: RunArgs, registry: &Registry) -> Result<()> {
                 Status::Pending => "would run (after the stages it reads)",
                 Status::NotSelected => "not selected",
                 Status::Ran => "ran",
+                Status::Busy(_) => "being run by another worker",
             };
             println!("  {id:<40} {s}");
         }
@@ -72,4 +94,36 @@ pub fn run(args: RunArgs, registry: &Registry) -> Result<()> {
         t.elapsed().as_secs_f64() / 60.0
     );
     Ok(())
+}
+
+/// Starts `--jobs` - 1 more `hilgen run` processes on the same experiment and run directory
+/// (their output goes to the same stderr; only this process prints the report).
+fn start_workers(
+    args: &RunArgs,
+    dir: &std::path::Path,
+    threads: Option<usize>,
+    log: &str,
+) -> Result<Vec<std::process::Child>> {
+    let exe = std::env::current_exe().context("finding the hilgen executable")?;
+    let mut out = Vec::new();
+    for _ in 1..args.jobs {
+        let mut cmd = std::process::Command::new(&exe);
+        cmd.arg("run").arg(&args.experiment).arg("--out").arg(dir).arg("--log").arg(log);
+        if !args.seeds.is_empty() {
+            let seeds: Vec<String> = args.seeds.iter().map(u64::to_string).collect();
+            cmd.arg("--seeds").arg(seeds.join(","));
+        }
+        if let Some(s) = &args.stop_after {
+            cmd.arg("--stop-after").arg(s);
+        }
+        if args.checkpoints {
+            cmd.arg("--checkpoints");
+        }
+        if let Some(t) = threads {
+            cmd.arg("--threads").arg(t.to_string());
+        }
+        cmd.stdout(std::process::Stdio::null());
+        out.push(cmd.spawn().with_context(|| format!("starting a worker ({})", exe.display()))?);
+    }
+    Ok(out)
 }

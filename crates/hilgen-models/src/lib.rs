@@ -59,6 +59,11 @@ pub fn device(prefer_cuda: bool) -> Device {
     }
 }
 
+/// Sets how many CPU threads libtorch uses in this process (intra-op parallelism).
+pub fn set_threads(n: usize) {
+    tch::set_num_threads(n.max(1) as i32);
+}
+
 /// Computes `[[1,2],[3,4]] x [[5,6],[3,5]]` through libtorch on `device` and returns the
 /// bottom-right cell (3*6 + 4*5 = 38), so callers (and CI) can check that libtorch loads and
 /// computes.

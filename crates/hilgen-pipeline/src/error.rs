@@ -19,6 +19,14 @@ pub enum PipelineError {
     /// The run stopped on purpose (stage limit); run again to resume.
     #[error("interrupted: {0}")]
     Interrupted(String),
+    /// Another worker on the same run directory is running this stage (see `claim`).
+    #[error("stage {stage} is being run by {worker}")]
+    Claimed {
+        /// The stage.
+        stage: String,
+        /// `pid@host` of the worker holding it.
+        worker: String,
+    },
     /// A file operation failed.
     #[error("{path}: {cause}")]
     Io {

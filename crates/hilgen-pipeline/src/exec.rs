@@ -43,7 +43,7 @@ pub struct RunOptions {
 }
 
 /// What happened to a stage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     /// Found complete with the same inputs.
@@ -56,6 +56,8 @@ pub enum Status {
     Pending,
     /// Not asked for (`stop_after`).
     NotSelected,
+    /// Being run by another worker on the same run directory (`pid@host`).
+    Busy(String),
 }
 
 /// What a run did.
@@ -106,7 +108,13 @@ impl Exec<'_> {
             return Ok(());
         }
         let before = self.stages.executed.len();
-        let out = self.stages.run::<S>(id, &input, self.runtime)?;
+        let out = match self.stages.run::<S>(id, &input, self.runtime) {
+            Err(PipelineError::Claimed { worker, .. }) => {
+                self.status.push((id.to_string(), Status::Busy(worker)));
+                return Ok(());
+            }
+            other => other?,
+        };
         let ran = self.stages.executed.len() > before;
         self.outputs.insert(id.to_string(), serde_json::to_value(&out).expect("outputs serialize"));
         self.status.push((id.to_string(), if ran { Status::Ran } else { Status::Complete }));
@@ -452,13 +460,46 @@ pub fn run(plan: &Plan, opts: &RunOptions, runtime: &Runtime) -> Result<RunSumma
         s
     };
     let mut exec = Exec { plan, stages, runtime, outputs: BTreeMap::new(), status: Vec::new(), dry_run: opts.dry_run };
-    for node in &plan.nodes {
-        if selected.as_ref().is_some_and(|s| !s.contains(&node.id)) {
-            exec.status.push((node.id.clone(), Status::NotSelected));
-            continue;
+    // Walk the graph; stages other workers hold are passed over (with what depends on them)
+    // and the walk is repeated, after a pause when nothing could be done, until none is held.
+    let mut waited = 0u32;
+    let mut pause = std::time::Duration::from_millis(50);
+    let mut done_before = 0usize;
+    loop {
+        exec.status.clear();
+        let ran_before = exec.stages.executed.len();
+        for node in &plan.nodes {
+            if selected.as_ref().is_some_and(|s| !s.contains(&node.id)) {
+                exec.status.push((node.id.clone(), Status::NotSelected));
+                continue;
+            }
+            exec.node(node)?;
         }
-        exec.node(node)?;
+        let busy: Vec<&(String, Status)> = exec.status.iter().filter(|(_, s)| matches!(s, Status::Busy(_))).collect();
+        if busy.is_empty() || opts.dry_run {
+            break;
+        }
+        let done = exec.status.iter().filter(|(_, s)| matches!(s, Status::Complete | Status::Ran)).count();
+        if done > done_before {
+            // Someone finished something: look again soon.
+            pause = std::time::Duration::from_millis(50);
+        }
+        done_before = done;
+        if exec.stages.executed.len() == ran_before {
+            if waited.is_multiple_of(20) {
+                let (id, Status::Busy(w)) = busy[0] else { unreachable!() };
+                tracing::info!(stage = %id, worker = %w, busy = busy.len(), "waiting for stages other workers run");
+            }
+            waited += 1;
+            // Short stages end within moments; long ones are looked at every 2 s.
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(std::time::Duration::from_secs(2));
+        }
     }
+    exec.stages.skipped.sort();
+    exec.stages.skipped.dedup();
+    let executed = exec.stages.executed.clone();
+    exec.stages.skipped.retain(|s| !executed.contains(s));
     let report: Option<Report> = exec.get(ids::REPORT);
     if report.is_some() && !opts.dry_run {
         // The report's files also at the top of the run directory.

@@ -18,6 +18,7 @@
 //! println!("{}", hilgen_pipeline::report::markdown(summary.report.as_ref().unwrap()));
 //! ```
 
+pub mod claim;
 mod error;
 pub mod exec;
 pub mod experiment;
@@ -51,15 +52,31 @@ pub struct Runtime {
     pub checkpoints: bool,
     /// Where taggers train and predict (the plan's `model.device`).
     pub device: hilgen_models::DeviceChoice,
+    /// CPU threads for libtorch in this process (`hilgen run --threads`; several workers on
+    /// one machine share its cores). `None`: libtorch's default, one per core.
+    pub threads: Option<usize>,
 }
 
 impl Default for Runtime {
     fn default() -> Self {
-        Runtime { registry: Registry::builtin(), llm: None, checkpoints: false, device: Default::default() }
+        Runtime {
+            registry: Registry::builtin(),
+            llm: None,
+            checkpoints: false,
+            device: Default::default(),
+            threads: None,
+        }
     }
 }
 
 impl Runtime {
+    /// Sets libtorch's thread count when [`Runtime::threads`] says so.
+    pub fn apply_threads(&self) {
+        if let Some(t) = self.threads {
+            hilgen_models::set_threads(t);
+        }
+    }
+
     /// This runtime with the plan's LLM client configuration and device.
     pub fn with_llm(&self, plan: &Plan) -> Runtime {
         Runtime { llm: plan.llm.as_ref().map(|l| l.client.clone()), device: plan.model.device, ..self.clone() }

@@ -6,6 +6,11 @@
 //!
 //! A stage implements [`Stage`]: its input is a serializable slice of the plan, which is both
 //! the only thing it may read and what its hash covers.
+//!
+//! Several workers may share a run directory: a stage runs only under its claim
+//! (`crate::claim`), and a worker that finds a stage claimed by another gets
+//! [`PipelineError::Claimed`] and goes on with other stages. A stage that fails leaves
+//! `.NAME.failed.json` (worker, time, error) beside its folder until it succeeds.
 
 use crate::error::{PipelineError, Result};
 use crate::files::{inputs_hash, FileRef, HashCache};
@@ -146,10 +151,24 @@ impl Stages {
         let dest = self.dir(name);
         let parent = dest.parent().expect("stages live under the root").to_path_buf();
         std::fs::create_dir_all(&parent).map_err(|e| PipelineError::io(&parent, e))?;
+        let _claim =
+            match crate::claim::try_claim(&dest, crate::claim::lease()).map_err(|e| PipelineError::io(&dest, e))? {
+                crate::claim::Attempt::Held(c) => c,
+                crate::claim::Attempt::Busy(other) => {
+                    return Err(PipelineError::Claimed { stage: name.to_string(), worker: other.worker })
+                }
+            };
+        // Another worker may have finished it between the look above and the claim.
+        if let Some(result) = self.complete(name, &hash) {
+            self.skipped.push(name.to_string());
+            return serde_json::from_value(result)
+                .map_err(|e| PipelineError::Invalid(format!("{name}/manifest.json: {e}")));
+        }
         let leaf = dest.file_name().expect("stage names are not empty").to_string_lossy().to_string();
         let tmp = parent.join(format!(".{leaf}.partial-{}", std::process::id()));
+        let failed = parent.join(format!(".{leaf}.failed.json"));
         // Leftovers of an interrupted attempt are never read; clear them (and scratch space of
-        // other inputs).
+        // other inputs). Under the claim, no other live worker writes them.
         let scratch = parent.join(format!(".{leaf}.scratch-{}", &hash[..16]));
         if let Ok(rd) = std::fs::read_dir(&parent) {
             for e in rd.flatten() {
@@ -168,6 +187,15 @@ impl Stages {
             Ok(r) => r,
             Err(e) => {
                 let _ = std::fs::remove_dir_all(&tmp);
+                let why = serde_json::json!({
+                    "stage": name, "worker": crate::claim::worker(), "error": e.to_string(),
+                    "seconds": t.elapsed().as_secs_f64(),
+                    "at": std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+                });
+                let _ = crate::files::write_file(
+                    &failed,
+                    serde_json::to_string_pretty(&why).unwrap_or_default().as_bytes(),
+                );
                 return Err(e);
             }
         };
@@ -190,6 +218,7 @@ impl Stages {
             let _ = std::fs::remove_dir_all(previous);
         }
         let _ = std::fs::remove_dir_all(&scratch);
+        let _ = std::fs::remove_file(&failed);
         self.executed.push(name.to_string());
         Ok(result)
     }
@@ -211,8 +240,16 @@ fn sweep_partials(root: &Path) {
         for e in rd.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
             let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+            // A live claim on the stage means its worker (maybe on another host, where the pid
+            // says nothing here) may be writing the folder.
+            let claimed = |head: &str| {
+                crate::claim::read(&d.join(&head[1..]))
+                    .is_some_and(|c| !c.is_stale() && c.worker != crate::claim::worker())
+            };
             match name.split_once(".partial-") {
-                Some((head, pid)) if head.starts_with('.') && !alive(pid.split('-').next().unwrap_or("")) => {
+                Some((head, pid))
+                    if head.starts_with('.') && !alive(pid.split('-').next().unwrap_or("")) && !claimed(head) =>
+                {
                     let _ = std::fs::remove_dir_all(e.path());
                 }
                 // Stage folders hold stage folders; model folders and files need no walk.
@@ -263,10 +300,20 @@ mod tests {
         assert_eq!(st.run::<Write7>("a/one", &serde_json::json!({"x": 2}), &rt).unwrap(), 8);
         assert_eq!((st.executed.len(), st.skipped.len()), (2, 1));
         assert_eq!(std::fs::read_to_string(dir.path().join("a/one/f")).unwrap(), r#"{"x":2}"#);
-        // A failing stage leaves no folder behind.
+        // A failing stage leaves no folder behind, only why it failed (and no claim).
         assert!(st.run::<Fail>("b", &serde_json::json!({}), &rt).is_err());
         assert!(!dir.path().join("b").exists());
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "only a/ is left");
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, [".b.failed.json", "a"]);
+        let why: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join(".b.failed.json")).unwrap()).unwrap();
+        assert!(why["error"].as_str().unwrap().contains("boom") && why["worker"] == crate::claim::worker(), "{why}");
+        assert_eq!(st.run::<Write7>("b", &serde_json::json!({"x": 0}), &rt).unwrap(), 6);
+        assert!(!dir.path().join(".b.failed.json").exists(), "removed once the stage succeeds");
         st.limit = Some(2);
         let e = st.run::<Write7>("c", &serde_json::json!({"x": 0}), &rt);
         assert!(matches!(e, Err(PipelineError::Interrupted(_))));

@@ -184,7 +184,7 @@ fn resolve_run_resume_and_rerun_exactly_what_changed() {
     let before = std::fs::read_to_string(out.join("seed-1/evaluate/manifest.json")).unwrap();
     let (_, r) = go(&b, &out, RunOptions { dry_run: true, ..Default::default() });
     let r = r.unwrap();
-    let status = |id: &str| r.stages.iter().find(|(s, _)| s == id).unwrap().1;
+    let status = |id: &str| r.stages.iter().find(|(s, _)| s == id).unwrap().1.clone();
     assert_eq!(status("seed-1/evaluate"), Status::WouldRun);
     assert_eq!(status("seed-1/ensemble"), Status::Pending, "it reads the new scores, not known yet");
     assert_eq!(status("seed-1/train/mr"), Status::Complete);

@@ -38,7 +38,10 @@ impl Stage for Predict {
 
     fn run(input: &PredictInput, cx: &Context<'_>) -> Result<PredictOutput> {
         let dir = cx.path(&input.model);
-        let tagger = Tagger::load(&dir, cx.runtime.device.resolve()?)?;
+        let tagger = Tagger::load(&dir, {
+            cx.runtime.apply_threads();
+            cx.runtime.device.resolve()?
+        })?;
         let dann = Dann::load(&dir)?;
         for (split, file) in [("dev", &input.dev), ("test", &input.test)] {
             let gold = super::read(&cx.path(file))?;

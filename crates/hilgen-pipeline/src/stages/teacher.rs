@@ -84,7 +84,10 @@ impl Stage for ChooseTeacher {
         let (dev_f1, chosen) = best.ok_or_else(|| PipelineError::Invalid("a teacher needs a trained model".into()))?;
         tracing::info!(teacher = %chosen.system, dev_f1, "teacher chosen on dev");
         let dir = cx.path(&chosen.model);
-        let tagger = Tagger::load(&dir, cx.runtime.device.resolve()?)?;
+        let tagger = Tagger::load(&dir, {
+            cx.runtime.apply_threads();
+            cx.runtime.device.resolve()?
+        })?;
         let dann = chosen.system.starts_with("dann/").then(|| Dann::load(&dir)).transpose()?;
         let pool = super::read(&cx.path(&input.pool))?;
         for (name, sentences) in [("teacher.pool.jsonl", &pool), ("teacher.dev.jsonl", &gold)] {

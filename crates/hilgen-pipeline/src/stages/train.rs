@@ -88,9 +88,15 @@ impl Stage for Train {
         let mut tagger = if input.random_tiny {
             let encoder = WordEncoder::from_folder(&enc)?;
             let bert = EncoderConfig::tiny(encoder.vocab_size() as i64);
-            Tagger::with_random_weights(bert, encoder, input.labels.clone(), cfg, cx.runtime.device.resolve()?)?
+            Tagger::with_random_weights(bert, encoder, input.labels.clone(), cfg, {
+                cx.runtime.apply_threads();
+                cx.runtime.device.resolve()?
+            })?
         } else {
-            Tagger::from_pretrained(&enc, input.labels.clone(), cfg, cx.runtime.device.resolve()?)?
+            Tagger::from_pretrained(&enc, input.labels.clone(), cfg, {
+                cx.runtime.apply_threads();
+                cx.runtime.device.resolve()?
+            })?
         };
         let dev = input.dev.as_ref().map(|d| super::read(&cx.path(d))).transpose()?;
         let checkpoint = cx.runtime.checkpoints.then(|| cx.scratch.join("checkpoint"));
