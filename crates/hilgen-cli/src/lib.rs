@@ -17,6 +17,7 @@ mod kb_cmd;
 mod llm_cmd;
 mod report_cmd;
 mod run_cmd;
+mod slurm_cmd;
 mod tag_cmd;
 mod train_cmd;
 
@@ -63,6 +64,9 @@ enum Command {
     /// Reports: merge the results of one experiment's seeds run apart.
     #[command(subcommand)]
     Report(report_cmd::ReportCommand),
+    /// An experiment on a Slurm cluster: submit workers as a job array, follow the stages.
+    #[command(subcommand)]
+    Slurm(slurm_cmd::SlurmCommand),
 }
 
 /// `hilgen run EXPERIMENT` followed by this process's own arguments (`--seeds`, `--out`, ...),
@@ -111,6 +115,7 @@ where
         Command::Ensemble(args) => ensemble_cmd::run(args),
         Command::Llm(cmd) => llm_cmd::run(cmd, registry),
         Command::Report(cmd) => report_cmd::run(cmd),
+        Command::Slurm(cmd) => slurm_cmd::run(cmd, registry),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -275,6 +275,29 @@ pub struct DictionarySpec {
     pub grid: hilgen_dictionary::Grid,
 }
 
+/// The `[slurm]` table: what each worker of `hilgen slurm submit` asks Slurm for. None of it
+/// changes results (it is not part of any stage's hash).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct SlurmSpec {
+    /// Array tasks (workers) per submission (default 4).
+    pub workers: Option<usize>,
+    /// At most this many at once (`--array=1-N%M`).
+    pub max_parallel: Option<usize>,
+    /// `--partition`.
+    pub partition: Option<String>,
+    /// `--gres` (e.g. `gpu:1`).
+    pub gres: Option<String>,
+    /// `--time` (e.g. `04:00:00`).
+    pub time: Option<String>,
+    /// `--cpus-per-task` (also the worker's libtorch threads).
+    pub cpus: Option<usize>,
+    /// `--mem` (e.g. `16G`).
+    pub mem: Option<String>,
+    /// More `sbatch` arguments, as given (e.g. `["--account=nlp", "--qos=short"]`).
+    pub sbatch_args: Vec<String>,
+}
+
 /// LLM settings (the LLM strategies and the zero-shot tagger).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
@@ -336,6 +359,9 @@ pub struct Experiment {
     /// At most this many systems (best on dev first) enter the ensemble search.
     #[serde(default = "default_ensemble_systems")]
     pub ensemble_systems: usize,
+    /// How `hilgen slurm submit` asks for workers (command-line options override it).
+    #[serde(default)]
+    pub slurm: SlurmSpec,
     /// The experiment file's folder (relative paths are resolved against it; not in the file).
     #[serde(skip)]
     pub base_dir: PathBuf,
