@@ -246,6 +246,21 @@ fn sweep_partials(root: &Path) {
                 crate::claim::read(&d.join(&head[1..]))
                     .is_some_and(|c| !c.is_stale() && c.worker != crate::claim::worker())
             };
+            // Claims of stages whose worker died (a kill after the stage completed leaves one
+            // that nobody would take over) and the claim files' own temporaries.
+            let old = || {
+                e.metadata()
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|t| t.elapsed().unwrap_or_default() > crate::claim::lease())
+            };
+            if head_of_claim(&name).is_some_and(|leaf| match crate::claim::read(&d.join(leaf)) {
+                Some(c) => c.is_stale(),
+                None => old(), // unreadable: being written now, or empty after a crash long ago
+            }) || name.split_once(".claim-").is_some_and(|(_, rest)| !alive(rest.rsplit('-').next().unwrap_or("")))
+            {
+                let _ = std::fs::remove_file(e.path());
+                continue;
+            }
             match name.split_once(".partial-") {
                 Some((head, pid))
                     if head.starts_with('.') && !alive(pid.split('-').next().unwrap_or("")) && !claimed(head) =>
@@ -258,6 +273,11 @@ fn sweep_partials(root: &Path) {
             }
         }
     }
+}
+
+/// The stage folder name of a claim file `.NAME.claim`.
+fn head_of_claim(name: &str) -> Option<&str> {
+    name.strip_prefix('.')?.strip_suffix(".claim")
 }
 
 /// The manifest in a stage folder, if readable.
@@ -336,5 +356,24 @@ mod tests {
         for p in &kept {
             assert!(d.path().join(p).exists(), "{p}");
         }
+    }
+
+    #[test]
+    fn claims_of_dead_workers_are_swept_and_live_ones_kept() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("seed-1")).unwrap();
+        let claim = |worker: &str, pid: u32, host: String, expires: u64| {
+            serde_json::json!({"worker": worker, "pid": pid, "host": host, "expires": expires}).to_string()
+        };
+        let later = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 600;
+        let host = crate::claim::host();
+        // A dead process here (a kill after its stage completed), and a live worker elsewhere.
+        std::fs::write(d.path().join("seed-1/.sample.claim"), claim("4194304@h", 4194304, host, later)).unwrap();
+        std::fs::write(d.path().join(".kb.claim"), claim("7@other", 7, "other".into(), later)).unwrap();
+        std::fs::write(d.path().join(".kb.claim-renew-4194304"), "{").unwrap();
+        let _ = Stages::new(d.path()).unwrap();
+        assert!(!d.path().join("seed-1/.sample.claim").exists());
+        assert!(!d.path().join(".kb.claim-renew-4194304").exists());
+        assert!(d.path().join(".kb.claim").exists(), "a live claim on another host stays");
     }
 }
