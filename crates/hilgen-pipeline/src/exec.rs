@@ -496,10 +496,10 @@ pub fn run(plan: &Plan, opts: &RunOptions, runtime: &Runtime) -> Result<RunSumma
             pause = (pause * 2).min(std::time::Duration::from_secs(2));
         }
     }
-    exec.stages.skipped.sort();
-    exec.stages.skipped.dedup();
-    let executed = exec.stages.executed.clone();
-    exec.stages.skipped.retain(|s| !executed.contains(s));
+    // Each stage once, in the order first met, and not as skipped when this process ran it.
+    let executed: BTreeSet<String> = exec.stages.executed.iter().cloned().collect();
+    let mut seen = BTreeSet::new();
+    exec.stages.skipped.retain(|s| !executed.contains(s) && seen.insert(s.clone()));
     let report: Option<Report> = exec.get(ids::REPORT);
     if report.is_some() && !opts.dry_run {
         // The report's files also at the top of the run directory.
