@@ -1,7 +1,8 @@
 //! Several workers on one run directory (the tiny experiment: random tiny encoder, 2 seeds, 3
 //! strategies): two `hilgen run` processes started at once, and `hilgen run --jobs 2`, each
 //! finish the run with every stage run exactly once (counted from both processes' logs) and the
-//! same report rows as a single run. The wall times of one job and two are printed.
+//! same report rows as a single run. The wall times of one job and two are printed. And
+//! `hilgen slurm submit --dry-run` writes the worker array from `[slurm]` and the options.
 
 #[path = "../../hilgen-pipeline/tests/support/mod.rs"]
 mod support;
@@ -105,4 +106,47 @@ fn workers_share_a_run_directory_and_run_each_stage_once() {
     assert!(got.values().all(|&n| n == 1) && got.len() == want.len(), "{got:?}");
     assert_eq!(rows(&jobs), rows(&dir.path().join("one")));
     println!("wall time: one job {one_job:.1} s, --jobs 2 {two_jobs:.1} s");
+}
+
+#[test]
+fn slurm_submit_writes_the_worker_array_from_the_table_and_the_options() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = support::tiny(dir.path(), r#""mr""#, None);
+    let mut text = std::fs::read_to_string(&exp).unwrap();
+    text.push_str("[slurm]\nworkers = 3\npartition = \"cpu\"\ncpus = 4\nsbatch_args = [\"--account=nlp\"]\n");
+    std::fs::write(&exp, text).unwrap();
+    let out = dir.path().join("run");
+    let run = |extra: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_hilgen"))
+            .args(["slurm", "submit"])
+            .arg(&exp)
+            .arg("--out")
+            .arg(&out)
+            .args(["--dry-run", "--log", "warn"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let script = run(&["--partition", "gpu", "--gres", "gpu:1", "--max-parallel", "2"]);
+    for want in [
+        "#SBATCH --array=1-3%2",
+        "#SBATCH --partition=gpu",
+        "#SBATCH --gres=gpu:1",
+        "#SBATCH --cpus-per-task=4",
+        "#SBATCH --account=nlp",
+        " run ",
+        "--threads \"4\"",
+    ] {
+        assert!(script.contains(want), "{want} missing from:\n{script}");
+    }
+    assert!(script.contains(&format!("--out {}", out.display())), "{script}");
+    assert!(!script.contains("--partition=cpu"), "the option overrides the table");
+    // Nothing is complete yet, nothing was submitted, the script is kept.
+    assert!(std::fs::read_dir(out.join("slurm"))
+        .unwrap()
+        .flatten()
+        .any(|e| e.file_name().to_string_lossy().ends_with(".sbatch")));
+    assert!(!out.join("slurm/jobs.json").exists());
 }
