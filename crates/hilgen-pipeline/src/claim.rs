@@ -75,7 +75,7 @@ pub fn claim_path(dest: &Path) -> PathBuf {
 
 /// The claim on `dest`, if any and readable.
 pub fn read(dest: &Path) -> Option<ClaimInfo> {
-    serde_json::from_str(&std::fs::read_to_string(claim_path(dest)).ok()?).ok()
+    read_at(&claim_path(dest))
 }
 
 /// What trying to claim a stage gave.

@@ -1,6 +1,7 @@
 //! The building blocks the encoders share: dense layers, LayerNorm and the feed-forward
 //! activation, with transformers' variable names.
 
+use crate::config::EncoderConfig;
 use tch::nn::{self, Init};
 use tch::Tensor;
 
@@ -84,4 +85,65 @@ pub(crate) fn position_ids(attention_mask: &Tensor, offset: i64) -> Tensor {
     }
     let mask = attention_mask.to_kind(tch::Kind::Int64);
     mask.cumsum(1, tch::Kind::Int64) * &mask + (offset - 1)
+}
+
+/// One transformer layer as BERT, RoBERTa and MPNet share it: self-attention (query, key,
+/// value, output projections), add & LayerNorm, feed-forward, add & LayerNorm. The families
+/// differ only in the variable names (given at construction) and the additive attention mask.
+#[derive(Debug)]
+pub(crate) struct Layer {
+    q: Linear,
+    k: Linear,
+    v: Linear,
+    o: Linear,
+    attn_norm: LayerNorm,
+    intermediate: Linear,
+    output: Linear,
+    out_norm: LayerNorm,
+}
+
+impl Layer {
+    /// The layer under `l` (`encoder.layer.N`): `attn` names the query, key, value and output
+    /// projections and `attn_norm` the attention LayerNorm, relative to `l`.
+    pub(crate) fn new(l: &nn::Path, attn: [&str; 4], attn_norm: &str, config: &EncoderConfig) -> Layer {
+        let h = config.hidden_size;
+        let at = |name: &str| {
+            let mut parts = name.split('.');
+            let first = parts.next().expect("a variable path");
+            parts.fold(l / first, |p, part| &p / part)
+        };
+        Layer {
+            q: Linear::new(at(attn[0]), h, h),
+            k: Linear::new(at(attn[1]), h, h),
+            v: Linear::new(at(attn[2]), h, h),
+            o: Linear::new(at(attn[3]), h, h),
+            attn_norm: LayerNorm::new(at(attn_norm), h, config.layer_norm_eps),
+            intermediate: Linear::new(l / "intermediate" / "dense", h, config.intermediate_size),
+            output: Linear::new(l / "output" / "dense", config.intermediate_size, h),
+            out_norm: LayerNorm::new(l / "output" / "LayerNorm", h, config.layer_norm_eps),
+        }
+    }
+
+    /// The layer's output `[batch, len, hidden]`; `mask` is added to the attention scores
+    /// (padding, MPNet's relative bias). Dropout only when `train`.
+    pub(crate) fn forward(
+        &self,
+        hidden: &Tensor,
+        mask: Option<&Tensor>,
+        config: &EncoderConfig,
+        train: bool,
+    ) -> Tensor {
+        let (b, t, _) = hidden.size3().expect("hidden states are [batch, len, hidden]");
+        let heads = config.num_attention_heads;
+        let dh = config.hidden_size / heads;
+        let split = |x: Tensor| x.view([b, t, heads, dh]).transpose(1, 2);
+        let p_attn = if train { config.attention_probs_dropout_prob } else { 0.0 };
+        let p = config.hidden_dropout_prob;
+        let (q, k, v) = (split(self.q.forward(hidden)), split(self.k.forward(hidden)), split(self.v.forward(hidden)));
+        let ctx = Tensor::scaled_dot_product_attention(&q, &k, &v, mask, p_attn, false, None, false);
+        let ctx = ctx.transpose(1, 2).contiguous().view([b, t, config.hidden_size]);
+        let attn = self.attn_norm.forward(&(self.o.forward(&ctx).dropout(p, train) + hidden));
+        let inter = activation(&config.hidden_act, &self.intermediate.forward(&attn));
+        self.out_norm.forward(&(self.output.forward(&inter).dropout(p, train) + &attn))
+    }
 }

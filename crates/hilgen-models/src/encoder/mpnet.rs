@@ -4,25 +4,13 @@
 //! dense`, `encoder.layer.N.output.LayerNorm` and one `encoder.relative_attention_bias` shared
 //! by every layer. Positions start after the padding id, as in RoBERTa; there are no token types.
 
-use super::layers::{activation, padding_mask, position_ids, LayerNorm, Linear};
+use super::layers::{padding_mask, position_ids, Layer, LayerNorm};
 use crate::config::EncoderConfig;
 use tch::nn::{self, Init};
 use tch::{Kind, Tensor};
 
 /// Relative distances beyond this share the last buckets (transformers' `max_distance`).
 const MAX_DISTANCE: f64 = 128.0;
-
-#[derive(Debug)]
-struct Layer {
-    q: Linear,
-    k: Linear,
-    v: Linear,
-    o: Linear,
-    attn_norm: LayerNorm,
-    intermediate: Linear,
-    output: Linear,
-    out_norm: LayerNorm,
-}
 
 /// The MPNet encoder.
 #[derive(Debug)]
@@ -42,21 +30,9 @@ impl Mpnet {
         let h = config.hidden_size;
         let e = &p / "embeddings";
         let init = Init::Randn { mean: 0.0, stdev: 0.02 };
+        let attn = ["attention.attn.q", "attention.attn.k", "attention.attn.v", "attention.attn.o"];
         let layers = (0..config.num_hidden_layers)
-            .map(|i| {
-                let l = &p / "encoder" / "layer" / i;
-                let att = &l / "attention";
-                Layer {
-                    q: Linear::new(&att / "attn" / "q", h, h),
-                    k: Linear::new(&att / "attn" / "k", h, h),
-                    v: Linear::new(&att / "attn" / "v", h, h),
-                    o: Linear::new(&att / "attn" / "o", h, h),
-                    attn_norm: LayerNorm::new(&att / "LayerNorm", h, config.layer_norm_eps),
-                    intermediate: Linear::new(&l / "intermediate" / "dense", h, config.intermediate_size),
-                    output: Linear::new(&l / "output" / "dense", config.intermediate_size, h),
-                    out_norm: LayerNorm::new(&l / "output" / "LayerNorm", h, config.layer_norm_eps),
-                }
-            })
+            .map(|i| Layer::new(&(&p / "encoder" / "layer" / i), attn, "attention.LayerNorm", config))
             .collect();
         Mpnet {
             word: (&e / "word_embeddings").var("weight", &[config.vocab_size, h], init),
@@ -94,14 +70,12 @@ impl Mpnet {
     /// Last hidden states `[batch, len, hidden]` of token ids `[batch, len]` with an attention
     /// mask `[batch, len]` (1 for tokens, 0 for padding). Dropout only when `train`.
     pub fn forward_t(&self, input_ids: &Tensor, attention_mask: &Tensor, train: bool) -> Tensor {
-        let (b, t) = input_ids.size2().expect("input ids are [batch, len]");
+        let t = input_ids.size2().expect("input ids are [batch, len]").1;
         let cfg = &self.config;
         let positions = position_ids(attention_mask, cfg.model_type.position_offset(cfg.pad_token_id));
         let emb = Tensor::embedding(&self.word, input_ids, -1, false, false)
             + Tensor::embedding(&self.position, &positions, -1, false, false);
         let mut hidden = self.emb_norm.forward(&emb).dropout(cfg.hidden_dropout_prob, train);
-        let heads = cfg.num_attention_heads;
-        let dh = cfg.hidden_size / heads;
         // [1, heads, len, len]: the bias of each distance, the same for every layer.
         let buckets = Self::relative_buckets(t, cfg.relative_attention_num_buckets, input_ids.device());
         let bias = Tensor::embedding(&self.relative_bias, &buckets, -1, false, false).permute([2, 0, 1]).unsqueeze(0);
@@ -109,19 +83,8 @@ impl Mpnet {
             Some(m) => bias + m,
             None => bias,
         };
-        let split = |x: Tensor| x.view([b, t, heads, dh]).transpose(1, 2);
-        let p_attn = if train { cfg.attention_probs_dropout_prob } else { 0.0 };
         for layer in &self.layers {
-            let q = split(layer.q.forward(&hidden));
-            let k = split(layer.k.forward(&hidden));
-            let v = split(layer.v.forward(&hidden));
-            let ctx = Tensor::scaled_dot_product_attention(&q, &k, &v, Some(&bias), p_attn, false, None, false);
-            let ctx = ctx.transpose(1, 2).contiguous().view([b, t, cfg.hidden_size]);
-            let attn =
-                layer.attn_norm.forward(&(layer.o.forward(&ctx).dropout(cfg.hidden_dropout_prob, train) + &hidden));
-            let inter = activation(&cfg.hidden_act, &layer.intermediate.forward(&attn));
-            hidden =
-                layer.out_norm.forward(&(layer.output.forward(&inter).dropout(cfg.hidden_dropout_prob, train) + &attn));
+            hidden = layer.forward(&hidden, Some(&bias), cfg, train);
         }
         hidden
     }
