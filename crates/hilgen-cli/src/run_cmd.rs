@@ -9,14 +9,8 @@ use std::path::PathBuf;
 /// `hilgen run` options.
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// The experiment file (TOML).
-    pub experiment: PathBuf,
-    /// Seeds to run instead of the file's, comma-separated.
-    #[arg(long, value_delimiter = ',')]
-    pub seeds: Vec<u64>,
-    /// The run directory (default: runs/NAME).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub target: Target,
     /// Run only the stages matching STAGE (an id such as seed-1/train/original, or a kind such as
     /// sample, augment, augment/related, train, predict, evaluate) and what they depend on.
     #[arg(long, value_name = "STAGE")]
@@ -41,15 +35,34 @@ pub struct RunArgs {
     pub threads: Option<usize>,
 }
 
+/// The experiment and its run directory (`hilgen run`, `hilgen slurm`).
+#[derive(Args, Debug)]
+pub struct Target {
+    /// The experiment file (TOML).
+    pub experiment: PathBuf,
+    /// Seeds to run instead of the file's, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub seeds: Vec<u64>,
+    /// The run directory (default: runs/NAME; for Slurm, on a file system the nodes share).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// The experiment with the seeds given, resolved into a checked plan.
+pub(crate) fn resolve(t: &Target, registry: &Registry) -> Result<(Experiment, Plan)> {
+    let mut exp = Experiment::from_file(&t.experiment)?;
+    if !t.seeds.is_empty() {
+        exp.seeds = t.seeds.clone();
+    }
+    let plan = Plan::resolve(&exp, registry, t.out.as_deref())
+        .with_context(|| format!("resolving {}", t.experiment.display()))?;
+    Ok((exp, plan))
+}
+
 /// Runs `hilgen run`.
 pub fn run(args: RunArgs, registry: &Registry, log: &str) -> Result<()> {
-    let mut exp = Experiment::from_file(&args.experiment)?;
-    if !args.seeds.is_empty() {
-        exp.seeds = args.seeds.clone();
-    }
     let t = std::time::Instant::now();
-    let plan = Plan::resolve(&exp, registry, args.out.as_deref())
-        .with_context(|| format!("resolving {}", args.experiment.display()))?;
+    let (_, plan) = resolve(&args.target, registry)?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = args.threads.or((args.jobs > 1).then(|| (cores / args.jobs).max(1)));
     let runtime = Runtime { registry: registry.clone(), checkpoints: args.checkpoints, threads, ..Runtime::default() }
@@ -108,9 +121,9 @@ fn start_workers(
     let mut out = Vec::new();
     for _ in 1..args.jobs {
         let mut cmd = std::process::Command::new(&exe);
-        cmd.arg("run").arg(&args.experiment).arg("--out").arg(dir).arg("--log").arg(log);
-        if !args.seeds.is_empty() {
-            let seeds: Vec<String> = args.seeds.iter().map(u64::to_string).collect();
+        cmd.arg("run").arg(&args.target.experiment).arg("--out").arg(dir).arg("--log").arg(log);
+        if !args.target.seeds.is_empty() {
+            let seeds: Vec<String> = args.target.seeds.iter().map(u64::to_string).collect();
             cmd.arg("--seeds").arg(seeds.join(","));
         }
         if let Some(s) = &args.stop_after {

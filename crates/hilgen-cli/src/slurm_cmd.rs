@@ -10,10 +10,11 @@
 //! is missing runs. `status` shows each stage as done, running (by which worker), failed (and
 //! why), or waiting, and the recorded jobs' states from `squeue`.
 
+use crate::run_cmd::{resolve, Target};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use hilgen_augment::Registry;
-use hilgen_pipeline::{claim, Experiment, Plan, RunOptions, Runtime, Status};
+use hilgen_pipeline::{claim, Plan, RunOptions, Runtime, Status};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -25,19 +26,6 @@ pub enum SlurmCommand {
     Submit(SubmitArgs),
     /// Show each stage's state (done, running, failed, waiting) and the submitted jobs'.
     Status(StatusArgs),
-}
-
-/// The experiment and its run directory, as for `hilgen run`.
-#[derive(Args, Debug)]
-pub struct Target {
-    /// The experiment file (TOML).
-    pub experiment: PathBuf,
-    /// Seeds to run instead of the file's, comma-separated.
-    #[arg(long, value_delimiter = ',')]
-    pub seeds: Vec<u64>,
-    /// The run directory (default: runs/NAME); it must be on a file system the nodes share.
-    #[arg(long)]
-    pub out: Option<PathBuf>,
 }
 
 /// `hilgen slurm submit` options (each overrides the experiment's `[slurm]` table).
@@ -87,16 +75,6 @@ pub fn run(cmd: SlurmCommand, registry: &Registry) -> Result<()> {
         SlurmCommand::Submit(a) => submit(a, registry),
         SlurmCommand::Status(a) => status(a, registry),
     }
-}
-
-fn resolve(t: &Target, registry: &Registry) -> Result<(Experiment, Plan)> {
-    let mut exp = Experiment::from_file(&t.experiment)?;
-    if !t.seeds.is_empty() {
-        exp.seeds = t.seeds.clone();
-    }
-    let plan = Plan::resolve(&exp, registry, t.out.as_deref())
-        .with_context(|| format!("resolving {}", t.experiment.display()))?;
-    Ok((exp, plan))
 }
 
 /// Each stage's status as a dry run sees it (complete, would run, pending).
