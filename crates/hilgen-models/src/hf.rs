@@ -26,14 +26,17 @@ pub fn config_json(bert: &EncoderConfig, labels: &[String], pad_token_id: i64) -
 }
 
 /// `tokenizer_config.json` for the saved `tokenizer.json`: the family's fast tokenizer class
-/// and the special tokens `(cls, sep, pad, unk)` the tagger uses.
-pub fn tokenizer_config(bert: &EncoderConfig, max_length: usize, special: [&str; 4]) -> Value {
+/// and the special tokens `(cls, sep, pad, unk)` the tagger uses, plus the mask token if any.
+pub fn tokenizer_config(bert: &EncoderConfig, max_length: usize, special: [&str; 4], mask: Option<&str>) -> Value {
     let [cls, sep, pad, unk] = special;
     let mut v = json!({
         "tokenizer_class": bert.model_type.tokenizer_class(),
         "model_max_length": max_length,
         "cls_token": cls, "sep_token": sep, "pad_token": pad, "unk_token": unk,
     });
+    if let Some(mask) = mask {
+        v["mask_token"] = json!(mask);
+    }
     if bert.model_type != crate::config::Architecture::Bert {
         // Words are given one by one: byte-level BPE needs the space it would have seen.
         v["add_prefix_space"] = json!(true);

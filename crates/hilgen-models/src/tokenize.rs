@@ -40,6 +40,8 @@ pub struct WordEncoder {
     pub unk: i64,
     /// The texts of the four special tokens (cls, sep, pad, unk).
     names: [String; 4],
+    /// The mask token, if any.
+    mask: Option<String>,
 }
 
 impl WordEncoder {
@@ -88,12 +90,22 @@ impl WordEncoder {
             names[i] = name;
             ids[i] = i64::from(id);
         }
-        Ok(WordEncoder { cls: ids[0], sep: ids[1], pad: ids[2], unk: ids[3], names, tokenizer })
+        let mask = declared_token(dir, "mask_token")
+            .into_iter()
+            .chain(["[MASK]".to_string(), "<mask>".to_string()])
+            .find(|t| tokenizer.token_to_id(t).is_some());
+        Ok(WordEncoder { cls: ids[0], sep: ids[1], pad: ids[2], unk: ids[3], names, mask, tokenizer })
     }
 
     /// The texts of the special tokens: (cls, sep, pad, unk).
     pub fn special_tokens(&self) -> [&str; 4] {
         [&self.names[0], &self.names[1], &self.names[2], &self.names[3]]
+    }
+
+    /// The mask token, where the folder declares one or the vocabulary has `[MASK]` or
+    /// `<mask>` (written to an exported `tokenizer_config.json` for fill-mask use).
+    pub fn mask_token(&self) -> Option<&str> {
+        self.mask.as_deref()
     }
 
     /// Vocabulary size.
@@ -128,16 +140,17 @@ impl WordEncoder {
 /// The special tokens a folder declares (`tokenizer_config.json`, then
 /// `special_tokens_map.json`), by role; a token is a string or an object with `content`.
 fn declared_special_tokens(dir: &Path) -> [Option<String>; 4] {
+    ROLES.map(|(role, _, _)| declared_token(dir, role))
+}
+
+/// The token a folder declares for one role (`cls_token`, `mask_token`, ...), if any.
+fn declared_token(dir: &Path, role: &str) -> Option<String> {
     let read = |name: &str| {
         std::fs::read_to_string(dir.join(name)).ok().and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
     };
-    let files: Vec<serde_json::Value> =
-        ["tokenizer_config.json", "special_tokens_map.json"].iter().filter_map(|n| read(n)).collect();
-    ROLES.map(|(role, _, _)| {
-        files.iter().find_map(|v| {
-            let t = &v[role];
-            t.as_str().or_else(|| t["content"].as_str()).map(str::to_string)
-        })
+    ["tokenizer_config.json", "special_tokens_map.json"].iter().filter_map(|n| read(n)).find_map(|v| {
+        let t = &v[role];
+        t.as_str().or_else(|| t["content"].as_str()).map(str::to_string)
     })
 }
 

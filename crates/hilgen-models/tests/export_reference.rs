@@ -67,10 +67,16 @@ fn ids(t: &Tagger, words: &[String]) -> Vec<i64> {
 }
 
 /// Writes the committed fixture (run once, then `tagger_numpy.py` for its reference):
-/// `cargo test -p hilgen-models --test export_reference -- --ignored write_export_fixture`.
+/// `HILGEN_WRITE_FIXTURES=1 cargo test -p hilgen-models --test export_reference -- --ignored
+/// write_export_fixture`. Without the variable it does nothing, so that a run of every ignored
+/// test cannot overwrite the committed fixture (and its numpy reference) by accident.
 #[test]
 #[ignore]
 fn write_export_fixture() {
+    if std::env::var_os("HILGEN_WRITE_FIXTURES").is_none() {
+        eprintln!("HILGEN_WRITE_FIXTURES is not set: the committed fixture is left as it is");
+        return;
+    }
     let scratch = tempfile::tempdir().unwrap();
     let t = tiny_tagger(scratch.path(), 3);
     let _ = std::fs::remove_dir_all(fixture());
@@ -106,13 +112,15 @@ fn a_fresh_export_has_the_fixtures_layout_and_loads_back_identically() {
     let t = tiny_tagger(dir.path(), 11);
     let out = dir.path().join("model");
     t.save(&out).unwrap();
-    let keys = |p: &Path| -> Vec<String> {
-        let v: Value = serde_json::from_str(&std::fs::read_to_string(p.join("config.json")).unwrap()).unwrap();
+    let keys = |p: &Path, file: &str| -> Vec<String> {
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(p.join(file)).unwrap()).unwrap();
         let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
         k.sort();
         k
     };
-    assert_eq!(keys(&out), keys(&fixture()));
+    for file in ["config.json", "tokenizer_config.json"] {
+        assert_eq!(keys(&out, file), keys(&fixture(), file), "the keys of {file}");
+    }
     let tensors = |p: &Path| -> Vec<(String, Vec<i64>)> {
         let mut t: Vec<(String, Vec<i64>)> = tch::Tensor::read_safetensors(p.join("model.safetensors"))
             .unwrap()
