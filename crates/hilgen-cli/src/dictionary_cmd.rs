@@ -18,9 +18,15 @@ pub struct DictionaryArgs {
     /// the concepts their mentions link to.
     #[arg(long)]
     pub shots: PathBuf,
-    /// A labelled dev file: the filters are chosen on it (without one, the defaults are used).
+    /// A labelled dev file: the filters are chosen on it, and whether each match is labelled by
+    /// its context (without one, the defaults are used).
     #[arg(long)]
     pub dev: Option<PathBuf>,
+    /// Without --dev: label each match by the words around it, among the entity types its
+    /// concept was seen with in the shots (for types that share concepts, such as
+    /// NCBI-Disease's SpecificDisease and Modifier). With --dev, dev decides.
+    #[arg(long)]
+    pub context_typing: bool,
     /// Text to tag (any input format; JSON Lines and converted PubTator keep document ids, so
     /// abbreviations defined in a document are found in all of it).
     #[arg(long)]
@@ -61,16 +67,21 @@ pub fn run(args: DictionaryArgs) -> Result<()> {
     let (dictionary, selection) = match &args.dev {
         Some(dev) => {
             let dev = read(dev)?;
-            let (d, s) = select(&kb, &types, &dev, &Grid::default())?;
+            let grid = Grid { context_typing: vec![false, true], ..Grid::default() };
+            let (d, s) = select(&kb, &types, &dev, &grid)?;
             eprintln!("chosen on dev ({} configurations tried): dev F1 {:.4}", s.tried, s.dev_f1);
             (d, Some(s))
         }
-        None => (Dictionary::build(&kb, &types, DictionaryConfig::default())?, None),
+        None => {
+            let config = DictionaryConfig { context_typing: args.context_typing, ..DictionaryConfig::default() };
+            (Dictionary::build(&kb, &types, config)?, None)
+        }
     };
     eprintln!(
-        "{} names; dropped types {:?}",
+        "{} names; dropped types {:?}; context typing {}",
         dictionary.len(),
-        dictionary.config.dropped_types.iter().collect::<Vec<_>>()
+        dictionary.config.dropped_types.iter().collect::<Vec<_>>(),
+        if dictionary.config.context_typing { "on" } else { "off" }
     );
     let text = read(&args.input)?;
     let tagged = dictionary.tag(&text);

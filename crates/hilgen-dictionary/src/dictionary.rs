@@ -38,6 +38,10 @@ pub struct DictionaryConfig {
     pub dropped_types: BTreeSet<String>,
     /// Names (normalized) whose matches are dropped: those most often wrong on dev.
     pub dropped_names: BTreeSet<String>,
+    /// Each match's label chosen by its context among the labels its concept's types vote for
+    /// (see [`crate::context`]), instead of the most voted one.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub context_typing: bool,
 }
 
 impl Default for DictionaryConfig {
@@ -53,6 +57,7 @@ impl Default for DictionaryConfig {
             max_tokens: 10,
             dropped_types: BTreeSet::new(),
             dropped_names: BTreeSet::new(),
+            context_typing: false,
         }
     }
 }
@@ -89,6 +94,9 @@ pub struct Target {
     pub concept: String,
     /// The concept's types.
     pub types: Vec<String>,
+    /// The concept's children in its hierarchy (how broad a class it is).
+    #[serde(default)]
+    pub children: usize,
 }
 
 /// A match in a sentence.
@@ -217,8 +225,12 @@ impl Dictionary {
                     .find_map(|o| types.label_of(kb.types(o)))
             });
             let Some(label) = label else { continue };
-            let target =
-                Target { label, concept: kb.id(c).to_string(), types: ctypes.iter().map(|t| t.to_string()).collect() };
+            let target = Target {
+                label,
+                concept: kb.id(c).to_string(),
+                types: ctypes.iter().map(|t| t.to_string()).collect(),
+                children: kb.child_count(c),
+            };
             let mut seen = HashSet::new();
             for n in kb.names(c) {
                 if config.acronyms_case_exact && is_acronym(n.text) {
@@ -306,12 +318,31 @@ impl Dictionary {
     }
 
     /// Matches of sentences grouped into documents (consecutive sentences with one `doc_id`;
-    /// a sentence without one is its own document), with the documents' abbreviations.
+    /// a sentence without one is its own document), with the documents' abbreviations, each
+    /// labelled by its context when `context_typing` is set.
     pub fn match_all(&self, sentences: &[Sentence], all: bool) -> Vec<Vec<Match>> {
         let mut out: Vec<Vec<Match>> = sentences.iter().map(|s| self.matches(s, all)).collect();
-        if !self.config.abbreviations {
-            return out;
+        if self.config.abbreviations {
+            self.abbreviations_by_document(sentences, &mut out);
         }
+        if self.config.context_typing {
+            for (s, ms) in sentences.iter().zip(&mut out) {
+                for m in ms {
+                    let (votes, children) = match &m.target {
+                        Some(t) => (self.types.votes(t.types.iter().map(String::as_str)), Some(t.children)),
+                        None => (self.types.confusable(&m.span.label), None),
+                    };
+                    let (start, end) = (m.span.start, m.span.end);
+                    if let Some(label) = self.types.context.label(&s.tokens, start, end, children, &votes) {
+                        m.span.label = label;
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn abbreviations_by_document(&self, sentences: &[Sentence], out: &mut [Vec<Match>]) {
         let mut start = 0;
         while start < sentences.len() {
             let doc = &sentences[start].doc_id;
@@ -322,7 +353,6 @@ impl Dictionary {
             abbreviations(&sentences[start..end], &mut out[start..end]);
             start = end;
         }
-        out
     }
 
     /// The sentences tagged with the dictionary's matches (IOB2).

@@ -5,6 +5,8 @@
 //!   (the types of the concepts they link to), never written per dataset.
 //! - [`Dictionary`]: the names in the forms text uses, matched longest first, abbreviations
 //!   defined in a document (`long form (ABBR)`) propagated in it.
+//! - [`context`]: a match's label chosen by the words around it, for entity types that share
+//!   concepts (NCBI-Disease's `Modifier` and `SpecificDisease`), learned from the shots.
 //! - [`select()`]: the filters (shortest name, plurals, case-exact acronyms, stop words,
 //!   abbreviations, concept types too often wrong) chosen on the dev split.
 //!
@@ -18,6 +20,7 @@
 //! let tagged = dictionary.tag(&test);
 //! ```
 
+pub mod context;
 mod dictionary;
 pub mod select;
 pub mod types;

@@ -24,6 +24,18 @@ pub struct Grid {
     /// Name precision thresholds tried (0: keep every name): a name matched at least twice on
     /// dev and right less often than this is dropped (stop words learned on dev).
     pub name_precision: Vec<f64>,
+    /// Context typing tried (see [`crate::context`]); `[false, true]` lets dev decide. Tried
+    /// only where the shots have two or more labels.
+    #[serde(default = "off", skip_serializing_if = "is_off")]
+    pub context_typing: Vec<bool>,
+}
+
+fn off() -> Vec<bool> {
+    vec![false]
+}
+
+fn is_off(v: &Vec<bool>) -> bool {
+    v == &off()
 }
 
 impl Default for Grid {
@@ -33,6 +45,7 @@ impl Default for Grid {
             type_precision: vec![0.0, 0.15, 0.25, 0.35, 0.5],
             min_type_matches: 5,
             name_precision: vec![0.0, 0.2],
+            context_typing: off(),
         }
     }
 }
@@ -118,11 +131,13 @@ pub fn select(kb: &Kb, types: &TypeMap, dev: &[Sentence], grid: &Grid) -> Result
             .map(|(t, _)| t.clone())
             .collect::<BTreeSet<_>>()
     };
+    let typing: Vec<bool> = if types.context.labels().count() >= 2 { grid.context_typing.clone() } else { off() };
     for config in builds {
         let mut d = Dictionary::build(kb, types, config)?;
         // The options of matching: no rebuild.
-        for &abbreviations in &flags {
+        for (&abbreviations, &context_typing) in flags.iter().flat_map(|a| typing.iter().map(move |c| (a, c))) {
             d.config.abbreviations = abbreviations;
+            d.config.context_typing = context_typing;
             d.config.dropped_names.clear();
             d.config.dropped_types.clear();
             let (by_type, by_name) = precision(&d, dev)?;

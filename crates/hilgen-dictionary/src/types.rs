@@ -7,6 +7,7 @@
 //! chemical tree; one psychiatric branch, `F03`, does not make all of `F` diseases). Nothing is
 //! written per dataset.
 
+use crate::context::ContextCounts;
 use hilgen_corpus::Sentence;
 use hilgen_kb::Kb;
 use serde::{Deserialize, Serialize};
@@ -29,6 +30,9 @@ pub struct TypeMap {
     pub linked: usize,
     /// Mentions whose concept the graph does not know.
     pub unlinked: usize,
+    /// Context features of every shot mention, per label (see [`crate::context`]).
+    #[serde(default)]
+    pub context: ContextCounts,
 }
 
 /// The concepts of a mention: its concept IDs the graph knows, else its text's exact or
@@ -50,6 +54,8 @@ impl TypeMap {
             let Ok(mentions) = s.mentions() else { continue };
             for m in mentions {
                 let concepts = concepts_of(kb, s, m.span.start, m.span.end);
+                let children = concepts.first().map(|&c| kb.child_count(c));
+                map.context.add(&s.tokens, m.span.start, m.span.end, children, &m.span.label);
                 if concepts.is_empty() {
                     map.unlinked += 1;
                     continue;
@@ -81,23 +87,46 @@ impl TypeMap {
         map
     }
 
-    /// The label of a concept with `types`, if its types have votes.
+    /// The label of a concept with `types`, if its types have votes: the most voted (the
+    /// first in order among equals).
     pub fn label_of<'a>(&self, types: impl IntoIterator<Item = &'a str> + Clone) -> Option<String> {
-        let tally =
-            |level: &BTreeMap<String, BTreeMap<String, usize>>, key: fn(&str) -> Option<&str>| -> Option<String> {
-                let mut votes: BTreeMap<String, usize> = BTreeMap::new();
-                for t in types.clone() {
-                    if let Some(v) = key(t).and_then(|k| level.get(k)) {
-                        for (label, n) in v {
-                            *votes.entry(label.clone()).or_default() += n;
-                        }
+        let votes = self.votes(types);
+        let top = votes.values().copied().max()?;
+        votes.into_iter().find(|(_, n)| *n == top).map(|(l, _)| l)
+    }
+
+    /// The label votes of a concept with `types`: those of its fine types when any has votes,
+    /// else those of its coarse types (empty when neither has).
+    pub fn votes<'a>(&self, types: impl IntoIterator<Item = &'a str> + Clone) -> BTreeMap<String, usize> {
+        let tally = |level: &BTreeMap<String, BTreeMap<String, usize>>, key: fn(&str) -> Option<&str>| {
+            let mut votes: BTreeMap<String, usize> = BTreeMap::new();
+            for t in types.clone() {
+                if let Some(v) = key(t).and_then(|k| level.get(k)) {
+                    for (label, n) in v {
+                        *votes.entry(label.clone()).or_default() += n;
                     }
                 }
-                // The most votes; the first label in order among equals.
-                let top = votes.values().copied().max()?;
-                votes.into_iter().find(|(_, n)| *n == top).map(|(l, _)| l)
-            };
-        tally(&self.fine, |t| Some(t)).or_else(|| tally(&self.coarse, coarse))
+            }
+            votes
+        };
+        let fine = tally(&self.fine, |t| Some(t));
+        if fine.is_empty() {
+            tally(&self.coarse, coarse)
+        } else {
+            fine
+        }
+    }
+
+    /// The labels that share a fine type with `label` (itself included): those context typing
+    /// may choose between for a match without a concept (an abbreviation).
+    pub fn confusable(&self, label: &str) -> BTreeMap<String, usize> {
+        let mut out: BTreeMap<String, usize> = BTreeMap::new();
+        for votes in self.fine.values().filter(|v| v.contains_key(label)) {
+            for (l, n) in votes {
+                *out.entry(l.clone()).or_default() += n;
+            }
+        }
+        out
     }
 
     /// The entity labels seen.

@@ -638,6 +638,12 @@ impl Kb {
             .collect())
     }
 
+    /// How many children `c` has in its default hierarchy source (0 for a leaf or a concept
+    /// outside every hierarchy): how broad a class it is.
+    pub fn child_count(&self, c: u32) -> usize {
+        self.hierarchy(c, None, Relation::Child).map_or(0, |v| v.len())
+    }
+
     /// The paper's layer 3: parents then children, at most `k` together.
     pub fn parents_and_children(&self, c: u32, source: Option<&str>, k: usize) -> Result<Vec<Expansion>> {
         let mut out = self.hierarchy_expansions(c, Relation::Parent, source, k)?;

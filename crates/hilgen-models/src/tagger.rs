@@ -687,7 +687,12 @@ impl Tagger {
         write("config.json", &crate::hf::config_json(cfg, &self.labels, self.encoder.pad))?;
         write(
             "tokenizer_config.json",
-            &crate::hf::tokenizer_config(cfg, self.window_len(), self.encoder.special_tokens(), self.encoder.mask_token()),
+            &crate::hf::tokenizer_config(
+                cfg,
+                self.window_len(),
+                self.encoder.special_tokens(),
+                self.encoder.mask_token(),
+            ),
         )?;
         let saved = Saved {
             bert: cfg.clone(),

@@ -1,0 +1,206 @@
+//! Typing a match by its context, for entity types that share concepts. NCBI-Disease's four
+//! types are all diseases: "colorectal cancer" is a `SpecificDisease` in "patients with
+//! colorectal cancer" but a `Modifier` in "colorectal cancer families", and "cancer" alone is
+//! most often a `DiseaseClass`. A concept's type votes cannot tell these apart; the words around
+//! and inside the mention can.
+//!
+//! [`ContextCounts`] counts, per label, the context features of the shots' mentions (the words
+//! before and after, the first and last word, plural and acronym shape, length, a coordination
+//! inside). [`ContextCounts::label`] scores a match with naive Bayes over the features it has
+//! (add-one smoothing; features never seen in the shots ignored), its prior the label's share of
+//! the shot mentions, and picks among the labels the match's concept types were seen with. (A
+//! prior from those types' votes scored lower on NCBI-Disease dev.) Whether it is used at all is
+//! chosen on dev ([`crate::Grid::context_typing`]).
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Feature counts per label, learned from the shots' mentions.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContextCounts {
+    /// Mentions per label.
+    pub mentions: BTreeMap<String, usize>,
+    /// Feature -> label -> mentions with it.
+    pub features: BTreeMap<String, BTreeMap<String, usize>>,
+}
+
+/// Words that follow a mention without making it a modifier ("cancer in", "cancer is").
+const FUNCTION_WORDS: &[&str] = &[
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "had", "has", "have", "in", "into", "is",
+    "it", "may", "nor", "not", "of", "on", "or", "than", "that", "the", "to", "was", "were", "which", "while", "who",
+    "with",
+];
+
+fn is_word(t: &str) -> bool {
+    t.chars().next().is_some_and(char::is_alphanumeric)
+}
+
+fn is_acronym(t: &str) -> bool {
+    t.chars().filter(|c| c.is_alphabetic()).count() >= 2 && !t.chars().any(char::is_lowercase)
+}
+
+fn is_plural(t: &str) -> bool {
+    let l = t.to_lowercase();
+    l.chars().count() > 3 && l.ends_with('s') && !["ss", "is", "us"].iter().any(|e| l.ends_with(e))
+}
+
+/// The context features of the mention `tokens[start..end]`, with how broad its concept is
+/// when it has one (its number of children in the hierarchy: leaf, narrow up to 4, broad).
+pub fn features<S: AsRef<str>>(tokens: &[S], start: usize, end: usize, children: Option<usize>) -> Vec<String> {
+    let lower = |i: usize| tokens[i].as_ref().to_lowercase();
+    let mut f = Vec::with_capacity(9);
+    match tokens.get(end) {
+        Some(t) if is_word(t.as_ref()) => {
+            let w = lower(end);
+            let kind = if FUNCTION_WORDS.contains(&w.as_str()) { "next-is:function" } else { "next-is:content" };
+            f.push(format!("next:{w}"));
+            f.push(kind.to_string());
+        }
+        Some(t) => {
+            f.push(format!("next:{}", t.as_ref()));
+            f.push("next-is:punct".to_string());
+        }
+        None => f.push("next-is:end".to_string()),
+    }
+    f.push(match start.checked_sub(1) {
+        Some(p) => format!("prev:{}", lower(p)),
+        None => "prev:<start>".to_string(),
+    });
+    f.push(format!("head:{}", lower(end - 1)));
+    if end - start > 1 {
+        f.push(format!("first:{}", lower(start)));
+    }
+    f.push(format!("len:{}", (end - start).min(3)));
+    if is_plural(tokens[end - 1].as_ref()) {
+        f.push("shape:plural".to_string());
+    }
+    if tokens[start..end].iter().any(|t| is_acronym(t.as_ref())) {
+        f.push("shape:acronym".to_string());
+    }
+    let coordinated =
+        tokens[start..end].iter().any(|t| matches!(t.as_ref().to_lowercase().as_str(), "and" | "or" | "/" | ","));
+    f.push(if coordinated { "shape:coordinated" } else { "shape:single" }.to_string());
+    if let Some(n) = children {
+        f.push(
+            match n {
+                0 => "kb:leaf",
+                1..=4 => "kb:narrow",
+                _ => "kb:broad",
+            }
+            .to_string(),
+        );
+    }
+    f
+}
+
+impl ContextCounts {
+    /// Counts one labelled mention (`children`: see [`features`]).
+    pub fn add<S: AsRef<str>>(&mut self, tokens: &[S], start: usize, end: usize, children: Option<usize>, label: &str) {
+        *self.mentions.entry(label.to_string()).or_default() += 1;
+        for f in features(tokens, start, end, children) {
+            *self.features.entry(f).or_default().entry(label.to_string()).or_default() += 1;
+        }
+    }
+
+    /// Labels with at least one mention.
+    pub fn labels(&self) -> impl Iterator<Item = &str> {
+        self.mentions.keys().map(String::as_str)
+    }
+
+    /// The best label for the mention `tokens[start..end]` among the labels `votes` has (those
+    /// the shots saw with the match's concept types), its prior the label's share of the shot
+    /// mentions among them (add-one smoothed); `None` when fewer than two of those labels have
+    /// mentions (nothing to choose between).
+    pub fn label<S: AsRef<str>>(
+        &self,
+        tokens: &[S],
+        start: usize,
+        end: usize,
+        children: Option<usize>,
+        votes: &BTreeMap<String, usize>,
+    ) -> Option<String> {
+        let candidates: Vec<&str> =
+            votes.keys().filter(|l| self.mentions.get(*l).is_some_and(|n| *n > 0)).map(String::as_str).collect();
+        if candidates.len() < 2 {
+            return None;
+        }
+        let all: usize = candidates.iter().map(|l| self.mentions[*l]).sum();
+        let k = candidates.len() as f64;
+        let feats = features(tokens, start, end, children);
+        let score = |label: &str| -> f64 {
+            let n = self.mentions[label] as f64;
+            let mut s = ((n + 1.0) / (all as f64 + k)).ln();
+            for f in &feats {
+                if let Some(by_label) = self.features.get(f) {
+                    let c = by_label.get(label).copied().unwrap_or(0) as f64;
+                    s += ((c + 1.0) / (n + 2.0)).ln();
+                }
+            }
+            s
+        };
+        let mut best: Option<(&str, f64)> = None;
+        for c in candidates {
+            let s = score(c);
+            if best.is_none_or(|(_, b)| s > b) {
+                best = Some((c, s));
+            }
+        }
+        best.map(|(l, _)| l.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(t: &str) -> Vec<String> {
+        t.split(' ').map(String::from).collect()
+    }
+
+    #[test]
+    fn features_of_a_modifier_and_a_class() {
+        let t = words("the DM gene maps to 19q");
+        assert_eq!(
+            features(&t, 1, 2, None),
+            ["next:gene", "next-is:content", "prev:the", "head:dm", "len:1", "shape:acronym", "shape:single"]
+                .map(String::from)
+        );
+        let t = words("hereditary cancers .");
+        assert_eq!(
+            features(&t, 0, 2, Some(7)),
+            [
+                "next:.",
+                "next-is:punct",
+                "prev:<start>",
+                "head:cancers",
+                "first:hereditary",
+                "len:2",
+                "shape:plural",
+                "shape:single",
+                "kb:broad"
+            ]
+            .map(String::from)
+        );
+        assert!(features(&words("breast and ovarian cancer"), 0, 4, None).contains(&"shape:coordinated".to_string()));
+    }
+
+    #[test]
+    fn context_decides_between_labels_that_share_concepts() {
+        let mut c = ContextCounts::default();
+        for s in ["patients with colon cancer .", "risk of breast cancer ,", "cases of renal cancer ."] {
+            c.add(&words(s), 2, 4, None, "SpecificDisease");
+        }
+        for s in ["the colon cancer families", "in breast cancer patients", "two DMD patients"] {
+            let w = words(s);
+            c.add(&w, 1, w.len() - 1, None, "Modifier");
+        }
+        let votes: BTreeMap<String, usize> = [("SpecificDisease".to_string(), 3), ("Modifier".to_string(), 3)].into();
+        let t = words("among lung cancer patients");
+        assert_eq!(c.label(&t, 1, 3, None, &votes).as_deref(), Some("Modifier"));
+        let t = words("diagnosed with lung cancer .");
+        assert_eq!(c.label(&t, 2, 4, None, &votes).as_deref(), Some("SpecificDisease"));
+        // One candidate with mentions: nothing to decide.
+        let one: BTreeMap<String, usize> = [("SpecificDisease".to_string(), 3), ("Chemical".to_string(), 1)].into();
+        assert_eq!(c.label(&t, 2, 4, None, &one), None);
+    }
+}
