@@ -74,7 +74,7 @@ pub fn run(args: AugmentArgs, registry: &Registry) -> Result<()> {
     }
     let (out, client) = generate(&args, registry, false)?;
     if let Some(client) = &client {
-        finish(client, &args)?;
+        crate::llm_cmd::finish(client, args.summary.as_deref())?;
         let failed = out.rejected.get("request-failed").copied().unwrap_or(0);
         if failed > 0 && client.config().offline {
             anyhow::bail!(
@@ -183,21 +183,7 @@ fn write(args: &AugmentArgs, out: &Output) -> Result<()> {
     input::write(path, &sentences, Format::Auto)?;
     let prov = args.provenance.clone().unwrap_or_else(|| path.with_extension("provenance.jsonl"));
     let text = hilgen_augment::provenance_jsonl(&out.synthetic);
-    hilgen_corpus::write_atomic(&prov, |w| {
-        w.write_all(text.as_bytes()).map_err(|e| hilgen_corpus::CorpusError::io(&prov, e))
-    })?;
+    crate::input::write_text(&prov, &text)?;
     eprintln!("wrote {} sentences to {} and {}", sentences.len(), path.display(), prov.display());
-    Ok(())
-}
-
-fn finish(client: &LlmClient, args: &AugmentArgs) -> Result<()> {
-    let summary = client.summary();
-    eprintln!("{summary}");
-    if let Some(p) = &args.summary {
-        let text = serde_json::to_string_pretty(&summary)?;
-        hilgen_corpus::write_atomic(p, |w| {
-            w.write_all(text.as_bytes()).map_err(|e| hilgen_corpus::CorpusError::io(p, e))
-        })?;
-    }
     Ok(())
 }

@@ -88,10 +88,7 @@ pub fn run(args: DictionaryArgs) -> Result<()> {
     input::write(&args.out, &tagged, Format::Auto)?;
     if let Some(p) = &args.report {
         let v = serde_json::json!({"types": types, "config": dictionary.config, "selection": selection});
-        let s = serde_json::to_string_pretty(&v)?;
-        hilgen_corpus::write_atomic(p, |w| {
-            w.write_all(s.as_bytes()).map_err(|e| hilgen_corpus::CorpusError::io(p, e))
-        })?;
+        input::write_text(p, &serde_json::to_string_pretty(&v)?)?;
     }
     let mentions: usize = tagged.iter().map(|s| s.mentions().map_or(0, |m| m.len())).sum();
     eprintln!("tagged {} sentences ({mentions} mentions); wrote {}", tagged.len(), args.out.display());

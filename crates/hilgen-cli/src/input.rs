@@ -55,3 +55,12 @@ pub fn read(path: &Path, format: Format, conll_args: &ConllArgs) -> Result<Vec<S
 pub fn write(path: &Path, sentences: &[Sentence], format: Format) -> Result<()> {
     formats::write_sentences(path, sentences, format).with_context(|| format!("writing {}", path.display()))
 }
+
+/// Writes `text` to `path` through a temporary file and a rename (nothing half-written is left
+/// under the name).
+pub fn write_text(path: &Path, text: &str) -> Result<()> {
+    hilgen_corpus::write_atomic(path, |w| {
+        std::io::Write::write_all(w, text.as_bytes()).map_err(|e| hilgen_corpus::CorpusError::io(path, e))
+    })?;
+    Ok(())
+}

@@ -189,17 +189,15 @@ fn tag(args: &TagArgs) -> Result<()> {
         outcome.rejected,
         args.out.display()
     );
-    finish(&client, &args.client)
+    finish(&client, args.client.summary.as_deref())
 }
 
-fn finish(client: &LlmClient, args: &ClientArgs) -> Result<()> {
-    let summary = client.summary();
-    eprintln!("{summary}");
-    if let Some(p) = &args.summary {
-        let text = serde_json::to_string_pretty(&summary)?;
-        hilgen_corpus::write_atomic(p, |w| {
-            w.write_all(text.as_bytes()).map_err(|e| hilgen_corpus::CorpusError::io(p, e))
-        })?;
+/// Prints the client's usage summary and writes it as JSON to `summary`, if given.
+pub(crate) fn finish(client: &LlmClient, summary: Option<&std::path::Path>) -> Result<()> {
+    let s = client.summary();
+    eprintln!("{s}");
+    if let Some(p) = summary {
+        crate::input::write_text(p, &serde_json::to_string_pretty(&s)?)?;
     }
     Ok(())
 }

@@ -131,9 +131,7 @@ pub fn run(args: TagArgs) -> Result<()> {
             text.push_str(&serde_json::json!({"tokens": s.tokens, "labels": labels, "log_probs": rows}).to_string());
             text.push('\n');
         }
-        hilgen_corpus::write_atomic(p, |w| {
-            w.write_all(text.as_bytes()).map_err(|e| hilgen_corpus::CorpusError::io(p, e))
-        })?;
+        crate::input::write_text(p, &text)?;
     }
     let mentions: usize = tagged.iter().map(|s| s.mentions().map_or(0, |m| m.len())).sum();
     eprintln!(

@@ -5,6 +5,10 @@
 //! numpy logits are in `reference/tiny_tagger_reference.json`. transformers itself is checked
 //! by `reference/check_transformers.py` (see the README), which needs torch.
 
+mod common;
+
+use common::sent;
+
 use hilgen_corpus::Sentence;
 use hilgen_models::{BertConfig, Tagger, TaggerConfig, WordEncoder};
 use serde_json::Value;
@@ -13,10 +17,6 @@ use tch::Device;
 
 fn fixture() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/reference/tiny_tagger")
-}
-
-fn sent(text: &str, tags: &str) -> Sentence {
-    Sentence::new(text.split(' ').map(String::from).collect(), tags.split(' ').map(String::from).collect()).unwrap()
 }
 
 fn train_set() -> Vec<Sentence> {

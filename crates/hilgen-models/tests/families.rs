@@ -7,7 +7,9 @@
 //! the saved folders and their logits are left in DIR for
 //! `reference/check_encoders_transformers.py --taggers DIR/*` (transformers itself).
 
-use hilgen_corpus::Sentence;
+mod common;
+
+use common::train_set;
 use hilgen_metrics::{evaluate_sentences, Options};
 use hilgen_models::{Architecture, Dann, DannConfig, Tagger, TaggerConfig};
 use serde_json::Value;
@@ -15,19 +17,6 @@ use std::path::{Path, PathBuf};
 use tch::Device;
 
 static TORCH: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn sent(text: &str, tags: &str) -> Sentence {
-    Sentence::new(text.split(' ').map(String::from).collect(), tags.split(' ').map(String::from).collect()).unwrap()
-}
-
-fn train_set() -> Vec<Sentence> {
-    vec![
-        sent("Cisplatin induced acute renal failure .", "B-Chemical O B-Disease I-Disease I-Disease O"),
-        sent("Patients on lithium developed tremor .", "O O B-Chemical O B-Disease O"),
-        sent("Naloxone reverses the hypotension .", "B-Chemical O O B-Disease O"),
-        sent("No adverse events were seen with aspirin .", "O O O O O O B-Chemical O"),
-    ]
-}
 
 /// A model folder: the fixture's config and weights, a vocabulary of at most 60 entries (the
 /// fixture's vocab_size) with RoBERTa-style special tokens at RoBERTa's ids (pad = 1).

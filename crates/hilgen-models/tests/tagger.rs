@@ -2,6 +2,10 @@
 //! tokenizer (`HILGEN_ENCODER`, installed by `cargo xtask setup`): shapes, training to a perfect
 //! fit, save/load, resume, DANN, decoding, and clear errors on bad input.
 
+mod common;
+
+use common::{sent, train_set};
+
 use hilgen_corpus::Sentence;
 use hilgen_metrics::{evaluate_sentences, Options};
 use hilgen_models::{BertConfig, Dann, DannConfig, Distance, Features, Tagger, TaggerConfig, WordEncoder};
@@ -18,19 +22,6 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
 
 fn encoder_dir() -> PathBuf {
     PathBuf::from(std::env::var_os("HILGEN_ENCODER").expect("HILGEN_ENCODER is set by .cargo/config.toml"))
-}
-
-fn sent(text: &str, tags: &str) -> Sentence {
-    Sentence::new(text.split(' ').map(String::from).collect(), tags.split(' ').map(String::from).collect()).unwrap()
-}
-
-fn train_set() -> Vec<Sentence> {
-    vec![
-        sent("Cisplatin induced acute renal failure .", "B-Chemical O B-Disease I-Disease I-Disease O"),
-        sent("Patients on lithium developed tremor .", "O O B-Chemical O B-Disease O"),
-        sent("Naloxone reverses the hypotension .", "B-Chemical O O B-Disease O"),
-        sent("No adverse events were seen with aspirin .", "O O O O O O B-Chemical O"),
-    ]
 }
 
 fn tiny(config: TaggerConfig) -> Tagger {
