@@ -12,6 +12,7 @@
 //! prior from those types' votes scored lower on NCBI-Disease dev.) Whether it is used at all is
 //! chosen on dev ([`crate::Grid::context_typing`]).
 
+use crate::dictionary::is_word;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -30,10 +31,6 @@ const FUNCTION_WORDS: &[&str] = &[
     "it", "may", "nor", "not", "of", "on", "or", "than", "that", "the", "to", "was", "were", "which", "while", "who",
     "with",
 ];
-
-fn is_word(t: &str) -> bool {
-    t.chars().next().is_some_and(char::is_alphanumeric)
-}
 
 fn is_acronym(t: &str) -> bool {
     t.chars().filter(|c| c.is_alphabetic()).count() >= 2 && !t.chars().any(char::is_lowercase)

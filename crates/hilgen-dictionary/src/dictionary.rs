@@ -202,7 +202,8 @@ fn exact_key<S: AsRef<str>>(tokens: &[S]) -> String {
     tokens.iter().flat_map(|t| t.as_ref().chars().filter(|c| c.is_alphanumeric())).collect()
 }
 
-fn is_word(t: &str) -> bool {
+/// Whether a token starts with a letter or digit (a word, not punctuation).
+pub(crate) fn is_word(t: &str) -> bool {
     t.chars().next().is_some_and(char::is_alphanumeric)
 }
 

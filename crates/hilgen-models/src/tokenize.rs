@@ -75,7 +75,8 @@ impl WordEncoder {
             let b = b.add_prefix_space(true);
             tokenizer.with_pre_tokenizer(Some(PreTokenizerWrapper::ByteLevel(b)));
         }
-        let declared = declared_special_tokens(dir);
+        let declarations = declarations(dir);
+        let declared = ROLES.map(|(role, _, _)| declared_token(&declarations, role));
         let mut names: [String; 4] = Default::default();
         let mut ids = [0i64; 4];
         for (i, (role, bert, bpe)) in ROLES.iter().enumerate() {
@@ -90,7 +91,7 @@ impl WordEncoder {
             names[i] = name;
             ids[i] = i64::from(id);
         }
-        let mask = declared_token(dir, "mask_token")
+        let mask = declared_token(&declarations, "mask_token")
             .into_iter()
             .chain(["[MASK]".to_string(), "<mask>".to_string()])
             .find(|t| tokenizer.token_to_id(t).is_some());
@@ -137,18 +138,19 @@ impl WordEncoder {
     }
 }
 
-/// The special tokens a folder declares (`tokenizer_config.json`, then
-/// `special_tokens_map.json`), by role; a token is a string or an object with `content`.
-fn declared_special_tokens(dir: &Path) -> [Option<String>; 4] {
-    ROLES.map(|(role, _, _)| declared_token(dir, role))
-}
-
-/// The token a folder declares for one role (`cls_token`, `mask_token`, ...), if any.
-fn declared_token(dir: &Path, role: &str) -> Option<String> {
+/// The special-token declarations of a folder: its `tokenizer_config.json`, then its
+/// `special_tokens_map.json` (those present and parsable), read once.
+fn declarations(dir: &Path) -> Vec<serde_json::Value> {
     let read = |name: &str| {
         std::fs::read_to_string(dir.join(name)).ok().and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
     };
-    ["tokenizer_config.json", "special_tokens_map.json"].iter().filter_map(|n| read(n)).find_map(|v| {
+    ["tokenizer_config.json", "special_tokens_map.json"].iter().filter_map(|n| read(n)).collect()
+}
+
+/// The token the declarations give one role (`cls_token`, `mask_token`, ...), if any; a token
+/// is a string or an object with `content`.
+fn declared_token(declarations: &[serde_json::Value], role: &str) -> Option<String> {
+    declarations.iter().find_map(|v| {
         let t = &v[role];
         t.as_str().or_else(|| t["content"].as_str()).map(str::to_string)
     })
