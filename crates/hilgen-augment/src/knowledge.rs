@@ -46,9 +46,10 @@ impl Layer {
 /// and abbreviations where the mention is none; `same_level` keeps no ancestor of the mention's
 /// concept and nothing above its level in the hierarchy (no "Neuropeptides" for a peptide);
 /// `learned_types` keeps only substitutes whose concept the shots' types give the mention's
+/// label, and no substitutes at all for a mention linked by its text to a concept of another
 /// label; `attested_first` ranks names found in the unlabelled pool first (still `k`);
-/// `mention_free` adds real sentences without entities (pool sentences where the dictionary
-/// finds none) at the dev split's rate.
+/// `attested_only` keeps only those; `mention_free` adds real sentences without entities
+/// (pool sentences where the dictionary finds none) at the dev split's rate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct KnowledgeLayer {
@@ -70,6 +71,8 @@ pub struct KnowledgeLayer {
     pub learned_types: bool,
     /// Names attested in the pool first.
     pub attested_first: bool,
+    /// Only names attested in the pool.
+    pub attested_only: bool,
     /// Mix in mention-free pool sentences at the dev split's rate.
     pub mention_free: bool,
 }
@@ -85,6 +88,7 @@ impl Default for KnowledgeLayer {
             same_level: false,
             learned_types: false,
             attested_first: false,
+            attested_only: false,
             mention_free: false,
         }
     }
@@ -255,7 +259,12 @@ impl KnowledgeLayer {
         memo: &mut std::collections::HashMap<u32, usize>,
     ) -> Result<Vec<Expansion>> {
         let Guides { types, attested } = *guides;
-        let plain = !(self.clean || self.same_level || self.learned_types || self.attested_first || self.uninvert);
+        let plain = !(self.clean
+            || self.same_level
+            || self.learned_types
+            || self.attested_first
+            || self.attested_only
+            || self.uninvert);
         if plain {
             return self.expansions(kb, c);
         }
@@ -282,6 +291,9 @@ impl KnowledgeLayer {
                     || kb.lookup(&e.concept).is_some_and(|o| t.label_of(kb.types(o)).as_deref() == Some(label))
             });
         }
+        if let (true, Some(a)) = (self.attested_only, attested) {
+            all.retain(|e| a.contains(&normalize(&e.name)));
+        }
         if let (true, Some(a)) = (self.attested_first, attested) {
             // A stable sort: attested names first, the graph's order within each group.
             all.sort_by_key(|e| !a.contains(&normalize(&e.name)));
@@ -295,7 +307,7 @@ impl KnowledgeLayer {
     /// [`KnowledgeLayer::synthesize`] with the unlabelled pool (for `attested_first`).
     pub fn synthesize_with(&self, kb: &Kb, shots: &[Sentence], pool: Option<&[Sentence]>) -> Result<Vec<Synthetic>> {
         let types = self.learned_types.then(|| hilgen_dictionary::TypeMap::learn(kb, shots));
-        let attested = match (self.attested_first, pool) {
+        let attested = match (self.attested_first || self.attested_only, pool) {
             (true, Some(p)) => Some(ngrams(p)),
             _ => None,
         };
@@ -305,6 +317,17 @@ impl KnowledgeLayer {
         for (si, s) in shots.iter().enumerate() {
             for m in s.mentions()? {
                 let Some((c, linked_by)) = self.concept_of(kb, s, m.span.start, m.span.end) else { continue };
+                // A mention linked by its text to a concept whose types the other shot mentions
+                // never give its label (the chemical "CPA" read as the disease "congenital primary
+                // aphakia", an eye disease) is a wrong sense.
+                if self.learned_types && linked_by == "linked" {
+                    let mut others = shots.to_vec();
+                    others[si].tags[m.span.start..m.span.end].fill("O".to_string());
+                    let held_out = hilgen_dictionary::TypeMap::learn(kb, &others);
+                    if !held_out.votes(kb.types(c)).contains_key(&m.span.label) {
+                        continue;
+                    }
+                }
                 let mention = s.tokens[m.span.start..m.span.end].join(" ");
                 let own = normalize(&mention);
                 let mut used = 0;
@@ -354,7 +377,11 @@ impl Strategy for KnowledgeLayer {
     fn needs(&self) -> Needs {
         Needs {
             kb: Need::Required,
-            pool: if self.attested_first || self.mention_free { Need::Required } else { Need::No },
+            pool: if self.attested_first || self.attested_only || self.mention_free {
+                Need::Required
+            } else {
+                Need::No
+            },
             dictionary: if self.mention_free { Need::Required } else { Need::No },
             mention_free_rate: self.mention_free,
             ..Needs::default()
