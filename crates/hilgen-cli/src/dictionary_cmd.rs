@@ -18,8 +18,9 @@ pub struct DictionaryArgs {
     /// the concepts their mentions link to.
     #[arg(long)]
     pub shots: PathBuf,
-    /// A labelled dev file: the filters are chosen on it, and whether each match is labelled by
-    /// its context (without one, the defaults are used).
+    /// A labelled dev file: the filters are chosen on it, whether each match is labelled by
+    /// its context and whether matches grow over coordinations (without one, the defaults are
+    /// used).
     #[arg(long)]
     pub dev: Option<PathBuf>,
     /// Without --dev: label each match by the words around it, among the entity types its
@@ -27,6 +28,11 @@ pub struct DictionaryArgs {
     /// NCBI-Disease's SpecificDisease and Modifier). With --dev, dev decides.
     #[arg(long)]
     pub context_typing: bool,
+    /// Without --dev: grow a match over a coordination before it whose conjuncts are names
+    /// with its head ("breast and ovarian cancer" as one mention, where "breast cancer" is a
+    /// name). With --dev, dev decides.
+    #[arg(long)]
+    pub coordination: bool,
     /// Text to tag (any input format; JSON Lines and converted PubTator keep document ids, so
     /// abbreviations defined in a document are found in all of it).
     #[arg(long)]
@@ -67,21 +73,26 @@ pub fn run(args: DictionaryArgs) -> Result<()> {
     let (dictionary, selection) = match &args.dev {
         Some(dev) => {
             let dev = read(dev)?;
-            let grid = Grid { context_typing: vec![false, true], ..Grid::default() };
+            let grid = Grid { context_typing: vec![false, true], coordination: vec![false, true], ..Grid::default() };
             let (d, s) = select(&kb, &types, &dev, &grid)?;
             eprintln!("chosen on dev ({} configurations tried): dev F1 {:.4}", s.tried, s.dev_f1);
             (d, Some(s))
         }
         None => {
-            let config = DictionaryConfig { context_typing: args.context_typing, ..DictionaryConfig::default() };
+            let config = DictionaryConfig {
+                context_typing: args.context_typing,
+                coordination: args.coordination,
+                ..DictionaryConfig::default()
+            };
             (Dictionary::build(&kb, &types, config)?, None)
         }
     };
     eprintln!(
-        "{} names; dropped types {:?}; context typing {}",
+        "{} names; dropped types {:?}; context typing {}; coordination {}",
         dictionary.len(),
         dictionary.config.dropped_types.iter().collect::<Vec<_>>(),
-        if dictionary.config.context_typing { "on" } else { "off" }
+        if dictionary.config.context_typing { "on" } else { "off" },
+        if dictionary.config.coordination { "on" } else { "off" }
     );
     let text = read(&args.input)?;
     let tagged = dictionary.tag(&text);

@@ -42,6 +42,10 @@ pub struct DictionaryConfig {
     /// (see [`crate::context`]), instead of the most voted one.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub context_typing: bool,
+    /// A match grows over a coordination before it whose conjuncts form names with its head
+    /// ("breast and ovarian cancer"; see [`crate::coordination`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub coordination: bool,
 }
 
 impl Default for DictionaryConfig {
@@ -58,6 +62,7 @@ impl Default for DictionaryConfig {
             dropped_types: BTreeSet::new(),
             dropped_names: BTreeSet::new(),
             context_typing: false,
+            coordination: false,
         }
     }
 }
@@ -261,6 +266,24 @@ impl Dictionary {
         Ok(Dictionary { config, entries, exact, types: types.clone() })
     }
 
+    /// A dictionary of `(name, label, types)` entries in their variants, for tests.
+    #[cfg(test)]
+    pub(crate) fn from_names(names: &[(&str, &str, &[&str])], types: TypeMap, config: DictionaryConfig) -> Dictionary {
+        let mut entries: HashMap<String, Vec<Target>> = HashMap::new();
+        for (i, (name, label, ctypes)) in names.iter().enumerate() {
+            let target = Target {
+                label: label.to_string(),
+                concept: format!("T{i}"),
+                types: ctypes.iter().map(|t| t.to_string()).collect(),
+                children: 0,
+            };
+            for v in variants(name, &config) {
+                entries.entry(normalize(&v)).or_default().push(target.clone());
+            }
+        }
+        Dictionary { config, entries, exact: HashMap::new(), types }
+    }
+
     /// Names in the dictionary (acronyms included).
     pub fn len(&self) -> usize {
         self.entries.len() + self.exact.len()
@@ -269,6 +292,12 @@ impl Dictionary {
     /// Whether it has no name.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Whether a normalized name is in the dictionary with a concept whose types are kept
+    /// (names dropped for being too often wrong on dev still count: they are names).
+    pub(crate) fn has_name(&self, key: &str) -> bool {
+        self.entries.get(key).and_then(|t| self.pick(t)).is_some()
     }
 
     /// The first target of a key that the dropped types leave.
@@ -319,12 +348,18 @@ impl Dictionary {
     }
 
     /// Matches of sentences grouped into documents (consecutive sentences with one `doc_id`;
-    /// a sentence without one is its own document), with the documents' abbreviations, each
-    /// labelled by its context when `context_typing` is set.
+    /// a sentence without one is its own document), with the documents' abbreviations, grown
+    /// over coordinations when `coordination` is set, each labelled by its context when
+    /// `context_typing` is.
     pub fn match_all(&self, sentences: &[Sentence], all: bool) -> Vec<Vec<Match>> {
         let mut out: Vec<Vec<Match>> = sentences.iter().map(|s| self.matches(s, all)).collect();
         if self.config.abbreviations {
             self.abbreviations_by_document(sentences, &mut out);
+        }
+        if self.config.coordination {
+            for (s, ms) in sentences.iter().zip(&mut out) {
+                *ms = crate::coordination::grow(self, s, std::mem::take(ms));
+            }
         }
         if self.config.context_typing {
             for (s, ms) in sentences.iter().zip(&mut out) {

@@ -7,6 +7,8 @@
 //!   defined in a document (`long form (ABBR)`) propagated in it.
 //! - [`context`]: a match's label chosen by the words around it, for entity types that share
 //!   concepts (NCBI-Disease's `Modifier` and `SpecificDisease`), learned from the shots.
+//! - [`coordination`]: "breast and ovarian cancer" as one mention where "breast cancer" is a
+//!   name too.
 //! - [`select()`]: the filters (shortest name, plurals, case-exact acronyms, stop words,
 //!   abbreviations, concept types too often wrong) chosen on the dev split.
 //!
@@ -21,6 +23,7 @@
 //! ```
 
 pub mod context;
+pub mod coordination;
 mod dictionary;
 pub mod select;
 pub mod types;

@@ -4,7 +4,7 @@
 
 use crate::dictionary::{Dictionary, DictionaryConfig};
 use crate::types::TypeMap;
-use crate::Result;
+use crate::{DictionaryError, Result};
 use hilgen_corpus::Sentence;
 use hilgen_kb::Kb;
 use hilgen_metrics::{evaluate_sentences, Options, ZeroDivision};
@@ -28,6 +28,9 @@ pub struct Grid {
     /// only where the shots have two or more labels.
     #[serde(default = "off", skip_serializing_if = "is_off")]
     pub context_typing: Vec<bool>,
+    /// Coordination tried (see [`crate::coordination`]); `[false, true]` lets dev decide.
+    #[serde(default = "off", skip_serializing_if = "is_off")]
+    pub coordination: Vec<bool>,
 }
 
 fn off() -> Vec<bool> {
@@ -46,7 +49,30 @@ impl Default for Grid {
             min_type_matches: 5,
             name_precision: vec![0.0, 0.2],
             context_typing: off(),
+            coordination: off(),
         }
+    }
+}
+
+impl Grid {
+    /// Checks that every list has a value and every threshold is a fraction.
+    pub fn check(&self) -> Result<()> {
+        let lists = [
+            ("min_chars", self.min_chars.is_empty()),
+            ("type_precision", self.type_precision.is_empty()),
+            ("name_precision", self.name_precision.is_empty()),
+            ("context_typing", self.context_typing.is_empty()),
+            ("coordination", self.coordination.is_empty()),
+        ];
+        if let Some((name, _)) = lists.iter().find(|(_, empty)| *empty) {
+            return Err(DictionaryError::Invalid(format!("dictionary grid: `{name}` must list at least one value")));
+        }
+        if let Some(t) = self.type_precision.iter().chain(&self.name_precision).find(|t| !(0.0..=1.0).contains(*t)) {
+            return Err(DictionaryError::Invalid(format!(
+                "dictionary grid: precision threshold {t} is not within 0..=1"
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -102,6 +128,7 @@ type TypePrecision = BTreeMap<String, (usize, usize)>;
 /// Builds dictionaries for every option combination of `grid` and keeps the best on `dev`
 /// (the first best: options in the order of the defaults first).
 pub fn select(kb: &Kb, types: &TypeMap, dev: &[Sentence], grid: &Grid) -> Result<(Dictionary, Selection)> {
+    grid.check()?;
     let mut best: Option<(f64, Dictionary, TypePrecision)> = None;
     let mut tried = 0;
     let flags = [true, false];
@@ -135,9 +162,13 @@ pub fn select(kb: &Kb, types: &TypeMap, dev: &[Sentence], grid: &Grid) -> Result
     for config in builds {
         let mut d = Dictionary::build(kb, types, config)?;
         // The options of matching: no rebuild.
-        for (&abbreviations, &context_typing) in flags.iter().flat_map(|a| typing.iter().map(move |c| (a, c))) {
+        let matching = flags
+            .iter()
+            .flat_map(|a| typing.iter().flat_map(move |c| grid.coordination.iter().map(move |g| (a, c, g))));
+        for (&abbreviations, &context_typing, &coordination) in matching {
             d.config.abbreviations = abbreviations;
             d.config.context_typing = context_typing;
+            d.config.coordination = coordination;
             d.config.dropped_names.clear();
             d.config.dropped_types.clear();
             let (by_type, by_name) = precision(&d, dev)?;

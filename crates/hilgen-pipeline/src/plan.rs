@@ -309,6 +309,7 @@ impl Plan {
                 "the dictionary system (dictionary.system, or a strategy such as `distant`) needs a [kb] table".into(),
             ));
         }
+        exp.dictionary.grid.check()?;
         let dictionary = (dictionary_system || needs_dictionary).then(|| exp.dictionary.grid.clone());
         let needs_pool = strategies.iter().any(|s| s.needs.pool.uses());
         let (data, labels) = resolve_data(exp, needs_pool)?;
