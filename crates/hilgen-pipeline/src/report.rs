@@ -304,6 +304,9 @@ fn pct(m: MeanSd) -> String {
 pub fn markdown(r: &Report) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# {}: {} {}-shot, seeds {:?}\n", r.name, r.dataset, r.k, r.seeds);
+    if !r.curve.is_empty() {
+        let _ = writeln!(s, "A learning curve: the tables are at K = {}; test F1 at every K is at the end.\n", r.k);
+    }
     let _ = writeln!(s, "Test sentences: {}. Figures are entity-level micro P/R/F1 (seqeval default mode) in %, mean ± sd over seeds; CI is the mean of the per-seed bootstrap 95% intervals of F1.\n", r.test_sentences);
     let _ = writeln!(s, "| training data | synthetic | tagger P | tagger R | tagger F1 | tagger F1 CI | DANN P | DANN R | DANN F1 | DANN F1 CI |");
     let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
