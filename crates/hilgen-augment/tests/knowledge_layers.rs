@@ -90,11 +90,14 @@ fn learned_types_drop_wrong_senses_and_attested_only_keeps_pool_names() {
         // A mention linked by its text whose concept no other shot mention gives its label.
         let wrong = |s: &hilgen_augment::Synthetic| {
             let p = &s.provenance;
+            if p.linked_by != "linked" {
+                return false;
+            }
             let m = p.mention.as_ref().unwrap();
             let mut others = shots.clone();
             others[p.source_sentence.unwrap()].tags[m.start..m.end].fill("O".to_string());
             let types = hilgen_dictionary::TypeMap::learn(&kb, &others);
-            p.linked_by == "linked" && !types.votes(kb.types(kb.lookup(&p.concept).unwrap())).contains_key(&m.label)
+            !types.votes(kb.types(kb.lookup(&p.concept).unwrap())).contains_key(&m.label)
         };
         let base = KnowledgeLayer { uninvert: true, clean: true, ..KnowledgeLayer::new(Layer::Synonyms) };
         let loose = base.synthesize_with(&kb, &shots, Some(pool)).unwrap();

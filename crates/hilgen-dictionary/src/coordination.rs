@@ -45,6 +45,12 @@ fn coordinator_before(tokens: &[String], at: usize) -> Option<usize> {
 /// dystrophy") or the words just before it, when the match is the head alone (the dictionary
 /// matched "cancer" in "breast and ovarian cancer", "ovarian cancer" being a name it drops).
 fn coordination_start(d: &Dictionary, tokens: &[String], start: usize, end: usize) -> Option<usize> {
+    // The coordinator ends at most MAX_CONJUNCT_WORDS tokens before the match: without one
+    // there, no name is looked up (nearly every match).
+    let near = start.saturating_sub(MAX_CONJUNCT_WORDS + 1)..start;
+    if !tokens[near].iter().any(|t| COORDINATORS.contains(&t.to_lowercase().as_str())) {
+        return None;
+    }
     for drop in 0..end - start {
         let tail = tokens[start + drop..end].join(" ");
         let names = |from: usize, to: usize| {
@@ -78,10 +84,7 @@ fn coordination_start(d: &Dictionary, tokens: &[String], start: usize, end: usiz
 /// among those the head match could take; else the match's own.
 fn composite_label(d: &Dictionary, m: &Match) -> String {
     let Some(coordinated) = d.types.context.features.get("shape:coordinated") else { return m.span.label.clone() };
-    let allowed = match &m.target {
-        Some(t) => d.types.votes(t.types.iter().map(String::as_str)),
-        None => d.types.confusable(&m.span.label),
-    };
+    let allowed = d.label_votes(m);
     coordinated
         .iter()
         .filter(|(label, _)| allowed.contains_key(*label) || **label == m.span.label)

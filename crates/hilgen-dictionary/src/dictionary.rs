@@ -300,6 +300,15 @@ impl Dictionary {
         self.entries.get(key).and_then(|t| self.pick(t)).is_some()
     }
 
+    /// The labels a match could take, with their votes: those of its concept's types, or, for
+    /// an abbreviation taken from its document (no concept), those confusable with its label.
+    pub(crate) fn label_votes(&self, m: &Match) -> std::collections::BTreeMap<String, usize> {
+        match &m.target {
+            Some(t) => self.types.votes(t.types.iter().map(String::as_str)),
+            None => self.types.confusable(&m.span.label),
+        }
+    }
+
     /// The first target of a key that the dropped types leave.
     fn pick<'a>(&self, targets: &'a [Target]) -> Option<&'a Target> {
         let dropped = &self.config.dropped_types;
@@ -364,10 +373,8 @@ impl Dictionary {
         if self.config.context_typing {
             for (s, ms) in sentences.iter().zip(&mut out) {
                 for m in ms {
-                    let (votes, children) = match &m.target {
-                        Some(t) => (self.types.votes(t.types.iter().map(String::as_str)), Some(t.children)),
-                        None => (self.types.confusable(&m.span.label), None),
-                    };
+                    let votes = self.label_votes(m);
+                    let children = m.target.as_ref().map(|t| t.children);
                     let (start, end) = (m.span.start, m.span.end);
                     if let Some(label) = self.types.context.label(&s.tokens, start, end, children, &votes) {
                         m.span.label = label;
