@@ -61,7 +61,7 @@ enum Command {
     /// The LLM as a zero-shot tagger, Batch API files, prompt templates.
     #[command(subcommand)]
     Llm(llm_cmd::LlmCommand),
-    /// Reports: merge the results of one experiment's seeds run apart.
+    /// Reports: merge the results of one experiment's seeds run apart; compare experiments.
     #[command(subcommand)]
     Report(report_cmd::ReportCommand),
     /// An experiment on a Slurm cluster: submit workers as a job array, follow the stages.

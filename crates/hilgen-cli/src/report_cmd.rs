@@ -1,8 +1,9 @@
-//! `hilgen report`: reports of one experiment run apart, merged into one table over all seeds.
+//! `hilgen report`: reports of one experiment run apart, merged into one table over all seeds;
+//! reports of different experiments compared system by system, paired by seed.
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
-use hilgen_pipeline::{merge, report};
+use hilgen_pipeline::{compare, merge, report};
 use std::path::PathBuf;
 
 /// Subcommands of `hilgen report`.
@@ -11,6 +12,33 @@ pub enum ReportCommand {
     /// Merge the `results.json` of runs of one experiment over different seeds (other machines,
     /// days or Slurm jobs) into one report: Markdown, JSON and SVG, as one run over every seed.
     Merge(MergeArgs),
+    /// Compare reports of different experiments (another encoder, knowledge source or
+    /// strategy) system by system: test and dev F1 over the seeds they share, and each
+    /// report's difference to the first, paired by seed.
+    Compare(CompareArgs),
+}
+
+/// Arguments of `hilgen report compare`.
+#[derive(Args)]
+pub struct CompareArgs {
+    /// Reports as `LABEL=PATH` (or `PATH`, labelled by its experiment name): `results.json`
+    /// files or the folders holding one. The first is the baseline of the differences.
+    #[arg(required = true, num_args = 2..)]
+    pub reports: Vec<String>,
+    /// Seeds to compare, comma-separated (each report must have them; default: the seeds
+    /// every report has).
+    #[arg(long, value_delimiter = ',')]
+    pub seeds: Vec<u64>,
+    /// Shots per type to compare, for learning-curve reports (default: the reports' K).
+    #[arg(long)]
+    pub k: Option<usize>,
+    /// Only the systems every report has.
+    #[arg(long)]
+    pub common: bool,
+    /// Write the Markdown table here (atomically) and the comparison as JSON beside it
+    /// (`.json`), instead of printing the table.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 /// Arguments of `hilgen report merge`.
@@ -29,7 +57,41 @@ pub struct MergeArgs {
 pub fn run(cmd: ReportCommand) -> Result<()> {
     match cmd {
         ReportCommand::Merge(a) => merge_reports(&a),
+        ReportCommand::Compare(a) => compare_reports(&a),
     }
+}
+
+fn compare_reports(a: &CompareArgs) -> Result<()> {
+    let mut runs = Vec::new();
+    for spec in &a.reports {
+        // `LABEL=PATH`, unless the whole argument is a path that exists.
+        let (label, path) = match spec.split_once('=') {
+            Some((l, p)) if !l.is_empty() && !PathBuf::from(spec).exists() => (Some(l.to_string()), PathBuf::from(p)),
+            _ => (None, PathBuf::from(spec)),
+        };
+        let file = if path.is_dir() { path.join("results.json") } else { path };
+        let r = merge::read(&file)?;
+        runs.push(compare::Labelled::new(label.unwrap_or_else(|| r.name.clone()), r));
+    }
+    let seeds = (!a.seeds.is_empty()).then_some(a.seeds.as_slice());
+    let mut c = compare::compare(&runs, seeds, a.k)?;
+    if a.common {
+        c = c.common();
+    }
+    let md = compare::markdown(&c);
+    match &a.out {
+        None => print!("{md}"),
+        Some(out) => {
+            if out.extension().is_some_and(|e| e == "json") {
+                anyhow::bail!("--out {}: name the Markdown file (the JSON goes beside it)", out.display());
+            }
+            hilgen_pipeline::files::write_file(out, md.as_bytes())?;
+            let json = serde_json::to_string_pretty(&c).context("serializing the comparison")?;
+            hilgen_pipeline::files::write_file(&out.with_extension("json"), json.as_bytes())?;
+            println!("compared {} reports on seeds {:?}: {}", runs.len(), c.seeds, out.display());
+        }
+    }
+    Ok(())
 }
 
 fn merge_reports(a: &MergeArgs) -> Result<()> {

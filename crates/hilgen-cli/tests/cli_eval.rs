@@ -224,3 +224,28 @@ fn report_merge_pools_seeds_and_refuses_a_repeated_one() {
     let err = failure(&["report", "merge", &bad, "--out", out_dir.to_str().unwrap()]);
     assert!(err.contains("bad.json") && err.contains("line 1"), "{err}");
 }
+
+#[test]
+fn report_compare_pairs_committed_reports_by_seed() {
+    let results = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/results");
+    let minilm = format!("MiniLM={results}/ncbi-disease-few-shot");
+    let mpnet = format!("MPNet={results}/ncbi-disease-mpnet-cpu/results.json");
+    // The MiniLM report has seeds 1-5, the MPNet one 1-3: the comparison pairs 1-3.
+    let said = stdout(&hilgen(&["report", "compare", &minilm, &mpnet, "--common"]));
+    assert!(said.contains("seeds 1, 2, 3"), "{said}");
+    assert!(
+        said.contains("| tagger/original | 17.4 ± 2.1 (11.8) | 22.5 ± 21.0 (17.7) | +5.1 ± 20.0 (2/3) |"),
+        "{said}"
+    );
+    assert!(!said.contains("tagger/distant"), "--common keeps the systems both have: {said}");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("cmp.md");
+    let said = stdout(&hilgen(&["report", "compare", &minilm, &mpnet, "--seeds", "2", "--out", out.to_str().unwrap()]));
+    assert!(said.contains("[2]"), "{said}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.with_extension("json")).unwrap()).unwrap();
+    assert_eq!(json["seeds"], serde_json::json!([2]));
+    assert!(std::fs::read_to_string(&out).unwrap().contains("tagger/distant | 6"), "systems one report lacks stay");
+    let err = failure(&["report", "compare", &minilm, &mpnet, "--seeds", "4"]);
+    assert!(err.contains("`MPNet` has no seed 4") && err.contains("1, 2, 3"), "{err}");
+}

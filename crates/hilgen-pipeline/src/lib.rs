@@ -19,6 +19,7 @@
 //! ```
 
 pub mod claim;
+pub mod compare;
 mod error;
 pub mod exec;
 pub mod experiment;
