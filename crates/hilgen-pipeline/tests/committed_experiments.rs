@@ -23,8 +23,10 @@ fn shipped_experiments_parse_check_and_resolve() {
     for dir in ["experiments", "experiments/results"] {
         for path in files(&root.join(dir)) {
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            if name == "llm-local.toml" {
-                continue; // an LLM client configuration, not an experiment
+            if name.starts_with("llm-") {
+                // An LLM client configuration (what an experiment's `[llm] config` names).
+                hilgen_llm::config::LlmSettings::from_file(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+                continue;
             }
             let exp = Experiment::from_file(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
             exp.check().unwrap_or_else(|e| panic!("{name}: {e}"));
