@@ -326,20 +326,23 @@ impl LlmClient {
                 .progress_chars("=> "),
         );
         bar.set_message(what.to_string());
-        let out = futures::stream::iter(reqs.iter())
-            .map(|r| {
+        // Unordered, so that one slow answer (a model generating to its token limit) does not
+        // hold back the requests behind it; the semaphore in `chat` bounds what is in flight.
+        let mut out = futures::stream::iter(reqs.iter().enumerate())
+            .map(|(i, r)| {
                 let bar = &bar;
                 async move {
                     let c = self.chat(r).await;
                     bar.inc(1);
-                    c
+                    (i, c)
                 }
             })
-            .buffered(self.cfg.max_concurrent * 2)
+            .buffer_unordered(self.cfg.max_concurrent * 2)
             .collect::<Vec<_>>()
             .await;
         bar.finish_and_clear();
-        out
+        out.sort_unstable_by_key(|(i, _)| *i);
+        out.into_iter().map(|(_, c)| c).collect()
     }
 
     fn map_error(&self, e: OpenAIError) -> LlmError {

@@ -214,6 +214,28 @@ async fn concurrency_limit_is_never_exceeded() {
 }
 
 #[tokio::test]
+async fn a_slow_answer_does_not_hold_back_the_requests_behind_it() {
+    // The first request is answered after 3 s (a model generating to its token limit); the
+    // twelve behind it are answered at once, and answers still come back in request order.
+    let server = MockServer::start(|_, body| {
+        let slow = body.to_string().contains("slow");
+        Reply::content(if slow { "late" } else { "quick" }).delay(Duration::from_millis(if slow { 3000 } else { 0 }))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let client = LlmClient::new(hilgen_llm::LlmConfig { max_concurrent: 2, ..config(&server, dir.path()) }).unwrap();
+    let mut reqs = vec![req("slow")];
+    reqs.extend((0..12).map(|i| req(&format!("q{i}"))));
+    let (out, seen_midway) = tokio::join!(client.chat_all(&reqs, "test"), async {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        server.requests()
+    });
+    assert_eq!(seen_midway, 13, "while the slow answer was pending only {seen_midway} of 13 requests were sent");
+    let texts: Vec<String> = out.into_iter().map(|c| c.unwrap().content).collect();
+    assert_eq!(texts[0], "late");
+    assert!(texts[1..].iter().all(|t| t == "quick"));
+}
+
+#[tokio::test]
 async fn requests_per_minute_spaces_requests() {
     let server = MockServer::start(|_, _| Reply::content("ok"));
     let dir = tempfile::tempdir().unwrap();
