@@ -14,9 +14,15 @@ pub struct EvalArgs {
     /// Gold file (CoNLL/TSV, JSON Lines or PubTator).
     #[arg(long)]
     pub gold: PathBuf,
-    /// Prediction file with the same sentences and tokens.
+    /// Prediction file with the same sentences and tokens (with --subset: some of them, in any
+    /// order).
     #[arg(long)]
     pub pred: PathBuf,
+    /// The predictions label a sample of the gold file's sentences, in any order (silver labels
+    /// of a pool drawn from a labelled split, a subset tagged apart): each prediction sentence
+    /// is scored against the gold sentence with the same tokens (the first, if several).
+    #[arg(long)]
+    pub subset: bool,
     /// seqeval mode: default (conlleval-compatible) or strict (needs --scheme).
     #[arg(long, value_enum, default_value = "default")]
     pub mode: EvalMode,
@@ -140,6 +146,7 @@ fn locate(
     gold: &conll::BorrowedCorpus<'_>,
     pred: &conll::BorrowedCorpus<'_>,
     g_tags: &[&[Cow<'_, str>]],
+    gold_index: Option<&[usize]>,
     opts: Options,
 ) -> anyhow::Error {
     let hilgen_metrics::MetricsError::StrictTag { sentence, token, ref tag, ref scheme, ref message } = e else {
@@ -148,11 +155,48 @@ fn locate(
     // Gold alone passes or fails on its own: that says which file holds the tag.
     let in_gold = evaluate(g_tags, g_tags, opts).is_err();
     let (path, c) = if in_gold { (&args.gold, gold) } else { (&args.pred, pred) };
+    // With --subset the gold sentences scored are a selection: back to the gold file's order.
+    let sentence = match gold_index {
+        Some(index) if in_gold => index[sentence],
+        _ => sentence,
+    };
     let place = match c.line_of(sentence, token) {
         Some(line) => format!("{}:{line}", path.display()),
         None => format!("{}: sentence {}, token {}", path.display(), sentence + 1, token + 1),
     };
     anyhow::anyhow!("{place}: invalid tag `{tag}` for --mode strict --scheme {scheme}: {message}")
+}
+
+/// For each prediction sentence, the index of the first gold sentence with the same tokens;
+/// an error names the prediction sentence (file and line) that the gold file lacks.
+fn subset_index(
+    g_tokens: &[&[&str]],
+    p_tokens: &[&[&str]],
+    pred_path: &Path,
+    pred: &conll::BorrowedCorpus<'_>,
+) -> Result<Vec<usize>> {
+    let mut first: std::collections::HashMap<&[&str], usize> = std::collections::HashMap::with_capacity(g_tokens.len());
+    for (i, t) in g_tokens.iter().enumerate() {
+        first.entry(*t).or_insert(i);
+    }
+    p_tokens
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            first.get(t).copied().ok_or_else(|| {
+                let place = match pred.line_of(i, 0) {
+                    Some(line) => format!("{}:{line}", pred_path.display()),
+                    None => format!("{}: sentence {}", pred_path.display(), i + 1),
+                };
+                let start: Vec<&str> = t.iter().take(8).copied().collect();
+                anyhow::anyhow!(
+                    "{place}: --subset: no gold sentence has these tokens (\"{}{}\")",
+                    start.join(" "),
+                    if t.len() > 8 { " ..." } else { "" }
+                )
+            })
+        })
+        .collect()
 }
 
 /// Runs `hilgen eval`.
@@ -181,10 +225,16 @@ pub fn run(args: EvalArgs) -> Result<()> {
             );
         }
     }
-    let ((g_tokens, g_tags), (p_tokens, p_tags)) = (views(&gold), views(&pred));
+    let ((mut g_tokens, mut g_tags), (p_tokens, p_tags)) = (views(&gold), views(&pred));
+    let gold_index = if args.subset { Some(subset_index(&g_tokens, &p_tokens, &args.pred, &pred)?) } else { None };
+    if let Some(index) = &gold_index {
+        g_tokens = index.iter().map(|&i| g_tokens[i]).collect();
+        g_tags = index.iter().map(|&i| g_tags[i]).collect();
+    }
     check_token_seqs(&g_tokens, &p_tokens)
         .with_context(|| format!("{} (gold) and {} (prediction) differ", args.gold.display(), args.pred.display()))?;
-    let eval = evaluate(&g_tags, &p_tags, opts).map_err(|e| locate(e, &args, &gold, &pred, &g_tags, opts))?;
+    let eval = evaluate(&g_tags, &p_tags, opts)
+        .map_err(|e| locate(e, &args, &gold, &pred, &g_tags, gold_index.as_deref(), opts))?;
     match args.format {
         ReportFormat::Text => println!("{}", report::text(&eval, args.digits)?),
         ReportFormat::Json => println!("{}", report::json(&eval)),

@@ -249,3 +249,26 @@ fn report_compare_pairs_committed_reports_by_seed() {
     let err = failure(&["report", "compare", &minilm, &mpnet, "--seeds", "4"]);
     assert!(err.contains("`MPNet` has no seed 4") && err.contains("1, 2, 3"), "{err}");
 }
+
+#[test]
+fn subset_scores_a_sample_of_the_gold_sentences_in_any_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let gold = file(
+        dir.path(),
+        "gold.tsv",
+        "Aspirin\tB-Chemical\nhelps\tO\n\nFever\tB-Disease\nfell\tO\n\nNo\tO\nentity\tO\n\nHeadache\tB-Disease\n",
+    );
+    // Silver labels of the second and first sentences, in that order: one entity right, one
+    // labelled with the wrong type.
+    let pred = file(dir.path(), "pred.tsv", "Fever\tB-Disease\nfell\tO\n\nAspirin\tB-Disease\nhelps\tO\n");
+    let out = stdout(&hilgen(&["eval", "--gold", &gold, "--pred", &pred, "--subset", "--format", "json"]));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["micro"]["precision"], 0.5, "{out}");
+    assert_eq!(v["micro"]["recall"], 0.5, "the gold of the sentences not in the sample is not counted: {out}");
+    // Without --subset the files must hold the same sentences.
+    let err = failure(&["eval", "--gold", &gold, "--pred", &pred]);
+    assert!(err.contains("differ"), "{err}");
+    let stray = file(dir.path(), "stray.tsv", "Fever\tB-Disease\nfell\tO\n\nFever\tO\nrose\tO\n");
+    let err = failure(&["eval", "--gold", &gold, "--pred", &stray, "--subset"]);
+    assert!(err.contains("stray.tsv:4") && err.contains("no gold sentence") && err.contains("Fever rose"), "{err}");
+}
