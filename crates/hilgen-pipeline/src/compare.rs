@@ -2,7 +2,7 @@
 //! a changed strategy): per system, test and dev F1 over the seeds every report has, and each
 //! report's difference to the first, paired by seed.
 //!
-//! ```
+//! ```no_run
 //! use hilgen_pipeline::compare::{compare, Labelled};
 //! # fn report(name: &str) -> hilgen_pipeline::report::Report {
 //! #     serde_json::from_value(serde_json::json!({"name": name, "dataset": "d", "k": 5, "seeds": [],
