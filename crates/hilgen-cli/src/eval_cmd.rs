@@ -20,7 +20,8 @@ pub struct EvalArgs {
     pub pred: PathBuf,
     /// The predictions label a sample of the gold file's sentences, in any order (silver labels
     /// of a pool drawn from a labelled split, a subset tagged apart): each prediction sentence
-    /// is scored against the gold sentence with the same tokens (the first, if several).
+    /// is scored against the gold sentence with the same tokens (the first, if several);
+    /// --compare then holds the sentences of --pred, in its order.
     #[arg(long)]
     pub subset: bool,
     /// seqeval mode: default (conlleval-compatible) or strict (needs --scheme).
