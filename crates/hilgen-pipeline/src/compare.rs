@@ -87,6 +87,10 @@ pub struct Comparison {
     /// One row per system, in the reports' order (tagger and DANN of each training set, then
     /// the other systems, then the ensemble).
     pub rows: Vec<Row>,
+    /// Per report, the ensemble dev chose on each compared seed (what the [`ENSEMBLE`] row is:
+    /// reports whose runs had other systems to choose from compare different things there).
+    #[serde(default)]
+    pub ensembles: Vec<Vec<(u64, String)>>,
 }
 
 impl Comparison {
@@ -190,7 +194,17 @@ pub fn compare(runs: &[Labelled], seeds: Option<&[u64]>, k: Option<usize>) -> Re
             Row { system, entries }
         })
         .collect();
+    let ensembles = runs
+        .iter()
+        .map(|r| {
+            chosen
+                .iter()
+                .map(|&seed| (seed, seed_result(&r.report, k, seed).ensemble.note.clone().unwrap_or_default()))
+                .collect()
+        })
+        .collect();
     Ok(Comparison {
+        ensembles,
         labels: runs.iter().map(|r| r.label.clone()).collect(),
         names: runs.iter().map(|r| r.report.name.clone()).collect(),
         seeds: chosen,
@@ -300,6 +314,13 @@ pub fn markdown(c: &Comparison) -> String {
         }
         let _ = writeln!(s, "{line}");
     }
+    if c.rows.iter().any(|r| r.system == ENSEMBLE) {
+        let _ = writeln!(s, "\nEnsembles chosen on dev:\n");
+        for (label, chosen) in c.labels.iter().zip(&c.ensembles) {
+            let each: Vec<String> = chosen.iter().map(|(seed, what)| format!("seed {seed}: {what}")).collect();
+            let _ = writeln!(s, "- {label}: {}", each.join("; "));
+        }
+    }
     s
 }
 
@@ -325,7 +346,7 @@ mod tests {
             seed,
             k: 5,
             scores: systems.iter().map(|(n, f)| (n.to_string(), score(*f, f - 0.05))).collect(),
-            ensemble: score(ensemble, ensemble),
+            ensemble: SystemScore { note: Some(format!("vote {seed}")), ..score(ensemble, ensemble) },
             augment: BTreeMap::new(),
             kept: None,
         }
@@ -403,6 +424,7 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("| dann/original | 34.5 ± 4.9 (29.5) | – | – |"), "{md}");
+        assert!(md.contains("- B: seed 1: vote 1; seed 2: vote 2"), "{md}");
     }
 
     #[test]
