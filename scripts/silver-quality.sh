@@ -13,16 +13,17 @@ run=$1 gold=$2 llm=${3:-} types=${4:-}
 hilgen=${HILGEN_BIN:-hilgen}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-micro() { "$hilgen" eval --gold "$gold" --pred "$1" --subset --format json --log error |
-  python3 -c 'import json,sys; m=json.load(sys.stdin)["micro"]; print("P %.1f R %.1f F1 %.1f" % tuple(100*m[k] for k in ("precision","recall","f1")))'; }
+score() { "$hilgen" eval --gold "$gold" --pred "$1" --subset --format json --log error; }
+prf() { python3 -c 'import json,sys; m=json.load(sys.stdin)["micro"]; print("P %.1f R %.1f F1 %.1f" % tuple(100*m[k] for k in ("precision","recall","f1")))'; }
+micro() { score "$1" | prf; }
 for seed_dir in "$run"/seed-*/; do
   seed=$(basename "$seed_dir")
   for set in "$seed_dir"augment/*/; do
     name=$(basename "$set")
     [ -f "$set/synthetic.tsv" ] || continue
     # Only silver sets of pool sentences (distant, llm-silver, self-train): every sentence is in the split.
-    "$hilgen" eval --gold "$gold" --pred "$set/synthetic.tsv" --subset --format json --log error >/dev/null 2>&1 || continue
-    echo "$seed $name: $(micro "$set/synthetic.tsv")"
+    json=$(score "$set/synthetic.tsv" 2>/dev/null) || continue
+    echo "$seed $name: $(prf <<<"$json")"
   done
   silver="${seed_dir}augment/llm-silver/synthetic.tsv"
   if [ -n "$llm" ] && [ -f "$silver" ]; then

@@ -4,7 +4,7 @@
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use hilgen_pipeline::{compare, merge, report};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Subcommands of `hilgen report`.
 #[derive(Subcommand)]
@@ -61,6 +61,13 @@ pub fn run(cmd: ReportCommand) -> Result<()> {
     }
 }
 
+/// A `results.json`, named directly or by the run or report folder holding it, and its path.
+fn read_report(path: &Path) -> Result<(PathBuf, report::Report)> {
+    let file = if path.is_dir() { path.join("results.json") } else { path.to_path_buf() };
+    let r = merge::read(&file)?;
+    Ok((file, r))
+}
+
 fn compare_reports(a: &CompareArgs) -> Result<()> {
     let mut runs = Vec::new();
     for spec in &a.reports {
@@ -69,8 +76,7 @@ fn compare_reports(a: &CompareArgs) -> Result<()> {
             Some((l, p)) if !l.is_empty() && !PathBuf::from(spec).exists() => (Some(l.to_string()), PathBuf::from(p)),
             _ => (None, PathBuf::from(spec)),
         };
-        let file = if path.is_dir() { path.join("results.json") } else { path };
-        let r = merge::read(&file)?;
+        let (_, r) = read_report(&path)?;
         runs.push(compare::Labelled::new(label.unwrap_or_else(|| r.name.clone()), r));
     }
     let seeds = (!a.seeds.is_empty()).then_some(a.seeds.as_slice());
@@ -97,8 +103,7 @@ fn compare_reports(a: &CompareArgs) -> Result<()> {
 fn merge_reports(a: &MergeArgs) -> Result<()> {
     let mut parts = Vec::new();
     for p in &a.reports {
-        let file = if p.is_dir() { p.join("results.json") } else { p.clone() };
-        parts.push((file.clone(), merge::read(&file)?));
+        parts.push(read_report(p)?);
     }
     let merged = merge::merge(&parts)?;
     std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;

@@ -15,7 +15,7 @@
 //! ```
 
 use crate::error::{PipelineError, Result};
-use crate::report::{mean_sd_of, MeanSd, Report};
+use crate::report::{mean_sd_of, pct, MeanSd, Report};
 use crate::results::{SeedResult, SystemScore};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -153,21 +153,13 @@ pub fn compare(runs: &[Labelled], seeds: Option<&[u64]>, k: Option<usize>) -> Re
             common.into_iter().collect()
         }
     };
-    let score = |r: &Labelled, seed: u64, system: &str| -> Option<SystemScore> {
-        let s = seed_result(&r.report, k, seed);
-        if system == ENSEMBLE {
-            Some(s.ensemble.clone())
-        } else {
-            s.scores.get(system).cloned()
-        }
-    };
     let systems = system_order(runs, &chosen, k);
     let rows = systems
         .into_iter()
         .map(|system| {
-            let per_report: Vec<Option<Vec<SystemScore>>> = runs
+            let per_report: Vec<Option<Vec<&SystemScore>>> = runs
                 .iter()
-                .map(|r| chosen.iter().map(|&seed| score(r, seed, &system)).collect::<Option<Vec<_>>>())
+                .map(|r| chosen.iter().map(|&seed| score(&r.report, k, seed, &system)).collect::<Option<Vec<_>>>())
                 .collect();
             let first = per_report[0].as_ref().map(|v| v.iter().map(|s| s.f1).collect::<Vec<_>>());
             let entries = per_report
@@ -258,6 +250,16 @@ fn seed_result(r: &Report, k: usize, seed: u64) -> &SeedResult {
     at_k(r, k).find(|s| s.seed == seed).expect("compared seeds are in every report")
 }
 
+/// One system's scores in one seed at `k` ([`ENSEMBLE`]: the dev-chosen ensemble's).
+fn score<'a>(r: &'a Report, k: usize, seed: u64, system: &str) -> Option<&'a SystemScore> {
+    let s = seed_result(r, k, seed);
+    if system == ENSEMBLE {
+        Some(&s.ensemble)
+    } else {
+        s.scores.get(system)
+    }
+}
+
 fn join(seeds: &BTreeSet<u64>) -> String {
     if seeds.is_empty() {
         return "none".into();
@@ -268,7 +270,6 @@ fn join(seeds: &BTreeSet<u64>) -> String {
 /// The comparison as a Markdown table: per report, test F1 mean ± sd (dev mean), and for the
 /// reports after the first the paired difference and on how many seeds it is higher.
 pub fn markdown(c: &Comparison) -> String {
-    let pct = |m: MeanSd| format!("{:.1} ± {:.1}", m.mean * 100.0, m.sd * 100.0);
     let mut s = String::new();
     let seeds: Vec<String> = c.seeds.iter().map(u64::to_string).collect();
     let _ = writeln!(s, "# Comparison, {}-shot, seeds {}\n", c.k, seeds.join(", "));
@@ -352,31 +353,19 @@ mod tests {
         }
     }
 
+    /// The report a run over `per_seed` writes (training sets original and distant, the
+    /// dictionary).
     fn report(name: &str, per_seed: Vec<SeedResult>) -> Report {
-        let seeds = per_seed.iter().map(|s| s.seed).collect();
-        Report {
+        let meta = crate::report::ReportMeta {
             name: name.into(),
             dataset: "d".into(),
             k: 5,
-            seeds,
+            ks: vec![5],
+            configs: vec!["original".into(), "distant".into()],
             test_sentences: 10,
-            rows: Vec::new(),
-            ensembles: Vec::new(),
-            rejections: BTreeMap::new(),
-            llm: BTreeMap::new(),
-            stage_seconds: BTreeMap::new(),
-            per_seed,
-            curve: BTreeMap::new(),
-            meta: Some(crate::report::ReportMeta {
-                name: name.into(),
-                dataset: "d".into(),
-                k: 5,
-                ks: vec![5],
-                configs: vec!["original".into(), "distant".into()],
-                test_sentences: 10,
-                systems: vec!["dictionary".into()],
-            }),
-        }
+            systems: vec!["dictionary".into()],
+        };
+        crate::report::build(&meta, &per_seed, None, &BTreeMap::new())
     }
 
     #[test]

@@ -296,7 +296,8 @@ pub fn build(
     }
 }
 
-fn pct(m: MeanSd) -> String {
+/// A mean ± sd of fractions as percentages with one decimal (`41.3 ± 4.0`).
+pub(crate) fn pct(m: MeanSd) -> String {
     format!("{:.1} ± {:.1}", 100.0 * m.mean, 100.0 * m.sd)
 }
 
