@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release --example train_tagger -- [--dataset bc5cdr] [--shots 5|full|N] [--seed 1]
-//!     [--epochs E] [--encoder DIR] [--threads T] [--out runs/tagger]
+//!     [--epochs E] [--encoder DIR] [--threads T] [--precision f32|bf16] [--out runs/tagger]
 //! ```
 //!
 //! `--shots 5` draws the paper's 5-shot sample (K sentences per type) from the training split;
@@ -13,7 +13,7 @@
 use anyhow::{Context, Result};
 use hilgen::corpus::{conll, dataset, fetch::Fetcher, sample};
 use hilgen::metrics::{evaluate_sentences, Options};
-use hilgen::models::{device, Dann, DannConfig, Tagger, TaggerConfig};
+use hilgen::models::{device, Dann, DannConfig, Precision, Tagger, TaggerConfig};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -24,6 +24,7 @@ fn main() -> Result<()> {
     let mut seed = 1u64;
     let mut epochs: Option<usize> = None;
     let mut threads: Option<usize> = None;
+    let mut precision = Precision::F32;
     let mut encoder =
         std::env::var_os("HILGEN_ENCODER").map(PathBuf::from).unwrap_or_else(|| ".hilgen/all-MiniLM-L6-v2".into());
     let mut out = PathBuf::from("runs/tagger");
@@ -36,6 +37,7 @@ fn main() -> Result<()> {
             "--seed" => seed = value()?.parse()?,
             "--epochs" => epochs = Some(value()?.parse()?),
             "--threads" => threads = Some(value()?.parse()?),
+            "--precision" => precision = value()?.parse().map_err(anyhow::Error::msg)?,
             "--encoder" => encoder = value()?.into(),
             "--out" => out = value()?.into(),
             other => anyhow::bail!("unknown argument {other}"),
@@ -57,9 +59,14 @@ fn main() -> Result<()> {
         learning_rate: if few_shot { 1e-4 } else { 5e-5 },
         seed,
         threads,
+        precision,
         ..Default::default()
     };
-    println!("{name}: training on {} sentences ({shots} shots, seed {seed}), {} epochs", train.len(), config.epochs);
+    println!(
+        "{name}: training on {} sentences ({shots} shots, seed {seed}), {} epochs, {precision}",
+        train.len(),
+        config.epochs
+    );
     let mut tagger = Tagger::from_pretrained(&encoder, Tagger::labels_of(train_all), config, device(false))?;
     let t = Instant::now();
     let report = tagger.train(&train, None, None)?;

@@ -2,7 +2,8 @@
 # Training and inference throughput of an encoder (default all-mpnet-base-v2) in hilgen and in
 # PyTorch + transformers, one after the other, twice: `cargo bench -p hilgen-models --bench
 # throughput` and `crates/hilgen-models/benches/torch_anchor.py` on the same sentences, batch
-# sizes and threads. PYTHON must have torch==2.13.0 and transformers.
+# sizes and threads. PYTHON must have torch==2.13.0 and transformers. HILGEN_BENCH_PRECISION=bf16
+# measures bfloat16 mixed precision on both sides (hilgen's `precision = "bf16"`, torch.autocast).
 #   PYTHON=/tmp/pyenv/bin/python scripts/bench-encoder-vs-torch.sh [ENCODER_DIR]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -49,6 +49,10 @@ pub struct TagArgs {
     /// Windows per batch (default: the model's training batch size, doubled).
     #[arg(long)]
     pub batch_size: Option<usize>,
+    /// The encoder's number format: f32 or bf16 mixed precision (about three times as fast on
+    /// CPUs with AVX512-BF16; tags may differ a little from f32's). Default: the model's own.
+    #[arg(long)]
+    pub precision: Option<hilgen_models::Precision>,
     /// Also write each token's label log-probabilities as JSON Lines here.
     #[arg(long)]
     pub scores: Option<PathBuf>,
@@ -72,6 +76,9 @@ pub fn run(args: TagArgs) -> Result<()> {
     if let Some(b) = args.batch_size {
         anyhow::ensure!(b > 0, "--batch-size must be at least 1");
         tagger.config.batch_size = b.div_ceil(2);
+    }
+    if let Some(p) = args.precision {
+        tagger.config.precision = p;
     }
     let system = args.system.unwrap_or_else(|| default_system(&args));
     let dann = match system {

@@ -293,6 +293,13 @@ fn train_then_tag_three_abstracts() {
         back.iter().map(|s| s.tokens.clone()).collect::<Vec<_>>(),
         sentences.iter().map(|s| s.tokens.clone()).collect::<Vec<_>>()
     );
+    // In bfloat16 mixed precision: every sentence tagged; an unknown format is refused by name.
+    let bf16 = d.join("bf16.tsv");
+    let out = hilgen(&["tag", "--model", &s(&model), "--input", &s(&conll), "--out", &s(&bf16), "--precision", "bf16"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(hilgen_corpus::conll::read_path(&bf16, &Default::default()).unwrap().len(), back.len());
+    let out = hilgen(&["tag", "--model", &s(&model), "--input", &s(&conll), "--out", &s(&bf16), "--precision", "fp16"]);
+    assert!(!out.status.success() && text(&out.stderr).contains("expected f32 or bf16"), "{}", text(&out.stderr));
     // A model folder that is none: a clear error.
     let out = hilgen(&["tag", "--model", &s(d), "--input", &s(&conll), "--out", &s(&d.join("x.tsv"))]);
     assert!(!out.status.success() && text(&out.stderr).contains("loading the model"), "{}", text(&out.stderr));

@@ -4,10 +4,11 @@
 //! `benches/torch_anchor.py` measures the same model in PyTorch eager (transformers).
 //!
 //! Run: `cargo bench -p hilgen-models --bench throughput` (threads: `HILGEN_THREADS`, default 2;
-//! `HILGEN_BENCH_DEVICE=cuda` on a GPU with a CUDA libtorch).
+//! `HILGEN_BENCH_DEVICE=cuda` on a GPU with a CUDA libtorch; `HILGEN_BENCH_PRECISION=bf16` for
+//! bfloat16 mixed precision, which the anchor matches with `torch.autocast`).
 
 use hilgen_corpus::{conll, Sentence};
-use hilgen_models::{DeviceChoice, Tagger, TaggerConfig};
+use hilgen_models::{DeviceChoice, Precision, Tagger, TaggerConfig};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -24,6 +25,10 @@ fn main() {
     let device: DeviceChoice =
         std::env::var("HILGEN_BENCH_DEVICE").unwrap_or_else(|_| "cpu".into()).parse().expect("HILGEN_BENCH_DEVICE");
     let device = device.resolve().unwrap();
+    let precision: Precision = std::env::var("HILGEN_BENCH_PRECISION")
+        .unwrap_or_else(|_| "f32".into())
+        .parse()
+        .expect("HILGEN_BENCH_PRECISION");
     let data = PathBuf::from(std::env::var_os("HILGEN_DATA").expect("HILGEN_DATA"));
     let train = conll::read_path(data.join("bc5cdr/iob/train.tsv"), &Default::default()).unwrap();
     // Sentences of 20-30 words, as many as needed.
@@ -32,12 +37,13 @@ fn main() {
     let name = encoder.canonicalize().unwrap_or(encoder.clone());
     let name = name.file_name().unwrap_or_default().to_string_lossy().into_owned();
     println!(
-        "{{\"encoder\": \"{name}\", \"device\": \"{device:?}\", \"threads\": {threads}, \"sentences\": {}, \"results\": [",
+        "{{\"encoder\": \"{name}\", \"device\": \"{device:?}\", \"precision\": \"{precision}\", \"threads\": {threads}, \"sentences\": {}, \"results\": [",
         pool.len()
     );
     let mut first = true;
     for batch in [8usize, 32] {
-        let cfg = TaggerConfig { batch_size: batch, epochs: 1, threads: Some(threads), ..Default::default() };
+        let cfg =
+            TaggerConfig { batch_size: batch, epochs: 1, threads: Some(threads), precision, ..Default::default() };
         let mut tagger = Tagger::from_pretrained(&encoder, Tagger::labels_of(&pool), cfg, device).unwrap();
         let steps = 12usize;
         let subset: Vec<Sentence> = pool.iter().take(batch * steps).cloned().collect();

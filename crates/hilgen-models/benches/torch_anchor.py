@@ -3,7 +3,8 @@ token classifier on all-MiniLM-L6-v2 (or `HILGEN_BENCH_ENCODER`: all-mpnet-base-
 RoBERTa) (transformers' AutoModel + dropout + linear head, AdamW with
 no decay on bias/LayerNorm, clipping 1.0), the same BC5CDR sentences (20-30 words, the first
 512 of train), the same batch sizes, threads and length-sorted batches; tokens per second for
-training and inference.
+training and inference. HILGEN_BENCH_PRECISION=bf16 runs the model under
+torch.autocast(dtype=torch.bfloat16), as hilgen's `precision = "bf16"` computes.
 
     python -m venv /tmp/torchenv && /tmp/torchenv/bin/pip install torch==2.13.0 transformers
     HILGEN_ENCODER=... HILGEN_DATA=... /tmp/torchenv/bin/python crates/hilgen-models/benches/torch_anchor.py
@@ -22,6 +23,12 @@ torch.manual_seed(1)
 enc_dir = os.environ.get("HILGEN_BENCH_ENCODER") or os.environ["HILGEN_ENCODER"]
 device = torch.device(os.environ.get("HILGEN_BENCH_DEVICE", "cpu"))
 data = os.environ["HILGEN_DATA"]
+precision = os.environ.get("HILGEN_BENCH_PRECISION", "f32")
+assert precision in ("f32", "bf16"), f"HILGEN_BENCH_PRECISION={precision}: expected f32 or bf16"
+
+
+def autocast():
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
 
 
 def read(path):
@@ -96,8 +103,9 @@ for size in (8, 32):
         model.train()
         tokens = 0
         for ids, mask, lab in batches(data, size):
-            logits = model(ids, mask)
-            loss = torch.nn.functional.cross_entropy(logits.view(-1, len(labels)), lab.view(-1), ignore_index=-100)
+            with autocast():
+                logits = model(ids, mask)
+            loss = torch.nn.functional.cross_entropy(logits.float().view(-1, len(labels)), lab.view(-1), ignore_index=-100)
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -114,7 +122,7 @@ for size in (8, 32):
     model.eval()
     t = time.perf_counter()
     tokens = 0
-    with torch.no_grad():
+    with torch.no_grad(), autocast():
         for ids, mask, _ in batches(examples, size * 2):
             model(ids, mask)
             tokens += int(mask.sum())
@@ -122,4 +130,4 @@ for size in (8, 32):
         torch.cuda.synchronize()
     infer_tps = tokens / (time.perf_counter() - t)
     results.append({"batch": size, "train_tokens_per_s": round(train_tps), "infer_tokens_per_s": round(infer_tps)})
-print(json.dumps({"encoder": os.path.basename(os.path.realpath(enc_dir)), "device": str(device), "threads": threads, "sentences": len(pool), "results": results}))
+print(json.dumps({"encoder": os.path.basename(os.path.realpath(enc_dir)), "device": str(device), "precision": precision, "threads": threads, "sentences": len(pool), "results": results}))

@@ -6,6 +6,7 @@
 //!   (`config.json`'s `model_type` picks the family; `model.safetensors` with or without a
 //!   `bert.`/`roberta.`/`mpnet.` prefix, legacy `gamma`/`beta` names).
 //! - [`DeviceChoice`]: `cpu`, `cuda` or `auto`, checked against what libtorch finds.
+//! - [`Precision`]: float32, or bfloat16 mixed precision for the encoder's products.
 //! - [`WordEncoder`], [`windows`]: sub-words of pre-tokenized sentences; long sentences split
 //!   into overlapping windows so that no word is dropped.
 //! - [`Tagger`], [`TaggerConfig`]: training (AdamW, warm-up + linear decay, clipping,
@@ -36,6 +37,7 @@ mod encoder;
 mod error;
 pub mod hf;
 mod nearest;
+mod precision;
 mod tagger;
 mod tokenize;
 pub mod weights;
@@ -45,6 +47,7 @@ pub use dann::{Dann, DannConfig, Distance, DANN_META, DANN_TENSORS};
 pub use device::DeviceChoice;
 pub use encoder::{Bert, Encoder, Linear, Mpnet, NO_DECAY};
 pub use error::{ModelError, Result};
+pub use precision::Precision;
 pub use tagger::{Features, Prediction, Tagger, TaggerConfig, TrainReport};
 pub use tokenize::{windows, Window, WordEncoder};
 

@@ -11,7 +11,7 @@ mod common;
 
 use common::train_set;
 use hilgen_metrics::{evaluate_sentences, Options};
-use hilgen_models::{Architecture, Dann, DannConfig, Tagger, TaggerConfig};
+use hilgen_models::{Architecture, Dann, DannConfig, Precision, Tagger, TaggerConfig};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use tch::Device;
@@ -124,4 +124,41 @@ fn a_roberta_tagger_trains_saves_loads_and_feeds_dann() {
 #[test]
 fn an_mpnet_tagger_trains_saves_loads_and_feeds_dann() {
     check_family("mpnet", Architecture::Mpnet);
+}
+
+/// bfloat16 mixed precision (`precision = "bf16"`) on MPNet and RoBERTa (BERT's layers): the
+/// logits stay near float32's (bfloat16 keeps 8 bits of mantissa) without being equal (the
+/// products really ran in bfloat16), a tagger trains to a fit in it, and a saved one loads back
+/// in bf16 with the same logits.
+#[test]
+fn bf16_mixed_precision_stays_near_f32_and_trains() {
+    let _serial = TORCH.lock().unwrap_or_else(|e| e.into_inner());
+    let scratch = tempfile::tempdir().unwrap();
+    let train = train_set();
+    for kind in ["mpnet", "roberta"] {
+        let dir = folder(kind, scratch.path());
+        let at = |precision| {
+            let cfg = TaggerConfig { precision, ..fit_config() };
+            Tagger::from_pretrained(&dir, Tagger::labels_of(&train), cfg, Device::Cpu).unwrap()
+        };
+        let (f32_tagger, bf16_tagger) = (at(Precision::F32), at(Precision::Bf16));
+        let mut ids = vec![f32_tagger.encoder().cls];
+        ids.extend(f32_tagger.encoder().encode_words(&train[1].tokens).unwrap().into_iter().flatten());
+        ids.push(f32_tagger.encoder().sep);
+        let (a, b) = (f32_tagger.window_logits(&ids).unwrap(), bf16_tagger.window_logits(&ids).unwrap());
+        let scale = a.iter().flatten().fold(0f32, |m, x| m.max(x.abs()));
+        let diff = a.iter().flatten().zip(b.iter().flatten()).fold(0f32, |m, (x, y)| m.max((x - y).abs()));
+        assert!(diff > 0.0, "{kind}: bf16 logits equal f32's: the products did not run in bfloat16");
+        assert!(diff < 0.05 * scale.max(1.0), "{kind}: bf16 logits {diff} away from f32's (scale {scale})");
+        let mut tagger = bf16_tagger;
+        tagger.train(&train, None, None).unwrap();
+        let predicted = tagger.predict_sentences(&train).unwrap();
+        let f1 = evaluate_sentences(&train, &predicted, Options::default()).unwrap().micro.f1;
+        assert!(f1 > 0.99, "{kind}: training F1 in bf16 {f1}");
+        let saved = scratch.path().join(format!("{kind}-bf16"));
+        tagger.save(&saved).unwrap();
+        let back = Tagger::load(&saved, Device::Cpu).unwrap();
+        assert_eq!(back.config.precision, Precision::Bf16, "{kind}: the precision is saved with the tagger");
+        assert_eq!(back.predict(&train).unwrap(), tagger.predict(&train).unwrap());
+    }
 }

@@ -10,6 +10,7 @@
 use super::layers::NO_DECAY;
 use super::layers::{padding_mask, position_ids, Layer, LayerNorm};
 use crate::config::EncoderConfig;
+use crate::precision::Precision;
 use tch::nn::{self, Init};
 use tch::Tensor;
 
@@ -48,15 +49,21 @@ impl Bert {
     /// Last hidden states `[batch, len, hidden]` of token ids `[batch, len]` with an attention
     /// mask `[batch, len]` (1 for tokens, 0 for padding). Dropout only when `train`.
     pub fn forward_t(&self, input_ids: &Tensor, attention_mask: &Tensor, train: bool) -> Tensor {
+        self.forward_in(input_ids, attention_mask, train, Precision::F32)
+    }
+
+    /// [`Bert::forward_t`] with the dense layers and attention in `precision` (the hidden
+    /// states it returns are float32 either way).
+    pub fn forward_in(&self, input_ids: &Tensor, attention_mask: &Tensor, train: bool, precision: Precision) -> Tensor {
         let cfg = &self.config;
         let positions = position_ids(attention_mask, cfg.model_type.position_offset(cfg.pad_token_id));
         let emb = Tensor::embedding(&self.word, input_ids, -1, false, false)
             + Tensor::embedding(&self.position, &positions, -1, false, false)
             + self.token_type.get(0).view([1, 1, cfg.hidden_size]);
         let mut hidden = self.emb_norm.forward(&emb).dropout(cfg.hidden_dropout_prob, train);
-        let mask = padding_mask(attention_mask);
+        let mask = padding_mask(attention_mask).map(|m| precision.cast(&m));
         for layer in &self.layers {
-            hidden = layer.forward(&hidden, mask.as_ref(), cfg, train);
+            hidden = layer.forward(&hidden, mask.as_ref(), cfg, train, precision);
         }
         hidden
     }

@@ -2,6 +2,7 @@
 //! activation, with transformers' variable names.
 
 use crate::config::EncoderConfig;
+use crate::precision::Precision;
 use tch::nn::{self, Init};
 use tch::Tensor;
 
@@ -28,6 +29,15 @@ impl Linear {
     /// `x W^T + b`.
     pub fn forward(&self, x: &Tensor) -> Tensor {
         x.linear(&self.weight, Some(&self.bias))
+    }
+
+    /// `x W^T + b` computed in `precision` (input, weight and bias cast to it; the result is in
+    /// it too).
+    pub fn forward_in(&self, x: &Tensor, precision: Precision) -> Tensor {
+        match precision {
+            Precision::F32 => self.forward(x),
+            p => p.cast(x).linear(&p.cast_weight(&self.weight), Some(&p.cast_weight(&self.bias))),
+        }
     }
 }
 
@@ -124,14 +134,16 @@ impl Layer {
         }
     }
 
-    /// The layer's output `[batch, len, hidden]`; `mask` is added to the attention scores
-    /// (padding, MPNet's relative bias). Dropout only when `train`.
+    /// The layer's output `[batch, len, hidden]` (float32); `mask` is added to the attention
+    /// scores (padding, MPNet's relative bias; in `precision`'s kind). Dense layers and attention
+    /// run in `precision`, LayerNorm and the residual sums in float32. Dropout only when `train`.
     pub(crate) fn forward(
         &self,
         hidden: &Tensor,
         mask: Option<&Tensor>,
         config: &EncoderConfig,
         train: bool,
+        precision: Precision,
     ) -> Tensor {
         let (b, t, _) = hidden.size3().expect("hidden states are [batch, len, hidden]");
         let heads = config.num_attention_heads;
@@ -139,11 +151,13 @@ impl Layer {
         let split = |x: Tensor| x.view([b, t, heads, dh]).transpose(1, 2);
         let p_attn = if train { config.attention_probs_dropout_prob } else { 0.0 };
         let p = config.hidden_dropout_prob;
-        let (q, k, v) = (split(self.q.forward(hidden)), split(self.k.forward(hidden)), split(self.v.forward(hidden)));
+        let proj = |l: &Linear| split(l.forward_in(hidden, precision));
+        let (q, k, v) = (proj(&self.q), proj(&self.k), proj(&self.v));
         let ctx = Tensor::scaled_dot_product_attention(&q, &k, &v, mask, p_attn, false, None, false);
         let ctx = ctx.transpose(1, 2).contiguous().view([b, t, config.hidden_size]);
-        let attn = self.attn_norm.forward(&(self.o.forward(&ctx).dropout(p, train) + hidden));
-        let inter = activation(&config.hidden_act, &self.intermediate.forward(&attn));
-        self.out_norm.forward(&(self.output.forward(&inter).dropout(p, train) + &attn))
+        // A float32 residual promotes the sum to float32 before LayerNorm.
+        let attn = self.attn_norm.forward(&(self.o.forward_in(&ctx, precision).dropout(p, train) + hidden));
+        let inter = activation(&config.hidden_act, &self.intermediate.forward_in(&attn, precision));
+        self.out_norm.forward(&(self.output.forward_in(&inter, precision).dropout(p, train) + &attn))
     }
 }

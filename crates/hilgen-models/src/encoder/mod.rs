@@ -11,6 +11,7 @@ pub use layers::{Linear, NO_DECAY};
 pub use mpnet::Mpnet;
 
 use crate::config::{Architecture, EncoderConfig};
+use crate::precision::Precision;
 use tch::{nn, Tensor};
 
 /// A transformer encoder of any supported family.
@@ -46,6 +47,15 @@ impl Encoder {
         match self {
             Encoder::Bert(m) => m.forward_t(input_ids, attention_mask, train),
             Encoder::Mpnet(m) => m.forward_t(input_ids, attention_mask, train),
+        }
+    }
+
+    /// [`Encoder::forward_t`] with the dense layers and attention in `precision` (float32
+    /// hidden states either way).
+    pub fn forward_in(&self, input_ids: &Tensor, attention_mask: &Tensor, train: bool, precision: Precision) -> Tensor {
+        match self {
+            Encoder::Bert(m) => m.forward_in(input_ids, attention_mask, train, precision),
+            Encoder::Mpnet(m) => m.forward_in(input_ids, attention_mask, train, precision),
         }
     }
 }

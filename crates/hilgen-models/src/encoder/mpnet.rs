@@ -6,6 +6,7 @@
 
 use super::layers::{padding_mask, position_ids, Layer, LayerNorm};
 use crate::config::EncoderConfig;
+use crate::precision::Precision;
 use tch::nn::{self, Init};
 use tch::{Kind, Tensor};
 
@@ -70,6 +71,12 @@ impl Mpnet {
     /// Last hidden states `[batch, len, hidden]` of token ids `[batch, len]` with an attention
     /// mask `[batch, len]` (1 for tokens, 0 for padding). Dropout only when `train`.
     pub fn forward_t(&self, input_ids: &Tensor, attention_mask: &Tensor, train: bool) -> Tensor {
+        self.forward_in(input_ids, attention_mask, train, Precision::F32)
+    }
+
+    /// [`Mpnet::forward_t`] with the dense layers and attention in `precision` (the hidden
+    /// states it returns are float32 either way).
+    pub fn forward_in(&self, input_ids: &Tensor, attention_mask: &Tensor, train: bool, precision: Precision) -> Tensor {
         let t = input_ids.size2().expect("input ids are [batch, len]").1;
         let cfg = &self.config;
         let positions = position_ids(attention_mask, cfg.model_type.position_offset(cfg.pad_token_id));
@@ -83,8 +90,9 @@ impl Mpnet {
             Some(m) => bias + m,
             None => bias,
         };
+        let bias = precision.cast(&bias);
         for layer in &self.layers {
-            hidden = layer.forward(&hidden, Some(&bias), cfg, train);
+            hidden = layer.forward(&hidden, Some(&bias), cfg, train, precision);
         }
         hidden
     }
