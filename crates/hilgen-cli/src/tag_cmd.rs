@@ -78,7 +78,7 @@ pub fn run(args: TagArgs) -> Result<()> {
         tagger.config.batch_size = b.div_ceil(2);
     }
     if let Some(p) = args.precision {
-        tagger.config.precision = p;
+        tagger.set_precision(p);
     }
     let system = args.system.unwrap_or_else(|| default_system(&args));
     let dann = match system {

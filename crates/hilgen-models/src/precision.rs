@@ -59,11 +59,10 @@ impl Precision {
             return w.shallow_clone();
         }
         CAST_WEIGHTS.with(|cache| match cache.borrow_mut().as_mut() {
-            Some(map) => map
-                .entry((w.data_ptr() as usize, self.kind()))
-                .or_insert_with(|| w.to_kind(self.kind()))
-                .shallow_clone(),
-            None => w.to_kind(self.kind()),
+            Some(map) => {
+                map.entry((w.data_ptr() as usize, self.kind())).or_insert_with(|| self.cast(w)).shallow_clone()
+            }
+            None => self.cast(w),
         })
     }
 
@@ -90,6 +89,16 @@ impl Precision {
         }
         let _clear = Clear(outer);
         f()
+    }
+
+    /// Warns when this precision will be slow on `device`: bf16 on a CPU without native bfloat16.
+    pub(crate) fn warn_if_emulated(self, device: tch::Device) {
+        if self == Precision::Bf16 && device == tch::Device::Cpu && !Precision::cpu_has_native_bf16() {
+            tracing::warn!(
+                "precision bf16 on a CPU without AVX512-BF16 or AMX: libtorch emulates bfloat16, \
+                 slower than f32"
+            );
+        }
     }
 
     /// Whether this CPU multiplies bfloat16 natively (AVX512-BF16, which every x86 CPU with

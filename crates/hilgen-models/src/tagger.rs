@@ -232,18 +232,20 @@ impl Tagger {
         if let Some(t) = config.threads {
             tch::set_num_threads(t as i32);
         }
-        if config.precision == Precision::Bf16 && device == Device::Cpu && !Precision::cpu_has_native_bf16() {
-            tracing::warn!(
-                "precision bf16 on a CPU without AVX512-BF16 or AMX: libtorch emulates bfloat16, \
-                 slower than f32"
-            );
-        }
+        config.precision.warn_if_emulated(device);
         tch::manual_seed(config.seed as i64);
         let vs = nn::VarStore::new(device);
         let root = vs.root();
         let model = Encoder::new(&root / bert.model_type.prefix(), &bert);
         let classifier = Linear::new(&root / "classifier", bert.hidden_size, labels.len() as i64);
         Ok(Tagger { vs, bert: model, classifier, labels, encoder, config })
+    }
+
+    /// Runs the encoder in `precision` from now on (a model trained in one may predict in the
+    /// other); warns when the device would emulate it.
+    pub fn set_precision(&mut self, precision: Precision) {
+        precision.warn_if_emulated(self.vs.device());
+        self.config.precision = precision;
     }
 
     /// The label set, in output order.

@@ -62,6 +62,22 @@ fn fit_config() -> TaggerConfig {
     }
 }
 
+/// The token ids of one window over `words`: `cls`, the sub-words, `sep`.
+fn window_ids(tagger: &Tagger, words: &[String]) -> Vec<i64> {
+    let mut ids = vec![tagger.encoder().cls];
+    ids.extend(tagger.encoder().encode_words(words).unwrap().into_iter().flatten());
+    ids.push(tagger.encoder().sep);
+    ids
+}
+
+/// Trains `tagger` on `train` and checks that it tags `train` back (F1 above 0.99).
+fn train_to_a_fit(tagger: &mut Tagger, train: &[hilgen_corpus::Sentence], what: &str) {
+    tagger.train(train, None, None).unwrap();
+    let predicted = tagger.predict_sentences(train).unwrap();
+    let f1 = evaluate_sentences(train, &predicted, Options::default()).unwrap().micro.f1;
+    assert!(f1 > 0.99, "{what}: training F1 {f1}");
+}
+
 fn check_family(kind: &str, arch: Architecture) {
     let _serial = TORCH.lock().unwrap_or_else(|e| e.into_inner());
     let scratch = tempfile::tempdir().unwrap();
@@ -70,10 +86,7 @@ fn check_family(kind: &str, arch: Architecture) {
     let mut tagger = Tagger::from_pretrained(&dir, Tagger::labels_of(&train), fit_config(), Device::Cpu).unwrap();
     assert_eq!(tagger.bert_config().model_type, arch);
     assert_eq!((tagger.encoder().cls, tagger.encoder().sep, tagger.encoder().pad), (0, 2, 1));
-    tagger.train(&train, None, None).unwrap();
-    let predicted = tagger.predict_sentences(&train).unwrap();
-    let f1 = evaluate_sentences(&train, &predicted, Options::default()).unwrap().micro.f1;
-    assert!(f1 > 0.99, "{kind}: training F1 {f1}");
+    train_to_a_fit(&mut tagger, &train, kind);
 
     let saved = scratch.path().join(format!("{kind}-tagger"));
     tagger.save(&saved).unwrap();
@@ -84,12 +97,7 @@ fn check_family(kind: &str, arch: Architecture) {
         tch::Tensor::read_safetensors(saved.join("model.safetensors")).unwrap().into_iter().map(|(n, _)| n).collect();
     assert!(names.iter().all(|n| n.starts_with(&format!("{kind}.")) || n.starts_with("classifier.")), "{names:?}");
 
-    let ids: Vec<i64> = {
-        let mut ids = vec![tagger.encoder().cls];
-        ids.extend(tagger.encoder().encode_words(&train[1].tokens).unwrap().into_iter().flatten());
-        ids.push(tagger.encoder().sep);
-        ids
-    };
+    let ids = window_ids(&tagger, &train[1].tokens);
     let want = tagger.window_logits(&ids).unwrap();
     let back = Tagger::load(&saved, Device::Cpu).unwrap();
     assert_eq!(back.window_logits(&ids).unwrap(), want, "{kind}: reloaded from tagger.json");
@@ -142,19 +150,14 @@ fn bf16_mixed_precision_stays_near_f32_and_trains() {
             Tagger::from_pretrained(&dir, Tagger::labels_of(&train), cfg, Device::Cpu).unwrap()
         };
         let (f32_tagger, bf16_tagger) = (at(Precision::F32), at(Precision::Bf16));
-        let mut ids = vec![f32_tagger.encoder().cls];
-        ids.extend(f32_tagger.encoder().encode_words(&train[1].tokens).unwrap().into_iter().flatten());
-        ids.push(f32_tagger.encoder().sep);
+        let ids = window_ids(&f32_tagger, &train[1].tokens);
         let (a, b) = (f32_tagger.window_logits(&ids).unwrap(), bf16_tagger.window_logits(&ids).unwrap());
         let scale = a.iter().flatten().fold(0f32, |m, x| m.max(x.abs()));
         let diff = a.iter().flatten().zip(b.iter().flatten()).fold(0f32, |m, (x, y)| m.max((x - y).abs()));
         assert!(diff > 0.0, "{kind}: bf16 logits equal f32's: the products did not run in bfloat16");
         assert!(diff < 0.05 * scale.max(1.0), "{kind}: bf16 logits {diff} away from f32's (scale {scale})");
         let mut tagger = bf16_tagger;
-        tagger.train(&train, None, None).unwrap();
-        let predicted = tagger.predict_sentences(&train).unwrap();
-        let f1 = evaluate_sentences(&train, &predicted, Options::default()).unwrap().micro.f1;
-        assert!(f1 > 0.99, "{kind}: training F1 in bf16 {f1}");
+        train_to_a_fit(&mut tagger, &train, &format!("{kind} in bf16"));
         let saved = scratch.path().join(format!("{kind}-bf16"));
         tagger.save(&saved).unwrap();
         let back = Tagger::load(&saved, Device::Cpu).unwrap();
