@@ -9,9 +9,11 @@
 //! `--shots full` trains on the whole training split; `--shots N` (N > 50) on its first N
 //! sentences. Prints entity-level P/R/F1 on the test split for the tagger and, for few-shot
 //! runs, for DANN (NNShot over the trained tagger's emissions, support = the training sample).
+//! Writes the test predictions and `metrics.json` (settings, wall times, throughput and the
+//! seqeval-compatible scores, micro and per type) to `OUT/DATASET-SHOTS-seedSEED/`.
 
 use anyhow::{Context, Result};
-use hilgen::corpus::{conll, dataset, fetch::Fetcher, sample};
+use hilgen::corpus::{conll, dataset, fetch::Fetcher, sample, write_atomic, CorpusError};
 use hilgen::metrics::{evaluate_sentences, Options};
 use hilgen::models::{device, Dann, DannConfig, Precision, Tagger, TaggerConfig};
 use std::path::PathBuf;
@@ -67,7 +69,7 @@ fn main() -> Result<()> {
         train.len(),
         config.epochs
     );
-    let mut tagger = Tagger::from_pretrained(&encoder, Tagger::labels_of(train_all), config, device(false))?;
+    let mut tagger = Tagger::from_pretrained(&encoder, Tagger::labels_of(train_all), config.clone(), device(false))?;
     let t = Instant::now();
     let report = tagger.train(&train, None, None)?;
     let train_s = t.elapsed().as_secs_f64();
@@ -85,13 +87,33 @@ fn main() -> Result<()> {
     let dir = out.join(format!("{name}-{shots}-seed{seed}"));
     std::fs::create_dir_all(&dir)?;
     conll::write_path(dir.join("test.tagger.tsv"), &pred, &Default::default())?;
+    let mut metrics = serde_json::json!({
+        "dataset": name,
+        "shots": shots,
+        "seed": seed,
+        "train_sentences": train.len(),
+        "test_sentences": test.len(),
+        "encoder": encoder,
+        "config": config,
+        "train_seconds": train_s,
+        "train_tokens_per_second": report.tokens_per_second,
+        "losses": report.losses,
+        "predict_seconds": predict_s,
+        "tagger": e,
+    });
     if few_shot {
         let dann = Dann::fit(&tagger, &train, DannConfig::default())?;
         let p = dann.predict_sentences(&tagger, test)?;
         let d = evaluate_sentences(test, &p, Options::default())?;
         println!("dann:   P {:.4} R {:.4} F1 {:.4}", d.micro.precision, d.micro.recall, d.micro.f1);
         conll::write_path(dir.join("test.dann.tsv"), &p, &Default::default())?;
+        metrics["dann"] = serde_json::to_value(&d)?;
     }
+    let path = dir.join("metrics.json");
+    write_atomic(&path, |w| {
+        serde_json::to_writer_pretty(&mut *w, &metrics).map_err(|e| CorpusError::io(&path, e.into()))
+    })?;
+    println!("wrote {}", dir.display());
     Ok(())
 }
 
