@@ -13,9 +13,10 @@
 //! seqeval-compatible scores, micro and per type) to `OUT/DATASET-SHOTS-seedSEED/`.
 
 use anyhow::{Context, Result};
-use hilgen::corpus::{conll, dataset, fetch::Fetcher, sample, write_atomic, CorpusError};
+use hilgen::corpus::{conll, dataset, fetch::Fetcher, sample};
 use hilgen::metrics::{evaluate_sentences, Options};
 use hilgen::models::{device, Dann, DannConfig, Precision, Tagger, TaggerConfig};
+use hilgen::pipeline::files::write_file;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -69,7 +70,7 @@ fn main() -> Result<()> {
         train.len(),
         config.epochs
     );
-    let mut tagger = Tagger::from_pretrained(&encoder, Tagger::labels_of(train_all), config.clone(), device(false))?;
+    let mut tagger = Tagger::from_pretrained(&encoder, Tagger::labels_of(train_all), config, device(false))?;
     let t = Instant::now();
     let report = tagger.train(&train, None, None)?;
     let train_s = t.elapsed().as_secs_f64();
@@ -94,7 +95,7 @@ fn main() -> Result<()> {
         "train_sentences": train.len(),
         "test_sentences": test.len(),
         "encoder": encoder,
-        "config": config,
+        "config": tagger.config,
         "train_seconds": train_s,
         "train_tokens_per_second": report.tokens_per_second,
         "losses": report.losses,
@@ -109,10 +110,7 @@ fn main() -> Result<()> {
         conll::write_path(dir.join("test.dann.tsv"), &p, &Default::default())?;
         metrics["dann"] = serde_json::to_value(&d)?;
     }
-    let path = dir.join("metrics.json");
-    write_atomic(&path, |w| {
-        serde_json::to_writer_pretty(&mut *w, &metrics).map_err(|e| CorpusError::io(&path, e.into()))
-    })?;
+    write_file(&dir.join("metrics.json"), &serde_json::to_vec_pretty(&metrics)?)?;
     println!("wrote {}", dir.display());
     Ok(())
 }
