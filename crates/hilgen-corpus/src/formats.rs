@@ -5,6 +5,10 @@
 //! PubTator; `.txt` is raw text unless its first lines look like CoNLL (`token<TAB>tag` rows
 //! with IOB-like tags); anything else is CoNLL/TSV.
 //!
+//! A pipe, FIFO or device (`/dev/stdin`, `<(zcat x.gz)`) can be read only once, so the readers
+//! below first copy such an input into a temporary file ([`Readable`]) and detect and parse that
+//! copy: nothing of it is lost to the detection. Errors still name the path given.
+//!
 //! ```
 //! use hilgen_corpus::formats::Format;
 //! assert_eq!("pubtator".parse::<Format>().unwrap(), Format::Pubtator);
@@ -21,7 +25,7 @@ use crate::io_util::read_text;
 use crate::jsonl;
 use crate::pubtator::{self, Document};
 use crate::sentence::Sentence;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -100,15 +104,77 @@ impl Format {
         }
     }
 
-    /// This format, or (for `Auto`) the one detected for `path`.
+    /// This format, or (for `Auto`) the one detected for `path`: from its name and, for a
+    /// regular file, its first 4 KB. A pipe or device is never read here (what was read could
+    /// not be given back): its format comes from its name alone; [`Readable`] detects it from
+    /// the content.
     pub fn resolve(self, path: &Path) -> Format {
         if self != Format::Auto {
             return self;
         }
-        let mut head = vec![0u8; 4096];
-        let n = std::fs::File::open(path).and_then(|mut f| std::io::Read::read(&mut f, &mut head)).unwrap_or(0);
-        head.truncate(n);
-        Format::of_name(&path.to_string_lossy(), &String::from_utf8_lossy(&head))
+        if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+            return Format::of_name(&path.to_string_lossy(), "");
+        }
+        Format::of_name(&path.to_string_lossy(), &head_of(path))
+    }
+}
+
+/// The first 4 KB of a file (empty when it cannot be read).
+fn head_of(path: &Path) -> String {
+    let mut head = vec![0u8; 4096];
+    let n = std::fs::File::open(path).and_then(|mut f| std::io::Read::read(&mut f, &mut head)).unwrap_or(0);
+    head.truncate(n);
+    String::from_utf8_lossy(&head).into_owned()
+}
+
+/// An input file made safe to read more than once: a regular file stays where it is; a pipe,
+/// FIFO or device (`/dev/stdin`, `<(...)`) is copied whole into a temporary file (removed when
+/// this is dropped), so that format detection and parsing read the same bytes.
+#[derive(Debug)]
+pub struct Readable {
+    name: PathBuf,
+    spool: Option<tempfile::TempPath>,
+}
+
+impl Readable {
+    /// Opens `path`, copying it first when it is not a regular file.
+    pub fn open(path: &Path) -> Result<Readable> {
+        let meta = std::fs::metadata(path).map_err(|e| CorpusError::io(path, e))?;
+        if meta.is_file() || meta.is_dir() {
+            return Ok(Readable { name: path.to_path_buf(), spool: None });
+        }
+        let mut source = std::fs::File::open(path).map_err(|e| CorpusError::io(path, e))?;
+        let mut copy = tempfile::NamedTempFile::new().map_err(|e| CorpusError::io(std::env::temp_dir(), e))?;
+        std::io::copy(&mut source, &mut copy).map_err(|e| CorpusError::io(path, e))?;
+        Ok(Readable { name: path.to_path_buf(), spool: Some(copy.into_temp_path()) })
+    }
+
+    /// Where the bytes are (the file itself, or its copy).
+    pub fn path(&self) -> &Path {
+        self.spool.as_deref().unwrap_or(&self.name)
+    }
+
+    /// `format`, or (for `Auto`) the one detected from the name given and the content.
+    pub fn format(&self, format: Format) -> Format {
+        if format != Format::Auto {
+            return format;
+        }
+        Format::of_name(&self.name.to_string_lossy(), &head_of(self.path()))
+    }
+
+    /// `e` naming the path given instead of the temporary copy.
+    pub fn rename(&self, e: CorpusError) -> CorpusError {
+        let Some(spool) = self.spool.as_deref() else { return e };
+        match e {
+            CorpusError::Io { path, cause } if path == spool => CorpusError::Io { path: self.name.clone(), cause },
+            CorpusError::Parse { path, line, message } if path == spool => {
+                CorpusError::Parse { path: self.name.clone(), line, message }
+            }
+            CorpusError::Invalid(m) => {
+                CorpusError::Invalid(m.replace(&*spool.to_string_lossy(), &self.name.to_string_lossy()))
+            }
+            other => other,
+        }
     }
 }
 
@@ -135,25 +201,33 @@ impl Contents {
 /// Reads a file to tag: sentences as they are, documents split and tokenized (existing
 /// annotations ignored).
 pub fn read_contents(path: &Path, format: Format, conll_format: &ConllFormat) -> Result<Contents> {
-    Ok(match format.resolve(path) {
-        Format::Pubtator | Format::Text => {
-            let docs = read_documents(path, format)?;
-            Contents::Documents(
-                docs.into_iter()
+    let input = Readable::open(path)?;
+    let read = || -> Result<Contents> {
+        Ok(match input.format(format) {
+            f @ (Format::Pubtator | Format::Text) => Contents::Documents(
+                documents_in(input.path(), f)?
+                    .into_iter()
                     .map(|d| {
                         let l = tokenize_document(&d);
                         (d, l)
                     })
                     .collect(),
-            )
-        }
-        _ => Contents::Sentences(read_sentences(path, format, conll_format)?),
-    })
+            ),
+            f => Contents::Sentences(sentences_in(input.path(), f, conll_format)?),
+        })
+    };
+    read().map_err(|e| input.rename(e))
 }
 
 /// Documents of a PubTator or raw-text file.
 pub fn read_documents(path: &Path, format: Format) -> Result<Vec<Document>> {
-    match format.resolve(path) {
+    let input = Readable::open(path)?;
+    let f = input.format(format);
+    documents_in(input.path(), f).map_err(|e| input.rename(e))
+}
+
+fn documents_in(path: &Path, format: Format) -> Result<Vec<Document>> {
+    match format {
         Format::Pubtator => Ok(pubtator::read_path(path)?.0),
         Format::Text => Ok(read_text_documents(&read_text(path)?)),
         other => Err(CorpusError::Invalid(format!("{}: {other} files hold sentences, not documents", path.display()))),
@@ -163,7 +237,13 @@ pub fn read_documents(path: &Path, format: Format) -> Result<Vec<Document>> {
 /// Labelled sentences of a file: CoNLL/TSV, JSON Lines, PubTator (converted to IOB2 with its
 /// mentions) or raw text (tokenized, every tag `O`).
 pub fn read_sentences(path: &Path, format: Format, conll_format: &ConllFormat) -> Result<Vec<Sentence>> {
-    Ok(match format.resolve(path) {
+    let input = Readable::open(path)?;
+    let f = input.format(format);
+    sentences_in(input.path(), f, conll_format).map_err(|e| input.rename(e))
+}
+
+fn sentences_in(path: &Path, format: Format, conll_format: &ConllFormat) -> Result<Vec<Sentence>> {
+    Ok(match format {
         Format::Jsonl => jsonl::read_path(path)?,
         Format::Pubtator => {
             let (docs, report) = pubtator::read_path(path)?;
@@ -203,5 +283,45 @@ pub fn write_sentences(path: &Path, sentences: &[Sentence], format: Format) -> R
             path.display()
         ))),
         Format::Conll | Format::Auto => conll::write_path(path, sentences, &ConllFormat::default()),
+    }
+}
+
+#[cfg(test)]
+mod pipe_tests {
+    use super::*;
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+
+    /// A CoNLL file larger than the 4 KB detection window, read through a real pipe.
+    #[test]
+    fn piped_input_arrives_whole() {
+        let mut text = String::new();
+        for i in 0..400 {
+            text.push_str(&format!("Aspirin{i}\tB-Chemical\ncauses\tO\nulcers\tB-Disease\n.\tO\n\n"));
+        }
+        assert!(text.len() > 3 * 4096);
+        let mut child = Command::new("cat").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let writer = std::thread::spawn(move || stdin.write_all(text.as_bytes()).unwrap());
+        let fd = std::os::fd::AsRawFd::as_raw_fd(child.stdout.as_ref().unwrap());
+        let pipe = PathBuf::from(format!("/proc/self/fd/{fd}"));
+        assert!(!std::fs::metadata(&pipe).unwrap().is_file());
+        let sentences = read_sentences(&pipe, Format::Auto, &ConllFormat::default()).unwrap();
+        writer.join().unwrap();
+        let _ = child.wait();
+        assert_eq!(sentences.len(), 400, "every sentence of the pipe, the first 4 KB included");
+        assert_eq!(sentences[0].tokens, ["Aspirin0", "causes", "ulcers", "."]);
+        assert_eq!(sentences[399].tags, ["B-Chemical", "O", "B-Disease", "O"]);
+    }
+
+    #[test]
+    fn errors_in_piped_input_name_the_path_given() {
+        let mut child =
+            Command::new("printf").arg("a\tB-X\nb\tI-X\tQ\tZ\n\n\\xff\n").stdout(Stdio::piped()).spawn().unwrap();
+        let fd = std::os::fd::AsRawFd::as_raw_fd(child.stdout.as_ref().unwrap());
+        let pipe = PathBuf::from(format!("/proc/self/fd/{fd}"));
+        let err = read_sentences(&pipe, Format::Conll, &ConllFormat::default()).unwrap_err().to_string();
+        let _ = child.wait();
+        assert!(err.starts_with(&format!("{}:", pipe.display())), "{err}");
     }
 }

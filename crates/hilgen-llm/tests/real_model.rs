@@ -13,13 +13,15 @@ use hilgen_llm::generate::{Generator, Source, Variant};
 use hilgen_llm::parse::Labels;
 use hilgen_llm::{LlmClient, LlmConfig, LlmError};
 use std::io::{Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 struct Server {
     child: Child,
     port: u16,
+    /// Holds the server's log (stdout and stderr).
+    _log: tempfile::TempDir,
 }
 
 impl Drop for Server {
@@ -41,6 +43,53 @@ fn health(port: u16) -> bool {
     buf.starts_with("HTTP/1.1 200")
 }
 
+/// The last `n` lines of a log file.
+fn tail(path: &Path, n: usize) -> String {
+    let text = std::fs::read(path).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// Starts `bin` serving `model` and waits until it is healthy; an `Err` says why not, at once
+/// when the process exits (with its exit status and the end of its log), else after `limit`.
+fn launch(bin: &Path, model: &Path, limit: Duration) -> Result<Server, String> {
+    let log_dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let log = log_dir.path().join("server.log");
+    let out = std::fs::File::create(&log).map_err(|e| e.to_string())?;
+    let err = out.try_clone().map_err(|e| e.to_string())?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new(bin)
+        .args(["-m"])
+        .arg(model)
+        .args(["--host", "127.0.0.1", "--port", &port.to_string(), "-c", "8192", "-np", "2", "-t", "2"])
+        .args(["--api-key", "hilgen-test-key"])
+        .stdout(Stdio::from(out))
+        .stderr(Stdio::from(err))
+        .spawn()
+        .map_err(|e| format!("starting {}: {e}", bin.display()))?;
+    let mut server = Server { child, port, _log: log_dir };
+    let t = Instant::now();
+    while !health(port) {
+        if let Ok(Some(status)) = server.child.try_wait() {
+            return Err(format!(
+                "{} exited before it became healthy ({status}); its log ends:\n{}",
+                bin.display(),
+                tail(&log, 30)
+            ));
+        }
+        if t.elapsed() > limit {
+            return Err(format!(
+                "{} did not become healthy in {} s; its log ends:\n{}",
+                bin.display(),
+                limit.as_secs(),
+                tail(&log, 30)
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    Ok(server)
+}
+
 fn start() -> Option<Server> {
     let (Some(bin), Some(model)) = (std::env::var_os("HILGEN_LLAMA_SERVER"), std::env::var_os("HILGEN_SMOLLM2")) else {
         return None;
@@ -53,23 +102,28 @@ fn start() -> Option<Server> {
         eprintln!("SKIPPED: no llama-server at {} (run `cargo xtask llama`, or `cargo xtask test`)", bin.display());
         return None;
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new(&bin)
-        .args(["-m"])
-        .arg(&model)
-        .args(["--host", "127.0.0.1", "--port", &port.to_string(), "-c", "8192", "-np", "2", "-t", "2"])
-        .args(["--api-key", "hilgen-test-key"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starting llama-server");
-    let server = Server { child, port };
+    Some(launch(&bin, &model, Duration::from_secs(120)).unwrap_or_else(|e| panic!("{e}")))
+}
+
+/// A server that dies at start-up (as llama.cpp's AMX build did on AMX CPUs) is reported at
+/// once, with its exit status and what it printed, instead of after the full wait.
+#[test]
+fn a_server_that_exits_is_reported_with_its_log() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let fake = dir.path().join("llama-server");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\necho 'loading model'\necho 'ggml_backend_amx_mul_mat: general protection' >&2\nexit 3\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
     let t = Instant::now();
-    while !health(port) {
-        assert!(t.elapsed() < Duration::from_secs(120), "llama-server did not become healthy in 120 s");
-        std::thread::sleep(Duration::from_millis(250));
-    }
-    Some(server)
+    let err = launch(&fake, Path::new("model.gguf"), Duration::from_secs(120)).err().expect("the server exited");
+    assert!(t.elapsed() < Duration::from_secs(30), "noticed after {:?}", t.elapsed());
+    assert!(err.contains("exited before it became healthy"), "{err}");
+    assert!(err.contains("exit status: 3"), "{err}");
+    assert!(err.contains("loading model") && err.contains("ggml_backend_amx_mul_mat: general protection"), "{err}");
 }
 
 fn config(port: u16, cache: &std::path::Path) -> LlmConfig {

@@ -1,5 +1,6 @@
 //! Where models run: the CPU, a CUDA GPU, or whichever libtorch finds.
 
+use crate::cuda::load_cuda_backend;
 use crate::error::{ModelError, Result};
 use serde::{Deserialize, Serialize};
 use tch::Device;
@@ -20,17 +21,21 @@ pub enum DeviceChoice {
 }
 
 impl DeviceChoice {
-    /// The libtorch device, or an error saying why CUDA is not available.
+    /// The libtorch device, or an error saying why CUDA is not available. For `cuda` and
+    /// `auto` it first loads libtorch's CUDA library ([`load_cuda_backend`]).
     pub fn resolve(self) -> Result<Device> {
+        if self == DeviceChoice::Cpu {
+            return Ok(Device::Cpu);
+        }
+        let backend = load_cuda_backend();
         match self {
             DeviceChoice::Cpu => Ok(Device::Cpu),
             DeviceChoice::Auto => Ok(Device::cuda_if_available()),
             DeviceChoice::Cuda if tch::Cuda::is_available() => Ok(Device::Cuda(0)),
-            DeviceChoice::Cuda => Err(ModelError::Invalid(
-                "device `cuda` asked for but libtorch sees no CUDA GPU (is LIBTORCH a CUDA build, \
-                 and is a GPU visible?); use `cpu` or `auto`"
-                    .into(),
-            )),
+            DeviceChoice::Cuda => Err(ModelError::Invalid(format!(
+                "device `cuda` asked for but libtorch sees no CUDA GPU ({backend}; is a GPU visible?); \
+                 use `cpu` or `auto`"
+            ))),
         }
     }
 }

@@ -30,6 +30,7 @@
 //! where the rpath to `.hilgen/libtorch` does not reach; the tests run the same code.)
 
 mod config;
+mod cuda;
 mod dann;
 pub mod decode;
 mod device;
@@ -43,12 +44,13 @@ mod tokenize;
 pub mod weights;
 
 pub use config::{Architecture, BertConfig, EncoderConfig};
+pub use cuda::{load_cuda_backend, CudaBackend};
 pub use dann::{Dann, DannConfig, Distance, DANN_META, DANN_TENSORS};
 pub use device::DeviceChoice;
 pub use encoder::{Bert, Encoder, Linear, Mpnet, NO_DECAY};
 pub use error::{ModelError, Result};
 pub use precision::Precision;
-pub use tagger::{Features, Prediction, Tagger, TaggerConfig, TrainReport};
+pub use tagger::{Features, Prediction, Tagger, TaggerConfig, TrainReport, GPU_PAD_MULTIPLE};
 pub use tokenize::{windows, Window, WordEncoder};
 
 use tch::{Device, Kind, Tensor};
@@ -56,6 +58,7 @@ use tch::{Device, Kind, Tensor};
 /// The device to run on: CUDA when asked for and available, else the CPU.
 pub fn device(prefer_cuda: bool) -> Device {
     if prefer_cuda {
+        load_cuda_backend();
         Device::cuda_if_available()
     } else {
         Device::Cpu

@@ -77,10 +77,11 @@ pub(crate) fn activation(name: &str, x: &Tensor) -> Tensor {
 
 /// The additive attention mask `[batch, 1, 1, len]` of an attention mask `[batch, len]` (0 for
 /// tokens, a large negative number for padding), or `None` when nothing is padded, which lets
-/// libtorch use its fused attention kernel.
+/// libtorch use its fused attention kernel. On a GPU the mask is always made: asking whether
+/// anything is padded would make the host wait for the device at every batch.
 pub(crate) fn padding_mask(attention_mask: &Tensor) -> Option<Tensor> {
     let (b, t) = attention_mask.size2().expect("attention mask is [batch, len]");
-    let padded = attention_mask.min().int64_value(&[]) == 0;
+    let padded = attention_mask.device().is_cuda() || attention_mask.min().int64_value(&[]) == 0;
     padded.then(|| ((attention_mask.to_kind(tch::Kind::Float) - 1.0) * 1e9).view([b, 1, 1, t]))
 }
 
