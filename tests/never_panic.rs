@@ -1,6 +1,8 @@
 //! Never-panic tests for every parser a user's file reaches: CoNLL/TSV, JSON Lines, PubTator,
 //! UMLS RRF (each file of a `META/` folder), CTD (plain and gzip), the MeSH tree and XML, OBO,
-//! the experiment TOML, the LLM configuration, LLM answers and the knowledge index file.
+//! the experiment TOML, the LLM configuration, LLM answers, the knowledge index file, and each
+//! file of a saved model folder (`tagger.json`, `model.safetensors`, `tokenizer.json`, DANN's
+//! `dann.json` and `dann.safetensors`: the folder loaded and a sentence tagged by both systems).
 //!
 //! Each parser gets random bytes and mutations of real files (the shared data and knowledge
 //! files, or the committed experiments): bytes flipped, inserted and deleted, lines cut and
@@ -208,14 +210,81 @@ struct Target {
     name: &'static str,
     /// Real files to mutate.
     seeds: Vec<Vec<u8>>,
-    /// The case is one file of a copy of the shared RRF sample folder.
-    in_rrf_folder: bool,
+    /// The folder the case's file is written into.
+    folder: Folder,
     /// File name the case is written to.
     file: &'static str,
     /// Reads the file; `Err` carries the error's text.
     run: fn(&Path) -> Result<(), String>,
     /// Errors must name the file (false for LLM answers, which come from a server).
     names_file: bool,
+}
+
+/// What else is in the folder of a case's file.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Folder {
+    /// Nothing.
+    Alone,
+    /// A copy of the shared RRF sample folder (the case replaces one of its files).
+    Rrf,
+    /// A copy of a real saved model folder (tagger and DANN; the case replaces one file).
+    Model,
+}
+
+/// The files of a saved model folder that `hilgen tag --model` reads.
+const MODEL_FILES: [&str; 5] = ["tagger.json", "model.safetensors", "tokenizer.json", "dann.json", "dann.safetensors"];
+
+/// A real model folder, saved once per process: a tiny random BERT with the MiniLM tokenizer,
+/// trained for one epoch on BC5CDR sentences, with DANN's support set.
+fn saved_model() -> &'static Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        use hilgen::models::{Dann, DannConfig, EncoderConfig, Tagger, TaggerConfig, WordEncoder};
+        let enc =
+            PathBuf::from(std::env::var_os("HILGEN_ENCODER").expect("HILGEN_ENCODER is set by .cargo/config.toml"));
+        let words = WordEncoder::from_folder(&enc).unwrap();
+        let train = hilgen_corpus::conll::read_str(
+            std::str::from_utf8(&head(&shared("HILGEN_DATA", "bc5cdr/iob/train.tsv"), 60)).unwrap(),
+            "train.tsv",
+            &Default::default(),
+        )
+        .unwrap();
+        let labels = Tagger::labels_of(&train);
+        let cfg = TaggerConfig { epochs: 1, ..TaggerConfig::default() };
+        let mut tagger = Tagger::with_random_weights(
+            EncoderConfig::tiny(words.vocab_size() as i64),
+            words,
+            labels,
+            cfg,
+            hilgen::models::DeviceChoice::Cpu.resolve().unwrap(),
+        )
+        .unwrap();
+        let report = tagger.train(&train, None, None).unwrap();
+        let dann = Dann::fit(&tagger, &train, DannConfig::default()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("model");
+        tagger.save_model(&out, &report, |d| dann.save(d)).unwrap();
+        dir
+    })
+    .path()
+    .join("model")
+    .leak()
+}
+
+/// Loads the model folder the case's file is part of and tags a sentence with the tagger and
+/// with DANN, as `hilgen tag` does.
+fn model_folder(p: &Path) -> Result<(), String> {
+    use hilgen::models::{Dann, Tagger};
+    let dir = p.parent().unwrap();
+    let tagger = Tagger::load(dir, hilgen::models::DeviceChoice::Cpu.resolve().unwrap()).map_err(|e| e.to_string())?;
+    let sentence =
+        hilgen_corpus::conll::read_str("Naloxone\tO\nreverses\tO\nhypotension\tO\n\n", "q.tsv", &Default::default())
+            .unwrap();
+    tagger.predict(&sentence).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let dann = Dann::load(dir).map_err(|e| e.to_string())?;
+    dann.check_fits(&tagger).map_err(|e| format!("{}: {e}", dir.display()))?;
+    dann.predict(&tagger, &sentence).map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(())
 }
 
 fn s<E: std::fmt::Display>(r: Result<impl Sized, E>) -> Result<(), String> {
@@ -303,7 +372,7 @@ fn targets() -> Vec<Target> {
         Target {
             name: "conll",
             seeds: conll,
-            in_rrf_folder: false,
+            folder: Folder::Alone,
             file: "corpus.tsv",
             run: |p| s(hilgen_corpus::conll::read_path(p, &Default::default())),
             names_file: true,
@@ -311,7 +380,7 @@ fn targets() -> Vec<Target> {
         Target {
             name: "jsonl",
             seeds: jsonl,
-            in_rrf_folder: false,
+            folder: Folder::Alone,
             file: "corpus.jsonl",
             run: |p| s(hilgen_corpus::jsonl::read_path(p)),
             names_file: true,
@@ -322,7 +391,7 @@ fn targets() -> Vec<Target> {
                 data("bc5cdr/pubtator/CDR_TrainingSet.PubTator.txt", 120),
                 data("ncbi-disease/pubtator/NCBIdevelopset_corpus.txt", 120),
             ],
-            in_rrf_folder: false,
+            folder: Folder::Alone,
             file: "corpus.pubtator",
             run: |p| s(hilgen_corpus::pubtator::read_path(p)),
             names_file: true,
@@ -331,14 +400,14 @@ fn targets() -> Vec<Target> {
     for f in RRF_FILES {
         let mut seeds = vec![kb(&format!("umls-sample-nci/{f}"), 400)];
         seeds.retain(|x| !x.is_empty());
-        t.push(Target { name: f, seeds, in_rrf_folder: true, file: f, run: rrf, names_file: true });
+        t.push(Target { name: f, seeds, folder: Folder::Rrf, file: f, run: rrf, names_file: true });
     }
     let ctd = kb("ctd-medic-2017/CTD_diseases.tsv.gz", 400);
     t.extend([
         Target {
             name: "ctd",
             seeds: vec![ctd.clone()],
-            in_rrf_folder: false,
+            folder: Folder::Alone,
             file: "CTD_diseases.tsv",
             run: ctd_load,
             names_file: true,
@@ -346,7 +415,7 @@ fn targets() -> Vec<Target> {
         Target {
             name: "ctd.gz",
             seeds: vec![gzip(&ctd), [gzip(&ctd[..ctd.len() / 2]), gzip(&ctd[ctd.len() / 2..])].concat()],
-            in_rrf_folder: false,
+            folder: Folder::Alone,
             file: "CTD_diseases.tsv.gz",
             run: ctd_load,
             names_file: true,
@@ -354,7 +423,7 @@ fn targets() -> Vec<Target> {
         Target {
             name: "mesh-tree",
             seeds: vec![kb("mesh-tree-2017/2017MeshTree.txt", 400)],
-            in_rrf_folder: false,
+            folder: Folder::Alone,
             file: "mtrees2017.txt",
             run: |p| s(hilgen_kb::sources::mesh::load_tree(p, &mut hilgen_kb::Graph::new())),
             names_file: true,
@@ -362,7 +431,7 @@ fn targets() -> Vec<Target> {
         Target {
             name: "mesh-xml",
             seeds: vec![MESH_XML.as_bytes().to_vec()],
-            in_rrf_folder: false,
+            folder: Folder::Alone,
             file: "desc2017.xml",
             run: |p| s(hilgen_kb::sources::mesh::load_xml(p, &mut hilgen_kb::Graph::new())),
             names_file: true,
@@ -370,7 +439,7 @@ fn targets() -> Vec<Target> {
         Target {
             name: "obo",
             seeds: vec![kb("doid-2016/doid_2016.obo", 600)],
-            in_rrf_folder: false,
+            folder: Folder::Alone,
             file: "doid.obo",
             run: |p| s(hilgen_kb::sources::obo::load(p, &mut hilgen_kb::Graph::new())),
             names_file: true,
@@ -382,7 +451,7 @@ fn targets() -> Vec<Target> {
                 committed("experiments/results/ncbi_disease.toml"),
                 committed("docs/results/bc5cdr-llm/experiment.toml"),
             ],
-            in_rrf_folder: false,
+            folder: Folder::Alone,
             file: "experiment.toml",
             run: |p| s(hilgen_pipeline::Experiment::from_file(p)),
             names_file: true,
@@ -390,7 +459,7 @@ fn targets() -> Vec<Target> {
         Target {
             name: "llm-config",
             seeds: vec![committed("docs/results/bc5cdr-llm/llm.toml")],
-            in_rrf_folder: false,
+            folder: Folder::Alone,
             file: "llm.toml",
             run: |p| s(hilgen_llm::LlmConfig::from_file(p)),
             names_file: true,
@@ -407,12 +476,29 @@ fn targets() -> Vec<Target> {
                     .to_vec(),
                 br#"[{"token": "aspirin", "tag": "B-Chemical"}, {"token": "asthma", "tag": "B-Disease"}]"#.to_vec(),
             ],
-            in_rrf_folder: false,
+            folder: Folder::Alone,
             file: "answer.txt",
             run: answers,
             names_file: false,
         },
     ]);
+    // Model folders: each file of a real saved model, mutated in a copy of the folder.
+    for (name, file) in [
+        ("model-tagger.json", "tagger.json"),
+        ("model-safetensors", "model.safetensors"),
+        ("model-tokenizer", "tokenizer.json"),
+        ("model-dann.json", "dann.json"),
+        ("model-dann-tensors", "dann.safetensors"),
+    ] {
+        t.push(Target {
+            name,
+            seeds: vec![std::fs::read(saved_model().join(file)).unwrap()],
+            folder: Folder::Model,
+            file,
+            run: model_folder,
+            names_file: true,
+        });
+    }
     // The knowledge index: a real build from the CTD sample, its bytes mutated.
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("CTD_diseases.tsv");
@@ -424,7 +510,7 @@ fn targets() -> Vec<Target> {
     t.push(Target {
         name: "kb-index",
         seeds: vec![index],
-        in_rrf_folder: false,
+        folder: Folder::Alone,
         file: hilgen_kb::INDEX_FILE,
         run: kb_queries,
         names_file: true,
@@ -494,11 +580,19 @@ fn check(t: &Target, dir: &Path, bytes: Vec<u8>) -> Result<(), TestCaseError> {
 /// the number run.
 fn fuzz(t: &Target, cases: u32, budget: Option<Duration>, seed: u64) -> usize {
     let dir = tempfile::tempdir().unwrap();
-    if t.in_rrf_folder {
-        for f in RRF_FILES {
-            let p = shared("HILGEN_KB", &format!("umls-sample-nci/{f}"));
-            std::fs::write(dir.path().join(f), head(&p, 400)).unwrap();
+    match t.folder {
+        Folder::Rrf => {
+            for f in RRF_FILES {
+                let p = shared("HILGEN_KB", &format!("umls-sample-nci/{f}"));
+                std::fs::write(dir.path().join(f), head(&p, 400)).unwrap();
+            }
         }
+        Folder::Model => {
+            for f in MODEL_FILES {
+                std::fs::copy(saved_model().join(f), dir.path().join(f)).unwrap();
+            }
+        }
+        Folder::Alone => {}
     }
     let start = Instant::now();
     let mut done = 0usize;
@@ -546,7 +640,7 @@ fn every_parser_answers_random_and_mutated_files_without_panicking() {
     let only = std::env::var("HILGEN_NEVER_PANIC_ONLY").ok();
     let seed = std::env::var("HILGEN_NEVER_PANIC_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
     let all = targets();
-    assert_eq!(all.len(), 17, "every parser is covered");
+    assert_eq!(all.len(), 22, "every parser is covered (17 parsers, 5 files of a model folder)");
     for t in all.iter().filter(|t| only.as_deref().is_none_or(|o| o.split(',').any(|x| x == t.name))) {
         let start = Instant::now();
         PARSED.store(0, std::sync::atomic::Ordering::Relaxed);
@@ -574,7 +668,7 @@ fn mutations_change_real_files_as_named() {
     let t = Target {
         name: "panics",
         seeds: vec![b.clone()],
-        in_rrf_folder: false,
+        folder: Folder::Alone,
         file: "x",
         run: |_| panic!("boom"),
         names_file: true,
@@ -584,7 +678,7 @@ fn mutations_change_real_files_as_named() {
     let t = Target {
         name: "anonymous",
         seeds: vec![b],
-        in_rrf_folder: false,
+        folder: Folder::Alone,
         file: "x.tsv",
         run: |_| Err("bad row".into()),
         names_file: true,

@@ -35,9 +35,13 @@ pub struct EnsembleArgs {
     /// Tagging scheme of the output.
     #[arg(long, default_value = "iob2")]
     pub scheme: String,
-    /// Output file (written atomically).
+    /// Output file (written atomically; never one of the inputs; an existing file only with
+    /// --overwrite; a link is written through).
     #[arg(long)]
     pub out: PathBuf,
+    /// Replace an existing --out.
+    #[arg(long)]
+    pub overwrite: bool,
     /// Input format of all files: auto, conll, jsonl, pubtator or text.
     #[arg(long, default_value = "auto")]
     pub input_format: Format,
@@ -65,6 +69,35 @@ pub enum EnsembleMethod {
 /// Runs `hilgen ensemble`.
 pub fn run(args: EnsembleArgs) -> Result<()> {
     anyhow::ensure!(args.preds.len() >= 2, "give at least two --pred files");
+    // Numbers checked where they enter, with their range.
+    anyhow::ensure!(
+        args.threshold.is_finite() && (0.0..1.0).contains(&args.threshold),
+        "--threshold {} must be in [0, 1): spans are kept when their weight exceeds this share of the total",
+        args.threshold
+    );
+    if let Some(w) = &args.weights {
+        anyhow::ensure!(
+            w.len() == args.preds.len(),
+            "give one weight per --pred ({} weights, {} files)",
+            w.len(),
+            args.preds.len()
+        );
+        anyhow::ensure!(
+            w.iter().all(|x| x.is_finite() && *x >= 0.0) && w.iter().sum::<f64>() > 0.0,
+            "--weights {w:?} must be finite, not negative, and not all zero"
+        );
+    }
+    if let Some(k) = args.k {
+        anyhow::ensure!(
+            (1..=args.preds.len()).contains(&k),
+            "--k {k} must be between 1 and the number of --pred files ({})",
+            args.preds.len()
+        );
+    }
+    let mut inputs: Vec<&std::path::Path> = args.preds.iter().map(PathBuf::as_path).collect();
+    inputs.extend(args.dev_preds.iter().map(PathBuf::as_path));
+    inputs.extend(args.dev_gold.as_deref());
+    let out = crate::output::check(&[("--out", &args.out)], &inputs, args.overwrite)?.remove(0);
     let scheme: Scheme = args.scheme.parse()?;
     let read_all = |paths: &[PathBuf]| -> Result<Vec<Vec<Sentence>>> {
         paths.iter().map(|p| read_nonempty(p, args.input_format, &args.conll)).collect()
@@ -116,7 +149,7 @@ pub fn run(args: EnsembleArgs) -> Result<()> {
         tracing::info!("{method} with weights {weights:?}");
         ensemble::combine(&refs, &method, &weights, scheme)?
     };
-    input::write(&args.out, &combined, Format::Auto)?;
-    tracing::info!("wrote {} sentences to {}", combined.len(), args.out.display());
+    input::write(&out, &combined, Format::Auto)?;
+    tracing::info!("wrote {} sentences to {}", combined.len(), out.display());
     Ok(())
 }

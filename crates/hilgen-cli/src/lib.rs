@@ -15,6 +15,7 @@ mod eval_cmd;
 mod input;
 mod kb_cmd;
 mod llm_cmd;
+mod output;
 mod report_cmd;
 mod run_cmd;
 mod slurm_cmd;

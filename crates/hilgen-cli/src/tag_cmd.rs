@@ -37,9 +37,13 @@ pub struct TagArgs {
     pub format: Format,
     #[command(flatten)]
     pub conll: ConllArgs,
-    /// Where to write the tagged text (written atomically).
+    /// Where to write the tagged text (written atomically; never the input; an existing file
+    /// only with --overwrite; a link is written through).
     #[arg(long)]
     pub out: PathBuf,
+    /// Replace an existing --out (and --scores).
+    #[arg(long)]
+    pub overwrite: bool,
     /// Format of --out: auto (from the name: .jsonl, .pubtator, else CoNLL), conll, jsonl or pubtator.
     #[arg(long, default_value = "auto")]
     pub out_format: Format,
@@ -56,7 +60,8 @@ pub struct TagArgs {
     /// Pad each batch's length to a multiple of N tokens (default 32 on a GPU, 1 on the CPU).
     #[arg(long, value_name = "N")]
     pub pad_to_multiple: Option<usize>,
-    /// Also write each token's label log-probabilities as JSON Lines here.
+    /// Also write each token's label log-probabilities as JSON Lines here (the tagger's; not
+    /// with --system dann, whose choices are not these probabilities).
     #[arg(long)]
     pub scores: Option<PathBuf>,
 }
@@ -73,7 +78,33 @@ fn default_system(args: &TagArgs) -> SystemArg {
 }
 
 /// Runs `hilgen tag`.
-pub fn run(args: TagArgs) -> Result<()> {
+pub fn run(mut args: TagArgs) -> Result<()> {
+    // Everything about the outputs is checked before the model is loaded.
+    let system = args.system.unwrap_or_else(|| default_system(&args));
+    anyhow::ensure!(
+        !(system == SystemArg::Dann && args.scores.is_some()),
+        "--scores writes the tagger's log-probabilities, which are not what DANN chose by; \
+         drop --scores or tag with --system tagger"
+    );
+    let out_format = if args.out_format == Format::Auto {
+        Format::of_name(&args.out.to_string_lossy(), "")
+    } else {
+        args.out_format
+    };
+    anyhow::ensure!(
+        out_format != Format::Text,
+        "--out {}: raw text cannot hold tags; write CoNLL (.tsv), JSON Lines (.jsonl) or PubTator (.pubtator)",
+        args.out.display()
+    );
+    let mut outs: Vec<(&str, &std::path::Path)> = vec![("--out", &args.out)];
+    if let Some(s) = &args.scores {
+        outs.push(("--scores", s));
+    }
+    let resolved = crate::output::check(&outs, &[&args.input], args.overwrite)?;
+    args.out = resolved[0].clone();
+    if args.scores.is_some() {
+        args.scores = Some(resolved[1].clone());
+    }
     let mut tagger = Tagger::load(&args.model, args.device.resolve()?)
         .with_context(|| format!("loading the model {}", args.model.display()))?;
     if let Some(b) = args.batch_size {
@@ -87,13 +118,18 @@ pub fn run(args: TagArgs) -> Result<()> {
     if let Some(p) = args.precision {
         tagger.set_precision(p);
     }
-    let system = args.system.unwrap_or_else(|| default_system(&args));
     let dann = match system {
-        SystemArg::Dann => Some(Dann::load(&args.model).with_context(|| {
-            format!("{} has no DANN support set (dann.safetensors); use --system tagger", args.model.display())
-        })?),
+        SystemArg::Dann if !Dann::exists_in(&args.model) => anyhow::bail!(
+            "{} has no DANN support set (dann.json and dann.safetensors); use --system tagger",
+            args.model.display()
+        ),
+        // The error names the file at fault.
+        SystemArg::Dann => Some(Dann::load(&args.model)?),
         SystemArg::Tagger => None,
     };
+    if let Some(d) = &dann {
+        d.check_fits(&tagger).with_context(|| format!("{}", args.model.display()))?;
+    }
     let contents = formats::read_contents(&args.input, args.format, &args.conll.format()?)
         .with_context(|| format!("reading {}", args.input.display()))?;
     let sentences = contents.sentences();
@@ -105,11 +141,6 @@ pub fn run(args: TagArgs) -> Result<()> {
     };
     let tagged: Vec<Sentence> = predictions.iter().zip(&sentences).map(|(p, s)| p.to_sentence(s)).collect();
     let words: usize = sentences.iter().map(Sentence::len).sum();
-    let out_format = if args.out_format == Format::Auto {
-        Format::of_name(&args.out.to_string_lossy(), "")
-    } else {
-        args.out_format
-    };
     match (out_format, &contents) {
         (Format::Pubtator, Contents::Documents(docs)) => {
             // Mentions at the original text's offsets.

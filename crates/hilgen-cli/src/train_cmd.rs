@@ -146,9 +146,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     } else {
         Some(Dann::fit(&tagger, &train, DannConfig { distance: args.dann_distance, ..DannConfig::default() })?)
     };
-    if args.out.exists() {
-        std::fs::remove_dir_all(&args.out).with_context(|| format!("replacing {}", args.out.display()))?;
-    }
+    // Saved beside --out and swapped in (the old model stays whole until the new one is).
     tagger.save_model(&args.out, &report, |dir| dann.as_ref().map_or(Ok(()), |d| d.save(dir)))?;
     let _ = std::fs::remove_dir_all(&checkpoint);
     if let Some(dev) = &dev {

@@ -86,7 +86,24 @@ fn ensemble_writes_a_combination_and_best_reports_its_choice() {
     let out = dir.path().join("out.tsv").display().to_string();
     stdout(&hilgen(&["ensemble", "--method", "majority", "--pred", &a, "--pred", &b, "--pred", &c, "--out", &out]));
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "x\tB-X\ny\tI-X\nz\tO\n\n");
-    stdout(&hilgen(&["ensemble", "--method", "intersection", "--pred", &a, "--pred", &c, "--out", &out]));
+    // An existing output is replaced only with --overwrite, and an input is never the output.
+    let refused = hilgen(&["ensemble", "--method", "intersection", "--pred", &a, "--pred", &c, "--out", &out]);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("exists; pass --overwrite"));
+    let refused = hilgen(&["ensemble", "--method", "union", "--pred", &a, "--pred", &c, "--out", &a, "--overwrite"]);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("is the input"));
+    assert_eq!(std::fs::read_to_string(&a).unwrap(), "x\tB-X\ny\tI-X\nz\tO\n\n", "the input is untouched");
+    stdout(&hilgen(&[
+        "ensemble",
+        "--method",
+        "intersection",
+        "--pred",
+        &a,
+        "--pred",
+        &c,
+        "--out",
+        &out,
+        "--overwrite",
+    ]));
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "x\tB-X\ny\tI-X\nz\tO\n\n");
     let gold = w("gold.tsv", "x\tB-X\ny\tI-X\nz\tB-Y\n\n");
     let report = stdout(&hilgen(&[
@@ -105,13 +122,24 @@ fn ensemble_writes_a_combination_and_best_reports_its_choice() {
         &c,
         "--out",
         &out,
+        "--overwrite",
     ]));
     let v: serde_json::Value = serde_json::from_str(&report).unwrap();
     assert_eq!(v["chosen"], "system 1");
     assert_eq!(v["dev_f1"], 1.0);
     let err =
         failure(&["ensemble", "--method", "vote", "--pred", &a, "--pred", &gold, "--weights", "1", "--out", &out]);
-    assert!(err.contains("2 systems need as many"), "{err}");
+    assert!(err.contains("give one weight per --pred (1 weights, 2 files)"), "{err}");
+    for (flag, value, says) in [
+        ("--threshold", "nan", "must be in [0, 1)"),
+        ("--threshold", "2", "must be in [0, 1)"),
+        ("--weights", "0,0", "not all zero"),
+        ("--weights", "1,inf", "must be finite"),
+        ("--k", "3", "between 1 and the number of --pred files (2)"),
+    ] {
+        let err = failure(&["ensemble", "--method", "vote", "--pred", &a, "--pred", &gold, flag, value, "--out", &out]);
+        assert!(err.contains(says), "{flag} {value}: {err}");
+    }
 }
 
 /// Tag strings that are not IOB (`X`, `B_Disease`, `b-Disease`, `-`, a bare `I`, ...) are read as

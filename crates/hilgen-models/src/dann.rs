@@ -249,6 +249,8 @@ impl Dann {
     /// Reads a support set written by [`Dann::save`].
     pub fn load(dir: &Path) -> Result<Dann> {
         let p = dir.join(DANN_META);
+        crate::weights::check_regular(&p)?;
+        crate::weights::check_regular(&dir.join(DANN_TENSORS))?;
         let text = std::fs::read_to_string(&p).map_err(|e| ModelError::Io { path: p.clone(), cause: e })?;
         let meta: Saved = serde_json::from_str(&text)
             .map_err(|e| ModelError::folder(&p, format!("unreadable DANN settings: {e}")))?;
@@ -266,7 +268,57 @@ impl Dann {
         if support.dim() != 2 || tags.size() != [support.size()[0]] {
             return Err(ModelError::folder(&file, "`support` must be [tokens, dim] and `tags` [tokens]"));
         }
+        let n = meta.labels.len();
+        if n < 2 || meta.labels.iter().any(|l| l.is_empty() || l.chars().any(|c| c.is_whitespace() || c.is_control())) {
+            return Err(ModelError::folder(
+                &p,
+                format!("labels {:?}: at least two, none empty or with white space", meta.labels),
+            ));
+        }
+        if meta.transitions.len() != n || meta.transitions.iter().any(|r| r.len() != n || r.iter().any(|v| v.is_nan()))
+        {
+            return Err(ModelError::folder(&p, format!("`transitions` must be {n} x {n} numbers, one per label pair")));
+        }
+        if meta.config.structshot_tau.is_some_and(|t| !t.is_finite()) {
+            return Err(ModelError::folder(&p, "`structshot_tau` must be a finite number"));
+        }
+        if tags.numel() > 0 && (tags.min().int64_value(&[]) < 0 || tags.max().int64_value(&[]) >= n as i64) {
+            return Err(ModelError::folder(&file, format!("`tags` must be label ids in [0, {n})")));
+        }
+        if meta.config.features == Features::Emissions && support.size()[1] != n as i64 {
+            return Err(ModelError::folder(
+                &file,
+                format!(
+                    "`support` rows have {} values but DANN over emissions needs one per label ({n})",
+                    support.size()[1]
+                ),
+            ));
+        }
         Ok(Dann::from_parts(support, tags, meta.transitions, meta.labels, meta.config))
+    }
+
+    /// Checks that this support set belongs to `tagger`: the same labels, and support rows as
+    /// wide as the tagger's features of DANN's kind.
+    pub fn check_fits(&self, tagger: &Tagger) -> Result<()> {
+        if self.labels != tagger.labels() {
+            return Err(ModelError::Invalid(format!(
+                "DANN's labels {:?} are not the tagger's {:?}: the support set belongs to another model",
+                self.labels,
+                tagger.labels()
+            )));
+        }
+        let want = match self.config.features {
+            Features::Emissions => self.labels.len() as i64,
+            Features::Hidden => tagger.bert_config().hidden_size,
+        };
+        let have = self.support.size()[1];
+        if have != want {
+            return Err(ModelError::Invalid(format!(
+                "DANN's support rows have {have} values but the tagger's {:?} have {want}",
+                self.config.features
+            )));
+        }
+        Ok(())
     }
 
     /// Per-label scores `[tokens, labels]` of query rows.

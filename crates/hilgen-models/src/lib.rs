@@ -38,6 +38,7 @@ mod encoder;
 mod error;
 pub mod hf;
 mod nearest;
+mod optim;
 mod precision;
 mod tagger;
 mod tokenize;

@@ -99,17 +99,27 @@ impl TaggerConfig {
         if !(self.learning_rate > 0.0 && self.learning_rate < 1.0) {
             return bad(format!("learning_rate {} must be in (0, 1)", self.learning_rate));
         }
-        if self.epochs == 0 || self.batch_size == 0 {
-            return bad("epochs and batch_size must be at least 1".into());
+        if !(1..=100_000).contains(&self.epochs) || !(1..=65_536).contains(&self.batch_size) {
+            return bad(format!(
+                "epochs {} must be in [1, 100000] and batch_size {} in [1, 65536]",
+                self.epochs, self.batch_size
+            ));
         }
         if !(0.0..1.0).contains(&self.warmup_ratio) || !(0.0..1.0).contains(&self.dropout) {
             return bad(format!("warmup_ratio {} and dropout {} must be in [0, 1)", self.warmup_ratio, self.dropout));
         }
-        if self.max_length < 8 {
-            return bad(format!("max_length {} must be at least 8", self.max_length));
+        if !(8..=65_536).contains(&self.max_length) {
+            return bad(format!("max_length {} must be in [8, 65536]", self.max_length));
         }
-        if self.weight_decay < 0.0 || self.max_grad_norm <= 0.0 {
-            return bad("weight_decay must be >= 0 and max_grad_norm > 0".into());
+        // Written so that NaN fails every test.
+        if !(self.weight_decay >= 0.0 && self.weight_decay.is_finite()) {
+            return bad(format!("weight_decay {} must be a finite number >= 0", self.weight_decay));
+        }
+        if !(self.max_grad_norm > 0.0 && self.max_grad_norm.is_finite()) {
+            return bad(format!("max_grad_norm {} must be a finite number > 0", self.max_grad_norm));
+        }
+        if self.threads.is_some_and(|t| t > 4096) {
+            return bad(format!("threads {:?} must be at most 4096", self.threads.unwrap_or(0)));
         }
         if self.threads == Some(0) || self.early_stopping_patience == Some(0) {
             return bad("threads and early_stopping_patience must be at least 1 when given".into());
@@ -225,15 +235,23 @@ impl Tagger {
     ) -> Result<Tagger> {
         config.check()?;
         bert.check().map_err(ModelError::Invalid)?;
+        if let Some(bad) =
+            labels.iter().find(|l| l.is_empty() || l.chars().any(|c| c.is_whitespace() || c.is_control()))
+        {
+            return Err(ModelError::Invalid(format!(
+                "label {bad:?} is empty or holds white space or a control character (it could not be written as a tag)"
+            )));
+        }
         if !labels.iter().any(|l| l == "O") || labels.len() < 2 {
             return Err(ModelError::Invalid(format!(
                 "the label set must contain `O` and at least one entity tag: {labels:?}"
             )));
         }
-        if encoder.vocab_size() as i64 > bert.vocab_size {
+        if encoder.vocab_size() as i64 > bert.vocab_size || encoder.max_id() as i64 >= bert.vocab_size {
             return Err(ModelError::Invalid(format!(
-                "the tokenizer has {} tokens but the config only {}",
+                "the tokenizer has {} tokens (ids up to {}) but the config's vocab_size is {}",
                 encoder.vocab_size(),
+                encoder.max_id(),
                 bert.vocab_size
             )));
         }
@@ -403,13 +421,13 @@ impl Tagger {
         if let Some(dir) = checkpoint {
             if let Some(saved) = read_saved(dir)? {
                 if saved.labels == self.labels && saved.epoch < self.config.epochs {
-                    self.vs.load(dir.join("model.safetensors"))?;
+                    crate::weights::load_exact(&self.vs, &dir.join("model.safetensors"))?;
                     start_epoch = saved.epoch;
                     report = saved.report;
                     report.resumed_after = saved.epoch;
                     tracing::info!("resuming from {} after epoch {}", dir.display(), saved.epoch);
                 } else if saved.labels == self.labels && saved.epoch >= self.config.epochs {
-                    self.vs.load(dir.join("model.safetensors"))?;
+                    crate::weights::load_exact(&self.vs, &dir.join("model.safetensors"))?;
                     tracing::info!("{} holds a finished run; nothing to train", dir.display());
                     return Ok(saved.report);
                 }
@@ -436,8 +454,12 @@ impl Tagger {
         let started = std::time::Instant::now();
         let mut tokens = 0usize;
         // On a GPU the loss is summed there and read every few steps, so that the host never
-        // waits for the device inside an epoch.
+        // waits for the device inside an epoch, and the optimizer works on flat buffers (a few
+        // kernels per step instead of several per variable).
         let on_gpu = self.vs.device().is_cuda();
+        let wd = self.config.weight_decay;
+        let mut flat_opt =
+            on_gpu.then(|| crate::optim::FlatAdamW::new(&self.vs, |g| if g == NO_DECAY { 0.0 } else { wd }));
         for epoch in start_epoch..self.config.epochs {
             let epoch_batches = if buckets {
                 let mut b = batches.clone();
@@ -473,7 +495,10 @@ impl Tagger {
                 } else {
                     ((total_steps - step) / (total_steps - warmup).max(1.0)).max(0.0)
                 };
-                opt.set_lr(self.config.learning_rate * factor);
+                let lr = self.config.learning_rate * factor;
+                if flat_opt.is_none() {
+                    opt.set_lr(lr);
+                }
                 let refs: Vec<&Example> = b.iter().map(|&i| &examples[i]).collect();
                 let (ids, mask, labels) = self.batch(&refs);
                 let (_, logits) = self.forward(&ids, &mask, true);
@@ -513,11 +538,9 @@ impl Tagger {
                     )
                 };
                 tokens += refs.iter().map(|e| e.ids.len()).sum::<usize>();
-                if let Some(sum) = gpu_loss_sum.as_mut() {
-                    opt.zero_grad();
+                if let (Some(sum), Some(flat)) = (gpu_loss_sum.as_mut(), flat_opt.as_mut()) {
                     loss.backward();
-                    self.clip_grad_norm_on_device(self.config.max_grad_norm);
-                    opt.step();
+                    flat.step(lr, self.config.max_grad_norm);
                     *sum += loss.detach();
                     if k % 25 == 0 {
                         let l = loss.double_value(&[]);
@@ -583,25 +606,6 @@ impl Tagger {
             }
         }
         Ok(report)
-    }
-
-    /// Scales the gradients so that their global norm is at most `max`, as
-    /// `torch.nn.utils.clip_grad_norm_` does: the scale is computed and applied on the device,
-    /// with no read-back to the host (the CPU path keeps tch's clipping, bit for bit as before).
-    fn clip_grad_norm_on_device(&self, max: f64) {
-        tch::no_grad(|| {
-            let mut grads: Vec<Tensor> =
-                self.vs.trainable_variables().iter().map(Tensor::grad).filter(Tensor::defined).collect();
-            if grads.is_empty() {
-                return;
-            }
-            let norms: Vec<Tensor> = grads.iter().map(|g| g.norm()).collect();
-            let total = Tensor::stack(&norms, 0).norm();
-            let scale = ((total + 1e-6).reciprocal() * max).clamp_max(1.0);
-            for g in &mut grads {
-                let _ = g.f_mul_(&scale);
-            }
-        })
     }
 
     fn snapshot(&self) -> Vec<(String, Tensor)> {
@@ -806,9 +810,8 @@ impl Tagger {
         let encoder = WordEncoder::from_folder(dir)?;
         let file = dir.join("model.safetensors");
         if let Some(saved) = read_saved(dir)? {
-            let mut tagger = Tagger::with_random_weights(saved.bert, encoder, saved.labels, saved.config, device)?;
-            tagger.vs.load(&file).map_err(|e| ModelError::folder(&file, format!("cannot load the weights: {e}")))?;
-            tagger.vs.set_kind(Kind::Float);
+            let tagger = Tagger::with_random_weights(saved.bert, encoder, saved.labels, saved.config, device)?;
+            crate::weights::load_exact(&tagger.vs, &file)?;
             return Ok(tagger);
         }
         let cfg_path = dir.join("config.json");
@@ -865,6 +868,18 @@ fn read_saved(dir: &Path) -> Result<Option<Saved>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn non_finite_and_out_of_range_settings_are_refused_with_their_range() {
+        let bad = |c: TaggerConfig| c.check().unwrap_err().to_string();
+        assert!(bad(TaggerConfig { weight_decay: f64::NAN, ..TaggerConfig::default() }).contains("weight_decay NaN"));
+        assert!(bad(TaggerConfig { weight_decay: f64::INFINITY, ..TaggerConfig::default() }).contains("finite"));
+        assert!(bad(TaggerConfig { max_grad_norm: f64::NAN, ..TaggerConfig::default() }).contains("max_grad_norm NaN"));
+        assert!(bad(TaggerConfig { learning_rate: f64::NAN, ..TaggerConfig::default() }).contains("learning_rate"));
+        assert!(bad(TaggerConfig { batch_size: usize::MAX, ..TaggerConfig::default() }).contains("[1, 65536]"));
+        assert!(bad(TaggerConfig { pad_to_multiple: Some(0), ..TaggerConfig::default() }).contains("[1, 512]"));
+        assert!(TaggerConfig::default().check().is_ok());
+    }
 
     #[test]
     fn float32_settings_serialize_as_before_and_bf16_is_kept() {

@@ -114,6 +114,11 @@ impl WordEncoder {
         self.tokenizer.get_vocab_size(true)
     }
 
+    /// The largest token id the tokenizer can produce (added tokens included).
+    pub fn max_id(&self) -> usize {
+        self.tokenizer.get_vocab(true).values().copied().max().unwrap_or(0) as usize
+    }
+
     /// Sub-word ids of each word (a word that yields none gets `[UNK]`).
     pub fn encode_words<S: AsRef<str>>(&self, words: &[S]) -> Result<Vec<Vec<i64>>> {
         let refs: Vec<&str> = words.iter().map(AsRef::as_ref).collect();

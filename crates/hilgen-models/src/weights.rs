@@ -29,6 +29,7 @@ pub fn load_encoder(vs: &VarStore, prefix: &str, file: &Path) -> Result<usize> {
     if !file.exists() {
         return Err(ModelError::folder(file, "no model.safetensors (the encoder weights) here"));
     }
+    check_regular(file)?;
     let tensors = Tensor::read_safetensors(file)
         .map_err(|e| ModelError::folder(file, format!("cannot read safetensors: {e}")))?;
     let by_name: HashMap<String, Tensor> =
@@ -69,9 +70,66 @@ pub fn load_encoder(vs: &VarStore, prefix: &str, file: &Path) -> Result<usize> {
     Ok(names.len())
 }
 
+/// Refuses anything but a regular file (a FIFO would hang the reader, `/dev/zero` never end).
+pub fn check_regular(file: &Path) -> Result<()> {
+    match std::fs::metadata(file) {
+        Ok(m) if m.is_file() => Ok(()),
+        Ok(_) => Err(ModelError::folder(file, "not a regular file (a device, FIFO or folder)")),
+        Err(e) => Err(ModelError::Io { path: file.to_path_buf(), cause: e }),
+    }
+}
+
+/// Loads `file`, written by [`crate::Tagger::save`], into `vs` exactly: every variable must be
+/// in the file with the same shape and a floating-point type, and every tensor of the file must
+/// be a variable (a config that does not fit its weights is an error naming the tensor, never
+/// a silent broadcast or a partial load).
+pub fn load_exact(vs: &VarStore, file: &Path) -> Result<()> {
+    check_regular(file)?;
+    let tensors = Tensor::read_safetensors(file)
+        .map_err(|e| ModelError::folder(file, format!("cannot read safetensors: {e}")))?;
+    let mut vars = vs.variables();
+    let mut seen = std::collections::BTreeSet::new();
+    for (name, src) in &tensors {
+        let Some(dst) = vars.get(name) else {
+            return Err(ModelError::folder(
+                file,
+                format!(
+                    "tensor `{name}` is not part of the model tagger.json describes (another architecture or size?)"
+                ),
+            ));
+        };
+        if src.size() != dst.size() {
+            return Err(ModelError::folder(
+                file,
+                format!("tensor `{name}` has shape {:?} but tagger.json gives {:?}", src.size(), dst.size()),
+            ));
+        }
+        if !matches!(src.kind(), Kind::Float | Kind::BFloat16 | Kind::Half | Kind::Double) {
+            return Err(ModelError::folder(file, format!("tensor `{name}` is {:?}, not floating point", src.kind())));
+        }
+        seen.insert(name.clone());
+    }
+    let mut missing: Vec<&String> = vars.keys().filter(|k| !seen.contains(*k)).collect();
+    missing.sort();
+    if let Some(first) = missing.first() {
+        return Err(ModelError::folder(
+            file,
+            format!("{} tensors of the model are missing, e.g. `{first}`", missing.len()),
+        ));
+    }
+    tch::no_grad(|| {
+        for (name, src) in &tensors {
+            let dst = vars.get_mut(name).expect("checked above");
+            dst.copy_(&src.to_kind(dst.kind()).to_device(dst.device()));
+        }
+    });
+    Ok(())
+}
+
 /// Copies a token classifier head (`PREFIX.weight`, `PREFIX.bias`, as transformers names it)
 /// from `file` into the variables of `vs` under `prefix` (`"classifier."`).
 pub fn load_classifier(vs: &VarStore, prefix: &str, file: &Path) -> Result<()> {
+    check_regular(file)?;
     let tensors = Tensor::read_safetensors(file)
         .map_err(|e| ModelError::folder(file, format!("cannot read safetensors: {e}")))?;
     let mut vars = vs.variables();
@@ -84,6 +142,12 @@ pub fn load_classifier(vs: &VarStore, prefix: &str, file: &Path) -> Result<()> {
                 .map(|(_, t)| t)
                 .ok_or_else(|| ModelError::folder(file, format!("no tensor `{name}` (the classifier head)")))?;
             let dst = vars.get_mut(&name).expect("the tagger has a classifier");
+            if !matches!(src.kind(), Kind::Float | Kind::BFloat16 | Kind::Half | Kind::Double) {
+                return Err(ModelError::folder(
+                    file,
+                    format!("tensor `{name}` is {:?}, not floating point", src.kind()),
+                ));
+            }
             if src.size() != dst.size() {
                 return Err(ModelError::folder(
                     file,
@@ -98,7 +162,42 @@ pub fn load_classifier(vs: &VarStore, prefix: &str, file: &Path) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::canonical_name;
+    use super::*;
+    use tch::Device;
+
+    /// Weights that do not fit the model are refused, naming the tensor; nothing broadcasts.
+    #[test]
+    fn load_exact_refuses_what_does_not_fit() {
+        let vs = VarStore::new(Device::Cpu);
+        let root = vs.root();
+        let _w = (&root / "c").var("weight", &[2, 3], tch::nn::Init::Const(0.5));
+        let _b = (&root / "c").var("bias", &[2], tch::nn::Init::Const(0.0));
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, tensors: &[(&str, Tensor)]| {
+            let p = dir.path().join(name);
+            Tensor::write_safetensors(tensors, &p).unwrap();
+            p
+        };
+        let f = |x: &[f32], shape: &[i64]| Tensor::from_slice(x).view(shape);
+        let good = write("good", &[("c.weight", f(&[1.0; 6], &[2, 3])), ("c.bias", f(&[2.0, 3.0], &[2]))]);
+        load_exact(&vs, &good).unwrap();
+        assert_eq!(vs.variables()["c.bias"].double_value(&[1]), 3.0);
+        let err = |p: &Path| load_exact(&vs, p).unwrap_err().to_string();
+        let broadcast = write("broadcast", &[("c.weight", f(&[1.0; 3], &[1, 3])), ("c.bias", f(&[2.0, 3.0], &[2]))]);
+        assert!(err(&broadcast).contains("`c.weight` has shape [1, 3] but tagger.json gives [2, 3]"));
+        let extra = write(
+            "extra",
+            &[("c.weight", f(&[1.0; 6], &[2, 3])), ("c.bias", f(&[2.0, 3.0], &[2])), ("d.weight", f(&[1.0], &[1]))],
+        );
+        assert!(err(&extra).contains("`d.weight` is not part of the model"));
+        let int = write("int", &[("c.weight", f(&[1.0; 6], &[2, 3])), ("c.bias", Tensor::from_slice(&[2i64, 3]))]);
+        assert!(err(&int).contains("not floating point"));
+        let missing = write("missing", &[("c.weight", f(&[1.0; 6], &[2, 3]))]);
+        assert!(err(&missing).contains("1 tensors of the model are missing, e.g. `c.bias`"));
+        let zero = dir.path().join("zero");
+        std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+        assert!(err(&zero).contains("not a regular file"));
+    }
 
     #[test]
     fn names() {

@@ -91,6 +91,25 @@ pub struct Comparison {
     /// reports whose runs had other systems to choose from compare different things there).
     #[serde(default)]
     pub ensembles: Vec<Vec<(u64, String)>>,
+    /// Test sentences each report was scored on (their differences are not paired on one
+    /// test set when these differ).
+    #[serde(default)]
+    pub test_sentences: Vec<usize>,
+}
+
+impl Comparison {
+    /// A warning when the reports were scored on test sets of different sizes.
+    pub fn test_set_warning(&self) -> Option<String> {
+        let first = *self.test_sentences.first()?;
+        self.test_sentences.iter().any(|&n| n != first).then(|| {
+            let sizes: Vec<String> =
+                self.labels.iter().zip(&self.test_sentences).map(|(l, n)| format!("{l} on {n}")).collect();
+            format!(
+                "the reports were scored on different test sets ({} sentences): their differences are not paired on one test set",
+                sizes.join(", ")
+            )
+        })
+    }
 }
 
 impl Comparison {
@@ -202,6 +221,12 @@ pub fn compare(runs: &[Labelled], seeds: Option<&[u64]>, k: Option<usize>) -> Re
         seeds: chosen,
         k,
         rows,
+        test_sentences: runs.iter().map(|r| r.report.test_sentences).collect(),
+    })
+    .inspect(|c: &Comparison| {
+        if let Some(w) = c.test_set_warning() {
+            tracing::warn!("{w}");
+        }
     })
 }
 
@@ -275,6 +300,9 @@ pub fn markdown(c: &Comparison) -> String {
     let _ = writeln!(s, "# Comparison, {}-shot, seeds {}\n", c.k, seeds.join(", "));
     for (label, name) in c.labels.iter().zip(&c.names) {
         let _ = writeln!(s, "- {label}: `{name}`");
+    }
+    if let Some(w) = c.test_set_warning() {
+        let _ = writeln!(s, "\n**Warning**: {w}.");
     }
     let _ = writeln!(s, "\nTest F1 in %, mean ± sd over the seeds (dev F1 mean); Δ: test F1 minus {}'s, paired by seed (mean ± sd, seeds higher).\n", c.labels[0]);
     let mut header = String::from("| system |");
@@ -414,6 +442,19 @@ mod tests {
         );
         assert!(md.contains("| dann/original | 34.5 ± 4.9 (29.5) | – | – |"), "{md}");
         assert!(md.contains("- B: seed 1: vote 1; seed 2: vote 2"), "{md}");
+    }
+
+    #[test]
+    fn different_test_sets_are_said() {
+        let a = report("a", vec![seed(1, &[("dictionary", 0.7)], 0.7)]);
+        let mut b = report("b", vec![seed(1, &[("dictionary", 0.6)], 0.6)]);
+        let same = compare(&[Labelled::new("A", a.clone()), Labelled::new("B", b.clone())], None, None).unwrap();
+        assert_eq!(same.test_set_warning(), None);
+        assert!(!markdown(&same).contains("Warning"));
+        b.test_sentences = 5;
+        let c = compare(&[Labelled::new("A", a), Labelled::new("B", b)], None, None).unwrap();
+        assert_eq!(c.test_sentences, vec![10, 5]);
+        assert!(markdown(&c).contains("different test sets (A on 10, B on 5 sentences)"), "{}", markdown(&c));
     }
 
     #[test]

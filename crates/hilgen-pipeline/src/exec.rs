@@ -446,12 +446,32 @@ fn selection(nodes: &[Node], target: &str) -> Result<BTreeSet<String>> {
     Ok(chosen)
 }
 
+/// A run folder belongs to one experiment: one whose `plan.json` names another experiment is
+/// refused before anything is written (its report would be overwritten). The same experiment
+/// with changed settings resumes, recomputing the stages whose inputs changed.
+fn refuse_other_experiment(plan: &Plan) -> Result<()> {
+    let path = plan.dir.join("plan.json");
+    let Ok(text) = std::fs::read_to_string(&path) else { return Ok(()) };
+    let name = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v.get("name").and_then(|n| n.as_str()).map(str::to_string));
+    match name {
+        Some(name) if name != plan.name => Err(PipelineError::Invalid(format!(
+            "{} holds the run of experiment `{name}`, not `{}`; give this experiment its own --out",
+            plan.dir.display(),
+            plan.name
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Runs (or resumes) a plan.
 pub fn run(plan: &Plan, opts: &RunOptions, runtime: &Runtime) -> Result<RunSummary> {
     let selected = opts.stop_after.as_deref().map(|t| selection(&plan.nodes, t)).transpose()?;
     let stages = if opts.dry_run {
         Stages::at(&plan.dir)
     } else {
+        refuse_other_experiment(plan)?;
         plan.write_data()?;
         let plan_text = serde_json::to_string_pretty(plan).expect("plans serialize");
         let mut s = Stages::new(&plan.dir)?;

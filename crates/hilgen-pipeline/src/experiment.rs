@@ -433,6 +433,20 @@ impl Experiment {
         if ks.iter().collect::<std::collections::BTreeSet<_>>().len() != ks.len() {
             return Err(format!("`k` = {ks:?} repeats a value"));
         }
+        if self.seeds.iter().collect::<std::collections::BTreeSet<_>>().len() != self.seeds.len() {
+            return Err(format!("`seeds` = {:?} repeats a seed (each seed is one run of every system)", self.seeds));
+        }
+        if self.dev_limit == Some(0) || self.test_limit == Some(0) {
+            return Err(
+                "`dev_limit` and `test_limit` must be at least 1 when given (leave one out for the whole split)".into(),
+            );
+        }
+        if ks.iter().any(|&k| k > 100_000) || self.bootstrap > 1_000_000 {
+            return Err(format!(
+                "`k` {ks:?} must be at most 100000 and `bootstrap` {} at most 1000000",
+                self.bootstrap
+            ));
+        }
         if self.name.is_empty() || self.name.contains(['/', '\\']) {
             return Err(format!("`name` {:?} must be a non-empty folder name", self.name));
         }
@@ -518,6 +532,15 @@ mod tests {
         )
         .unwrap();
         assert_eq!(ok.strategies[1].id(), "mr-half");
+        // Caught when the file is read, before anything runs.
+        let with =
+            |extra: &str| Experiment::from_toml(&format!("name = \"x\"\ndataset = \"bc5cdr\"\n{extra}\n")).unwrap_err();
+        assert!(with("seeds = [1, 1]").contains("repeats a seed"));
+        assert!(with("dev_limit = 0").contains("at least 1"));
+        assert!(with("test_limit = 0").contains("at least 1"));
+        assert!(with("bootstrap = 1000000000000").contains("at most 1000000"));
+        assert!(with("[model.tagger]\nweight_decay = nan").contains("weight_decay NaN"));
+        assert!(with("[model.tagger]\nmax_grad_norm = inf").contains("max_grad_norm inf"));
     }
 
     #[test]

@@ -20,14 +20,36 @@ use std::path::{Path, PathBuf};
 /// Reads a `results.json` written by a run (or by an earlier merge).
 pub fn read(path: &Path) -> Result<Report> {
     let text = std::fs::read_to_string(path).map_err(|e| PipelineError::io(path, e))?;
-    serde_json::from_str(&text).map_err(|e| {
+    let report: Report = serde_json::from_str(&text).map_err(|e| {
         PipelineError::Invalid(format!(
             "{}: line {}, column {}: not a results.json of `hilgen run` ({e})",
             path.display(),
             e.line(),
             e.column()
         ))
-    })
+    })?;
+    check_scores(path, &report)?;
+    Ok(report)
+}
+
+/// Every score of every seed is a share in [0, 1] (a hand-edited or corrupt file is refused
+/// rather than averaged).
+fn check_scores(path: &Path, r: &Report) -> Result<()> {
+    for s in &r.per_seed {
+        for (system, sc) in &s.scores {
+            let named = [("precision", sc.precision), ("recall", sc.recall), ("F1", sc.f1), ("dev F1", sc.dev_f1)];
+            let per_type = sc.per_type.iter().map(|(t, v)| (t.as_str(), *v));
+            if let Some((what, v)) = named.into_iter().chain(per_type).find(|(_, v)| !(0.0..=1.0).contains(v)) {
+                return Err(PipelineError::Invalid(format!(
+                    "{}: seed {}, K = {}, system `{system}`: {what} is {v}, not a share between 0 and 1",
+                    path.display(),
+                    s.seed,
+                    s.k
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The experiment description of a report: stored in reports since format 5, rebuilt from the

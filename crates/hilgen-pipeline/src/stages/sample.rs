@@ -34,7 +34,18 @@ impl Stage for Sample {
 
     fn run(input: &SampleInput, cx: &Context<'_>) -> Result<SampleOutput> {
         let train = super::read(&cx.path(&input.train))?;
-        let shots = hilgen_corpus::sample::sample_per_type(&train, input.k, input.seed)?.sentences(&train);
+        let sample = hilgen_corpus::sample::sample_per_type(&train, input.k, input.seed)?;
+        if !sample.short.is_empty() {
+            // K larger than the pool has: the run goes on with what there is, and says so.
+            tracing::warn!(
+                "K = {}: the training split has fewer than {} sentences for {}; the sample holds {} sentences",
+                input.k,
+                input.k,
+                sample.short.join(", "),
+                sample.indices.len()
+            );
+        }
+        let shots = sample.sentences(&train);
         super::write_tsv(&cx.dir.join("fewshot.tsv"), &shots)?;
         hilgen_corpus::jsonl::write_path(cx.dir.join("fewshot.jsonl"), &shots)?;
         Ok(SampleOutput { shots: cx.output("fewshot.jsonl")?, count: shots.len() })

@@ -1,0 +1,109 @@
+//! The rule of every command that writes (`crate::output`), through `hilgen tag`: an output is
+//! never an input, an existing output needs `--overwrite`, a link is written through, outputs
+//! are checked before any work; and piped input arrives whole.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn hilgen(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hilgen")).args(args).args(["--log", "error"]).output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Twenty labelled sentences and a tiny model trained on them.
+fn model(dir: &Path) -> (PathBuf, PathBuf) {
+    let mut text = String::new();
+    for i in 0..20 {
+        text.push_str(&format!("Aspirin{i}\tB-Chemical\ncauses\tO\nulcers\tB-Disease\n.\tO\n\n"));
+    }
+    let shots = dir.join("shots.tsv");
+    std::fs::write(&shots, &text).unwrap();
+    let model = dir.join("model");
+    let o = hilgen(&[
+        "train",
+        "--train",
+        &shots.display().to_string(),
+        "--random-tiny",
+        "--epochs",
+        "1",
+        "--out",
+        &model.display().to_string(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    (shots, model)
+}
+
+#[test]
+fn tag_outputs_follow_the_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let (shots, model) = model(dir.path());
+    let (shots_s, model_s) = (shots.display().to_string(), model.display().to_string());
+    let gold = std::fs::read_to_string(&shots).unwrap();
+    let tag = |out: &str, extra: &[&str]| {
+        let mut args = vec!["tag", "--model", &model_s, "--input", &shots_s, "--out", out];
+        args.extend_from_slice(extra);
+        hilgen(&args)
+    };
+    // The input as the output: refused, the gold file untouched.
+    let o = tag(&shots_s, &["--overwrite"]);
+    assert!(!o.status.success() && stderr(&o).contains("is the input"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&shots).unwrap(), gold);
+    // An existing output needs --overwrite.
+    let out = dir.path().join("pred.tsv");
+    std::fs::write(&out, "keep me\n").unwrap();
+    let out_s = out.display().to_string();
+    let o = tag(&out_s, &[]);
+    assert!(stderr(&o).contains("exists; pass --overwrite"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "keep me\n");
+    assert!(tag(&out_s, &["--overwrite"]).status.success());
+    assert!(std::fs::read_to_string(&out).unwrap().contains("Aspirin0\t"));
+    // A link is written through: the link stays, its target gets the output.
+    let target = dir.path().join("target.tsv");
+    std::fs::write(&target, "old\n").unwrap();
+    let link = dir.path().join("link.tsv");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    assert!(tag(&link.display().to_string(), &["--overwrite"]).status.success());
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert!(std::fs::read_to_string(&target).unwrap().contains("Aspirin0\t"));
+    // Refused before any work: raw text out, DANN with the tagger's scores, a missing folder.
+    let o = tag(&dir.path().join("x.txt").display().to_string(), &[]);
+    assert!(stderr(&o).contains("raw text cannot hold tags"), "{}", stderr(&o));
+    let o = tag(&dir.path().join("d.tsv").display().to_string(), &["--system", "dann", "--scores", "s.jsonl"]);
+    assert!(stderr(&o).contains("--scores writes the tagger's"), "{}", stderr(&o));
+    let fresh = dir.path().join("fresh.tsv");
+    let o = tag(&fresh.display().to_string(), &["--scores", &dir.path().join("no/s.jsonl").display().to_string()]);
+    assert!(stderr(&o).contains("does not exist"), "{}", stderr(&o));
+    assert!(!fresh.exists(), "nothing written when an output is refused");
+}
+
+#[test]
+fn piped_input_is_tagged_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let (shots, model) = model(dir.path());
+    let mut big = String::new();
+    for _ in 0..60 {
+        big.push_str(&std::fs::read_to_string(&shots).unwrap());
+    }
+    assert!(big.len() > 4096 * 8);
+    let out = dir.path().join("piped.tsv");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hilgen"))
+        .args(["tag", "--model", &model.display().to_string(), "--input", "/dev/stdin", "--out"])
+        .arg(&out)
+        .args(["--log", "error"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, big.as_bytes()).unwrap());
+    let o = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("tagged 1200 sentences (4800 words"), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.starts_with("Aspirin0\t"), "the first 4 KB arrive too");
+    assert_eq!(text.matches("\n\n").count(), 1200);
+}
