@@ -237,8 +237,8 @@ const MODEL_FILES: [&str; 5] = ["tagger.json", "model.safetensors", "tokenizer.j
 /// A real model folder, saved once per process: a tiny random BERT with the MiniLM tokenizer,
 /// trained for one epoch on BC5CDR sentences, with DANN's support set.
 fn saved_model() -> &'static Path {
-    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
-    DIR.get_or_init(|| {
+    static DIR: std::sync::OnceLock<(tempfile::TempDir, PathBuf)> = std::sync::OnceLock::new();
+    &DIR.get_or_init(|| {
         use hilgen::models::{Dann, DannConfig, EncoderConfig, Tagger, TaggerConfig, WordEncoder};
         let enc =
             PathBuf::from(std::env::var_os("HILGEN_ENCODER").expect("HILGEN_ENCODER is set by .cargo/config.toml"));
@@ -264,11 +264,9 @@ fn saved_model() -> &'static Path {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("model");
         tagger.save_model(&out, &report, |d| dann.save(d)).unwrap();
-        dir
+        (dir, out)
     })
-    .path()
-    .join("model")
-    .leak()
+    .1
 }
 
 /// Loads the model folder the case's file is part of and tags a sentence with the tagger and

@@ -202,6 +202,10 @@ fn subset_index(
 
 /// Runs `hilgen eval`.
 pub fn run(args: EvalArgs) -> Result<()> {
+    anyhow::ensure!(args.digits <= 12, "--digits {} must be at most 12", args.digits);
+    if let Some(b) = args.bootstrap {
+        anyhow::ensure!((1..=1_000_000).contains(&b), "--bootstrap {b} must be between 1 and 1000000 replicates");
+    }
     let opts = options(args.mode, args.scheme.as_deref(), &args.zero_division)?;
     let fmt = conll::ConllFormat { any_tags: !args.strict_tags, ..args.conll.format()? };
     // The two files are independent: read and parse them on two threads.

@@ -29,7 +29,8 @@ pub struct TagArgs {
     #[arg(long, default_value = "cpu")]
     pub device: DeviceChoice,
     /// Text to tag: raw text (.txt: documents separated by blank lines, first line the title),
-    /// CoNLL/TSV, JSON Lines or PubTator (tags and annotations in it are ignored).
+    /// CoNLL/TSV (one token per row, alone or with other columns), JSON Lines or PubTator (tags
+    /// and annotations in it are ignored).
     #[arg(long)]
     pub input: PathBuf,
     /// Format of --input: auto, conll, jsonl, pubtator or text.
@@ -130,7 +131,12 @@ pub fn run(mut args: TagArgs) -> Result<()> {
     if let Some(d) = &dann {
         d.check_fits(&tagger).with_context(|| format!("{}", args.model.display()))?;
     }
-    let contents = formats::read_contents(&args.input, args.format, &args.conll.format()?)
+    // Tags in the input are ignored: CoNLL rows may hold the token alone.
+    let conll = hilgen_corpus::conll::ConllFormat {
+        tag_column: hilgen_corpus::conll::TagColumn::Ignored,
+        ..args.conll.format()?
+    };
+    let contents = formats::read_contents(&args.input, args.format, &conll)
         .with_context(|| format!("reading {}", args.input.display()))?;
     let sentences = contents.sentences();
     let t = std::time::Instant::now();

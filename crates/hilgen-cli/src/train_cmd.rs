@@ -116,9 +116,18 @@ fn tagger_config(args: &TrainArgs) -> Result<TaggerConfig> {
 
 /// Runs `hilgen train`.
 pub fn run(args: TrainArgs) -> Result<()> {
+    // The output is checked before any work: a folder (new, or an old model to replace with
+    // --overwrite) in a folder that exists and can be written, never one of the inputs.
     if args.out.exists() && !args.overwrite {
         anyhow::bail!("{} exists; pass --overwrite to replace it, or choose another --out", args.out.display());
     }
+    if args.out.exists() && !args.out.is_dir() {
+        anyhow::bail!("--out {} is a file; a model is a folder: choose another --out", args.out.display());
+    }
+    let parent = args.out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    anyhow::ensure!(parent.is_dir(), "--out {}: the folder {} does not exist", args.out.display(), parent.display());
+    tempfile::tempfile_in(parent)
+        .with_context(|| format!("--out {}: cannot write into {}", args.out.display(), parent.display()))?;
     let cfg = tagger_config(&args)?;
     let train = read_all(&args.train, args.format, &args.conll)?;
     anyhow::ensure!(!train.is_empty(), "the training files hold no sentences");

@@ -300,3 +300,14 @@ fn subset_scores_a_sample_of_the_gold_sentences_in_any_order() {
     let err = failure(&["eval", "--gold", &gold, "--pred", &stray, "--subset"]);
     assert!(err.contains("stray.tsv:4") && err.contains("no gold sentence") && err.contains("Fever rose"), "{err}");
 }
+
+/// Numbers are checked where they enter, with their range (they used to panic or abort).
+#[test]
+fn eval_numbers_out_of_range_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let gold = file(dir.path(), "gold.tsv", "x\tB-X\ny\tO\n\n");
+    let err = failure(&["eval", "--gold", &gold, "--pred", &gold, "--digits", "4000000000"]);
+    assert!(err.contains("--digits 4000000000 must be at most 12"), "{err}");
+    let err = failure(&["eval", "--gold", &gold, "--pred", &gold, "--bootstrap", "1000000000000"]);
+    assert!(err.contains("must be between 1 and 1000000"), "{err}");
+}

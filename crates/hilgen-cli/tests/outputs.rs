@@ -73,6 +73,20 @@ fn tag_outputs_follow_the_rule() {
     assert!(stderr(&o).contains("raw text cannot hold tags"), "{}", stderr(&o));
     let o = tag(&dir.path().join("d.tsv").display().to_string(), &["--system", "dann", "--scores", "s.jsonl"]);
     assert!(stderr(&o).contains("--scores writes the tagger's"), "{}", stderr(&o));
+    // Token-only CoNLL is text to tag (its help says tags are ignored).
+    let tokens = dir.path().join("tokens.conll");
+    std::fs::write(&tokens, "Aspirin0\ncauses\nulcers\n\n").unwrap();
+    let o = hilgen(&[
+        "tag",
+        "--model",
+        &model_s,
+        "--input",
+        &tokens.display().to_string(),
+        "--out",
+        &dir.path().join("t.tsv").display().to_string(),
+    ]);
+    assert!(o.status.success() && stderr(&o).is_empty(), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(dir.path().join("t.tsv")).unwrap().lines().count(), 4);
     let fresh = dir.path().join("fresh.tsv");
     let o = tag(&fresh.display().to_string(), &["--scores", &dir.path().join("no/s.jsonl").display().to_string()]);
     assert!(stderr(&o).contains("does not exist"), "{}", stderr(&o));

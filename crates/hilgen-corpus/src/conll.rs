@@ -35,6 +35,9 @@ pub enum TagColumn {
     Last,
     /// A 0-based column index.
     Index(usize),
+    /// No tags: every token is read as `O`, other columns are ignored (text to tag, where a
+    /// file may hold tokens alone).
+    Ignored,
 }
 
 /// Layout of a CoNLL-style file.
@@ -198,6 +201,15 @@ pub fn read_borrowed<'a>(text: &'a str, source: impl AsRef<Path>, format: &Conll
         let tag_col = match format.tag_column {
             TagColumn::Last => fields.len() - 1,
             TagColumn::Index(i) => i,
+            TagColumn::Ignored => {
+                let Some(&token) = fields.get(format.token_column).filter(|t| !t.is_empty()) else {
+                    return Err(err(format!("no token in column {}", format.token_column + 1)));
+                };
+                out.tokens.push(token);
+                out.tags.push(Cow::Borrowed("O"));
+                out.lines.push(u32::try_from(line_no).unwrap_or(u32::MAX));
+                continue;
+            }
         };
         let needed = format.token_column.max(tag_col) + 1;
         if fields.len() < needed || fields.len() < 2 {
@@ -288,6 +300,19 @@ pub fn write_path(path: impl AsRef<Path>, sentences: &[Sentence], format: &Conll
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn ignored_tags_read_tokens_alone() {
+        let fmt = ConllFormat { tag_column: TagColumn::Ignored, ..ConllFormat::default() };
+        let s = read_str("Aspirin\ncauses\tB-X\tjunk\n\nulcers\n", "t.tsv", &fmt);
+        // Column counts may not vary within a file: tokens alone, or tokens with columns.
+        assert!(s.is_err());
+        let s = read_str("Aspirin\ncauses\n\nulcers\n", "t.tsv", &fmt).unwrap();
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[0].tokens, ["Aspirin", "causes"]);
+        assert_eq!(s[0].tags, ["O", "O"]);
+    }
+
     use super::*;
 
     #[test]

@@ -807,10 +807,26 @@ impl Tagger {
     /// `MPNetForTokenClassification` folder (labels from `config.json`'s `id2label`; tagger
     /// hyper-parameters then default).
     pub fn load(dir: &Path, device: Device) -> Result<Tagger> {
+        match std::fs::metadata(dir) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => {
+                return Err(ModelError::folder(
+                    dir,
+                    "not a folder: a model is a folder (config.json, model.safetensors, tokenizer.json)",
+                ))
+            }
+            Err(e) => return Err(ModelError::folder(dir, format!("no model folder here ({e})"))),
+        }
         let encoder = WordEncoder::from_folder(dir)?;
         let file = dir.join("model.safetensors");
+        // Errors of the settings name the folder they came from.
+        let in_folder = |e: ModelError| match e {
+            ModelError::Invalid(m) => ModelError::folder(dir, m),
+            other => other,
+        };
         if let Some(saved) = read_saved(dir)? {
-            let tagger = Tagger::with_random_weights(saved.bert, encoder, saved.labels, saved.config, device)?;
+            let tagger = Tagger::with_random_weights(saved.bert, encoder, saved.labels, saved.config, device)
+                .map_err(in_folder)?;
             crate::weights::load_exact(&tagger.vs, &file)?;
             return Ok(tagger);
         }
@@ -820,7 +836,8 @@ impl Tagger {
         }
         let bert = EncoderConfig::from_file(&cfg_path)?;
         let labels = crate::hf::labels_of_config(&cfg_path)?;
-        let tagger = Tagger::with_random_weights(bert, encoder, labels, TaggerConfig::default(), device)?;
+        let tagger =
+            Tagger::with_random_weights(bert, encoder, labels, TaggerConfig::default(), device).map_err(in_folder)?;
         crate::weights::load_encoder(&tagger.vs, &tagger.prefix(), &file)?;
         crate::weights::load_classifier(&tagger.vs, "classifier.", &file)?;
         Ok(tagger)

@@ -50,7 +50,15 @@ impl WordEncoder {
         let json = dir.join("tokenizer.json");
         let vocab = dir.join("vocab.txt");
         let mut tokenizer = if json.exists() {
-            Tokenizer::from_file(&json)
+            crate::weights::check_regular(&json)?;
+            let bytes = std::fs::read(&json).map_err(|e| ModelError::Io { path: json.clone(), cause: e })?;
+            // Checked as JSON first: tokenizers 0.22 panics (an `expect` in its decoder
+            // deserializer) on some malformed files instead of returning an error.
+            if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
+                return Err(ModelError::folder(&json, format!("not valid JSON: {e}")));
+            }
+            std::panic::catch_unwind(|| Tokenizer::from_bytes(&bytes))
+                .map_err(|_| ModelError::folder(&json, "cannot load the tokenizer (the tokenizers library panicked)"))?
                 .map_err(|e| ModelError::folder(&json, format!("cannot load the tokenizer: {e}")))?
         } else if vocab.exists() {
             let lower = std::fs::read_to_string(dir.join("tokenizer_config.json"))
@@ -235,6 +243,17 @@ pub fn windows(pieces: &[Vec<i64>], max_len: usize, cls: i64, sep: i64) -> Vec<W
 
 #[cfg(test)]
 mod tests {
+
+    /// A malformed tokenizer.json is an error naming it (tokenizers 0.22 itself panics on some).
+    #[test]
+    fn malformed_tokenizer_json_is_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let json = dir.path().join("tokenizer.json");
+        std::fs::write(&json, "{\"version\": \"1.0\", \"decoder\": {\"type\": \"WordPiece\", -\n").unwrap();
+        let e = WordEncoder::from_folder(dir.path()).err().expect("refused").to_string();
+        assert!(e.contains("tokenizer.json") && e.contains("not valid JSON"), "{e}");
+    }
+
     use super::*;
 
     #[test]

@@ -85,8 +85,9 @@ pub fn check_regular(file: &Path) -> Result<()> {
 /// a silent broadcast or a partial load).
 pub fn load_exact(vs: &VarStore, file: &Path) -> Result<()> {
     check_regular(file)?;
-    let tensors = Tensor::read_safetensors(file)
-        .map_err(|e| ModelError::folder(file, format!("cannot read safetensors: {e}")))?;
+    let tensors = Tensor::read_safetensors(file).map_err(|e| {
+        ModelError::folder(file, format!("cannot read safetensors (truncated or not a safetensors file?): {e}"))
+    })?;
     let mut vars = vs.variables();
     let mut seen = std::collections::BTreeSet::new();
     for (name, src) in &tensors {

@@ -392,6 +392,7 @@ mod tests {
             configs: vec!["original".into(), "distant".into()],
             test_sentences: 10,
             systems: vec!["dictionary".into()],
+            settings: None,
         };
         crate::report::build(&meta, &per_seed, None, &BTreeMap::new())
     }

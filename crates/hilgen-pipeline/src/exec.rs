@@ -403,6 +403,7 @@ impl Exec<'_> {
             configs: plan.configs(),
             test_sentences: plan.data.test.sentences,
             systems: if plan.dictionary_system { vec!["dictionary".into()] } else { vec![] },
+            settings: Some(plan.settings_hash()),
         };
         Some(ReportInput { meta, seeds, llm_tagger, format: FORMAT_VERSION })
     }

@@ -84,6 +84,7 @@ pub fn meta_of(r: &Report) -> ReportMeta {
         configs,
         test_sentences: r.test_sentences,
         systems,
+        settings: None,
     }
 }
 
@@ -110,6 +111,15 @@ pub fn merge(parts: &[(PathBuf, Report)]) -> Result<Report> {
         };
         if m.name != meta.name {
             return Err(differs("the experiment", meta.name.clone(), m.name));
+        }
+        if let (Some(a), Some(b)) = (&meta.settings, &m.settings) {
+            if a != b {
+                return Err(differs(
+                    "the settings hash (data, knowledge, models, strategies: something other than the seeds differs)",
+                    a.get(..12).unwrap_or(a).to_string(),
+                    b.get(..12).unwrap_or(b).to_string(),
+                ));
+            }
         }
         if m.dataset != meta.dataset {
             return Err(differs("the dataset", meta.dataset.clone(), m.dataset));
@@ -207,6 +217,7 @@ mod tests {
             configs: vec!["original".into(), "distant".into()],
             test_sentences: 940,
             systems: vec!["dictionary".into()],
+            settings: Some("a".repeat(64)),
         }
     }
 
@@ -223,7 +234,7 @@ mod tests {
         let (mut old_a, mut old_b) = (a, b);
         old_a.meta = None;
         old_b.meta = None;
-        assert_eq!(meta_of(&old_a), meta());
+        assert_eq!(meta_of(&old_a), ReportMeta { settings: None, ..meta() });
         let mut merged_old = merge(&[("a.json".into(), old_a), ("b.json".into(), old_b)]).unwrap();
         merged_old.meta = whole.meta.clone();
         assert_eq!(merged_old, whole);
@@ -236,8 +247,17 @@ mod tests {
         assert!(again.contains("seed 1") && again.contains("a.json") && again.contains("b.json"), "{again}");
         let other =
             report::build(&ReportMeta { test_sentences: 100, ..meta() }, &[seed(2, 0.1)], None, &BTreeMap::new());
-        let e = merge(&[("a.json".into(), a), ("c.json".into(), other)]).unwrap_err().to_string();
+        let e = merge(&[("a.json".into(), a.clone()), ("c.json".into(), other)]).unwrap_err().to_string();
         assert!(e.contains("c.json") && e.contains("test sentences") && e.contains("940"), "{e}");
+        // Same name, other settings (a learning rate, say): the plan's settings hash differs.
+        let lr = report::build(
+            &ReportMeta { settings: Some("b".repeat(64)), ..meta() },
+            &[seed(3, 0.1)],
+            None,
+            &BTreeMap::new(),
+        );
+        let e = merge(&[("a.json".into(), a.clone()), ("d.json".into(), lr)]).unwrap_err().to_string();
+        assert!(e.contains("d.json") && e.contains("settings hash") && e.contains("bbbbbbbbbbbb"), "{e}");
         assert!(merge(&[]).is_err());
     }
 

@@ -242,6 +242,30 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// sha256 of everything this plan computes with except the seeds: the data, knowledge,
+    /// models, LLM, strategies and report settings, by content (file locations and the run
+    /// folder left out). Runs of one experiment on other seeds, machines or folders share it.
+    pub fn settings_hash(&self) -> String {
+        fn strip(v: &mut serde_json::Value) {
+            match v {
+                serde_json::Value::Object(m) => {
+                    m.remove("file");
+                    m.values_mut().for_each(strip);
+                }
+                serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
+                _ => {}
+            }
+        }
+        let mut v = serde_json::to_value(self).expect("plans serialize");
+        if let Some(m) = v.as_object_mut() {
+            for key in ["seeds", "dir", "nodes"] {
+                m.remove(key);
+            }
+        }
+        strip(&mut v);
+        crate::files::sha256_hex(v.to_string().as_bytes())
+    }
+
     /// Resolves `exp` with the strategies of `registry`; the run directory is `out` or
     /// `runs/NAME`. Reads the data and hashes the inputs; writes nothing.
     pub fn resolve(exp: &Experiment, registry: &Registry, out: Option<&Path>) -> Result<Plan> {

@@ -33,6 +33,10 @@ pub struct ReportMeta {
     /// Systems reported on rows of their own (in the tagger columns): `dictionary`.
     #[serde(default)]
     pub systems: Vec<String>,
+    /// sha256 of the plan's settings without the seeds and the run folder ([`Plan::settings_hash`](crate::plan::Plan::settings_hash)):
+    /// reports merge only when it is the same (absent in reports written before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<String>,
 }
 
 /// Mean and standard deviation (sample, n-1) over seeds.
