@@ -39,8 +39,8 @@ pub fn check(outputs: &[(&str, &Path)], inputs: &[&Path], overwrite: bool) -> Re
         if let Some(input) = inputs.iter().find(|i| same_file(out, i)) {
             bail!("{flag} {} is the input {}; write the output elsewhere", out.display(), input.display());
         }
-        if let Some((other, _)) =
-            outputs[..i].iter().find(|(_, o)| same_file(o, out) || resolve(o).ok().as_ref() == Some(&target))
+        if let Some(((other, _), _)) =
+            outputs[..i].iter().zip(&resolved).find(|((_, o), r)| same_file(o, out) || **r == target)
         {
             bail!("{flag} {} is also the output of {other}", out.display());
         }

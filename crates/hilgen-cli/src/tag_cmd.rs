@@ -112,9 +112,9 @@ pub fn run(mut args: TagArgs) -> Result<()> {
         anyhow::ensure!(b > 0, "--batch-size must be at least 1");
         tagger.config.batch_size = b.div_ceil(2);
     }
-    if let Some(m) = args.pad_to_multiple {
-        anyhow::ensure!((1..=512).contains(&m), "--pad-to-multiple {m} must be in [1, 512]");
-        tagger.config.pad_to_multiple = Some(m);
+    if args.pad_to_multiple.is_some() {
+        tagger.config.pad_to_multiple = args.pad_to_multiple;
+        tagger.config.check()?;
     }
     if let Some(p) = args.precision {
         tagger.set_precision(p);

@@ -52,26 +52,28 @@ fn fake_cuda_libtorch(dir: &Path) -> PathBuf {
     fake
 }
 
+/// `hilgen train --device cuda` on a two-sentence file in `dir`, with `env` set.
+fn train_on_cuda(dir: &Path, env: &[(&str, &Path)]) -> (bool, String) {
+    let shots = dir.join("shots.tsv");
+    std::fs::write(&shots, "Aspirin\tB-Chemical\ncauses\tO\nulcers\tB-Disease\n.\tO\n").unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hilgen"));
+    cmd.args(["train", "--train"]).arg(&shots).arg("--out").arg(dir.join("model"));
+    cmd.args(["--device", "cuda", "--epochs", "1", "--no-dann"]);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
 #[test]
 fn device_cuda_loads_the_cuda_library_beside_libtorch() {
     let dir = tempfile::tempdir().unwrap();
     let fake = fake_cuda_libtorch(dir.path());
     let marker = dir.path().join("marker");
-    let shots = dir.path().join("shots.tsv");
-    std::fs::write(&shots, "Aspirin\tB-Chemical\ncauses\tO\nulcers\tB-Disease\n.\tO\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_hilgen"))
-        .args(["train", "--train"])
-        .arg(&shots)
-        .arg("--out")
-        .arg(dir.path().join("model"))
-        .args(["--device", "cuda", "--epochs", "1", "--no-dann"])
-        // Found before the binary's own run path, as a user's LD_LIBRARY_PATH would be.
-        .env("LD_LIBRARY_PATH", &fake)
-        .env("HILGEN_TEST_CUDA_MARKER", &marker)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "a stub has no GPU: {stderr}");
+    // Found before the binary's own run path, as a user's LD_LIBRARY_PATH would be.
+    let (ok, stderr) = train_on_cuda(dir.path(), &[("LD_LIBRARY_PATH", &fake), ("HILGEN_TEST_CUDA_MARKER", &marker)]);
+    assert!(!ok, "a stub has no GPU: {stderr}");
     assert!(marker.exists(), "hilgen did not load {}/libtorch_cuda.so; stderr: {stderr}", fake.display());
     assert!(stderr.contains("sees no CUDA GPU"), "{stderr}");
     assert!(stderr.contains(&format!("{}/libtorch_cuda.so is loaded", fake.display())), "{stderr}");
@@ -80,18 +82,8 @@ fn device_cuda_loads_the_cuda_library_beside_libtorch() {
 #[test]
 fn device_cuda_on_a_cpu_libtorch_says_it_is_a_cpu_build() {
     let dir = tempfile::tempdir().unwrap();
-    let shots = dir.path().join("shots.tsv");
-    std::fs::write(&shots, "Aspirin\tB-Chemical\ncauses\tO\nulcers\tB-Disease\n.\tO\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_hilgen"))
-        .args(["train", "--train"])
-        .arg(&shots)
-        .arg("--out")
-        .arg(dir.path().join("model"))
-        .args(["--device", "cuda", "--epochs", "1", "--no-dann"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+    let (ok, stderr) = train_on_cuda(dir.path(), &[]);
+    assert!(!ok);
     assert!(stderr.contains("has no libtorch_cuda.so (a CPU build of libtorch"), "{stderr}");
     assert!(stderr.contains("cargo xtask setup --cuda"), "{stderr}");
     assert!(!dir.path().join("model").exists());

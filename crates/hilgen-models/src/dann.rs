@@ -269,7 +269,7 @@ impl Dann {
             return Err(ModelError::folder(&file, "`support` must be [tokens, dim] and `tags` [tokens]"));
         }
         let n = meta.labels.len();
-        if n < 2 || meta.labels.iter().any(|l| l.is_empty() || l.chars().any(|c| c.is_whitespace() || c.is_control())) {
+        if n < 2 || crate::tagger::unwritable_label(&meta.labels).is_some() {
             return Err(ModelError::folder(
                 &p,
                 format!("labels {:?}: at least two, none empty or with white space", meta.labels),

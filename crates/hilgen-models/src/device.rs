@@ -24,18 +24,22 @@ impl DeviceChoice {
     /// The libtorch device, or an error saying why CUDA is not available. For `cuda` and
     /// `auto` it first loads libtorch's CUDA library ([`load_cuda_backend`]).
     pub fn resolve(self) -> Result<Device> {
-        if self == DeviceChoice::Cpu {
-            return Ok(Device::Cpu);
-        }
-        let backend = load_cuda_backend();
         match self {
             DeviceChoice::Cpu => Ok(Device::Cpu),
-            DeviceChoice::Auto => Ok(Device::cuda_if_available()),
-            DeviceChoice::Cuda if tch::Cuda::is_available() => Ok(Device::Cuda(0)),
-            DeviceChoice::Cuda => Err(ModelError::Invalid(format!(
-                "device `cuda` asked for but libtorch sees no CUDA GPU ({backend}; is a GPU visible?); \
-                 use `cpu` or `auto`"
-            ))),
+            DeviceChoice::Auto => {
+                load_cuda_backend();
+                Ok(Device::cuda_if_available())
+            }
+            DeviceChoice::Cuda => {
+                let backend = load_cuda_backend();
+                if tch::Cuda::is_available() {
+                    return Ok(Device::Cuda(0));
+                }
+                Err(ModelError::Invalid(format!(
+                    "device `cuda` asked for but libtorch sees no CUDA GPU ({backend}; is a GPU visible?); \
+                     use `cpu` or `auto`"
+                )))
+            }
         }
     }
 }

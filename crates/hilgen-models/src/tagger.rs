@@ -235,9 +235,7 @@ impl Tagger {
     ) -> Result<Tagger> {
         config.check()?;
         bert.check().map_err(ModelError::Invalid)?;
-        if let Some(bad) =
-            labels.iter().find(|l| l.is_empty() || l.chars().any(|c| c.is_whitespace() || c.is_control()))
-        {
+        if let Some(bad) = unwritable_label(&labels) {
             return Err(ModelError::Invalid(format!(
                 "label {bad:?} is empty or holds white space or a control character (it could not be written as a tag)"
             )));
@@ -542,17 +540,15 @@ impl Tagger {
                     loss.backward();
                     flat.step(lr, self.config.max_grad_norm);
                     *sum += loss.detach();
-                    if k % 25 == 0 {
-                        let l = loss.double_value(&[]);
-                        bar.set_message(format!(
-                            "loss {l:.4}, {:.0} tokens/s",
-                            tokens as f64 / started.elapsed().as_secs_f64()
-                        ));
-                    }
                 } else {
                     opt.backward_step_clip_norm(&loss, self.config.max_grad_norm);
+                }
+                // On a GPU a read of the loss waits for the device: every 25 steps only.
+                if !on_gpu || k % 25 == 0 {
                     let l = loss.double_value(&[]);
-                    loss_sum += l;
+                    if !on_gpu {
+                        loss_sum += l;
+                    }
                     bar.set_message(format!(
                         "loss {l:.4}, {:.0} tokens/s",
                         tokens as f64 / started.elapsed().as_secs_f64()
@@ -869,6 +865,12 @@ impl Tagger {
         let flat: Vec<f32> = Vec::try_from(logits.to_device(Device::Cpu).contiguous().view([-1]))?;
         Ok(flat.chunks(n).map(<[f32]>::to_vec).collect())
     }
+}
+
+/// The first label that could not be written as a tag (empty, or holding white space or a
+/// control character), if any.
+pub(crate) fn unwritable_label(labels: &[String]) -> Option<&String> {
+    labels.iter().find(|l| l.is_empty() || l.chars().any(|c| c.is_whitespace() || c.is_control()))
 }
 
 fn read_saved(dir: &Path) -> Result<Option<Saved>> {

@@ -243,6 +243,7 @@ pub fn windows(pieces: &[Vec<i64>], max_len: usize, cls: i64, sep: i64) -> Vec<W
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     /// A malformed tokenizer.json is an error naming it (tokenizers 0.22 itself panics on some).
     #[test]
@@ -253,8 +254,6 @@ mod tests {
         let e = WordEncoder::from_folder(dir.path()).err().expect("refused").to_string();
         assert!(e.contains("tokenizer.json") && e.contains("not valid JSON"), "{e}");
     }
-
-    use super::*;
 
     #[test]
     fn every_word_is_owned_once_with_context() {

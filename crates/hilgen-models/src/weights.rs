@@ -70,6 +70,11 @@ pub fn load_encoder(vs: &VarStore, prefix: &str, file: &Path) -> Result<usize> {
     Ok(names.len())
 }
 
+/// Whether weights of this kind can be loaded (converted to the variable's kind).
+fn floating(kind: Kind) -> bool {
+    matches!(kind, Kind::Float | Kind::BFloat16 | Kind::Half | Kind::Double)
+}
+
 /// Refuses anything but a regular file (a FIFO would hang the reader, `/dev/zero` never end).
 pub fn check_regular(file: &Path) -> Result<()> {
     match std::fs::metadata(file) {
@@ -105,7 +110,7 @@ pub fn load_exact(vs: &VarStore, file: &Path) -> Result<()> {
                 format!("tensor `{name}` has shape {:?} but tagger.json gives {:?}", src.size(), dst.size()),
             ));
         }
-        if !matches!(src.kind(), Kind::Float | Kind::BFloat16 | Kind::Half | Kind::Double) {
+        if !floating(src.kind()) {
             return Err(ModelError::folder(file, format!("tensor `{name}` is {:?}, not floating point", src.kind())));
         }
         seen.insert(name.clone());
@@ -143,7 +148,7 @@ pub fn load_classifier(vs: &VarStore, prefix: &str, file: &Path) -> Result<()> {
                 .map(|(_, t)| t)
                 .ok_or_else(|| ModelError::folder(file, format!("no tensor `{name}` (the classifier head)")))?;
             let dst = vars.get_mut(&name).expect("the tagger has a classifier");
-            if !matches!(src.kind(), Kind::Float | Kind::BFloat16 | Kind::Half | Kind::Double) {
+            if !floating(src.kind()) {
                 return Err(ModelError::folder(
                     file,
                     format!("tensor `{name}` is {:?}, not floating point", src.kind()),
