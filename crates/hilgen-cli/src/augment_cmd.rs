@@ -64,14 +64,44 @@ pub struct AugmentArgs {
     /// Write the LLM accounting (requests, tokens, rejections, cost) as JSON here.
     #[arg(long)]
     pub summary: Option<PathBuf>,
+    /// Replace outputs that exist (--out, its provenance, --summary; `llm batch export`'s
+    /// --requests), never one of the inputs; a link is written through.
+    #[arg(long)]
+    pub overwrite: bool,
+}
+
+impl AugmentArgs {
+    /// The files this command reads (those given).
+    pub fn inputs(&self) -> Vec<&std::path::Path> {
+        [&self.input, &self.pool, &self.dev].into_iter().filter_map(|p| p.as_deref()).collect()
+    }
+
+    /// Applies the output rule (`crate::output`) to --out, the provenance file and --summary
+    /// before any work, and fills in the provenance's default name.
+    fn check_outputs(&mut self) -> Result<()> {
+        if self.provenance.is_none() {
+            self.provenance = self.out.as_ref().map(|p| p.with_extension("provenance.jsonl"));
+        }
+        let outs = [
+            ("--out", self.out.as_deref()),
+            ("--provenance", self.provenance.as_deref()),
+            ("--summary", self.summary.as_deref()),
+        ];
+        let resolved = crate::output::check_optional(&outs, &self.inputs(), self.overwrite)?;
+        if let [out, provenance, summary] = &resolved[..] {
+            (self.out, self.provenance, self.summary) = (out.clone(), provenance.clone(), summary.clone());
+        }
+        Ok(())
+    }
 }
 
 /// Runs `hilgen augment`.
-pub fn run(args: AugmentArgs, registry: &Registry) -> Result<()> {
+pub fn run(mut args: AugmentArgs, registry: &Registry) -> Result<()> {
     if args.list {
         list(registry);
         return Ok(());
     }
+    args.check_outputs()?;
     let (out, client) = generate(&args, registry, false)?;
     if let Some(client) = &client {
         crate::llm_cmd::finish(client, args.summary.as_deref())?;

@@ -49,6 +49,9 @@ pub enum CorpusCommand {
         /// Repair invalid sequences leniently (conlleval rules) instead of failing.
         #[arg(long)]
         repair: bool,
+        /// Replace OUTPUT if it exists (never one of the inputs; a link is written through).
+        #[arg(long)]
+        overwrite: bool,
         #[command(flatten)]
         conll: ConllArgs,
     },
@@ -67,6 +70,9 @@ pub enum CorpusCommand {
         /// Sampler: the paper's K sentences per type, or Few-NERD's greedy N-way K~2K.
         #[arg(long, value_enum, default_value = "paper")]
         method: SampleMethod,
+        /// Replace OUTPUT if it exists (never one of the inputs; a link is written through).
+        #[arg(long)]
+        overwrite: bool,
         /// Input format: auto (from the name and first lines), conll, jsonl, pubtator or text.
         #[arg(long, default_value = "auto")]
         format: Format,
@@ -84,6 +90,9 @@ pub enum CorpusCommand {
         /// Output JSON Lines file with doc ids and concept IDs (written atomically).
         #[arg(long)]
         output: PathBuf,
+        /// Replace --output if it exists (never one of the inputs; a link is written through).
+        #[arg(long)]
+        overwrite: bool,
         #[command(flatten)]
         conll: ConllArgs,
     },
@@ -104,9 +113,20 @@ pub fn run(cmd: CorpusCommand) -> Result<()> {
         CorpusCommand::Stats { files, dataset, format, json, conll } => {
             stats(&files, dataset.as_deref(), format, json, &conll)
         }
-        CorpusCommand::Convert { input, output, from_format, to_format, from_scheme, to_scheme, repair, conll } => {
+        CorpusCommand::Convert {
+            input,
+            output,
+            from_format,
+            to_format,
+            from_scheme,
+            to_scheme,
+            repair,
+            overwrite,
+            conll,
+        } => {
             let from: Scheme = from_scheme.parse()?;
             let to: Scheme = to_scheme.parse()?;
+            let output = crate::output::check_one("OUTPUT", &output, &[&input], overwrite)?;
             let mut sentences = input::read(&input, from_format, &conll)?;
             anyhow::ensure!(!sentences.is_empty(), "{}: no sentences found", input.display());
             if repair {
@@ -123,7 +143,8 @@ pub fn run(cmd: CorpusCommand) -> Result<()> {
             tracing::info!("wrote {} sentences to {}", sentences.len(), output.display());
             Ok(())
         }
-        CorpusCommand::Sample { input, output, k, seed, method, format, conll } => {
+        CorpusCommand::Sample { input, output, k, seed, method, overwrite, format, conll } => {
+            let output = crate::output::check_one("OUTPUT", &output, &[&input], overwrite)?;
             let pool = input::read(&input, format, &conll)?;
             validate(&pool, Scheme::Iob2).with_context(|| format!("{}", input.display()))?;
             let s = match method {
@@ -137,7 +158,8 @@ pub fn run(cmd: CorpusCommand) -> Result<()> {
             }
             Ok(())
         }
-        CorpusCommand::Align { iob, pubtator: pt, output, conll } => {
+        CorpusCommand::Align { iob, pubtator: pt, output, overwrite, conll } => {
+            let output = crate::output::check_one("--output", &output, &[&iob, &pt], overwrite)?;
             let mut sentences = input::read(&iob, Format::Conll, &conll)?;
             let (docs, _) = pubtator::read_path(&pt)?;
             let report = align::align(&mut sentences, &docs)

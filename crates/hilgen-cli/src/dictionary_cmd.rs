@@ -48,10 +48,21 @@ pub struct DictionaryArgs {
     /// Also write the learned types and the chosen configuration as JSON here.
     #[arg(long)]
     pub report: Option<PathBuf>,
+    /// Replace --out and --report if they exist (never one of the inputs; a link is written
+    /// through).
+    #[arg(long)]
+    pub overwrite: bool,
 }
 
 /// Runs `hilgen dictionary`.
-pub fn run(args: DictionaryArgs) -> Result<()> {
+pub fn run(mut args: DictionaryArgs) -> Result<()> {
+    let mut inputs = vec![args.shots.as_path(), args.input.as_path()];
+    inputs.extend(args.dev.as_deref());
+    let outs = [("--out", Some(args.out.as_path())), ("--report", args.report.as_deref())];
+    let resolved = crate::output::check_optional(&outs, &inputs, args.overwrite)?;
+    if let [Some(out), report] = &resolved[..] {
+        (args.out, args.report) = (out.clone(), report.clone());
+    }
     let kb = Kb::open(&args.kb).with_context(|| format!("opening the knowledge index {}", args.kb.display()))?;
     let read =
         |p: &PathBuf| input::read(p, args.format, &args.conll).with_context(|| format!("reading {}", p.display()));

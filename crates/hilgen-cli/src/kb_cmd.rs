@@ -61,6 +61,9 @@ pub enum KbCommand {
         /// Output folder.
         #[arg(long)]
         out: PathBuf,
+        /// Replace an index already in --out.
+        #[arg(long)]
+        overwrite: bool,
     },
     /// Link a mention to concepts (exact, normalized, then fuzzy).
     Link {
@@ -101,7 +104,26 @@ pub enum KbCommand {
 /// Runs one kb subcommand.
 pub fn run(cmd: KbCommand) -> Result<()> {
     match cmd {
-        KbCommand::Build { rrf, ctd, mesh_tree, mesh_xml, obo, lang, include_suppressed, sab_allow, sab_deny, out } => {
+        KbCommand::Build {
+            rrf,
+            ctd,
+            mesh_tree,
+            mesh_xml,
+            obo,
+            lang,
+            include_suppressed,
+            sab_allow,
+            sab_deny,
+            out,
+            overwrite,
+        } => {
+            let index = out.join(hilgen_kb::INDEX_FILE);
+            anyhow::ensure!(
+                overwrite || !index.exists(),
+                "--out {}: an index is already there ({}); pass --overwrite to replace it",
+                out.display(),
+                index.display()
+            );
             let languages = if lang == "all" { vec![] } else { lang.split(',').map(String::from).collect() };
             let opts = RrfOptions { languages, include_suppressed, allow_sources: sab_allow, deny_sources: sab_deny };
             let sources = Sources { rrf: rrf.map(|r| (r, opts)), ctd, mesh_tree, mesh_xml, obo };

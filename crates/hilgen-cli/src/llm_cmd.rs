@@ -77,6 +77,10 @@ pub struct TagArgs {
     /// Predictions (IOB2, written atomically).
     #[arg(long)]
     pub out: PathBuf,
+    /// Replace --out and --summary if they exist (never one of the inputs; a link is written
+    /// through).
+    #[arg(long)]
+    pub overwrite: bool,
     #[command(flatten)]
     pub client: ClientArgs,
 }
@@ -86,7 +90,7 @@ pub struct TagArgs {
 pub struct ExportArgs {
     #[command(flatten)]
     pub augment: AugmentArgs,
-    /// Batch API input file to write.
+    /// Batch API input file to write (an existing one is replaced only with --overwrite).
     #[arg(long)]
     pub requests: PathBuf,
 }
@@ -108,7 +112,9 @@ pub struct ImportArgs {
 pub fn run(cmd: LlmCommand, registry: &Registry) -> Result<()> {
     match cmd {
         LlmCommand::Tag(args) => tag(&args),
-        LlmCommand::Batch(BatchCommand::Export(args)) => {
+        LlmCommand::Batch(BatchCommand::Export(mut args)) => {
+            args.requests =
+                crate::output::check_one("--requests", &args.requests, &args.augment.inputs(), args.augment.overwrite)?;
             let (result, client) = match crate::augment_cmd::generate(&args.augment, registry, true) {
                 Ok((out, client)) => (Ok(out), client),
                 Err(e) => (Err(e), None),
@@ -174,6 +180,11 @@ fn labels_of(sentences: &[Sentence], types: &[String]) -> Result<Labels> {
 }
 
 fn tag(args: &TagArgs) -> Result<()> {
+    let outs = [("--out", Some(args.out.as_path())), ("--summary", args.client.summary.as_deref())];
+    let resolved = crate::output::check_optional(&outs, &[&args.input], args.overwrite)?;
+    let mut args = args.clone();
+    (args.out, args.client.summary) = (resolved[0].clone().expect("--out is given"), resolved[1].clone());
+    let args = &args;
     let settings = args.client.settings()?;
     let client = LlmClient::new(settings.client)?;
     let sentences = read(&args.input, args.format, &args.conll)?;

@@ -58,6 +58,23 @@ pub fn check(outputs: &[(&str, &Path)], inputs: &[&Path], overwrite: bool) -> Re
     Ok(resolved)
 }
 
+/// [`check`] for a command with one output: the path to write.
+pub fn check_one(flag: &str, out: &Path, inputs: &[&Path], overwrite: bool) -> Result<PathBuf> {
+    Ok(check(&[(flag, out)], inputs, overwrite)?.remove(0))
+}
+
+/// [`check`] for outputs that may be absent (`None` entries are skipped); returns the
+/// resolved paths in the same places.
+pub fn check_optional(
+    outputs: &[(&str, Option<&Path>)],
+    inputs: &[&Path],
+    overwrite: bool,
+) -> Result<Vec<Option<PathBuf>>> {
+    let given: Vec<(&str, &Path)> = outputs.iter().filter_map(|&(f, p)| p.map(|p| (f, p))).collect();
+    let mut resolved = check(&given, inputs, overwrite)?.into_iter();
+    Ok(outputs.iter().map(|(_, p)| p.and_then(|_| resolved.next())).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

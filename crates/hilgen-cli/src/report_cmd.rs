@@ -39,6 +39,9 @@ pub struct CompareArgs {
     /// (`.json`), instead of printing the table.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Replace the --out files if they exist (never one of the inputs).
+    #[arg(long)]
+    pub overwrite: bool,
 }
 
 /// Arguments of `hilgen report merge`.
@@ -48,9 +51,12 @@ pub struct MergeArgs {
     #[arg(required = true)]
     pub reports: Vec<PathBuf>,
     /// Folder to write `results.md`, `results.json`, `f1.svg` into (created if missing; files
-    /// replaced atomically, so it may be one of the inputs' folders).
+    /// written atomically). Never a folder whose `results.json` is one of the inputs.
     #[arg(long)]
     pub out: PathBuf,
+    /// Replace the report files in --out if they exist.
+    #[arg(long)]
+    pub overwrite: bool,
 }
 
 /// Runs `hilgen report`.
@@ -61,21 +67,46 @@ pub fn run(cmd: ReportCommand) -> Result<()> {
     }
 }
 
+/// The `results.json` a report argument names: the file itself or the one in its folder.
+fn report_file(path: &Path) -> PathBuf {
+    if path.is_dir() {
+        path.join("results.json")
+    } else {
+        path.to_path_buf()
+    }
+}
+
 /// A `results.json`, named directly or by the run or report folder holding it, and its path.
 fn read_report(path: &Path) -> Result<(PathBuf, report::Report)> {
-    let file = if path.is_dir() { path.join("results.json") } else { path.to_path_buf() };
+    let file = report_file(path);
     let r = merge::read(&file)?;
     Ok((file, r))
 }
 
 fn compare_reports(a: &CompareArgs) -> Result<()> {
-    let mut runs = Vec::new();
-    for spec in &a.reports {
-        // `LABEL=PATH`, unless the whole argument is a path that exists.
-        let (label, path) = match spec.split_once('=') {
+    let specs: Vec<(Option<String>, PathBuf)> = a
+        .reports
+        .iter()
+        .map(|spec| match spec.split_once('=') {
+            // `LABEL=PATH`, unless the whole argument is a path that exists.
             Some((l, p)) if !l.is_empty() && !PathBuf::from(spec).exists() => (Some(l.to_string()), PathBuf::from(p)),
             _ => (None, PathBuf::from(spec)),
-        };
+        })
+        .collect();
+    let outs = match &a.out {
+        Some(out) => {
+            if out.extension().is_some_and(|e| e == "json") {
+                anyhow::bail!("--out {}: name the Markdown file (the JSON goes beside it)", out.display());
+            }
+            let files: Vec<PathBuf> = specs.iter().map(|(_, p)| report_file(p)).collect();
+            let inputs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+            let json = out.with_extension("json");
+            crate::output::check(&[("--out", out), ("--out (its JSON)", &json)], &inputs, a.overwrite)?
+        }
+        None => Vec::new(),
+    };
+    let mut runs = Vec::new();
+    for (label, path) in specs {
         let (_, r) = read_report(&path)?;
         runs.push(compare::Labelled::new(label.unwrap_or_else(|| r.name.clone()), r));
     }
@@ -85,22 +116,29 @@ fn compare_reports(a: &CompareArgs) -> Result<()> {
         c = c.common();
     }
     let md = compare::markdown(&c);
-    match &a.out {
-        None => print!("{md}"),
-        Some(out) => {
-            if out.extension().is_some_and(|e| e == "json") {
-                anyhow::bail!("--out {}: name the Markdown file (the JSON goes beside it)", out.display());
-            }
-            hilgen_pipeline::files::write_file(out, md.as_bytes())?;
+    match (&a.out, &outs[..]) {
+        (Some(out), [md_path, json_path]) => {
+            hilgen_pipeline::files::write_file(md_path, md.as_bytes())?;
             let json = serde_json::to_string_pretty(&c).context("serializing the comparison")?;
-            hilgen_pipeline::files::write_file(&out.with_extension("json"), json.as_bytes())?;
+            hilgen_pipeline::files::write_file(json_path, json.as_bytes())?;
             println!("compared {} reports on seeds {:?}: {}", runs.len(), c.seeds, out.display());
         }
+        _ => print!("{md}"),
     }
     Ok(())
 }
 
 fn merge_reports(a: &MergeArgs) -> Result<()> {
+    anyhow::ensure!(!a.out.is_file(), "--out {} is a file; name a folder", a.out.display());
+    if a.out.is_dir() {
+        // The files `report::write` replaces, checked as outputs.
+        let files: Vec<PathBuf> = a.reports.iter().map(|p| report_file(p)).collect();
+        let inputs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+        let outs: Vec<(String, PathBuf)> =
+            report::FILES.iter().map(|f| (format!("--out {} (its {f})", a.out.display()), a.out.join(f))).collect();
+        let outs: Vec<(&str, &Path)> = outs.iter().map(|(f, p)| (f.as_str(), p.as_path())).collect();
+        crate::output::check(&outs, &inputs, a.overwrite)?;
+    }
     let mut parts = Vec::new();
     for p in &a.reports {
         parts.push(read_report(p)?);

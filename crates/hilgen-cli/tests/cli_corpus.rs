@@ -79,8 +79,12 @@ fn failed_convert_leaves_existing_output_untouched() {
     std::fs::write(&out, "precious\tO\n\n").unwrap();
     let bad = dir.path().join("bad.tsv");
     std::fs::write(&bad, "x\tO\ny\tI-Disease\n\n").unwrap();
-    let err =
-        failure(&["corpus", "convert", &bad.display().to_string(), &out.display().to_string(), "--to-scheme", "iobes"]);
+    let (bad_s, out_s) = (bad.display().to_string(), out.display().to_string());
+    // Without --overwrite the existing output is refused before the input is read.
+    let err = failure(&["corpus", "convert", &bad_s, &out_s, "--to-scheme", "iobes"]);
+    assert!(err.contains("exists; pass --overwrite to replace it"), "{err}");
+    // With it, the conversion fails on the input and the output stays as it was.
+    let err = failure(&["corpus", "convert", &bad_s, &out_s, "--to-scheme", "iobes", "--overwrite"]);
     assert!(
         err.contains(
             "sentence 1, token 2 (`y`, counting from 1): `I-Disease` is not valid iob2 here; expected `B-Disease`"
@@ -98,6 +102,7 @@ fn failed_convert_leaves_existing_output_untouched() {
         "--repair",
         "--to-scheme",
         "iobes",
+        "--overwrite",
     ]);
     assert!(ok.status.success(), "{}", text(&ok.stderr));
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "x\tO\ny\tS-Disease\n\n");

@@ -247,9 +247,11 @@ fn report_merge_pools_seeds_and_refuses_a_repeated_one() {
     assert_eq!(merged["rows"], whole["rows"], "the same table as the run over the three seeds");
     assert!(out_dir.join("results.md").exists() && out_dir.join("f1.svg").exists());
     let err = failure(&["report", "merge", &a, &a, "--out", out_dir.to_str().unwrap()]);
+    assert!(err.contains("exists; pass --overwrite"), "{err}");
+    let err = failure(&["report", "merge", &a, &a, "--out", out_dir.to_str().unwrap(), "--overwrite"]);
     assert!(err.contains("seed 1") && err.contains("a.json"), "{err}");
     let bad = file(dir.path(), "bad.json", "{\"name\": 3}");
-    let err = failure(&["report", "merge", &bad, "--out", out_dir.to_str().unwrap()]);
+    let err = failure(&["report", "merge", &bad, "--out", out_dir.to_str().unwrap(), "--overwrite"]);
     assert!(err.contains("bad.json") && err.contains("line 1"), "{err}");
 }
 

@@ -146,12 +146,24 @@ fn kill_nine_never_damages_outputs_or_leaves_temporaries() {
     // kb build: the whole CTD MEDIC (about 1 s).
     let kb = d.join("kb");
     std::fs::create_dir(&kb).unwrap();
-    kill_repeatedly(&kb, &[s("kb"), s("build"), s("--ctd"), ctd, s("--out"), s("index")], 8, &mut moments, Same::Bytes);
+    kill_repeatedly(
+        &kb,
+        &[s("kb"), s("build"), s("--ctd"), ctd, s("--out"), s("index"), s("--overwrite")],
+        8,
+        &mut moments,
+        Same::Bytes,
+    );
 
     // corpus convert: BC5CDR train, CoNLL to JSON Lines.
     let conv = d.join("convert");
     std::fs::create_dir(&conv).unwrap();
-    kill_repeatedly(&conv, &[s("corpus"), s("convert"), train, s("out.jsonl")], 8, &mut moments, Same::Bytes);
+    kill_repeatedly(
+        &conv,
+        &[s("corpus"), s("convert"), train, s("out.jsonl"), s("--overwrite")],
+        8,
+        &mut moments,
+        Same::Bytes,
+    );
 
     // train: a random tiny BERT on 24 sentences, replacing its previous model.
     let tr = d.join("train");

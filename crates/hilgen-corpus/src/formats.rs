@@ -244,6 +244,8 @@ pub fn read_sentences(path: &Path, format: Format, conll_format: &ConllFormat) -
 
 fn sentences_in(path: &Path, format: Format, conll_format: &ConllFormat) -> Result<Vec<Sentence>> {
     Ok(match format {
+        // Text to tag (the CoNLL tag column ignored): JSON Lines' labels are ignored too.
+        Format::Jsonl if conll_format.tag_column == conll::TagColumn::Ignored => jsonl::read_tokens_path(path)?,
         Format::Jsonl => jsonl::read_path(path)?,
         Format::Pubtator => {
             let (docs, report) = pubtator::read_path(path)?;

@@ -37,7 +37,17 @@ pub fn read_path(path: impl AsRef<Path>) -> Result<Vec<Sentence>> {
 
 /// Reads JSON Lines text; `source` names it in errors. Blank lines are skipped.
 pub fn read_str(text: &str, source: impl AsRef<Path>) -> Result<Vec<Sentence>> {
-    let source = source.as_ref();
+    read_records(text, source.as_ref(), true)
+}
+
+/// Reads the tokens (and document ids) of a JSON Lines file whose labels do not matter (text
+/// to tag): `tags` and `spans` may be absent and are ignored; every tag is `O`.
+pub fn read_tokens_path(path: impl AsRef<Path>) -> Result<Vec<Sentence>> {
+    let path = path.as_ref();
+    read_records(&read_text(path)?, path, false)
+}
+
+fn read_records(text: &str, source: &Path, labelled: bool) -> Result<Vec<Sentence>> {
     let mut out = Vec::new();
     for (line_no, line) in numbered_lines(text) {
         if line.trim().is_empty() {
@@ -47,6 +57,12 @@ pub fn read_str(text: &str, source: impl AsRef<Path>) -> Result<Vec<Sentence>> {
         let rec: Record = serde_json::from_str(line)
             .map_err(|e| err(format!("{e}; expected an object with `tokens` and `tags` and/or `spans`")))?;
         let n = rec.tokens.len();
+        if !labelled {
+            let mut s = Sentence::new(rec.tokens, vec!["O".to_string(); n]).map_err(|e| err(e.to_string()))?;
+            s.doc_id = rec.doc_id;
+            out.push(s);
+            continue;
+        }
         let spans: Option<Vec<Span>> = rec.spans.as_ref().map(|m| m.iter().map(|m| m.span.clone()).collect());
         let tags = match (rec.tags, &spans) {
             (Some(tags), _) if tags.len() != n => return Err(err(format!("{n} tokens but {} tags", tags.len()))),
@@ -114,6 +130,17 @@ mod tests {
         write(&mut buf, std::slice::from_ref(&s)).unwrap();
         let back = read_str(std::str::from_utf8(&buf).unwrap(), "m").unwrap();
         assert_eq!(back, vec![s]);
+    }
+
+    #[test]
+    fn tokens_alone_read_as_text_to_tag() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("t.jsonl");
+        std::fs::write(&p, "{\"tokens\":[\"a\",\"b\"],\"doc_id\":\"7\"}\n{\"tokens\":[\"c\"],\"tags\":[\"B-X\"]}\n")
+            .unwrap();
+        assert!(read_path(&p).unwrap_err().to_string().contains("expected `tags` or `spans`"));
+        let s = read_tokens_path(&p).unwrap();
+        assert_eq!((s[0].tokens.len(), s[0].doc_id.as_deref(), s[1].tags[0].as_str()), (2, Some("7"), "O"));
     }
 
     #[test]

@@ -126,7 +126,7 @@ fn default_dropout() -> f64 {
 impl EncoderConfig {
     /// Reads and checks `config.json`.
     pub fn from_file(path: &Path) -> Result<EncoderConfig> {
-        let text = std::fs::read_to_string(path).map_err(|e| ModelError::Io { path: path.to_path_buf(), cause: e })?;
+        let text = crate::limits::read_text(path, crate::limits::SETTINGS_BYTES)?;
         let value: serde_json::Value = serde_json::from_str(&text)
             .map_err(|e| ModelError::folder(path, format!("not a JSON config.json: {e}")))?;
         if let Some(t) = value.get("model_type").and_then(|t| t.as_str()) {

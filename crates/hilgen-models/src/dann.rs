@@ -249,9 +249,8 @@ impl Dann {
     /// Reads a support set written by [`Dann::save`].
     pub fn load(dir: &Path) -> Result<Dann> {
         let p = dir.join(DANN_META);
-        crate::weights::check_regular(&p)?;
-        crate::weights::check_regular(&dir.join(DANN_TENSORS))?;
-        let text = std::fs::read_to_string(&p).map_err(|e| ModelError::Io { path: p.clone(), cause: e })?;
+        crate::limits::check_file(&dir.join(DANN_TENSORS), crate::limits::SUPPORT_BYTES)?;
+        let text = crate::limits::read_text(&p, crate::limits::SETTINGS_BYTES)?;
         let meta: Saved = serde_json::from_str(&text)
             .map_err(|e| ModelError::folder(&p, format!("unreadable DANN settings: {e}")))?;
         let file = dir.join(DANN_TENSORS);

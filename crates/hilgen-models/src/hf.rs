@@ -48,7 +48,7 @@ pub fn tokenizer_config(bert: &EncoderConfig, max_length: usize, special: [&str;
 
 /// The labels of a token-classification `config.json`, in output order (`id2label`).
 pub fn labels_of_config(path: &Path) -> Result<Vec<String>> {
-    let text = std::fs::read_to_string(path).map_err(|e| ModelError::Io { path: path.to_path_buf(), cause: e })?;
+    let text = crate::limits::read_text(path, crate::limits::SETTINGS_BYTES)?;
     let v: Value =
         serde_json::from_str(&text).map_err(|e| ModelError::folder(path, format!("not a JSON config: {e}")))?;
     let map = v["id2label"]

@@ -37,6 +37,7 @@ mod device;
 mod encoder;
 mod error;
 pub mod hf;
+pub mod limits;
 mod nearest;
 mod optim;
 mod precision;

@@ -878,7 +878,7 @@ fn read_saved(dir: &Path) -> Result<Option<Saved>> {
     if !path.exists() {
         return Ok(None);
     }
-    let text = std::fs::read_to_string(&path).map_err(|e| ModelError::Io { path: path.clone(), cause: e })?;
+    let text = crate::limits::read_text(&path, crate::limits::SETTINGS_BYTES)?;
     serde_json::from_str(&text)
         .map(Some)
         .map_err(|e| ModelError::folder(&path, format!("unreadable checkpoint metadata: {e}")))

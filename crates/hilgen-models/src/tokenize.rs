@@ -50,7 +50,7 @@ impl WordEncoder {
         let json = dir.join("tokenizer.json");
         let vocab = dir.join("vocab.txt");
         let mut tokenizer = if json.exists() {
-            crate::weights::check_regular(&json)?;
+            crate::limits::check_file(&json, crate::limits::TOKENIZER_BYTES)?;
             let bytes = std::fs::read(&json).map_err(|e| ModelError::Io { path: json.clone(), cause: e })?;
             // Checked as JSON first: tokenizers 0.22 panics (an `expect` in its decoder
             // deserializer) on some malformed files instead of returning an error.
@@ -61,6 +61,7 @@ impl WordEncoder {
                 .map_err(|_| ModelError::folder(&json, "cannot load the tokenizer (the tokenizers library panicked)"))?
                 .map_err(|e| ModelError::folder(&json, format!("cannot load the tokenizer: {e}")))?
         } else if vocab.exists() {
+            crate::limits::check_file(&vocab, crate::limits::TOKENIZER_BYTES)?;
             let lower = std::fs::read_to_string(dir.join("tokenizer_config.json"))
                 .ok()
                 .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())

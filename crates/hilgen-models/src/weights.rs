@@ -29,7 +29,8 @@ pub fn load_encoder(vs: &VarStore, prefix: &str, file: &Path) -> Result<usize> {
     if !file.exists() {
         return Err(ModelError::folder(file, "no model.safetensors (the encoder weights) here"));
     }
-    check_regular(file)?;
+    // Room for heads and pooler weights the tagger does not use.
+    crate::limits::check_file(file, crate::limits::weights_bytes(vs, 4))?;
     let tensors = Tensor::read_safetensors(file)
         .map_err(|e| ModelError::folder(file, format!("cannot read safetensors: {e}")))?;
     let by_name: HashMap<String, Tensor> =
@@ -75,21 +76,12 @@ fn floating(kind: Kind) -> bool {
     matches!(kind, Kind::Float | Kind::BFloat16 | Kind::Half | Kind::Double)
 }
 
-/// Refuses anything but a regular file (a FIFO would hang the reader, `/dev/zero` never end).
-pub fn check_regular(file: &Path) -> Result<()> {
-    match std::fs::metadata(file) {
-        Ok(m) if m.is_file() => Ok(()),
-        Ok(_) => Err(ModelError::folder(file, "not a regular file (a device, FIFO or folder)")),
-        Err(e) => Err(ModelError::Io { path: file.to_path_buf(), cause: e }),
-    }
-}
-
 /// Loads `file`, written by [`crate::Tagger::save`], into `vs` exactly: every variable must be
 /// in the file with the same shape and a floating-point type, and every tensor of the file must
 /// be a variable (a config that does not fit its weights is an error naming the tensor, never
 /// a silent broadcast or a partial load).
 pub fn load_exact(vs: &VarStore, file: &Path) -> Result<()> {
-    check_regular(file)?;
+    crate::limits::check_file(file, crate::limits::weights_bytes(vs, 1))?;
     let tensors = Tensor::read_safetensors(file).map_err(|e| {
         ModelError::folder(file, format!("cannot read safetensors (truncated or not a safetensors file?): {e}"))
     })?;
@@ -135,7 +127,7 @@ pub fn load_exact(vs: &VarStore, file: &Path) -> Result<()> {
 /// Copies a token classifier head (`PREFIX.weight`, `PREFIX.bias`, as transformers names it)
 /// from `file` into the variables of `vs` under `prefix` (`"classifier."`).
 pub fn load_classifier(vs: &VarStore, prefix: &str, file: &Path) -> Result<()> {
-    check_regular(file)?;
+    crate::limits::check_file(file, crate::limits::weights_bytes(vs, 4))?;
     let tensors = Tensor::read_safetensors(file)
         .map_err(|e| ModelError::folder(file, format!("cannot read safetensors: {e}")))?;
     let mut vars = vs.variables();

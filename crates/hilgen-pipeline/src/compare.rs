@@ -378,6 +378,7 @@ mod tests {
             ensemble: SystemScore { note: Some(format!("vote {seed}")), ..score(ensemble, ensemble) },
             augment: BTreeMap::new(),
             kept: None,
+            short_sample: None,
         }
     }
 

@@ -391,6 +391,7 @@ impl Exec<'_> {
                 ensemble: ensemble.score,
                 augment,
                 kept: Some(best.kept),
+                short_sample: self.shots(unit)?.short_sample(),
             });
         }
         let llm_tagger =

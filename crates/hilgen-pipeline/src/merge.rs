@@ -205,7 +205,7 @@ mod tests {
             AugmentResult { count: 100, requested: 0, rejected: BTreeMap::new(), llm_requests: 0 },
         )]
         .into();
-        SeedResult { seed, k: 5, scores, ensemble: score(base + 0.5), augment, kept: None }
+        SeedResult { seed, k: 5, scores, ensemble: score(base + 0.5), augment, kept: None, short_sample: None }
     }
 
     fn meta() -> ReportMeta {
@@ -259,6 +259,28 @@ mod tests {
         let e = merge(&[("a.json".into(), a.clone()), ("d.json".into(), lr)]).unwrap_err().to_string();
         assert!(e.contains("d.json") && e.contains("settings hash") && e.contains("bbbbbbbbbbbb"), "{e}");
         assert!(merge(&[]).is_err());
+    }
+
+    #[test]
+    fn a_short_sample_is_reported_with_its_real_counts() {
+        let whole = report::build(&meta(), &[seed(1, 0.1)], None, &BTreeMap::new());
+        assert!(!report::markdown(&whole).contains("Short sample"));
+        let mut short = seed(2, 0.1);
+        short.short_sample = Some(crate::results::ShortSample {
+            sentences: 254,
+            sentences_per_type: [("Disease".to_string(), 254)].into(),
+            short: vec!["Disease".into()],
+        });
+        let r = report::build(&meta(), &[seed(1, 0.1), short], None, &BTreeMap::new());
+        let md = report::markdown(&r);
+        assert!(
+            md.contains("**Short sample (seed 2, K = 5):**")
+                && md.contains("the sample holds 254 sentences (Disease 254)"),
+            "{md}"
+        );
+        // Kept through a merge.
+        let merged = merge(&[("r.json".into(), r)]).unwrap();
+        assert!(report::markdown(&merged).contains("Short sample (seed 2"));
     }
 
     #[test]

@@ -305,10 +305,34 @@ pub(crate) fn pct(m: MeanSd) -> String {
     format!("{:.1} ± {:.1}", 100.0 * m.mean, 100.0 * m.sd)
 }
 
+/// A warning paragraph for seeds whose sample holds fewer than K sentences of some type, with
+/// the real counts (empty when every sample is whole).
+fn short_samples(r: &Report) -> String {
+    let mut s = String::new();
+    for seed in r.per_seed.iter().filter(|x| x.short_sample.is_some()) {
+        let Some(short) = &seed.short_sample else { continue };
+        let per_type: Vec<String> = short.sentences_per_type.iter().map(|(t, n)| format!("{t} {n}")).collect();
+        let _ = writeln!(
+            s,
+            "**Short sample (seed {}, K = {}):** the training split has fewer than {} sentences for {}; \
+             the sample holds {} sentences ({}), not {}-shot.\n",
+            seed.seed,
+            seed.k,
+            seed.k,
+            short.short.join(", "),
+            short.sentences,
+            per_type.join(", "),
+            seed.k
+        );
+    }
+    s
+}
+
 /// The report as Markdown.
 pub fn markdown(r: &Report) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# {}: {} {}-shot, seeds {:?}\n", r.name, r.dataset, r.k, r.seeds);
+    let _ = write!(s, "{}", short_samples(r));
     if !r.curve.is_empty() {
         let _ = writeln!(s, "A learning curve: the tables are at K = {}; test F1 at every K is at the end.\n", r.k);
     }
@@ -518,6 +542,9 @@ pub fn curve_svg(r: &Report) -> Result<String> {
     }
     Ok(out)
 }
+
+/// The files [`write`] may write into a report folder.
+pub const FILES: [&str; 4] = ["results.md", "results.json", "f1.svg", "curve.svg"];
 
 /// Writes `results.md`, `results.json` and `f1.svg` (and `curve.svg`) into `dir`, each
 /// atomically (a temporary file beside it, then a rename).

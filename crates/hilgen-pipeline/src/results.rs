@@ -70,6 +70,18 @@ pub struct KeptModel {
     pub folder: String,
 }
 
+/// A sample that holds fewer than K sentences of some type (K larger than the training split
+/// allows): what it really holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShortSample {
+    /// Sentences in the sample.
+    pub sentences: usize,
+    /// Sentences per entity type.
+    pub sentences_per_type: BTreeMap<String, usize>,
+    /// The types with fewer than K sentences.
+    pub short: Vec<String>,
+}
+
 /// One seed's results.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SeedResult {
@@ -87,4 +99,7 @@ pub struct SeedResult {
     /// The kept model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kept: Option<KeptModel>,
+    /// Set when the sample is short of K for some type: the real counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub short_sample: Option<ShortSample>,
 }

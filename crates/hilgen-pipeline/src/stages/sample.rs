@@ -4,6 +4,7 @@ use crate::files::FileRef;
 use crate::stage::{Context, Stage};
 use crate::Result;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// What the sample reads.
 #[derive(Debug, Clone, Serialize)]
@@ -23,6 +24,23 @@ pub struct SampleOutput {
     pub shots: FileRef,
     /// How many.
     pub count: usize,
+    /// Sentences per entity type (absent in run folders written before it existed).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sentences_per_type: BTreeMap<String, usize>,
+    /// Types with fewer than K sentences in the training split.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub short: Vec<String>,
+}
+
+impl SampleOutput {
+    /// The real counts when the sample is short of K, for the report.
+    pub fn short_sample(&self) -> Option<crate::results::ShortSample> {
+        (!self.short.is_empty()).then(|| crate::results::ShortSample {
+            sentences: self.count,
+            sentences_per_type: self.sentences_per_type.clone(),
+            short: self.short.clone(),
+        })
+    }
 }
 
 /// The stage.
@@ -48,6 +66,11 @@ impl Stage for Sample {
         let shots = sample.sentences(&train);
         super::write_tsv(&cx.dir.join("fewshot.tsv"), &shots)?;
         hilgen_corpus::jsonl::write_path(cx.dir.join("fewshot.jsonl"), &shots)?;
-        Ok(SampleOutput { shots: cx.output("fewshot.jsonl")?, count: shots.len() })
+        Ok(SampleOutput {
+            shots: cx.output("fewshot.jsonl")?,
+            count: shots.len(),
+            sentences_per_type: sample.sentences_per_type,
+            short: sample.short,
+        })
     }
 }
