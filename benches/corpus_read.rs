@@ -3,6 +3,9 @@
 //!
 //! Run: `cargo bench --bench corpus_read`
 
+// criterion_group! and criterion_main! define functions without doc comments.
+#![allow(missing_docs)]
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use hilgen::corpus::{conll, pubtator};
 use std::path::PathBuf;

@@ -15,7 +15,10 @@
 //!   SmolLM2-135M-Instruct (see `llama.rs`), for the real-model test.
 //! - `cargo xtask install [ARGS]`: set-up, then `cargo install` of the `hilgen` binary with an
 //!   absolute rpath to the cached libtorch.
-//! - `cargo xtask test [ARGS]`: set-up (both of the above), then `cargo test --workspace [ARGS]`.
+//! - `cargo xtask lint`: `cargo fmt --all --check` and `cargo clippy --workspace --all-targets
+//!   -- -D warnings`.
+//! - `cargo xtask test [ARGS]`: set-up (both of the above), the lint, then `cargo test
+//!   --workspace [ARGS]`.
 //! - `cargo xtask demo [ARGS]`: set-up, then the main job: `hilgen run experiments/bc5cdr.toml
 //!   [ARGS]` (release build).
 //! - `cargo xtask never-panic [MINUTES] [PARSERS]`: the long never-panic run, every parser (or
@@ -94,9 +97,12 @@ fn main() -> Result<()> {
         "install" => install(&rest),
         "llama" => llama::run(&workspace_root()?),
         "qwen" => llama::qwen(&workspace_root()?, rest.first().map_or("0.5b", String::as_str)),
+        "lint" => lint(),
         "test" => {
             check_disk()?;
             setup::run(&workspace_root()?)?;
+            // Style first: a formatting slip or a lint fails in seconds, not after the tests.
+            lint()?;
             llama::run(&workspace_root()?)?;
             // The knowledge layers and Dai & Adel build without the LLM stack.
             cargo(&["check", "--quiet", "-p", "hilgen-augment", "--no-default-features"], &[])?;
@@ -181,6 +187,13 @@ fn check_disk() -> Result<()> {
 fn workspace_root() -> Result<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     Ok(dir.parent().context("xtask has no parent folder")?.to_path_buf())
+}
+
+/// `cargo fmt --check` and clippy over every target with warnings denied (the workspace's
+/// `[workspace.lints]` plus clippy's defaults).
+fn lint() -> Result<()> {
+    cargo(&["fmt", "--all", "--check"], &[])?;
+    cargo(&["clippy", "--quiet", "--workspace", "--all-targets", "--", "-D", "warnings"], &[])
 }
 
 fn cargo(args: &[&str], rest: &[String]) -> Result<()> {

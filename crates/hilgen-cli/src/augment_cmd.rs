@@ -213,7 +213,7 @@ fn write(args: &AugmentArgs, out: &Output) -> Result<()> {
     input::write(path, &sentences, Format::Auto)?;
     let prov = args.provenance.clone().unwrap_or_else(|| path.with_extension("provenance.jsonl"));
     let text = hilgen_augment::provenance_jsonl(&out.synthetic);
-    crate::input::write_text(&prov, &text)?;
+    input::write_text(&prov, &text)?;
     eprintln!("wrote {} sentences to {} and {}", sentences.len(), path.display(), prov.display());
     Ok(())
 }

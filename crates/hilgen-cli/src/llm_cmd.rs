@@ -204,11 +204,11 @@ fn tag(args: &TagArgs) -> Result<()> {
 }
 
 /// Prints the client's usage summary and writes it as JSON to `summary`, if given.
-pub(crate) fn finish(client: &LlmClient, summary: Option<&std::path::Path>) -> Result<()> {
+pub(crate) fn finish(client: &LlmClient, summary: Option<&Path>) -> Result<()> {
     let s = client.summary();
     eprintln!("{s}");
     if let Some(p) = summary {
-        crate::input::write_text(p, &serde_json::to_string_pretty(&s)?)?;
+        input::write_text(p, &serde_json::to_string_pretty(&s)?)?;
     }
     Ok(())
 }

@@ -3,6 +3,9 @@
 //!
 //! Run: `cargo bench -p hilgen-kb --bench kb_queries`
 
+// criterion_group! and criterion_main! define functions without doc comments.
+#![allow(missing_docs)]
+
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use hilgen_kb::{build, Kb, Relation, Sources};
 use std::path::PathBuf;

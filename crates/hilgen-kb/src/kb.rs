@@ -762,7 +762,7 @@ impl EditDistance<'_> {
     }
 }
 
-impl fst::Automaton for EditDistance<'_> {
+impl Automaton for EditDistance<'_> {
     type State = Option<Band>;
 
     fn start(&self) -> Self::State {

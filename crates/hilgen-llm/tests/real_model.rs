@@ -126,7 +126,7 @@ fn a_server_that_exits_is_reported_with_its_log() {
     assert!(err.contains("loading model") && err.contains("ggml_backend_amx_mul_mat: general protection"), "{err}");
 }
 
-fn config(port: u16, cache: &std::path::Path) -> LlmConfig {
+fn config(port: u16, cache: &Path) -> LlmConfig {
     std::env::set_var("HILGEN_TEST_LLAMA_KEY", "hilgen-test-key");
     LlmConfig {
         base_url: format!("http://127.0.0.1:{port}/v1"),

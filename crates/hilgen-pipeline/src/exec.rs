@@ -454,7 +454,7 @@ fn selection(nodes: &[Node], target: &str) -> Result<BTreeSet<String>> {
 fn refuse_other_experiment(plan: &Plan) -> Result<()> {
     let path = plan.dir.join("plan.json");
     let Ok(text) = std::fs::read_to_string(&path) else { return Ok(()) };
-    let name = serde_json::from_str::<serde_json::Value>(&text)
+    let name = serde_json::from_str::<Value>(&text)
         .ok()
         .and_then(|v| v.get("name").and_then(|n| n.as_str()).map(str::to_string));
     match name {

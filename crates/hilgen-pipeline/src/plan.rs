@@ -246,13 +246,13 @@ impl Plan {
     /// models, LLM, strategies and report settings, by content (file locations and the run
     /// folder left out). Runs of one experiment on other seeds, machines or folders share it.
     pub fn settings_hash(&self) -> String {
-        fn strip(v: &mut serde_json::Value) {
+        fn strip(v: &mut Value) {
             match v {
-                serde_json::Value::Object(m) => {
+                Value::Object(m) => {
                     m.remove("file");
                     m.values_mut().for_each(strip);
                 }
-                serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
+                Value::Array(a) => a.iter_mut().for_each(strip),
                 _ => {}
             }
         }
@@ -263,7 +263,7 @@ impl Plan {
             }
         }
         strip(&mut v);
-        crate::files::sha256_hex(v.to_string().as_bytes())
+        sha256_hex(v.to_string().as_bytes())
     }
 
     /// Resolves `exp` with the strategies of `registry`; the run directory is `out` or

@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use axum::body::Bytes;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use serde_json::{json, Value};
@@ -75,7 +75,7 @@ impl MockServer {
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
         let s2 = seen.clone();
-        let app = Router::new().fallback(move |uri: axum::http::Uri, headers: HeaderMap, body: Bytes| {
+        let app = Router::new().fallback(move |uri: Uri, headers: HeaderMap, body: Bytes| {
             let seen = s2.clone();
             let handler = handler.clone();
             async move {
