@@ -1,6 +1,6 @@
 //! `hilgen augment`: one registered strategy over a file of few-shot sentences.
 
-use crate::input::{self, ConllArgs, Format};
+use crate::input::{self, Format, InputArgs};
 use anyhow::{Context, Result};
 use clap::Args;
 use hilgen_augment::{Input, LlmContext, Need, Output, Registry, StrategySpec};
@@ -24,11 +24,8 @@ pub struct AugmentArgs {
     /// Few-shot sentences (not needed for zerogen with --types).
     #[arg(long)]
     pub input: Option<PathBuf>,
-    /// Format of --input: auto, conll, jsonl, pubtator or text.
-    #[arg(long, default_value = "auto")]
-    pub format: Format,
     #[command(flatten)]
-    pub conll: ConllArgs,
+    pub input_args: InputArgs,
     /// Synthetic sentences (format from the name: .jsonl JSON Lines, .pubtator PubTator, else
     /// CoNLL; written atomically).
     #[arg(long)]
@@ -104,7 +101,7 @@ pub fn run(mut args: AugmentArgs, registry: &Registry) -> Result<()> {
     args.check_outputs()?;
     let (out, client) = generate(&args, registry, false)?;
     if let Some(client) = &client {
-        crate::llm_cmd::finish(client, args.summary.as_deref())?;
+        crate::output::llm_summary(client, args.summary.as_deref())?;
         let failed = out.rejected.get("request-failed").copied().unwrap_or(0);
         if failed > 0 && client.config().offline {
             anyhow::bail!(
@@ -136,7 +133,7 @@ pub fn generate(args: &AugmentArgs, registry: &Registry, collecting: bool) -> Re
     let needs = strategy.needs();
     let kind = strategy.kind().to_string();
     let shots: Vec<Sentence> = match &args.input {
-        Some(p) => input::read(p, args.format, &args.conll).with_context(|| format!("reading {}", p.display()))?,
+        Some(p) => args.input_args.read(p)?,
         None if !args.types.is_empty() && needs.llm.is_some() => Vec::new(),
         None => anyhow::bail!("--input is required for --strategy {kind} (zerogen alone can run from --types)"),
     };
@@ -150,7 +147,7 @@ pub fn generate(args: &AugmentArgs, registry: &Registry, collecting: bool) -> Re
         _ => None,
     };
     let pool = match &args.pool {
-        Some(p) if needs.pool.uses() => Some(input::read(p, Format::Auto, &args.conll)?),
+        Some(p) if needs.pool.uses() => Some(input::read(p, Format::Auto, &args.input_args.conll)?),
         None if needs.pool == Need::Required => anyhow::bail!("--strategy {kind} needs --pool (unlabelled text)"),
         _ => None,
     };
@@ -159,7 +156,7 @@ pub fn generate(args: &AugmentArgs, registry: &Registry, collecting: bool) -> Re
             let types = hilgen_dictionary::TypeMap::learn(kb, &shots);
             Some(match &args.dev {
                 Some(dev) => {
-                    let dev = input::read(dev, Format::Auto, &args.conll)?;
+                    let dev = input::read(dev, Format::Auto, &args.input_args.conll)?;
                     let (d, s) = hilgen_dictionary::select(kb, &types, &dev, &hilgen_dictionary::Grid::default())?;
                     eprintln!("dictionary chosen on dev: F1 {:.4}", s.dev_f1);
                     d

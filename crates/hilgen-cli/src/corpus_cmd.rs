@@ -1,6 +1,6 @@
 //! `hilgen corpus ...`: statistics, conversion, sampling and alignment of corpus files.
 
-use crate::input::{self, ConllArgs, Format};
+use crate::input::{self, ConllArgs, Format, InputArgs};
 use anyhow::{Context, Result};
 use clap::{Subcommand, ValueEnum};
 use hilgen_corpus::fetch::Fetcher;
@@ -19,14 +19,11 @@ pub enum CorpusCommand {
         /// A registry dataset (bc5cdr, ncbi-disease, ...), located through HILGEN_DATA.
         #[arg(long)]
         dataset: Option<String>,
-        /// Input format: auto (from the name and first lines), conll, jsonl, pubtator or text.
-        #[arg(long, default_value = "auto")]
-        format: Format,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
         #[command(flatten)]
-        conll: ConllArgs,
+        input_args: InputArgs,
     },
     /// Convert between formats and tagging schemes (strict unless --repair).
     Convert {
@@ -34,11 +31,11 @@ pub enum CorpusCommand {
         input: PathBuf,
         /// Output file (written atomically).
         output: PathBuf,
-        /// Input format: auto (from the name and first lines), conll, jsonl, pubtator or text.
-        #[arg(long, default_value = "auto")]
+        /// Input format.
+        #[arg(long, default_value = "auto", ignore_case = true, value_parser = crate::input::format_parser())]
         from_format: Format,
-        /// Output format: auto (JSON Lines for .jsonl, PubTator for .pubtator, else CoNLL), conll, jsonl or pubtator.
-        #[arg(long, default_value = "auto")]
+        /// Output format (`auto`: JSON Lines for .jsonl, PubTator for .pubtator, else CoNLL).
+        #[arg(long, default_value = "auto", ignore_case = true, value_parser = crate::input::format_parser())]
         to_format: Format,
         /// Tagging scheme of the input (io, iob1, iob2, ioe1, ioe2, iobes, bilou).
         #[arg(long, default_value = "iob2")]
@@ -73,11 +70,8 @@ pub enum CorpusCommand {
         /// Replace OUTPUT if it exists (never one of the inputs; a link is written through).
         #[arg(long)]
         overwrite: bool,
-        /// Input format: auto (from the name and first lines), conll, jsonl, pubtator or text.
-        #[arg(long, default_value = "auto")]
-        format: Format,
         #[command(flatten)]
-        conll: ConllArgs,
+        input_args: InputArgs,
     },
     /// Attach PubTator document ids and concept IDs to an IOB file; writes JSON Lines.
     Align {
@@ -110,8 +104,8 @@ pub enum SampleMethod {
 /// Runs one corpus subcommand.
 pub fn run(cmd: CorpusCommand) -> Result<()> {
     match cmd {
-        CorpusCommand::Stats { files, dataset, format, json, conll } => {
-            stats(&files, dataset.as_deref(), format, json, &conll)
+        CorpusCommand::Stats { files, dataset, json, input_args } => {
+            stats(&files, dataset.as_deref(), input_args.format, json, &input_args.conll)
         }
         CorpusCommand::Convert {
             input,
@@ -143,9 +137,9 @@ pub fn run(cmd: CorpusCommand) -> Result<()> {
             tracing::info!("wrote {} sentences to {}", sentences.len(), output.display());
             Ok(())
         }
-        CorpusCommand::Sample { input, output, k, seed, method, overwrite, format, conll } => {
+        CorpusCommand::Sample { input, output, k, seed, method, overwrite, input_args } => {
             let output = crate::output::check_one("OUTPUT", &output, &[&input], overwrite)?;
-            let pool = input::read(&input, format, &conll)?;
+            let pool = input_args.read(&input)?;
             validate(&pool, Scheme::Iob2).with_context(|| format!("{}", input.display()))?;
             let s = match method {
                 SampleMethod::Paper => sample::sample_per_type(&pool, k, seed)?,
@@ -186,7 +180,7 @@ fn stats(files: &[PathBuf], dataset: Option<&str>, format: Format, as_json: bool
                 FileFormat::PubTator => Format::Pubtator,
                 FileFormat::PubTatorGz | FileFormat::PmidList => continue,
             };
-            targets.push((format!("{name} {} {}", file.split, short_format(fmt)), path, fmt));
+            targets.push((format!("{name} {} {fmt}", file.split), path, fmt));
         }
     }
     anyhow::ensure!(!targets.is_empty(), "name corpus files or --dataset");
@@ -204,14 +198,6 @@ fn stats(files: &[PathBuf], dataset: Option<&str>, format: Format, as_json: bool
         println!("{}", serde_json::to_string_pretty(&rows)?);
     }
     Ok(())
-}
-
-fn short_format(f: Format) -> &'static str {
-    match f {
-        Format::Pubtator => "pubtator",
-        Format::Jsonl => "jsonl",
-        _ => "iob",
-    }
 }
 
 /// Statistics of one file: JSON, a text line, and the PubTator read report if any.

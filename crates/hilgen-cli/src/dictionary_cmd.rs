@@ -1,7 +1,7 @@
 //! `hilgen dictionary`: the knowledge graph as a tagger, its entity types learned from the shots
 //! and its filters chosen on a dev file.
 
-use crate::input::{self, ConllArgs, Format};
+use crate::input::{self, Format, InputArgs};
 use anyhow::{Context, Result};
 use clap::Args;
 use hilgen_dictionary::{select, Dictionary, DictionaryConfig, Grid, TypeMap};
@@ -37,11 +37,8 @@ pub struct DictionaryArgs {
     /// abbreviations defined in a document are found in all of it).
     #[arg(long)]
     pub input: PathBuf,
-    /// Format of the input files: auto, conll, jsonl, pubtator or text.
-    #[arg(long, default_value = "auto")]
-    pub format: Format,
     #[command(flatten)]
-    pub conll: ConllArgs,
+    pub input_args: InputArgs,
     /// Where to write the tagged text (format from the name).
     #[arg(long)]
     pub out: PathBuf,
@@ -64,8 +61,7 @@ pub fn run(mut args: DictionaryArgs) -> Result<()> {
         (args.out, args.report) = (out.clone(), report.clone());
     }
     let kb = Kb::open(&args.kb).with_context(|| format!("opening the knowledge index {}", args.kb.display()))?;
-    let read =
-        |p: &PathBuf| input::read(p, args.format, &args.conll).with_context(|| format!("reading {}", p.display()));
+    let read = |p: &PathBuf| args.input_args.read(p);
     let shots = read(&args.shots)?;
     let types = TypeMap::learn(&kb, &shots);
     anyhow::ensure!(

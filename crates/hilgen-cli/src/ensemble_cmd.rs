@@ -42,8 +42,8 @@ pub struct EnsembleArgs {
     /// Replace an existing --out.
     #[arg(long)]
     pub overwrite: bool,
-    /// Input format of all files: auto, conll, jsonl, pubtator or text.
-    #[arg(long, default_value = "auto")]
+    /// Input format of all files (`--format` is the report's).
+    #[arg(long, default_value = "auto", ignore_case = true, value_parser = crate::input::format_parser())]
     pub input_format: Format,
     #[command(flatten)]
     pub conll: ConllArgs,

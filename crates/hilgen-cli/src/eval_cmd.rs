@@ -49,8 +49,8 @@ pub struct EvalArgs {
     /// (replicates from --bootstrap, default 1000).
     #[arg(long)]
     pub compare: Option<PathBuf>,
-    /// Input format of both files: auto, conll, jsonl, pubtator or text.
-    #[arg(long, default_value = "auto")]
+    /// Input format of both files (`--format` is the report's).
+    #[arg(long, default_value = "auto", ignore_case = true, value_parser = crate::input::format_parser())]
     pub input_format: Format,
     #[command(flatten)]
     pub conll: ConllArgs,

@@ -2,11 +2,46 @@
 //! `hilgen_corpus::formats`).
 
 use anyhow::{Context, Result};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::Args;
 use hilgen_corpus::conll::{ConllFormat, Separator, TagColumn};
 pub use hilgen_corpus::formats::Format;
 use hilgen_corpus::{formats, Sentence};
 use std::path::Path;
+
+/// How every command reads corpus files: the format (its values and their help come from
+/// [`Format`] itself) and the CoNLL layout. Flattened into each command that reads one.
+#[derive(Args, Clone, Debug)]
+pub struct InputArgs {
+    /// Format of the corpus files read.
+    #[arg(long, default_value = "auto", ignore_case = true, value_parser = format_parser())]
+    pub format: Format,
+    #[command(flatten)]
+    pub conll: ConllArgs,
+}
+
+impl InputArgs {
+    /// Reads the sentences of `path` (its errors name it).
+    pub fn read(&self, path: &Path) -> Result<Vec<Sentence>> {
+        read(path, self.format, &self.conll).with_context(|| format!("reading {}", path.display()))
+    }
+
+    /// Reads and concatenates the sentences of `paths`.
+    pub fn read_all(&self, paths: &[std::path::PathBuf]) -> Result<Vec<Sentence>> {
+        let mut out = Vec::new();
+        for p in paths {
+            out.extend(self.read(p)?);
+        }
+        Ok(out)
+    }
+}
+
+/// clap's parser of a format flag: every [`Format`] with its aliases and what it holds (shown
+/// by `--help`), so no help text lists the formats by hand.
+pub fn format_parser() -> impl TypedValueParser<Value = Format> {
+    let values = Format::ALL.map(|f| PossibleValue::new(f.name()).aliases(f.aliases().iter().copied()).help(f.about()));
+    PossibleValuesParser::new(values).map(|name| name.parse::<Format>().expect("one of the listed names"))
+}
 
 /// Options describing CoNLL input.
 #[derive(Args, Clone, Debug)]

@@ -2,8 +2,8 @@
 //! prompt templates. (Generation itself is `hilgen augment --strategy llm-related ...`.)
 
 use crate::augment_cmd::AugmentArgs;
-use crate::input::{self, ConllArgs, Format};
-use anyhow::{Context, Result};
+use crate::input::{self, Format, InputArgs};
+use anyhow::Result;
 use clap::{Args, Subcommand};
 use hilgen_augment::Registry;
 use hilgen_corpus::Sentence;
@@ -11,7 +11,7 @@ use hilgen_llm::config::LlmSettings;
 use hilgen_llm::generate::Generator;
 use hilgen_llm::parse::Labels;
 use hilgen_llm::LlmClient;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// `hilgen llm` subcommands.
 #[derive(Subcommand)]
@@ -66,11 +66,8 @@ pub struct TagArgs {
     /// Sentences to tag (their tags give the entity types unless --types is given).
     #[arg(long)]
     pub input: PathBuf,
-    /// Format of --input: auto, conll, jsonl, pubtator or text.
-    #[arg(long, default_value = "auto")]
-    pub format: Format,
     #[command(flatten)]
-    pub conll: ConllArgs,
+    pub input_args: InputArgs,
     /// Entity types, comma-separated.
     #[arg(long, value_delimiter = ',')]
     pub types: Vec<String>,
@@ -166,10 +163,6 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()
 }
 
-fn read(path: &Path, format: Format, conll: &ConllArgs) -> Result<Vec<Sentence>> {
-    input::read(path, format, conll).with_context(|| format!("reading {}", path.display()))
-}
-
 fn labels_of(sentences: &[Sentence], types: &[String]) -> Result<Labels> {
     if !types.is_empty() {
         return Ok(Labels::new(types.iter().cloned()));
@@ -187,7 +180,7 @@ fn tag(args: &TagArgs) -> Result<()> {
     let args = &args;
     let settings = args.client.settings()?;
     let client = LlmClient::new(settings.client)?;
-    let sentences = read(&args.input, args.format, &args.conll)?;
+    let sentences = args.input_args.read(&args.input)?;
     let labels = labels_of(&sentences, &args.types)?;
     let generator = Generator::with_options(&client, labels, &settings.generation)?;
     let rt = runtime()?;
@@ -200,15 +193,5 @@ fn tag(args: &TagArgs) -> Result<()> {
         outcome.rejected,
         args.out.display()
     );
-    finish(&client, args.client.summary.as_deref())
-}
-
-/// Prints the client's usage summary and writes it as JSON to `summary`, if given.
-pub(crate) fn finish(client: &LlmClient, summary: Option<&Path>) -> Result<()> {
-    let s = client.summary();
-    eprintln!("{s}");
-    if let Some(p) = summary {
-        input::write_text(p, &serde_json::to_string_pretty(&s)?)?;
-    }
-    Ok(())
+    crate::output::llm_summary(&client, args.client.summary.as_deref())
 }

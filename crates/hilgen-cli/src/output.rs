@@ -75,6 +75,16 @@ pub fn check_optional(
     Ok(outputs.iter().map(|(_, p)| p.and_then(|_| resolved.next())).collect())
 }
 
+/// Prints the client's usage summary and writes it as JSON to `summary`, if given.
+pub fn llm_summary(client: &hilgen_llm::LlmClient, summary: Option<&Path>) -> Result<()> {
+    let s = client.summary();
+    eprintln!("{s}");
+    if let Some(p) = summary {
+        crate::input::write_text(p, &serde_json::to_string_pretty(&s)?)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,6 @@
 //! `hilgen tag`: a trained model over new text.
 
-use crate::input::{ConllArgs, Format};
+use crate::input::{Format, InputArgs};
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use hilgen_corpus::document::{documents_of_sentences, with_mentions, Located};
@@ -33,11 +33,8 @@ pub struct TagArgs {
     /// and annotations in it are ignored).
     #[arg(long)]
     pub input: PathBuf,
-    /// Format of --input: auto, conll, jsonl, pubtator or text.
-    #[arg(long, default_value = "auto")]
-    pub format: Format,
     #[command(flatten)]
-    pub conll: ConllArgs,
+    pub input_args: InputArgs,
     /// Where to write the tagged text (written atomically; never the input; an existing file
     /// only with --overwrite; a link is written through).
     #[arg(long)]
@@ -45,8 +42,8 @@ pub struct TagArgs {
     /// Replace an existing --out (and --scores).
     #[arg(long)]
     pub overwrite: bool,
-    /// Format of --out: auto (from the name: .jsonl, .pubtator, else CoNLL), conll, jsonl or pubtator.
-    #[arg(long, default_value = "auto")]
+    /// Format of --out (`auto`: from the name: .jsonl, .pubtator, else CoNLL; never raw text).
+    #[arg(long, default_value = "auto", ignore_case = true, value_parser = crate::input::format_parser())]
     pub out_format: Format,
     /// The system (default: the model folder's `system.json`, else the tagger).
     #[arg(long, value_enum)]
@@ -134,9 +131,9 @@ pub fn run(mut args: TagArgs) -> Result<()> {
     // Tags in the input are ignored: CoNLL rows may hold the token alone.
     let conll = hilgen_corpus::conll::ConllFormat {
         tag_column: hilgen_corpus::conll::TagColumn::Ignored,
-        ..args.conll.format()?
+        ..args.input_args.conll.format()?
     };
-    let contents = formats::read_contents(&args.input, args.format, &conll)
+    let contents = formats::read_contents(&args.input, args.input_args.format, &conll)
         .with_context(|| format!("reading {}", args.input.display()))?;
     let sentences = contents.sentences();
     let t = std::time::Instant::now();

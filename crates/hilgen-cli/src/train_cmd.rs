@@ -1,7 +1,7 @@
 //! `hilgen train`: a tagger (and DANN) trained on labelled files, saved as a Hugging Face
 //! model folder.
 
-use crate::input::{self, ConllArgs, Format};
+use crate::input::InputArgs;
 use anyhow::{Context, Result};
 use clap::Args;
 use hilgen_corpus::Sentence;
@@ -19,11 +19,8 @@ pub struct TrainArgs {
     /// A dev file: scored after every epoch; the best epoch's weights are kept.
     #[arg(long)]
     pub dev: Option<PathBuf>,
-    /// Format of the input files: auto, conll, jsonl, pubtator or text.
-    #[arg(long, default_value = "auto")]
-    pub format: Format,
     #[command(flatten)]
-    pub conll: ConllArgs,
+    pub input_args: InputArgs,
     /// The encoder: a Hugging Face BERT, RoBERTa or MPNet folder (default: $HILGEN_ENCODER).
     #[arg(long)]
     pub encoder: Option<PathBuf>,
@@ -81,11 +78,8 @@ pub struct TrainArgs {
     pub no_dann: bool,
 }
 
-fn read_all(files: &[PathBuf], format: Format, conll: &ConllArgs) -> Result<Vec<Sentence>> {
-    let mut out = Vec::new();
-    for f in files {
-        out.extend(input::read(f, format, conll).with_context(|| format!("reading {}", f.display()))?);
-    }
+fn read_all(files: &[PathBuf], input_args: &InputArgs) -> Result<Vec<Sentence>> {
+    let mut out = input_args.read_all(files)?;
     out.retain(|s| !s.is_empty());
     Ok(out)
 }
@@ -129,9 +123,9 @@ pub fn run(args: TrainArgs) -> Result<()> {
     tempfile::tempfile_in(parent)
         .with_context(|| format!("--out {}: cannot write into {}", args.out.display(), parent.display()))?;
     let cfg = tagger_config(&args)?;
-    let train = read_all(&args.train, args.format, &args.conll)?;
+    let train = read_all(&args.train, &args.input_args)?;
     anyhow::ensure!(!train.is_empty(), "the training files hold no sentences");
-    let dev = args.dev.as_ref().map(|d| read_all(std::slice::from_ref(d), args.format, &args.conll)).transpose()?;
+    let dev = args.dev.as_ref().map(|d| read_all(std::slice::from_ref(d), &args.input_args)).transpose()?;
     let labels = Tagger::labels_of(&train);
     anyhow::ensure!(labels.len() > 1, "the training files have no entity tags");
     let encoder = match &args.encoder {

@@ -43,29 +43,57 @@ pub enum Format {
     Text,
 }
 
-impl std::str::FromStr for Format {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Format, String> {
-        match s.to_ascii_lowercase().as_str() {
-            "auto" => Ok(Format::Auto),
-            "conll" | "tsv" => Ok(Format::Conll),
-            "jsonl" | "json" => Ok(Format::Jsonl),
-            "pubtator" => Ok(Format::Pubtator),
-            "text" | "txt" => Ok(Format::Text),
-            _ => Err(format!("unknown format `{s}`; expected auto, conll, jsonl, pubtator or text")),
-        }
-    }
-}
+impl Format {
+    /// Every format, in the order help texts list them.
+    pub const ALL: [Format; 5] = [Format::Auto, Format::Conll, Format::Jsonl, Format::Pubtator, Format::Text];
 
-impl std::fmt::Display for Format {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
+    /// The name a `--format` flag takes.
+    pub fn name(self) -> &'static str {
+        match self {
             Format::Auto => "auto",
             Format::Conll => "conll",
             Format::Jsonl => "jsonl",
             Format::Pubtator => "pubtator",
             Format::Text => "text",
+        }
+    }
+
+    /// Other names accepted for it.
+    pub fn aliases(self) -> &'static [&'static str] {
+        match self {
+            Format::Conll => &["tsv"],
+            Format::Jsonl => &["json"],
+            Format::Text => &["txt"],
+            Format::Auto | Format::Pubtator => &[],
+        }
+    }
+
+    /// What a file of this format holds, for help texts.
+    pub fn about(self) -> &'static str {
+        match self {
+            Format::Auto => "detected from the file name and its first lines",
+            Format::Conll => "CoNLL/TSV: a token and a tag column",
+            Format::Jsonl => "JSON Lines with tokens, tags and spans",
+            Format::Pubtator => "PubTator documents",
+            Format::Text => "raw text: documents separated by blank lines, the first line of each its title",
+        }
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Format, String> {
+        let s = s.to_ascii_lowercase();
+        Format::ALL.into_iter().find(|f| f.name() == s || f.aliases().contains(&s.as_str())).ok_or_else(|| {
+            let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+            format!("unknown format `{s}`; expected one of {}", names.join(", "))
         })
+    }
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 

@@ -12,7 +12,7 @@
 //! prior from those types' votes scored lower on NCBI-Disease dev.) Whether it is used at all is
 //! chosen on dev ([`crate::Grid::context_typing`]).
 
-use crate::dictionary::is_word;
+use crate::words::is_word;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 

@@ -12,7 +12,19 @@
 //! the words after it: "breast, brain, prostate and kidney cancer cell lines" is a `Modifier`).
 //! Whether coordination is used at all is chosen on dev ([`crate::Grid::coordination`]).
 
-use crate::dictionary::{is_word, Dictionary, Match};
+use crate::matches::Match;
+use crate::words::is_word;
+use std::collections::BTreeMap;
+
+/// What growing over a coordination asks of the names it grows with (the dictionary).
+pub(crate) trait Names {
+    /// Whether `key` (normalized) is a name.
+    fn has_name(&self, key: &str) -> bool;
+    /// The labels a match could take, with their votes.
+    fn label_votes(&self, m: &Match) -> BTreeMap<String, usize>;
+    /// Per label, how many shot mentions with a coordination inside had it.
+    fn coordinated_labels(&self) -> Option<&BTreeMap<String, usize>>;
+}
 use hilgen_corpus::{Sentence, Span};
 use hilgen_kb::normalize;
 
@@ -44,7 +56,7 @@ fn coordinator_before(tokens: &[String], at: usize) -> Option<usize> {
 /// (its head). The last conjunct is either inside the match ("Becker" of "Becker muscular
 /// dystrophy") or the words just before it, when the match is the head alone (the dictionary
 /// matched "cancer" in "breast and ovarian cancer", "ovarian cancer" being a name it drops).
-fn coordination_start(d: &Dictionary, tokens: &[String], start: usize, end: usize) -> Option<usize> {
+fn coordination_start(d: &impl Names, tokens: &[String], start: usize, end: usize) -> Option<usize> {
     // The coordinator ends at most MAX_CONJUNCT_WORDS tokens before the match: without one
     // there, no name is looked up (nearly every match).
     let near = start.saturating_sub(MAX_CONJUNCT_WORDS + 1)..start;
@@ -82,8 +94,8 @@ fn coordination_start(d: &Dictionary, tokens: &[String], start: usize, end: usiz
 
 /// The label of a grown span: the label most shot mentions with a coordination inside had,
 /// among those the head match could take; else the match's own.
-fn composite_label(d: &Dictionary, m: &Match) -> String {
-    let Some(coordinated) = d.types.context.features.get("shape:coordinated") else { return m.span.label.clone() };
+fn composite_label(d: &impl Names, m: &Match) -> String {
+    let Some(coordinated) = d.coordinated_labels() else { return m.span.label.clone() };
     let allowed = d.label_votes(m);
     coordinated
         .iter()
@@ -94,7 +106,7 @@ fn composite_label(d: &Dictionary, m: &Match) -> String {
 
 /// Grows the matches of `sentence` over coordinations (see the module docs). Matches inside a
 /// grown span are absorbed; a match that would overlap it only in part stops the growth.
-pub(crate) fn grow(d: &Dictionary, sentence: &Sentence, matches: Vec<Match>) -> Vec<Match> {
+pub(crate) fn grow(d: &impl Names, sentence: &Sentence, matches: Vec<Match>) -> Vec<Match> {
     let mut out: Vec<Match> = Vec::with_capacity(matches.len());
     for mut m in matches {
         if let Some(first) = coordination_start(d, &sentence.tokens, m.span.start, m.span.end) {

@@ -3,7 +3,10 @@
 //! their case), matched longest first over a sentence's tokens; abbreviations defined in a
 //! document as `long form (ABBR)` take the long form's label everywhere in that document.
 
+use crate::coordination::Names;
+use crate::matches::{Match, Target};
 use crate::types::TypeMap;
+use crate::words::is_word;
 use crate::{DictionaryError, Result};
 use hilgen_corpus::{scheme, Scheme, Sentence, Span};
 use hilgen_kb::{normalize, Kb};
@@ -89,31 +92,6 @@ const STOP_WORDS: &[&str] = &[
     "their", "them", "then", "there", "these", "they", "this", "those", "time", "to", "two", "type", "use", "used",
     "using", "via", "was", "water", "we", "were", "what", "when", "which", "who", "will", "with", "would",
 ];
-
-/// One name's target: the label and the concept it came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Target {
-    /// The entity label.
-    pub label: String,
-    /// The concept's native ID.
-    pub concept: String,
-    /// The concept's types.
-    pub types: Vec<String>,
-    /// The concept's children in its hierarchy (how broad a class it is).
-    #[serde(default)]
-    pub children: usize,
-}
-
-/// A match in a sentence.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Match {
-    /// Tokens and label.
-    pub span: Span,
-    /// The matched text, normalized.
-    pub key: String,
-    /// Where it came from (`None` for an abbreviation taken from its document).
-    pub target: Option<Target>,
-}
 
 /// The knowledge graph as a longest-match tagger.
 ///
@@ -205,11 +183,6 @@ fn is_acronym(name: &str) -> bool {
 /// The case-kept key of tokens: their alphanumeric characters.
 fn exact_key<S: AsRef<str>>(tokens: &[S]) -> String {
     tokens.iter().flat_map(|t| t.as_ref().chars().filter(|c| c.is_alphanumeric())).collect()
-}
-
-/// Whether a token starts with a letter or digit (a word, not punctuation).
-pub(crate) fn is_word(t: &str) -> bool {
-    t.chars().next().is_some_and(char::is_alphanumeric)
 }
 
 impl Dictionary {
@@ -456,6 +429,18 @@ fn abbreviations(doc: &[Sentence], matches: &mut [Vec<Match>]) {
             }
             ms.sort_by_key(|m| m.span.start);
         }
+    }
+}
+
+impl Names for Dictionary {
+    fn has_name(&self, key: &str) -> bool {
+        Dictionary::has_name(self, key)
+    }
+    fn label_votes(&self, m: &Match) -> std::collections::BTreeMap<String, usize> {
+        Dictionary::label_votes(self, m)
+    }
+    fn coordinated_labels(&self) -> Option<&std::collections::BTreeMap<String, usize>> {
+        self.types.context.features.get("shape:coordinated")
     }
 }
 

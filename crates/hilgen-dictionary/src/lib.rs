@@ -25,10 +25,13 @@
 pub mod context;
 pub mod coordination;
 mod dictionary;
+mod matches;
 pub mod select;
 pub mod types;
+mod words;
 
-pub use dictionary::{variants, Dictionary, DictionaryConfig, Match, Target};
+pub use dictionary::{variants, Dictionary, DictionaryConfig};
+pub use matches::{Match, Target};
 pub use select::{select, Grid, Selection};
 pub use types::TypeMap;
 

@@ -47,10 +47,11 @@ pub mod weights;
 
 pub use config::{Architecture, BertConfig, EncoderConfig};
 pub use cuda::{load_cuda_backend, CudaBackend};
-pub use dann::{Dann, DannConfig, Distance, DANN_META, DANN_TENSORS};
+pub use dann::{Dann, DannConfig, DANN_META, DANN_TENSORS};
 pub use device::DeviceChoice;
 pub use encoder::{Bert, Encoder, Linear, Mpnet, NO_DECAY};
 pub use error::{ModelError, Result};
+pub use nearest::Distance;
 pub use precision::Precision;
 pub use tagger::{Features, Prediction, Tagger, TaggerConfig, TrainReport, GPU_PAD_MULTIPLE};
 pub use tokenize::{windows, Window, WordEncoder};

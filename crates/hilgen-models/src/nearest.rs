@@ -3,9 +3,61 @@
 //! distance matrix. With 120,000 silver support tokens the matrix costs minutes per split; the
 //! trees give the same nearest distances in seconds.
 
-use crate::dann::Distance;
 use kdtree::KdTree;
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Similarity between normalised vectors; written `"minkowski3"` (any order: `"minkowski1.5"`),
+/// `"euclidean"` or `"cosine"` in configuration files.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Distance {
+    /// Minus the Minkowski distance of order p.
+    Minkowski(f64),
+    /// Minus the Euclidean distance.
+    Euclidean,
+    /// Cosine similarity.
+    Cosine,
+}
+
+impl std::fmt::Display for Distance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Distance::Minkowski(p) => write!(f, "minkowski{p}"),
+            Distance::Euclidean => f.write_str("euclidean"),
+            Distance::Cosine => f.write_str("cosine"),
+        }
+    }
+}
+
+impl std::str::FromStr for Distance {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Distance, String> {
+        match s {
+            "euclidean" => Ok(Distance::Euclidean),
+            "cosine" => Ok(Distance::Cosine),
+            _ => s
+                .strip_prefix("minkowski")
+                .and_then(|p| p.parse::<f64>().ok())
+                .filter(|p| *p >= 1.0 && p.is_finite())
+                .map(Distance::Minkowski)
+                .ok_or_else(|| {
+                    format!("distance `{s}`: expected minkowski3 (minkowskiP, P >= 1), euclidean or cosine")
+                }),
+        }
+    }
+}
+
+impl Serialize for Distance {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Distance {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Distance, D::Error> {
+        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+    }
+}
 
 /// Vectors of at most this many dimensions are searched with trees; longer ones (hidden
 /// states) with the distance matrix, where trees no longer prune.

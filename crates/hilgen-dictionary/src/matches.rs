@@ -1,0 +1,29 @@
+//! What the dictionary finds: a match in a sentence and the concept behind it.
+
+use hilgen_corpus::Span;
+use serde::{Deserialize, Serialize};
+
+/// One name's target: the label and the concept it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Target {
+    /// The entity label.
+    pub label: String,
+    /// The concept's native ID.
+    pub concept: String,
+    /// The concept's types.
+    pub types: Vec<String>,
+    /// The concept's children in its hierarchy (how broad a class it is).
+    #[serde(default)]
+    pub children: usize,
+}
+
+/// A match in a sentence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Match {
+    /// Tokens and label.
+    pub span: Span,
+    /// The matched text, normalized.
+    pub key: String,
+    /// Where it came from (`None` for an abbreviation taken from its document).
+    pub target: Option<Target>,
+}
