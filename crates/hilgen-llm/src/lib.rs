@@ -1,5 +1,7 @@
 //! OpenAI-compatible LLM client for HILGEN, built on `async-openai` and `tokio`: for OpenAI,
-//! Azure OpenAI, vLLM, llama.cpp's `llama-server` or Ollama.
+//! Azure OpenAI, vLLM, llama.cpp's `llama-server` or Ollama. The general client (`client`,
+//! `config`, `cache`, `transport`, `accounting`, `batch`) is apart from HILGEN's prompt tasks
+//! ([`tasks`]: `generate`, `parse`, `prompts`).
 //!
 //! - [`LlmClient`]: configuration from a file and the environment ([`LlmConfig`]; the API key
 //!   only ever read from an environment variable), an on-disk response cache keyed by the
@@ -31,10 +33,10 @@ pub mod cache;
 pub mod client;
 pub mod config;
 mod error;
-pub mod generate;
-pub mod parse;
-pub mod prompts;
+pub mod tasks;
 pub mod transport;
+
+pub use tasks::{generate, parse, prompts};
 
 pub use accounting::{Accounting, Summary};
 pub use client::{ChatRequest, Completion, LlmClient, Message, Role};

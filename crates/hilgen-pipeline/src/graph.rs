@@ -1,5 +1,7 @@
-//! The stage graph of a plan: every stage with its id (its folder under the run directory) and
-//! the stages whose outputs are its inputs.
+//! The stage graph of a plan: every stage with its id (its folder under the run directory),
+//! where it sits in the plan ([`At`]) and the stages whose outputs it reads. Each stage kind
+//! lays out its own stages (`stages/X.rs`, [`crate::stages::Planned::nodes`]); [`order`] puts
+//! them in an order where every stage comes after what it reads.
 //!
 //! ```text
 //! kb ─┐
@@ -8,9 +10,8 @@
 //! llm-tagger ───────────────────────────────────────────────────────────────────────────────┘         └─ seed-S/best          ├─ report
 //! ```
 
-use crate::plan::{KbPlan, Plan};
 use serde::Serialize;
-
+use std::collections::{BTreeMap, BTreeSet};
 /// A training configuration: the shots alone, or the shots plus a strategy's sentences.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Config {
@@ -42,69 +43,45 @@ impl std::fmt::Display for Unit {
     }
 }
 
-/// What a stage does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Step {
-    /// Build the knowledge index.
-    Kb,
-    /// The LLM as a zero-shot tagger of dev and test.
-    LlmTagger,
-    /// Sample the shots.
-    Sample {
-        /// The sample.
-        unit: Unit,
-    },
-    /// Tune the dictionary on dev and tag dev and test with it.
-    Dictionary {
-        /// The sample (the entity types are learned from its shots).
-        unit: Unit,
-    },
-    /// Run strategy `strategy`.
-    Augment {
-        /// The sample.
-        unit: Unit,
-        /// Index into the plan's strategies.
-        strategy: usize,
-    },
-    /// Choose the teacher of strategy `strategy` (the best system on dev so far) and label the
-    /// pool and dev with it.
-    Teacher {
-        /// The sample.
-        unit: Unit,
-        /// Index into the plan's strategies.
-        strategy: usize,
-    },
-    /// Train the tagger and fit DANN.
-    Train {
-        /// The sample.
-        unit: Unit,
-        /// Which training set.
-        config: Config,
-    },
-    /// Predict dev and test with a trained model.
-    Predict {
-        /// The sample.
-        unit: Unit,
-        /// Which model.
-        config: Config,
-    },
-    /// Score every system.
-    Evaluate {
-        /// The sample.
-        unit: Unit,
-    },
-    /// The best ensemble on dev, scored on test.
-    Ensemble {
-        /// The sample.
-        unit: Unit,
-    },
-    /// Keep the best single model on dev.
-    Best {
-        /// The sample.
-        unit: Unit,
-    },
-    /// The report over seeds.
-    Report,
+/// Where a stage sits in the plan: its sample (none for the experiment-wide `kb`,
+/// `llm-tagger` and `report`) and, for the stages of one training configuration or strategy,
+/// which one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct At {
+    /// The sample.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<Unit>,
+    /// The configuration (`Strategy(i)` for a strategy's own stages).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<Config>,
+}
+
+impl At {
+    /// A stage of the whole experiment.
+    pub const EXPERIMENT: At = At { unit: None, config: None };
+
+    /// A stage of one sample.
+    pub fn unit(unit: Unit) -> At {
+        At { unit: Some(unit), config: None }
+    }
+
+    /// A stage of one sample and configuration.
+    pub fn config(unit: Unit, config: Config) -> At {
+        At { unit: Some(unit), config: Some(config) }
+    }
+
+    /// The sample (a programming error for an experiment-wide stage).
+    pub fn sample(&self) -> Unit {
+        self.unit.expect("a stage of one sample")
+    }
+
+    /// The strategy index of a strategy's stage.
+    pub fn strategy(&self) -> usize {
+        match self.config {
+            Some(Config::Strategy(i)) => i,
+            other => panic!("a strategy's stage, not {other:?}"),
+        }
+    }
 }
 
 /// A stage of the graph.
@@ -112,10 +89,69 @@ pub enum Step {
 pub struct Node {
     /// Its id and folder.
     pub id: String,
-    /// What it does.
-    pub step: Step,
+    /// Its kind ([`crate::stages::Planned::KIND`]).
+    pub kind: &'static str,
+    /// Where it sits.
+    pub at: At,
     /// The stages it reads.
     pub deps: Vec<String>,
+}
+
+impl Node {
+    /// A stage of kind `kind` at `at` reading `deps`.
+    pub fn new(id: String, kind: &'static str, at: At, deps: Vec<String>) -> Node {
+        Node { id, kind, at, deps }
+    }
+}
+
+/// The nodes in an order where each comes after the stages it reads: of the stages whose
+/// inputs are done, the one of the earliest sample first (experiment-wide stages before the
+/// samples), then of the earliest kind, then the earliest its kind listed. A dependency on
+/// no node of the graph is an error of the kind that declared it.
+pub fn order(nodes: Vec<Node>, kind_rank: impl Fn(&str) -> usize, unit_rank: impl Fn(&At) -> usize) -> Vec<Node> {
+    let index: BTreeMap<&str, usize> = nodes.iter().enumerate().map(|(i, n)| (n.id.as_str(), i)).collect();
+    for n in &nodes {
+        for d in &n.deps {
+            assert!(index.contains_key(d.as_str()), "stage {} reads {d}, which is not in the plan", n.id);
+        }
+    }
+    let rank: Vec<(usize, usize, usize)> =
+        nodes.iter().enumerate().map(|(i, n)| (unit_rank(&n.at), kind_rank(n.kind), i)).collect();
+    let mut waiting: Vec<usize> = nodes.iter().map(|n| n.deps.len()).collect();
+    let mut readers: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
+    for (i, n) in nodes.iter().enumerate() {
+        for d in &n.deps {
+            readers[index[d.as_str()]].push(i);
+        }
+    }
+    let mut ready: BTreeSet<((usize, usize, usize), usize)> =
+        (0..nodes.len()).filter(|&i| waiting[i] == 0).map(|i| (rank[i], i)).collect();
+    let mut out = Vec::with_capacity(nodes.len());
+    while let Some((_, i)) = ready.pop_first() {
+        out.push(i);
+        for &r in &readers[i] {
+            waiting[r] -= 1;
+            if waiting[r] == 0 {
+                ready.insert((rank[r], r));
+            }
+        }
+    }
+    assert_eq!(out.len(), nodes.len(), "the stage graph has a cycle");
+    let mut slots: Vec<Option<Node>> = nodes.into_iter().map(Some).collect();
+    out.into_iter().map(|i| slots[i].take().expect("each once")).collect()
+}
+
+/// A stage's kind: its id without the sample's `kK/` and `seed-S/`.
+pub fn kind_of(id: &str) -> &str {
+    let mut rest = id;
+    for prefix in ["k", "seed-"] {
+        if let Some((first, tail)) = rest.split_once('/') {
+            if first.strip_prefix(prefix).is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit())) {
+                rest = tail;
+            }
+        }
+    }
+    rest
 }
 
 /// Stage ids.
@@ -163,160 +199,4 @@ pub mod ids {
     pub fn best(u: Unit) -> String {
         format!("{u}/best")
     }
-}
-
-impl Plan {
-    /// Every sample: each K with each seed.
-    pub fn units(&self) -> Vec<Unit> {
-        let curve = self.ks.len() > 1;
-        self.ks.iter().flat_map(|&k| self.seeds.iter().map(move |&seed| Unit { k, seed, curve })).collect()
-    }
-
-    /// The name of a configuration.
-    pub fn config_name(&self, c: Config) -> &str {
-        match c {
-            Config::Original => "original",
-            Config::Strategy(i) => self.strategies[i].spec.id(),
-        }
-    }
-
-    /// Every configuration, `original` first.
-    pub fn all_configs(&self) -> Vec<Config> {
-        std::iter::once(Config::Original).chain((0..self.strategies.len()).map(Config::Strategy)).collect()
-    }
-
-    /// The configurations a teacher of strategy `i` chooses from: the original, every strategy
-    /// without a teacher, and the strategies with one planned before `i` (earlier rounds).
-    pub fn teacher_candidates(&self, i: usize) -> Vec<Config> {
-        std::iter::once(Config::Original)
-            .chain(
-                (0..self.strategies.len())
-                    .filter(|&j| !self.strategies[j].needs.teacher || j < i)
-                    .filter(|&j| j != i)
-                    .map(Config::Strategy),
-            )
-            .collect()
-    }
-
-    /// Strategy indices in an order where a strategy that matches another's count comes after it
-    /// (strategies with a teacher are not among them: they come after the other models).
-    pub fn strategy_order(&self) -> Vec<usize> {
-        let n = self.strategies.len();
-        let plain = |i: &usize| !self.strategies[*i].needs.teacher;
-        let mut order: Vec<usize> = (0..n).filter(plain).filter(|&i| self.strategies[i].count_from.is_none()).collect();
-        let mut rest: Vec<usize> = (0..n).filter(plain).filter(|&i| self.strategies[i].count_from.is_some()).collect();
-        while !rest.is_empty() {
-            let before = rest.len();
-            rest.retain(|&i| {
-                let ready = self.strategies[i].count_from.is_some_and(|j| order.contains(&j));
-                if ready {
-                    order.push(i);
-                }
-                !ready
-            });
-            if rest.len() == before {
-                // A cycle cannot arise (a count comes from a strategy of another kind), but never loop.
-                order.append(&mut rest);
-            }
-        }
-        order
-    }
-}
-
-/// The stages of `plan`, each after its inputs.
-pub fn build(plan: &Plan) -> Vec<Node> {
-    let mut nodes = Vec::new();
-    let kb = matches!(plan.kb, Some(KbPlan::Build(_)));
-    if kb {
-        nodes.push(Node { id: ids::KB.into(), step: Step::Kb, deps: vec![] });
-    }
-    if plan.zero_shot_tagger {
-        nodes.push(Node { id: ids::LLM_TAGGER.into(), step: Step::LlmTagger, deps: vec![] });
-    }
-    let mut report_deps = Vec::new();
-    for unit in plan.units() {
-        let sample = ids::sample(unit);
-        nodes.push(Node { id: sample.clone(), step: Step::Sample { unit }, deps: vec![] });
-        if plan.dictionary.is_some() {
-            let mut deps = vec![sample.clone()];
-            if kb {
-                deps.push(ids::KB.into());
-            }
-            nodes.push(Node { id: ids::dictionary(unit), step: Step::Dictionary { unit }, deps });
-        }
-        for i in plan.strategy_order() {
-            let s = &plan.strategies[i];
-            let mut deps = vec![sample.clone()];
-            if kb && s.needs.kb.uses() {
-                deps.push(ids::KB.into());
-            }
-            if let Some(j) = s.count_from {
-                deps.push(ids::augment(unit, plan.strategies[j].spec.id()));
-            }
-            if s.needs.dictionary.uses() {
-                deps.push(ids::dictionary(unit));
-            }
-            nodes.push(Node { id: ids::augment(unit, s.spec.id()), step: Step::Augment { unit, strategy: i }, deps });
-        }
-        let mut eval_deps = Vec::new();
-        let model = |nodes: &mut Vec<Node>, eval_deps: &mut Vec<String>, config: Config| {
-            let name = plan.config_name(config).to_string();
-            let mut deps = vec![sample.clone()];
-            if config != Config::Original {
-                deps.push(ids::augment(unit, &name));
-            }
-            nodes.push(Node { id: ids::train(unit, &name), step: Step::Train { unit, config }, deps });
-            nodes.push(Node {
-                id: ids::predict(unit, &name),
-                step: Step::Predict { unit, config },
-                deps: vec![ids::train(unit, &name)],
-            });
-            eval_deps.push(ids::predict(unit, &name));
-        };
-        let teaching = |c: &Config| matches!(c, Config::Strategy(i) if plan.strategies[*i].needs.teacher);
-        for config in plan.all_configs().into_iter().filter(|c| !teaching(c)) {
-            model(&mut nodes, &mut eval_deps, config);
-        }
-        // Strategies with a teacher, in plan order (round after round): the teacher chooses
-        // among the models before it, labels the pool, and the student trains.
-        for i in (0..plan.strategies.len()).filter(|&i| plan.strategies[i].needs.teacher) {
-            let s = &plan.strategies[i];
-            let mut deps: Vec<String> = Vec::new();
-            for c in plan.teacher_candidates(i) {
-                let n = plan.config_name(c);
-                deps.extend([ids::train(unit, n), ids::predict(unit, n)]);
-            }
-            nodes.push(Node { id: ids::teacher(unit, s.spec.id()), step: Step::Teacher { unit, strategy: i }, deps });
-            let mut deps = vec![sample.clone(), ids::teacher(unit, s.spec.id())];
-            if kb && s.needs.kb.uses() {
-                deps.push(ids::KB.into());
-            }
-            if s.needs.dictionary.uses() {
-                deps.push(ids::dictionary(unit));
-            }
-            nodes.push(Node { id: ids::augment(unit, s.spec.id()), step: Step::Augment { unit, strategy: i }, deps });
-            model(&mut nodes, &mut eval_deps, Config::Strategy(i));
-        }
-        if plan.zero_shot_tagger {
-            eval_deps.push(ids::LLM_TAGGER.into());
-        }
-        if plan.dictionary_system {
-            eval_deps.push(ids::dictionary(unit));
-        }
-        nodes.push(Node { id: ids::evaluate(unit), step: Step::Evaluate { unit }, deps: eval_deps.clone() });
-        let mut ens_deps = eval_deps;
-        ens_deps.push(ids::evaluate(unit));
-        nodes.push(Node { id: ids::ensemble(unit), step: Step::Ensemble { unit }, deps: ens_deps });
-        let mut best_deps: Vec<String> =
-            plan.all_configs().iter().map(|&c| ids::train(unit, plan.config_name(c))).collect();
-        best_deps.push(ids::evaluate(unit));
-        nodes.push(Node { id: ids::best(unit), step: Step::Best { unit }, deps: best_deps });
-        report_deps.extend([ids::evaluate(unit), ids::ensemble(unit), ids::best(unit)]);
-        report_deps.extend(plan.strategies.iter().map(|s| ids::augment(unit, s.spec.id())));
-    }
-    if plan.zero_shot_tagger {
-        report_deps.push(ids::LLM_TAGGER.into());
-    }
-    nodes.push(Node { id: ids::REPORT.into(), step: Step::Report, deps: report_deps });
-    nodes
 }

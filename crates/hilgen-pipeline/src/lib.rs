@@ -18,22 +18,20 @@
 //! println!("{}", hilgen_pipeline::report::markdown(summary.report.as_ref().unwrap()));
 //! ```
 
-pub mod claim;
-pub mod compare;
+pub mod engine;
 mod error;
 pub mod exec;
 pub mod experiment;
-pub mod files;
 pub mod graph;
-pub mod merge;
 pub mod plan;
 pub mod report;
-pub mod results;
-pub mod stage;
 pub mod stages;
 
+pub use engine::{claim, files, stage};
+pub use report::{compare, merge, results};
+
 pub use error::{PipelineError, Result};
-pub use exec::{run, RunOptions, RunSummary, Status};
+pub use exec::{graph, run, RunOptions, RunSummary, Status};
 pub use experiment::{expand, Experiment};
 pub use plan::Plan;
 

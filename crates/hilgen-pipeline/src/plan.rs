@@ -6,7 +6,7 @@
 use crate::error::{PipelineError, Result};
 use crate::experiment::{Experiment, Schedule};
 use crate::files::{sha256_hex, FileRef, HashCache};
-use crate::graph::{self, Node};
+use crate::graph::{Config, Unit};
 use hilgen_augment::{Need, Needs, Registry, Strategy, StrategySpec};
 use hilgen_corpus::formats::{self, Format};
 use hilgen_corpus::{dataset, fetch::Fetcher, jsonl, Sentence};
@@ -186,6 +186,18 @@ pub struct PlannedStrategy {
     pub round: Option<usize>,
 }
 
+impl PlannedStrategy {
+    /// The spec its augmentation stage hashes: the kind and every parameter, defaults filled
+    /// in (the strategy's own [`Strategy::params`]; a bare value as `value`).
+    pub fn hashed_spec(&self) -> StrategySpec {
+        let params = match self.strategy.params() {
+            Value::Object(m) => m,
+            other => [("value".to_string(), other)].into_iter().collect(),
+        };
+        StrategySpec { kind: self.strategy.kind().to_string(), name: None, params }
+    }
+}
+
 impl std::fmt::Debug for PlannedStrategy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PlannedStrategy").field("spec", &self.spec).finish_non_exhaustive()
@@ -237,8 +249,6 @@ pub struct Plan {
     pub dictionary: Option<hilgen_dictionary::Grid>,
     /// Whether the dictionary is reported as a system.
     pub dictionary_system: bool,
-    /// The stages, in an order where every stage comes after its inputs.
-    pub nodes: Vec<Node>,
 }
 
 impl Plan {
@@ -258,6 +268,10 @@ impl Plan {
         }
         let mut v = serde_json::to_value(self).expect("plans serialize");
         if let Some(m) = v.as_object_mut() {
+            // Plans once held their stage list last (`nodes`, now `crate::exec::graph`); the
+            // removals below reorder the keys around it (`Map::remove` swaps the last key in),
+            // so a stand-in keeps the hash of every earlier report, which `report merge` compares.
+            m.insert("nodes".into(), Value::Null);
             for key in ["seeds", "dir", "nodes"] {
                 m.remove(key);
             }
@@ -338,7 +352,7 @@ impl Plan {
         let needs_pool = strategies.iter().any(|s| s.needs.pool.uses());
         let (data, labels) = resolve_data(exp, needs_pool)?;
         let model = resolve_model(exp, &mut hashes)?;
-        let mut plan = Plan {
+        let plan = Plan {
             name: exp.name.clone(),
             dir,
             dataset: exp.dataset.clone().unwrap_or_else(|| "custom files".into()),
@@ -356,9 +370,7 @@ impl Plan {
             zero_shot_tagger: exp.llm.zero_shot_tagger,
             dictionary,
             dictionary_system,
-            nodes: Vec::new(),
         };
-        plan.nodes = graph::build(&plan);
         if plan.dir.exists() {
             hashes.save()?;
         }
@@ -549,4 +561,62 @@ fn resolve_model(exp: &Experiment, hashes: &mut HashCache) -> Result<ModelPlan> 
         schedule: m.schedule.clone(),
         dann: m.dann,
     })
+}
+
+impl Plan {
+    /// Every sample: each K with each seed.
+    pub fn units(&self) -> Vec<Unit> {
+        let curve = self.ks.len() > 1;
+        self.ks.iter().flat_map(|&k| self.seeds.iter().map(move |&seed| Unit { k, seed, curve })).collect()
+    }
+
+    /// The name of a configuration.
+    pub fn config_name(&self, c: Config) -> &str {
+        match c {
+            Config::Original => "original",
+            Config::Strategy(i) => self.strategies[i].spec.id(),
+        }
+    }
+
+    /// Every configuration, `original` first.
+    pub fn all_configs(&self) -> Vec<Config> {
+        std::iter::once(Config::Original).chain((0..self.strategies.len()).map(Config::Strategy)).collect()
+    }
+
+    /// The configurations a teacher of strategy `i` chooses from: the original, every strategy
+    /// without a teacher, and the strategies with one planned before `i` (earlier rounds).
+    pub fn teacher_candidates(&self, i: usize) -> Vec<Config> {
+        std::iter::once(Config::Original)
+            .chain(
+                (0..self.strategies.len())
+                    .filter(|&j| !self.strategies[j].needs.teacher || j < i)
+                    .filter(|&j| j != i)
+                    .map(Config::Strategy),
+            )
+            .collect()
+    }
+
+    /// Strategy indices in an order where a strategy that matches another's count comes after it
+    /// (strategies with a teacher are not among them: they come after the other models).
+    pub fn strategy_order(&self) -> Vec<usize> {
+        let n = self.strategies.len();
+        let plain = |i: &usize| !self.strategies[*i].needs.teacher;
+        let mut order: Vec<usize> = (0..n).filter(plain).filter(|&i| self.strategies[i].count_from.is_none()).collect();
+        let mut rest: Vec<usize> = (0..n).filter(plain).filter(|&i| self.strategies[i].count_from.is_some()).collect();
+        while !rest.is_empty() {
+            let before = rest.len();
+            rest.retain(|&i| {
+                let ready = self.strategies[i].count_from.is_some_and(|j| order.contains(&j));
+                if ready {
+                    order.push(i);
+                }
+                !ready
+            });
+            if rest.len() == before {
+                // A cycle cannot arise (a count comes from a strategy of another kind), but never loop.
+                order.append(&mut rest);
+            }
+        }
+        order
+    }
 }

@@ -2,9 +2,12 @@
 
 use crate::error::PipelineError;
 use crate::files::FileRef;
+use crate::graph::{ids, At, Config, Node};
 use crate::plan::LlmInput;
+use crate::plan::Plan;
 use crate::results::AugmentResult;
 use crate::stage::{Context, Stage};
+use crate::stages::{Outputs, Planned};
 use crate::Result;
 use hilgen_augment::{Input, StrategySpec};
 use serde::{Deserialize, Serialize};
@@ -136,6 +139,77 @@ impl Stage for Augment {
                 llm_requests: out.llm_requests,
             },
             synthetic: cx.output("synthetic.tsv")?,
+        })
+    }
+}
+
+impl Planned for Augment {
+    const KIND: &'static str = "augment";
+
+    /// Strategies without a teacher in the order where one that matches another's count comes
+    /// after it; then those with a teacher (self-training rounds), each after its teacher.
+    fn nodes(plan: &Plan) -> Vec<Node> {
+        let teaching = (0..plan.strategies.len()).filter(|&i| plan.strategies[i].needs.teacher);
+        let order: Vec<usize> = plan.strategy_order().into_iter().chain(teaching).collect();
+        let mut nodes = Vec::new();
+        for unit in plan.units() {
+            for &i in &order {
+                let s = &plan.strategies[i];
+                let mut deps = vec![ids::sample(unit)];
+                if s.needs.kb.uses() {
+                    deps.extend(super::kb::deps(plan));
+                }
+                if let Some(j) = s.count_from {
+                    deps.push(ids::augment(unit, plan.strategies[j].spec.id()));
+                }
+                if s.needs.dictionary.uses() {
+                    deps.push(ids::dictionary(unit));
+                }
+                if s.needs.teacher {
+                    deps.push(ids::teacher(unit, s.spec.id()));
+                }
+                let at = At::config(unit, Config::Strategy(i));
+                nodes.push(Node::new(ids::augment(unit, s.spec.id()), Self::KIND, at, deps));
+            }
+        }
+        nodes
+    }
+
+    fn input(plan: &Plan, at: At, outputs: &Outputs<'_>) -> Option<AugmentInput> {
+        let (unit, s) = (at.sample(), &plan.strategies[at.strategy()]);
+        let shots = super::sample::shots(outputs, unit)?.shots;
+        let kb = if s.needs.kb.uses() && plan.kb.is_some() { Some(super::kb::index(plan, outputs)?) } else { None };
+        let count_to_match = match s.count_from {
+            Some(j) => Some(outputs.get::<Augment>(&ids::augment(unit, plan.strategies[j].spec.id()))?.result.count),
+            None => None,
+        };
+        let dictionary = match s.needs.dictionary.uses() {
+            true => Some(outputs.get::<super::dictionary::TuneDictionary>(&ids::dictionary(unit))?.dictionary),
+            false => None,
+        };
+        let teacher = match s.needs.teacher {
+            true => {
+                let t = outputs.get::<super::teacher::ChooseTeacher>(&ids::teacher(unit, s.spec.id()))?;
+                Some(TeacherRef {
+                    system: t.system,
+                    pool: t.pool,
+                    dev: t.dev,
+                    dev_gold: plan.data.dev.labelled.clone(),
+                })
+            }
+            false => None,
+        };
+        Some(AugmentInput {
+            strategy: s.hashed_spec(),
+            shots,
+            seed: unit.seed,
+            kb,
+            pool: s.needs.pool.uses().then(|| plan.data.pool.as_ref().map(|p| p.labelled.clone())).flatten(),
+            llm: s.needs.llm.map(|u| plan.llm.as_ref().expect("checked when planned").input(u.task())),
+            count_to_match,
+            dictionary,
+            mention_free_rate: s.needs.mention_free_rate.then_some(plan.data.dev_mention_free),
+            teacher,
         })
     }
 }

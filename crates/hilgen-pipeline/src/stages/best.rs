@@ -3,8 +3,11 @@
 
 use crate::error::PipelineError;
 use crate::files::FileRef;
+use crate::graph::{ids, At, Node};
+use crate::plan::Plan;
 use crate::results::KeptModel;
 use crate::stage::{Context, Stage};
+use crate::stages::{Outputs, Planned};
 use crate::Result;
 use serde::{Deserialize, Serialize};
 
@@ -68,5 +71,36 @@ impl Stage for Best {
         std::fs::write(&p, text).map_err(|e| PipelineError::io(&p, e))?;
         let kept = KeptModel { system: best.system.clone(), dev_f1: best.dev_f1, folder: format!("{}/model", cx.id) };
         Ok(BestOutput { kept, model: cx.output_dir("model")? })
+    }
+}
+
+impl Planned for Best {
+    const KIND: &'static str = "best";
+
+    fn nodes(plan: &Plan) -> Vec<Node> {
+        let node = |u| {
+            let mut deps = Vec::new();
+            for c in plan.all_configs() {
+                deps.extend([ids::train(u, plan.config_name(c)), ids::predict(u, plan.config_name(c))]);
+            }
+            deps.push(ids::evaluate(u));
+            Node::new(ids::best(u), Self::KIND, At::unit(u), deps)
+        };
+        plan.units().into_iter().map(node).collect()
+    }
+
+    /// Every trained model's systems (tagger and DANN), with their dev F1.
+    fn input(plan: &Plan, at: At, outputs: &Outputs<'_>) -> Option<BestInput> {
+        let unit = at.sample();
+        let scores = outputs.get::<super::evaluate::Evaluate>(&ids::evaluate(unit))?;
+        let mut candidates = Vec::new();
+        for c in plan.all_configs() {
+            let name = plan.config_name(c);
+            let model = outputs.get::<super::train::Train>(&ids::train(unit, name))?.model;
+            for s in outputs.systems(&ids::predict(unit, name))? {
+                candidates.push(Candidate { dev_f1: scores[&s.name].dev_f1, system: s.name, model: model.clone() });
+            }
+        }
+        Some(BestInput { candidates })
     }
 }

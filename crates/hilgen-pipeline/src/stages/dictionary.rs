@@ -3,7 +3,10 @@
 
 use super::Predictions;
 use crate::files::FileRef;
+use crate::graph::{ids, At, Node};
+use crate::plan::Plan;
 use crate::stage::{Context, Stage};
+use crate::stages::{Outputs, Planned, System};
 use crate::Result;
 use hilgen_dictionary::{select, Dictionary, Grid, Selection, TypeMap};
 use serde::{Deserialize, Serialize};
@@ -75,5 +78,38 @@ impl Stage for TuneDictionary {
             dev_f1: saved.selection.dev_f1,
             predictions: Predictions { dev: cx.output("dictionary.dev.tsv")?, test: cx.output("dictionary.test.tsv")? },
         })
+    }
+}
+
+impl Planned for TuneDictionary {
+    const KIND: &'static str = "dictionary";
+
+    fn nodes(plan: &Plan) -> Vec<Node> {
+        if plan.dictionary.is_none() {
+            return vec![];
+        }
+        let node = |u| {
+            let deps = [vec![ids::sample(u)], super::kb::deps(plan)].concat();
+            Node::new(ids::dictionary(u), Self::KIND, At::unit(u), deps)
+        };
+        plan.units().into_iter().map(node).collect()
+    }
+
+    fn input(plan: &Plan, at: At, outputs: &Outputs<'_>) -> Option<DictionaryInput> {
+        Some(DictionaryInput {
+            kb: super::kb::index(plan, outputs)?,
+            shots: super::sample::shots(outputs, at.sample())?.shots,
+            dev: plan.data.dev.labelled.clone(),
+            test: plan.data.test.tokens.clone(),
+            grid: plan.dictionary.clone().expect("a dictionary stage is planned for a grid"),
+        })
+    }
+
+    fn systems(plan: &Plan, _: At, output: &DictionaryOutput) -> Vec<System> {
+        if plan.dictionary_system {
+            vec![System { name: "dictionary".into(), predictions: output.predictions.clone() }]
+        } else {
+            vec![]
+        }
     }
 }

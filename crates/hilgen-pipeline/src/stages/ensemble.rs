@@ -3,9 +3,13 @@
 
 use super::System;
 use crate::files::FileRef;
+use crate::graph::{ids, At, Node};
+use crate::plan::Plan;
 use crate::results::SystemScore;
 use crate::stage::{Context, Stage};
 use crate::stages::evaluate::{score, scoring};
+use crate::stages::evaluate::{system_stages, systems, Evaluate};
+use crate::stages::{Outputs, Planned};
 use crate::Result;
 use hilgen_corpus::{Scheme, Sentence};
 use hilgen_metrics::ensemble;
@@ -65,5 +69,33 @@ impl Stage for Ensemble {
             format!("{} of {}", chosen.candidate.method, names.join(" + "))
         });
         Ok(EnsembleOutput { score: s, test: cx.output("ensemble.test.tsv")? })
+    }
+}
+
+impl Planned for Ensemble {
+    const KIND: &'static str = "ensemble";
+
+    fn nodes(plan: &Plan) -> Vec<Node> {
+        let node = |u| {
+            let deps = [system_stages(plan, u), vec![ids::evaluate(u)]].concat();
+            Node::new(ids::ensemble(u), Self::KIND, At::unit(u), deps)
+        };
+        plan.units().into_iter().map(node).collect()
+    }
+
+    /// The best systems on dev (a stable sort: report order among equals).
+    fn input(plan: &Plan, at: At, outputs: &Outputs<'_>) -> Option<EnsembleInput> {
+        let unit = at.sample();
+        let mut ranked = systems(plan, unit, outputs)?;
+        let scores = outputs.get::<Evaluate>(&ids::evaluate(unit))?;
+        ranked.sort_by(|a, b| scores[&b.name].dev_f1.total_cmp(&scores[&a.name].dev_f1));
+        ranked.truncate(plan.ensemble_systems.max(1));
+        Some(EnsembleInput {
+            dev: plan.data.dev.labelled.clone(),
+            test: plan.data.test.labelled.clone(),
+            candidates: ranked,
+            bootstrap: plan.bootstrap,
+            seed: unit.seed,
+        })
     }
 }

@@ -2,8 +2,11 @@
 
 use super::System;
 use crate::files::FileRef;
+use crate::graph::{ids, At, Node, Unit};
+use crate::plan::Plan;
 use crate::results::SystemScore;
 use crate::stage::{Context, Stage};
+use crate::stages::{Outputs, Planned};
 use crate::Result;
 use hilgen_corpus::Sentence;
 use hilgen_metrics::{bootstrap, evaluate_sentences, Options};
@@ -82,6 +85,50 @@ impl Stage for Evaluate {
 fn is_silent(e: &hilgen_metrics::Evaluation) -> bool {
     let (predicted, gold) = e.counts.values().fold((0, 0), |(p, g), c| (p + c.predicted, g + c.gold));
     gold > 0 && predicted == 0
+}
+
+impl Planned for Evaluate {
+    const KIND: &'static str = "evaluate";
+
+    fn nodes(plan: &Plan) -> Vec<Node> {
+        plan.units()
+            .into_iter()
+            .map(|u| Node::new(ids::evaluate(u), Self::KIND, At::unit(u), system_stages(plan, u)))
+            .collect()
+    }
+
+    fn input(plan: &Plan, at: At, outputs: &Outputs<'_>) -> Option<EvaluateInput> {
+        Some(EvaluateInput {
+            dev: plan.data.dev.labelled.clone(),
+            test: plan.data.test.labelled.clone(),
+            systems: systems(plan, at.sample(), outputs)?,
+            bootstrap: plan.bootstrap,
+            seed: at.sample().seed,
+        })
+    }
+}
+
+/// The stages whose systems a sample scores, in report order: each configuration's
+/// predictions, the LLM tagger's, the dictionary's.
+pub(crate) fn system_stages(plan: &Plan, unit: Unit) -> Vec<String> {
+    let mut ids: Vec<String> =
+        plan.all_configs().into_iter().map(|c| ids::predict(unit, plan.config_name(c))).collect();
+    if plan.zero_shot_tagger {
+        ids.push(ids::LLM_TAGGER.into());
+    }
+    if plan.dictionary_system {
+        ids.push(ids::dictionary(unit));
+    }
+    ids
+}
+
+/// Every system of a sample, in report order, as the stages of [`system_stages`] name them.
+pub(crate) fn systems(plan: &Plan, unit: Unit, outputs: &Outputs<'_>) -> Option<Vec<System>> {
+    let mut out = Vec::new();
+    for id in system_stages(plan, unit) {
+        out.extend(outputs.systems(&id)?);
+    }
+    Some(out)
 }
 
 #[cfg(test)]

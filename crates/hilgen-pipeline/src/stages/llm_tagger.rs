@@ -3,9 +3,12 @@
 use super::Predictions;
 use crate::error::PipelineError;
 use crate::files::FileRef;
+use crate::graph::{ids, At, Node};
 use crate::plan::LlmInput;
+use crate::plan::Plan;
 use crate::results::AugmentResult;
 use crate::stage::{Context, Stage};
+use crate::stages::{Outputs, Planned, System};
 use crate::Result;
 use hilgen_llm::generate::Generator;
 use hilgen_llm::parse::Labels;
@@ -72,5 +75,31 @@ impl Stage for LlmTagger {
         let result = AugmentResult { count, requested: count, rejected, llm_requests: client.summary().requests };
         let predictions = Predictions { dev: cx.output("llm.dev.tsv")?, test: cx.output("llm.test.tsv")? };
         Ok(LlmTaggerOutput { result, predictions })
+    }
+}
+
+impl Planned for LlmTagger {
+    const KIND: &'static str = "llm-tagger";
+
+    fn nodes(plan: &Plan) -> Vec<Node> {
+        if plan.zero_shot_tagger {
+            vec![Node::new(ids::LLM_TAGGER.into(), Self::KIND, At::EXPERIMENT, vec![])]
+        } else {
+            vec![]
+        }
+    }
+
+    fn input(plan: &Plan, _: At, _: &Outputs<'_>) -> Option<LlmTaggerInput> {
+        let llm = plan.llm.as_ref().expect("checked when planned");
+        Some(LlmTaggerInput {
+            llm: llm.input(hilgen_llm::prompts::Task::Tag),
+            types: plan.types(),
+            dev: plan.data.dev.tokens.clone(),
+            test: plan.data.test.tokens.clone(),
+        })
+    }
+
+    fn systems(_: &Plan, _: At, output: &LlmTaggerOutput) -> Vec<System> {
+        vec![System { name: "llm/zero-shot".into(), predictions: output.predictions.clone() }]
     }
 }

@@ -3,7 +3,10 @@
 
 use super::Predictions;
 use crate::files::FileRef;
+use crate::graph::{ids, At, Node};
+use crate::plan::Plan;
 use crate::stage::{Context, Stage};
+use crate::stages::{Outputs, Planned, System};
 use crate::Result;
 use hilgen_corpus::Sentence;
 use hilgen_models::{Dann, Features, Tagger};
@@ -64,5 +67,36 @@ impl Stage for Predict {
             Ok(Predictions { dev: cx.output(&format!("{m}.dev.tsv"))?, test: cx.output(&format!("{m}.test.tsv"))? })
         };
         Ok(PredictOutput { tagger: pair("tagger")?, dann: pair("dann")? })
+    }
+}
+
+impl Planned for Predict {
+    const KIND: &'static str = "predict";
+
+    fn nodes(plan: &Plan) -> Vec<Node> {
+        let mut nodes = Vec::new();
+        for unit in plan.units() {
+            for config in plan.all_configs() {
+                let name = plan.config_name(config);
+                let at = At::config(unit, config);
+                nodes.push(Node::new(ids::predict(unit, name), Self::KIND, at, vec![ids::train(unit, name)]));
+            }
+        }
+        nodes
+    }
+
+    fn input(plan: &Plan, at: At, outputs: &Outputs<'_>) -> Option<PredictInput> {
+        let name = plan.config_name(at.config.expect("a configuration's stage"));
+        let t = outputs.get::<super::train::Train>(&ids::train(at.sample(), name))?;
+        Some(PredictInput { model: t.model, dev: plan.data.dev.tokens.clone(), test: plan.data.test.tokens.clone() })
+    }
+
+    /// The tagger and DANN of the configuration: `tagger/CONFIG`, `dann/CONFIG`.
+    fn systems(plan: &Plan, at: At, output: &PredictOutput) -> Vec<System> {
+        let name = plan.config_name(at.config.expect("a configuration's stage"));
+        vec![
+            System { name: format!("tagger/{name}"), predictions: output.tagger.clone() },
+            System { name: format!("dann/{name}"), predictions: output.dann.clone() },
+        ]
     }
 }

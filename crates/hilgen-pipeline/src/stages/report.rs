@@ -1,10 +1,16 @@
 //! `report`: the table over seeds (Markdown, JSON, SVG), also copied to the run directory.
 
-use crate::report::{self, Report, ReportMeta};
+use crate::graph::{ids, kind_of, At, Node};
+use crate::plan::Plan;
+use crate::report::{self, Report, ReportMeta, FORMAT_VERSION};
 use crate::results::{AugmentResult, SeedResult};
 use crate::stage::{Context, Stage};
+use crate::stages::{augment::Augment, best::Best, ensemble::Ensemble, evaluate::Evaluate, llm_tagger::LlmTagger};
+use crate::stages::{Outputs, Planned};
 use crate::Result;
 use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::Path;
 
 /// What the report reads.
 #[derive(Debug, Clone, Serialize)]
@@ -27,9 +33,82 @@ impl Stage for MakeReport {
     type Output = Report;
 
     fn run(input: &ReportInput, cx: &Context<'_>) -> Result<Report> {
-        let times = crate::exec::stage_seconds(cx.root);
+        let times = stage_seconds(cx.root);
         let r = report::build(&input.meta, &input.seeds, input.llm_tagger.as_ref(), &times);
         report::write(&r, cx.dir)?;
         Ok(r)
     }
+}
+
+impl Planned for MakeReport {
+    const KIND: &'static str = "report";
+
+    fn nodes(plan: &Plan) -> Vec<Node> {
+        let mut deps = Vec::new();
+        for u in plan.units() {
+            deps.extend([ids::sample(u), ids::evaluate(u), ids::ensemble(u), ids::best(u)]);
+            deps.extend(plan.strategies.iter().map(|s| ids::augment(u, s.spec.id())));
+        }
+        if plan.zero_shot_tagger {
+            deps.push(ids::LLM_TAGGER.into());
+        }
+        vec![Node::new(ids::REPORT.into(), Self::KIND, At::EXPERIMENT, deps)]
+    }
+
+    fn input(plan: &Plan, _: At, outputs: &Outputs<'_>) -> Option<ReportInput> {
+        let mut seeds = Vec::new();
+        for unit in plan.units() {
+            let mut augment: BTreeMap<String, AugmentResult> = BTreeMap::new();
+            for s in &plan.strategies {
+                let a = outputs.get::<Augment>(&ids::augment(unit, s.spec.id()))?;
+                augment.insert(s.spec.id().to_string(), a.result);
+            }
+            seeds.push(SeedResult {
+                seed: unit.seed,
+                k: unit.k,
+                scores: outputs.get::<Evaluate>(&ids::evaluate(unit))?,
+                ensemble: outputs.get::<Ensemble>(&ids::ensemble(unit))?.score,
+                augment,
+                kept: Some(outputs.get::<Best>(&ids::best(unit))?.kept),
+                short_sample: super::sample::shots(outputs, unit)?.short_sample(),
+            });
+        }
+        let llm_tagger = match plan.zero_shot_tagger {
+            true => Some(outputs.get::<LlmTagger>(ids::LLM_TAGGER)?.result),
+            false => None,
+        };
+        let meta = ReportMeta {
+            name: plan.name.clone(),
+            dataset: plan.dataset.clone(),
+            k: plan.k,
+            ks: plan.ks.clone(),
+            configs: plan.configs(),
+            test_sentences: plan.data.test.sentences,
+            systems: if plan.dictionary_system { vec!["dictionary".into()] } else { vec![] },
+            settings: Some(plan.settings_hash()),
+        };
+        Some(ReportInput { meta, seeds, llm_tagger, format: FORMAT_VERSION })
+    }
+}
+
+/// Wall time per stage kind (`sample`, `augment/related`, `train/original`, ...), summed over
+/// seeds, from the manifests under `root`.
+pub fn stage_seconds(root: &Path) -> BTreeMap<String, f64> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        for e in rd.flatten() {
+            let p = e.path();
+            let name = e.file_name().to_string_lossy().to_string();
+            if p.is_dir() && !name.starts_with('.') && name != "model" {
+                stack.push(p);
+            } else if name == "manifest.json" {
+                if let Some(m) = crate::stage::read_manifest(&d) {
+                    *out.entry(kind_of(&m.stage).to_string()).or_insert(0.0) += m.seconds;
+                }
+            }
+        }
+    }
+    out
 }

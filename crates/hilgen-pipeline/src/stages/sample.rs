@@ -1,7 +1,10 @@
 //! `seed-S/sample`: the paper's K-per-type sample of the training split.
 
 use crate::files::FileRef;
+use crate::graph::{ids, At, Node, Unit};
+use crate::plan::Plan;
 use crate::stage::{Context, Stage};
+use crate::stages::{Outputs, Planned};
 use crate::Result;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -73,4 +76,22 @@ impl Stage for Sample {
             short: sample.short,
         })
     }
+}
+
+impl Planned for Sample {
+    const KIND: &'static str = "sample";
+
+    fn nodes(plan: &Plan) -> Vec<Node> {
+        plan.units().into_iter().map(|u| Node::new(ids::sample(u), Self::KIND, At::unit(u), vec![])).collect()
+    }
+
+    fn input(plan: &Plan, at: At, _: &Outputs<'_>) -> Option<SampleInput> {
+        let unit = at.sample();
+        Some(SampleInput { train: plan.data.train.labelled.clone(), k: unit.k, seed: unit.seed })
+    }
+}
+
+/// The shots of `unit` (a reader declares `ids::sample(unit)`).
+pub(crate) fn shots(outputs: &Outputs<'_>, unit: Unit) -> Option<SampleOutput> {
+    outputs.get::<Sample>(&ids::sample(unit))
 }

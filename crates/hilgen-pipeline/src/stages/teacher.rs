@@ -3,7 +3,10 @@
 
 use crate::error::PipelineError;
 use crate::files::FileRef;
+use crate::graph::{ids, At, Config, Node};
+use crate::plan::Plan;
 use crate::stage::{Context, Stage};
+use crate::stages::{Outputs, Planned};
 use crate::Result;
 use hilgen_augment::Scored;
 use hilgen_corpus::Sentence;
@@ -116,4 +119,43 @@ impl Stage for ChooseTeacher {
 fn strip(mut s: Sentence) -> Sentence {
     s.concepts.clear();
     s
+}
+
+impl Planned for ChooseTeacher {
+    const KIND: &'static str = "teacher";
+
+    fn nodes(plan: &Plan) -> Vec<Node> {
+        let mut nodes = Vec::new();
+        for unit in plan.units() {
+            for i in (0..plan.strategies.len()).filter(|&i| plan.strategies[i].needs.teacher) {
+                let deps = plan
+                    .teacher_candidates(i)
+                    .into_iter()
+                    .flat_map(|c| [ids::train(unit, plan.config_name(c)), ids::predict(unit, plan.config_name(c))])
+                    .collect();
+                let id = ids::teacher(unit, plan.strategies[i].spec.id());
+                nodes.push(Node::new(id, Self::KIND, At::config(unit, Config::Strategy(i)), deps));
+            }
+        }
+        nodes
+    }
+
+    /// The candidates are the systems of the models before this round, each with its model.
+    fn input(plan: &Plan, at: At, outputs: &Outputs<'_>) -> Option<TeacherInput> {
+        let unit = at.sample();
+        let mut candidates = Vec::new();
+        for c in plan.teacher_candidates(at.strategy()) {
+            let name = plan.config_name(c);
+            let model = outputs.get::<super::train::Train>(&ids::train(unit, name))?.model;
+            for s in outputs.systems(&ids::predict(unit, name))? {
+                candidates.push(TeacherCandidate {
+                    system: s.name,
+                    model: model.clone(),
+                    dev_predictions: s.predictions.dev,
+                });
+            }
+        }
+        let pool = plan.data.pool.as_ref()?.tokens.clone();
+        Some(TeacherInput { candidates, dev: plan.data.dev.labelled.clone(), pool })
+    }
 }

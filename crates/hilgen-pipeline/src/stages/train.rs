@@ -2,7 +2,10 @@
 //! DANN fitted on the same sentences, kept as a Hugging Face folder `model/`.
 
 use crate::files::FileRef;
+use crate::graph::{ids, At, Config, Node};
+use crate::plan::Plan;
 use crate::stage::{Context, Stage};
+use crate::stages::{Outputs, Planned};
 use crate::Result;
 use hilgen_models::{Dann, DannConfig, EncoderConfig, Tagger, TaggerConfig, TrainReport, WordEncoder};
 use serde::{Deserialize, Serialize};
@@ -108,5 +111,58 @@ impl Stage for Train {
         let dann = Dann::fit(&tagger, &data, input.dann)?;
         tagger.save_model(&cx.dir.join("model"), &report, |dir| dann.save(dir))?;
         Ok(TrainOutput { model: cx.output_dir("model")?, sentences: data.len(), epochs: input.tagger.epochs, report })
+    }
+}
+
+impl Planned for Train {
+    const KIND: &'static str = "train";
+
+    fn nodes(plan: &Plan) -> Vec<Node> {
+        let mut nodes = Vec::new();
+        for unit in plan.units() {
+            for config in plan.all_configs() {
+                let name = plan.config_name(config);
+                let mut deps = vec![ids::sample(unit)];
+                if config != Config::Original {
+                    deps.push(ids::augment(unit, name));
+                }
+                nodes.push(Node::new(ids::train(unit, name), Self::KIND, At::config(unit, config), deps));
+            }
+        }
+        nodes
+    }
+
+    fn input(plan: &Plan, at: At, outputs: &Outputs<'_>) -> Option<TrainInput> {
+        let (unit, config) = (at.sample(), at.config.expect("a configuration's stage"));
+        let sample = super::sample::shots(outputs, unit)?;
+        let (synthetic, count) = match config {
+            Config::Original => (None, 0),
+            Config::Strategy(i) => {
+                let a = outputs.get::<super::augment::Augment>(&ids::augment(unit, plan.strategies[i].spec.id()))?;
+                (Some(a.synthetic), a.result.count)
+            }
+        };
+        let m = &plan.model;
+        let draw = m.schedule.draw(&m.tagger, sample.count, count);
+        let mut tagger = draw.config;
+        tagger.seed = unit.seed;
+        let dev = tagger.early_stopping_patience.map(|_| plan.data.dev.labelled.clone());
+        let o_weight = match config {
+            Config::Original => 1.0,
+            Config::Strategy(i) => plan.strategies[i].strategy.o_weight(),
+        };
+        Some(TrainInput {
+            shots: sample.shots,
+            synthetic,
+            encoder: m.encoder.clone(),
+            random_tiny: m.random_tiny,
+            labels: plan.labels.clone(),
+            tagger,
+            dann: m.dann,
+            dev,
+            shot_copies: draw.shot_copies,
+            synthetic_slots: draw.synthetic_slots.filter(|_| draw.shot_copies > 1 || count > 0),
+            o_weight,
+        })
     }
 }

@@ -3,6 +3,10 @@
 //! the chosen ensembles, synthetic sentence counts and wall time per stage; as Markdown, JSON
 //! and an SVG chart of F1 per strategy.
 
+pub mod compare;
+pub mod merge;
+pub mod results;
+
 use crate::error::{PipelineError, Result};
 pub use crate::results::{AugmentResult, KeptModel, SeedResult, SystemScore};
 use plotters::prelude::*;

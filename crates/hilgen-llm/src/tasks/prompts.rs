@@ -8,14 +8,14 @@ use std::path::Path;
 
 /// The shipped templates: `(file name, text)`.
 pub const DEFAULTS: [(&str, &str); 8] = [
-    ("system.j2", include_str!("../prompts/system.j2")),
-    ("hilgen_generate.j2", include_str!("../prompts/hilgen_generate.j2")),
-    ("hilgen_to_iob.j2", include_str!("../prompts/hilgen_to_iob.j2")),
-    ("hilgen_to_entities.j2", include_str!("../prompts/hilgen_to_entities.j2")),
-    ("grounded_generate.j2", include_str!("../prompts/grounded_generate.j2")),
-    ("zerogen_generate.j2", include_str!("../prompts/zerogen_generate.j2")),
-    ("tag_zero_shot.j2", include_str!("../prompts/tag_zero_shot.j2")),
-    ("tag_entities.j2", include_str!("../prompts/tag_entities.j2")),
+    ("system.j2", include_str!("../../prompts/system.j2")),
+    ("hilgen_generate.j2", include_str!("../../prompts/hilgen_generate.j2")),
+    ("hilgen_to_iob.j2", include_str!("../../prompts/hilgen_to_iob.j2")),
+    ("hilgen_to_entities.j2", include_str!("../../prompts/hilgen_to_entities.j2")),
+    ("grounded_generate.j2", include_str!("../../prompts/grounded_generate.j2")),
+    ("zerogen_generate.j2", include_str!("../../prompts/zerogen_generate.j2")),
+    ("tag_zero_shot.j2", include_str!("../../prompts/tag_zero_shot.j2")),
+    ("tag_entities.j2", include_str!("../../prompts/tag_entities.j2")),
 ];
 
 /// A set of templates.
