@@ -84,6 +84,54 @@ pub struct Needs {
     pub count_of: Option<String>,
 }
 
+impl Needs {
+    /// The one place a strategy's inputs meet its needs (the pipeline's augmentation stage
+    /// and `hilgen augment` both call it): a required input that is missing is an error
+    /// naming it; an input the strategy does not use is dropped, so it cannot sway the result.
+    pub fn fit<'a>(&self, kind: &str, mut input: Input<'a>) -> Result<Input<'a>> {
+        let missing = |what: &'static str| AugmentError::Missing { strategy: kind.to_string(), what };
+        if self.kb == Need::Required && input.kb.is_none() {
+            return Err(missing("a knowledge index (`--kb` for `hilgen augment`, a [kb] table in an experiment)"));
+        }
+        if self.pool == Need::Required && input.pool.is_none() {
+            return Err(missing("unlabelled text (`--pool` for `hilgen augment`, [data] pool in an experiment)"));
+        }
+        if self.dictionary == Need::Required && input.dictionary.is_none() {
+            return Err(missing("the dictionary system (a knowledge index to build it from)"));
+        }
+        if self.teacher && input.teacher.is_none() {
+            return Err(missing("a teacher (the best model on dev so far): it runs within `hilgen run`"));
+        }
+        #[cfg(feature = "llm")]
+        if self.llm.is_some() && input.llm.is_none() {
+            return Err(missing("an LLM (`--llm-config` for `hilgen augment`, [llm] in an experiment)"));
+        }
+        if !self.kb.uses() {
+            input.kb = None;
+        }
+        if !self.pool.uses() {
+            input.pool = None;
+        }
+        if !self.dictionary.uses() {
+            input.dictionary = None;
+        }
+        if !self.teacher {
+            input.teacher = None;
+        }
+        if !self.mention_free_rate {
+            input.mention_free_rate = None;
+        }
+        if self.count_of.is_none() {
+            input.count_to_match = None;
+        }
+        #[cfg(feature = "llm")]
+        if self.llm.is_none() {
+            input.llm = None;
+        }
+        Ok(input)
+    }
+}
+
 /// The LLM a strategy talks to: the client and the generation set-up.
 #[cfg(feature = "llm")]
 pub struct LlmContext<'a> {

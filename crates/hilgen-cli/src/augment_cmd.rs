@@ -3,7 +3,7 @@
 use crate::input::{self, Format, InputArgs};
 use anyhow::{Context, Result};
 use clap::Args;
-use hilgen_augment::{Input, LlmContext, Need, Output, Registry, StrategySpec};
+use hilgen_augment::{Input, LlmContext, Output, Registry, StrategySpec};
 use hilgen_corpus::Sentence;
 use hilgen_kb::Kb;
 use hilgen_llm::config::LlmSettings;
@@ -137,18 +137,15 @@ pub fn generate(args: &AugmentArgs, registry: &Registry, collecting: bool) -> Re
         None if !args.types.is_empty() && needs.llm.is_some() => Vec::new(),
         None => anyhow::bail!("--input is required for --strategy {kind} (zerogen alone can run from --types)"),
     };
+    // What the strategy uses is loaded; whether it has all it needs, `Needs::fit` says.
     let kb = match &args.kb {
         Some(dir) if needs.kb.uses() => {
             Some(Kb::open(dir).with_context(|| format!("opening the knowledge index {}", dir.display()))?)
-        }
-        None if needs.kb == Need::Required => {
-            anyhow::bail!("--strategy {kind} needs --kb (a knowledge index from `hilgen kb build`)")
         }
         _ => None,
     };
     let pool = match &args.pool {
         Some(p) if needs.pool.uses() => Some(input::read(p, Format::Auto, &args.input_args.conll)?),
-        None if needs.pool == Need::Required => anyhow::bail!("--strategy {kind} needs --pool (unlabelled text)"),
         _ => None,
     };
     let dictionary = match (&kb, needs.dictionary.uses()) {
@@ -166,9 +163,6 @@ pub fn generate(args: &AugmentArgs, registry: &Registry, collecting: bool) -> Re
         }
         _ => None,
     };
-    if needs.teacher {
-        anyhow::bail!("--strategy {kind} needs a teacher (the best model on dev so far): it runs within `hilgen run`");
-    }
     let types = (!args.types.is_empty()).then_some(args.types.as_slice());
     let mut input = Input {
         kb: kb.as_ref(),
@@ -179,7 +173,7 @@ pub fn generate(args: &AugmentArgs, registry: &Registry, collecting: bool) -> Re
         ..Input::new(&shots, args.seed)
     };
     let Some(task) = needs.llm else {
-        return Ok((strategy.augment(&input)?, None));
+        return Ok((strategy.augment(&needs.fit(&kind, input)?)?, None));
     };
     let mut settings = LlmSettings::load(args.llm_config.as_deref())?;
     settings.client.offline |= args.offline;
@@ -191,7 +185,7 @@ pub fn generate(args: &AugmentArgs, registry: &Registry, collecting: bool) -> Re
         prompts: prompts.texts_of(&templates_for(task.task(), settings.generation.annotation)),
     };
     input.llm = Some(&context);
-    let out = strategy.augment(&input)?;
+    let out = strategy.augment(&needs.fit(&kind, input)?)?;
     eprintln!(
         "{kind}: requested {} sentences, produced {}, rejected {:?}",
         out.requested,

@@ -131,5 +131,5 @@ fn configuration_errors_name_the_file_and_key() {
     let shots = dir.path().join("shots.tsv");
     let out = hilgen(&["augment", "--strategy", "grounded-related", "--input", shots.to_str().unwrap()]);
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("needs --kb"), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("needs a knowledge index (`--kb`"), "{}", text(&out.stderr));
 }

@@ -4,20 +4,19 @@
 
 use crate::config::EncoderConfig;
 use crate::decode::viterbi_iob2;
-use crate::encoder::{Encoder, Linear, NO_DECAY};
+use crate::encoder::{Encoder, Linear};
 use crate::error::{ModelError, Result};
 use crate::precision::Precision;
 use crate::tokenize::{windows, WordEncoder};
 use hilgen_corpus::Sentence;
 use hilgen_metrics::{evaluate_sentences, Options};
 use indicatif::{ProgressBar, ProgressStyle};
-use rand::seq::SliceRandom;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use tch::nn::{self, OptimizerConfig};
-use tch::{Device, Kind, Reduction, Tensor};
+use tch::nn;
+use tch::{Device, Kind, Tensor};
+
+mod training;
 
 /// Hyper-parameters of the tagger, with documented defaults (those of common BERT NER
 /// fine-tuning). [`TaggerConfig::check`] rejects invalid values before any work starts.
@@ -383,225 +382,6 @@ impl Tagger {
         checkpoint: Option<&Path>,
     ) -> Result<TrainReport> {
         self.train_weighted(train, None, dev, checkpoint)
-    }
-
-    /// [`Tagger::train`] where sentence `i`'s `O` words weigh `o_weights[i]` in the loss (1
-    /// for gold sentences; below 1 for silver ones whose `O` may be a missed entity; 0 treats
-    /// them as unknown, as AutoNER does).
-    pub fn train_weighted(
-        &mut self,
-        train: &[Sentence],
-        o_weights: Option<&[f32]>,
-        dev: Option<&[Sentence]>,
-        checkpoint: Option<&Path>,
-    ) -> Result<TrainReport> {
-        self.config.check()?;
-        let mut examples = self.examples(train, true)?;
-        let weighted = match o_weights {
-            Some(w) if w.len() != train.len() => {
-                return Err(ModelError::Invalid(format!("{} O weights for {} sentences", w.len(), train.len())))
-            }
-            Some(w) => {
-                let sentence_of: Vec<usize> = examples.iter().map(|e| e.owned.first().map_or(0, |o| o.0)).collect();
-                for (e, s) in examples.iter_mut().zip(sentence_of) {
-                    e.o_weight = w[s];
-                }
-                w.iter().any(|&x| x != 1.0)
-            }
-            None => false,
-        };
-        let o_id = self.labels.iter().position(|l| l == "O").expect("checked at construction") as i64;
-        if examples.is_empty() {
-            return Err(ModelError::Invalid("no training sentences".into()));
-        }
-        let mut report = TrainReport::default();
-        let mut start_epoch = 0;
-        if let Some(dir) = checkpoint {
-            if let Some(saved) = read_saved(dir)? {
-                if saved.labels == self.labels && saved.epoch < self.config.epochs {
-                    crate::weights::load_exact(&self.vs, &dir.join("model.safetensors"))?;
-                    start_epoch = saved.epoch;
-                    report = saved.report;
-                    report.resumed_after = saved.epoch;
-                    tracing::info!("resuming from {} after epoch {}", dir.display(), saved.epoch);
-                } else if saved.labels == self.labels && saved.epoch >= self.config.epochs {
-                    crate::weights::load_exact(&self.vs, &dir.join("model.safetensors"))?;
-                    tracing::info!("{} holds a finished run; nothing to train", dir.display());
-                    return Ok(saved.report);
-                }
-            }
-        }
-        // Length buckets: sort by length, cut into batches, shuffle the batches each epoch (or,
-        // without buckets, shuffle the windows each epoch and cut them into batches).
-        let mut order: Vec<usize> = (0..examples.len()).collect();
-        order.sort_by_key(|&i| (examples[i].ids.len(), i));
-        let batches: Vec<Vec<usize>> = order.chunks(self.config.batch_size).map(<[usize]>::to_vec).collect();
-        let buckets = self.config.length_buckets;
-        let total_steps = (self.config.epochs * batches.len()) as f64;
-        let warmup = (self.config.warmup_ratio * total_steps).ceil().max(1.0);
-        let mut opt = nn::AdamW::default().build(&self.vs, self.config.learning_rate)?;
-        opt.set_weight_decay_group(0, self.config.weight_decay);
-        opt.set_weight_decay_group(NO_DECAY, 0.0);
-        let mut rng = ChaCha8Rng::seed_from_u64(self.config.seed);
-        for _ in 0..start_epoch {
-            let mut skip = batches.clone();
-            skip.shuffle(&mut rng);
-        }
-        let mut best: Option<(f64, Vec<(String, Tensor)>)> = None;
-        let mut since_best = 0;
-        let started = std::time::Instant::now();
-        let mut tokens = 0usize;
-        // On a GPU the loss is summed there and read every few steps, so that the host never
-        // waits for the device inside an epoch, and the optimizer works on flat buffers (a few
-        // kernels per step instead of several per variable).
-        let on_gpu = self.vs.device().is_cuda();
-        let wd = self.config.weight_decay;
-        let mut flat_opt =
-            on_gpu.then(|| crate::optim::FlatAdamW::new(&self.vs, |g| if g == NO_DECAY { 0.0 } else { wd }));
-        for epoch in start_epoch..self.config.epochs {
-            let epoch_batches = if buckets {
-                let mut b = batches.clone();
-                b.shuffle(&mut rng);
-                b
-            } else {
-                // Shuffled windows, sorted by length within groups of 50 batches (little
-                // padding), then the batches shuffled.
-                let mut o: Vec<usize> = (0..examples.len()).collect();
-                o.shuffle(&mut rng);
-                let mut b: Vec<Vec<usize>> = Vec::new();
-                for group in o.chunks(self.config.batch_size * 50) {
-                    let mut g = group.to_vec();
-                    g.sort_by_key(|&i| examples[i].ids.len());
-                    b.extend(g.chunks(self.config.batch_size).map(<[usize]>::to_vec));
-                }
-                b.shuffle(&mut rng);
-                b
-            };
-            let bar = ProgressBar::new(epoch_batches.len() as u64);
-            bar.set_style(
-                ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} {msg}")
-                    .expect("template")
-                    .progress_chars("=> "),
-            );
-            bar.set_prefix(format!("{}/{}", epoch + 1, self.config.epochs));
-            let mut loss_sum = 0.0;
-            let mut gpu_loss_sum = on_gpu.then(|| Tensor::zeros([], (Kind::Float, self.vs.device())));
-            for (k, b) in epoch_batches.iter().enumerate() {
-                let step = (epoch * batches.len() + k) as f64;
-                let factor = if step < warmup {
-                    (step + 1.0) / warmup
-                } else {
-                    ((total_steps - step) / (total_steps - warmup).max(1.0)).max(0.0)
-                };
-                let lr = self.config.learning_rate * factor;
-                if flat_opt.is_none() {
-                    opt.set_lr(lr);
-                }
-                let refs: Vec<&Example> = b.iter().map(|&i| &examples[i]).collect();
-                let (ids, mask, labels) = self.batch(&refs);
-                let (_, logits) = self.forward(&ids, &mask, true);
-                let n_labels = self.labels.len() as i64;
-                let loss = if weighted {
-                    // Per-word weights: O words of silver windows weigh less; padding nothing.
-                    let t = labels.size()[1] as usize;
-                    let mut w = Vec::with_capacity(refs.len() * t);
-                    for e in &refs {
-                        for k in 0..t {
-                            let l = e.labels.get(k).copied().unwrap_or(-100);
-                            w.push(if l == -100 {
-                                0.0
-                            } else if l == o_id {
-                                e.o_weight
-                            } else {
-                                1.0
-                            });
-                        }
-                    }
-                    let w = Tensor::from_slice(&w).to_device(self.vs.device());
-                    let per = logits.view([-1, n_labels]).cross_entropy_loss::<Tensor>(
-                        &labels.view([-1]),
-                        None,
-                        Reduction::None,
-                        -100,
-                        0.0,
-                    );
-                    (per * &w).sum(Kind::Float) / w.sum(Kind::Float).clamp_min(1e-6)
-                } else {
-                    logits.view([-1, n_labels]).cross_entropy_loss::<Tensor>(
-                        &labels.view([-1]),
-                        None,
-                        Reduction::Mean,
-                        -100,
-                        0.0,
-                    )
-                };
-                tokens += refs.iter().map(|e| e.ids.len()).sum::<usize>();
-                if let (Some(sum), Some(flat)) = (gpu_loss_sum.as_mut(), flat_opt.as_mut()) {
-                    loss.backward();
-                    flat.step(lr, self.config.max_grad_norm);
-                    *sum += loss.detach();
-                } else {
-                    opt.backward_step_clip_norm(&loss, self.config.max_grad_norm);
-                }
-                // On a GPU a read of the loss waits for the device: every 25 steps only.
-                if !on_gpu || k % 25 == 0 {
-                    let l = loss.double_value(&[]);
-                    if !on_gpu {
-                        loss_sum += l;
-                    }
-                    bar.set_message(format!(
-                        "loss {l:.4}, {:.0} tokens/s",
-                        tokens as f64 / started.elapsed().as_secs_f64()
-                    ));
-                }
-                bar.inc(1);
-            }
-            bar.finish_and_clear();
-            if let Some(sum) = gpu_loss_sum {
-                loss_sum = sum.double_value(&[]);
-            }
-            let mean = loss_sum / epoch_batches.len() as f64;
-            report.losses.push(mean);
-            report.best_epoch = epoch + 1;
-            let mut stop = false;
-            if let Some(dev) = dev {
-                let f1 = self.score(dev)?;
-                report.dev_f1.push(f1);
-                tracing::info!("epoch {}: loss {mean:.4}, dev F1 {f1:.4}", epoch + 1);
-                if best.as_ref().is_none_or(|(b, _)| f1 > *b) {
-                    best = Some((f1, self.snapshot()));
-                    since_best = 0;
-                } else {
-                    since_best += 1;
-                    stop = self.config.early_stopping_patience.is_some_and(|p| since_best >= p);
-                }
-                // The first epoch with the highest dev F1 (dev_f1 holds one entry per epoch).
-                report.best_epoch = report
-                    .dev_f1
-                    .iter()
-                    .enumerate()
-                    .max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(&a.0)))
-                    .map_or(epoch + 1, |(i, _)| i + 1);
-            } else {
-                tracing::info!("epoch {}: loss {mean:.4}", epoch + 1);
-            }
-            report.tokens_per_second = tokens as f64 / started.elapsed().as_secs_f64();
-            let done = stop || epoch + 1 == self.config.epochs;
-            if done {
-                if let Some((_, weights)) = best.take() {
-                    self.restore(&weights);
-                }
-            }
-            if let Some(dir) = checkpoint {
-                let epoch_mark = if done { self.config.epochs } else { epoch + 1 };
-                self.save_with(dir, epoch_mark, &report, |_| Ok(()))?;
-            }
-            if stop {
-                tracing::info!("early stopping after epoch {}", epoch + 1);
-                break;
-            }
-        }
-        Ok(report)
     }
 
     fn snapshot(&self) -> Vec<(String, Tensor)> {

@@ -3,75 +3,25 @@
 //! computes what it can and says which stages would run.
 
 use crate::error::{PipelineError, Result};
+pub use crate::flow::Status;
+use crate::flow::Walk;
 use crate::graph::{self, ids, kind_of, At, Node};
 use crate::plan::Plan;
 use crate::report::Report;
 use crate::stage::Stages;
-use crate::stages::augment::Augment;
-use crate::stages::best::Best;
-use crate::stages::dictionary::TuneDictionary;
-use crate::stages::ensemble::Ensemble;
-use crate::stages::evaluate::Evaluate;
-use crate::stages::kb::BuildKb;
-use crate::stages::llm_tagger::LlmTagger;
-use crate::stages::predict::Predict;
-use crate::stages::report::MakeReport;
-use crate::stages::sample::Sample;
-use crate::stages::teacher::ChooseTeacher;
-use crate::stages::train::Train;
-use crate::stages::{Outputs, Planned, System};
 use crate::Runtime;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-/// A stage kind with its type erased, for the list of kinds.
-pub(crate) trait Kind: Sync {
-    /// [`Planned::KIND`].
-    fn name(&self) -> &'static str;
-    /// [`Planned::nodes`].
-    fn nodes(&self, plan: &Plan) -> Vec<Node>;
-    /// Runs (or finds complete) one of its stages.
-    fn step(&self, exec: &mut Exec<'_>, node: &Node) -> Result<()>;
-}
-
-impl<S: Planned + Sync> Kind for S {
-    fn name(&self) -> &'static str {
-        S::KIND
-    }
-    fn nodes(&self, plan: &Plan) -> Vec<Node> {
-        S::nodes(plan)
-    }
-    fn step(&self, exec: &mut Exec<'_>, node: &Node) -> Result<()> {
-        exec.step::<S>(node)
-    }
-}
-
-/// Every stage kind, one line each, in the order their stages come within a sample (of the
-/// stages whose inputs are ready, those of an earlier kind run first).
-pub(crate) const KINDS: &[&dyn Kind] = &[
-    &BuildKb,
-    &LlmTagger,
-    &Sample,
-    &TuneDictionary,
-    &Augment,
-    &ChooseTeacher,
-    &Train,
-    &Predict,
-    &Evaluate,
-    &Ensemble,
-    &Best,
-    &MakeReport,
-];
-
 /// The stages of `plan`, each after the stages it reads: every kind's stages, ordered by
 /// [`graph::order`] (experiment-wide stages first, then sample by sample, kind by kind).
 pub fn graph(plan: &Plan) -> Vec<Node> {
     let units = plan.units();
-    let kind_rank = |k: &str| KINDS.iter().position(|x| x.name() == k).expect("a registered kind");
+    let kind_rank = |k: &str| crate::stages::KINDS.iter().position(|x| x.name() == k).expect("a registered kind");
     let unit_rank = |at: &At| at.unit.map_or(0, |u| 1 + units.iter().position(|x| *x == u).unwrap_or(0));
-    graph::order(KINDS.iter().flat_map(|k| k.nodes(plan)).collect(), kind_rank, unit_rank)
+    graph::order(crate::stages::KINDS.iter().flat_map(|k| k.nodes(plan)).collect(), kind_rank, unit_rank)
 }
 
 /// How to run.
@@ -84,24 +34,6 @@ pub struct RunOptions {
     pub stop_after: Option<String>,
     /// Stop with an interruption before running more than this many stages (tests).
     pub max_stages: Option<usize>,
-}
-
-/// What happened to a stage.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Status {
-    /// Found complete with the same inputs.
-    Complete,
-    /// Run by this call.
-    Ran,
-    /// Would run (dry run).
-    WouldRun,
-    /// Its inputs are not known until earlier stages run (dry run).
-    Pending,
-    /// Not asked for (`stop_after`).
-    NotSelected,
-    /// Being run by another worker on the same run directory (`pid@host`).
-    Busy(String),
 }
 
 /// What a run did.
@@ -117,69 +49,6 @@ pub struct RunSummary {
     pub stages: Vec<(String, Status)>,
     /// The report, when it was made (or found complete).
     pub report: Option<Report>,
-}
-
-/// A walk over the graph: the outputs and systems known so far, each stage's status.
-pub(crate) struct Exec<'a> {
-    plan: &'a Plan,
-    stages: Stages,
-    runtime: &'a Runtime,
-    outputs: BTreeMap<String, Value>,
-    systems: BTreeMap<String, Vec<System>>,
-    status: Vec<(String, Status)>,
-    dry_run: bool,
-}
-
-impl Exec<'_> {
-    fn get<T: serde::de::DeserializeOwned>(&self, id: &str) -> Option<T> {
-        self.outputs.get(id).map(|v| serde_json::from_value(v.clone()).expect("outputs read back as written"))
-    }
-
-    /// Records the output of stage `node` and the systems it holds.
-    fn record<S: Planned>(&mut self, node: &Node, value: Value) {
-        let out: S::Output = serde_json::from_value(value.clone()).expect("outputs read back as written");
-        self.systems.insert(node.id.clone(), S::systems(self.plan, node.at, &out));
-        self.outputs.insert(node.id.clone(), value);
-    }
-
-    /// Runs (or finds complete) stage `node` of kind `S`; its input is built by the kind from
-    /// the outputs it declared; `Pending` when one of them is not known yet.
-    fn step<S: Planned>(&mut self, node: &Node) -> Result<()> {
-        let id = node.id.as_str();
-        let outputs = Outputs { node, values: &self.outputs, systems: &self.systems };
-        let Some(input) = S::input(self.plan, node.at, &outputs) else {
-            self.status.push((id.to_string(), Status::Pending));
-            return Ok(());
-        };
-        if self.dry_run {
-            let v = serde_json::to_value(&input).map_err(|e| PipelineError::Invalid(e.to_string()))?;
-            match self.stages.complete(id, &crate::files::inputs_hash(&v)) {
-                Some(out) => {
-                    self.record::<S>(node, out);
-                    self.status.push((id.to_string(), Status::Complete));
-                }
-                None => self.status.push((id.to_string(), Status::WouldRun)),
-            }
-            return Ok(());
-        }
-        let before = self.stages.executed.len();
-        let out = match self.stages.run::<S>(id, &input, self.runtime) {
-            Err(PipelineError::Claimed { worker, .. }) => {
-                self.status.push((id.to_string(), Status::Busy(worker)));
-                return Ok(());
-            }
-            other => other?,
-        };
-        let ran = self.stages.executed.len() > before;
-        self.record::<S>(node, serde_json::to_value(&out).expect("outputs serialize"));
-        self.status.push((id.to_string(), if ran { Status::Ran } else { Status::Complete }));
-        Ok(())
-    }
-
-    fn node(&mut self, node: &Node) -> Result<()> {
-        let kind = KINDS.iter().find(|k| k.name() == node.kind).expect("a registered kind");
-        kind.step(self, node)
-    }
 }
 
 /// Whether stage `id` matches a `--stop-after` target: the id itself, or its kind (the id
@@ -248,7 +117,8 @@ pub fn run(plan: &Plan, opts: &RunOptions, runtime: &Runtime) -> Result<RunSumma
         s.limit = opts.max_stages;
         s
     };
-    let mut exec = Exec {
+    let mut exec = Walk {
+        kinds: crate::stages::KINDS,
         plan,
         stages,
         runtime,

@@ -7,7 +7,7 @@ use crate::plan::LlmInput;
 use crate::plan::Plan;
 use crate::results::AugmentResult;
 use crate::stage::{Context, Stage};
-use crate::stages::{Outputs, Planned};
+use crate::flow::{Outputs, Planned};
 use crate::Result;
 use hilgen_augment::{Input, StrategySpec};
 use serde::{Deserialize, Serialize};
@@ -71,14 +71,14 @@ impl Stage for Augment {
 
     fn run(input: &AugmentInput, cx: &Context<'_>) -> Result<AugmentOutput> {
         let strategy = cx.runtime.registry.build(&input.strategy)?;
-        let shots = super::read(&cx.path(&input.shots))?;
+        let shots = super::io::read(&cx.path(&input.shots))?;
         let kb = input.kb.as_ref().map(|f| hilgen_kb::Kb::open(cx.path(f))).transpose()?;
-        let pool = input.pool.as_ref().map(|f| super::read(&cx.path(f))).transpose()?;
+        let pool = input.pool.as_ref().map(|f| super::io::read(&cx.path(f))).transpose()?;
         let teacher_data = match &input.teacher {
             Some(t) => Some((
-                crate::stages::teacher::read_scored(&cx.path(&t.pool))?,
-                crate::stages::teacher::read_scored(&cx.path(&t.dev))?,
-                super::read(&cx.path(&t.dev_gold))?,
+                crate::stages::labels::read_scored(&cx.path(&t.pool))?,
+                crate::stages::labels::read_scored(&cx.path(&t.dev))?,
+                super::io::read(&cx.path(&t.dev_gold))?,
             )),
             None => None,
         };
@@ -126,9 +126,10 @@ impl Stage for Augment {
             };
             args.llm = Some(&context);
         }
+        let args = strategy.needs().fit(strategy.kind(), args)?;
         let out = strategy.augment(&args)?;
         let sentences: Vec<hilgen_corpus::Sentence> = out.synthetic.iter().map(|s| s.sentence.clone()).collect();
-        super::write_tsv(&cx.dir.join("synthetic.tsv"), &sentences)?;
+        super::io::write_tsv(&cx.dir.join("synthetic.tsv"), &sentences)?;
         let p = cx.dir.join("provenance.jsonl");
         std::fs::write(&p, hilgen_augment::provenance_jsonl(&out.synthetic)).map_err(|e| PipelineError::io(&p, e))?;
         Ok(AugmentOutput {
@@ -180,16 +181,16 @@ impl Planned for Augment {
         let shots = super::sample::shots(outputs, unit)?.shots;
         let kb = if s.needs.kb.uses() && plan.kb.is_some() { Some(super::kb::index(plan, outputs)?) } else { None };
         let count_to_match = match s.count_from {
-            Some(j) => Some(outputs.get::<Augment>(&ids::augment(unit, plan.strategies[j].spec.id()))?.result.count),
+            Some(j) => Some(outputs.get::<AugmentOutput>(&ids::augment(unit, plan.strategies[j].spec.id()))?.result.count),
             None => None,
         };
         let dictionary = match s.needs.dictionary.uses() {
-            true => Some(outputs.get::<super::dictionary::TuneDictionary>(&ids::dictionary(unit))?.dictionary),
+            true => Some(outputs.get::<super::dictionary::DictionaryOutput>(&ids::dictionary(unit))?.dictionary),
             false => None,
         };
         let teacher = match s.needs.teacher {
             true => {
-                let t = outputs.get::<super::teacher::ChooseTeacher>(&ids::teacher(unit, s.spec.id()))?;
+                let t = outputs.get::<super::labels::TeacherOutput>(&ids::teacher(unit, s.spec.id()))?;
                 Some(TeacherRef {
                     system: t.system,
                     pool: t.pool,

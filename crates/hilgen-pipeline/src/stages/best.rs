@@ -7,7 +7,7 @@ use crate::graph::{ids, At, Node};
 use crate::plan::Plan;
 use crate::results::KeptModel;
 use crate::stage::{Context, Stage};
-use crate::stages::{Outputs, Planned};
+use crate::flow::{Outputs, Planned};
 use crate::Result;
 use serde::{Deserialize, Serialize};
 
@@ -92,11 +92,11 @@ impl Planned for Best {
     /// Every trained model's systems (tagger and DANN), with their dev F1.
     fn input(plan: &Plan, at: At, outputs: &Outputs<'_>) -> Option<BestInput> {
         let unit = at.sample();
-        let scores = outputs.get::<super::evaluate::Evaluate>(&ids::evaluate(unit))?;
+        let scores = outputs.get::<super::evaluate::Scores>(&ids::evaluate(unit))?;
         let mut candidates = Vec::new();
         for c in plan.all_configs() {
             let name = plan.config_name(c);
-            let model = outputs.get::<super::train::Train>(&ids::train(unit, name))?.model;
+            let model = outputs.get::<super::train::TrainOutput>(&ids::train(unit, name))?.model;
             for s in outputs.systems(&ids::predict(unit, name))? {
                 candidates.push(Candidate { dev_f1: scores[&s.name].dev_f1, system: s.name, model: model.clone() });
             }

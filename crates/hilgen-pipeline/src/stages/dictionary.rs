@@ -1,12 +1,12 @@
 //! `seed-S/dictionary`: the knowledge graph as a tagger. Its entity types are learned from the
 //! seed's shots, its filters chosen on dev; it tags dev and test.
 
-use super::Predictions;
+use crate::flow::Predictions;
 use crate::files::FileRef;
 use crate::graph::{ids, At, Node};
 use crate::plan::Plan;
 use crate::stage::{Context, Stage};
-use crate::stages::{Outputs, Planned, System};
+use crate::flow::{Outputs, Planned, System};
 use crate::Result;
 use hilgen_dictionary::{select, Dictionary, Grid, Selection, TypeMap};
 use serde::{Deserialize, Serialize};
@@ -62,14 +62,14 @@ impl Stage for TuneDictionary {
 
     fn run(input: &DictionaryInput, cx: &Context<'_>) -> Result<DictionaryOutput> {
         let kb = hilgen_kb::Kb::open(cx.path(&input.kb))?;
-        let shots = super::read(&cx.path(&input.shots))?;
-        let dev = super::read(&cx.path(&input.dev))?;
-        let test = super::read(&cx.path(&input.test))?;
+        let shots = super::io::read(&cx.path(&input.shots))?;
+        let dev = super::io::read(&cx.path(&input.dev))?;
+        let test = super::io::read(&cx.path(&input.test))?;
         let types = TypeMap::learn(&kb, &shots);
         let (dictionary, selection) = select(&kb, &types, &dev, &input.grid)?;
         tracing::info!(dev_f1 = selection.dev_f1, dropped = ?selection.config.dropped_types, "dictionary chosen on dev");
-        super::write_tsv(&cx.dir.join("dictionary.dev.tsv"), &dictionary.tag(&dev))?;
-        super::write_tsv(&cx.dir.join("dictionary.test.tsv"), &dictionary.tag(&test))?;
+        super::io::write_tsv(&cx.dir.join("dictionary.dev.tsv"), &dictionary.tag(&dev))?;
+        super::io::write_tsv(&cx.dir.join("dictionary.test.tsv"), &dictionary.tag(&test))?;
         let saved = Saved { types, selection };
         let p = cx.dir.join("dictionary.json");
         crate::files::write_file(&p, serde_json::to_string_pretty(&saved).expect("serializes").as_bytes())?;

@@ -1,15 +1,15 @@
 //! `seed-S/ensemble`: the best combination on dev (single systems, weighted vote,
 //! intersection, union, majority) of the best systems on dev, applied to test.
 
-use super::System;
+use crate::flow::System;
 use crate::files::FileRef;
 use crate::graph::{ids, At, Node};
 use crate::plan::Plan;
 use crate::results::SystemScore;
 use crate::stage::{Context, Stage};
 use crate::stages::evaluate::{score, scoring};
-use crate::stages::evaluate::{system_stages, systems, Evaluate};
-use crate::stages::{Outputs, Planned};
+use crate::stages::evaluate::{system_stages, systems};
+use crate::flow::{Outputs, Planned};
 use crate::Result;
 use hilgen_corpus::{Scheme, Sentence};
 use hilgen_metrics::ensemble;
@@ -47,19 +47,19 @@ impl Stage for Ensemble {
     type Output = EnsembleOutput;
 
     fn run(input: &EnsembleInput, cx: &Context<'_>) -> Result<EnsembleOutput> {
-        let gold_dev = super::read(&cx.path(&input.dev))?;
-        let gold_test = super::read(&cx.path(&input.test))?;
+        let gold_dev = super::io::read(&cx.path(&input.dev))?;
+        let gold_test = super::io::read(&cx.path(&input.test))?;
         let dev: Vec<Vec<Sentence>> =
-            input.candidates.iter().map(|s| super::read(&cx.path(&s.predictions.dev))).collect::<Result<_>>()?;
+            input.candidates.iter().map(|s| super::io::read(&cx.path(&s.predictions.dev))).collect::<Result<_>>()?;
         let test: Vec<Vec<Sentence>> =
-            input.candidates.iter().map(|s| super::read(&cx.path(&s.predictions.test))).collect::<Result<_>>()?;
+            input.candidates.iter().map(|s| super::io::read(&cx.path(&s.predictions.test))).collect::<Result<_>>()?;
         let dev_refs: Vec<&[Sentence]> = dev.iter().map(Vec::as_slice).collect();
         let test_refs: Vec<&[Sentence]> = test.iter().map(Vec::as_slice).collect();
         let cands = ensemble::default_candidates(input.candidates.len());
         let sel = ensemble::select_best(&gold_dev, &dev_refs, &cands, scoring(), Scheme::Iob2)?;
         let chosen = sel.chosen();
         let combined = ensemble::apply(&chosen.candidate, &test_refs, &sel.weights, Scheme::Iob2)?;
-        super::write_tsv(&cx.dir.join("ensemble.test.tsv"), &combined)?;
+        super::io::write_tsv(&cx.dir.join("ensemble.test.tsv"), &combined)?;
         let names: Vec<&str> = chosen.candidate.systems.iter().map(|&i| input.candidates[i].name.as_str()).collect();
         let (prf, ci, e) = score(&gold_test, &combined, input.bootstrap, input.seed)?;
         let mut s = SystemScore::new(prf, ci, chosen.dev_f1).with_types(&e);
@@ -87,7 +87,7 @@ impl Planned for Ensemble {
     fn input(plan: &Plan, at: At, outputs: &Outputs<'_>) -> Option<EnsembleInput> {
         let unit = at.sample();
         let mut ranked = systems(plan, unit, outputs)?;
-        let scores = outputs.get::<Evaluate>(&ids::evaluate(unit))?;
+        let scores = outputs.get::<super::evaluate::Scores>(&ids::evaluate(unit))?;
         ranked.sort_by(|a, b| scores[&b.name].dev_f1.total_cmp(&scores[&a.name].dev_f1));
         ranked.truncate(plan.ensemble_systems.max(1));
         Some(EnsembleInput {

@@ -1,12 +1,12 @@
 //! `seed-S/evaluate`: every system's test scores (with a bootstrap interval) and dev F1.
 
-use super::System;
+use crate::flow::System;
 use crate::files::FileRef;
 use crate::graph::{ids, At, Node, Unit};
 use crate::plan::Plan;
 use crate::results::SystemScore;
 use crate::stage::{Context, Stage};
-use crate::stages::{Outputs, Planned};
+use crate::flow::{Outputs, Planned};
 use crate::Result;
 use hilgen_corpus::Sentence;
 use hilgen_metrics::{bootstrap, evaluate_sentences, Options};
@@ -51,6 +51,9 @@ pub fn score(
     Ok((prf, ci, e))
 }
 
+/// What evaluation records: every system's scores, by name.
+pub type Scores = BTreeMap<String, SystemScore>;
+
 /// The stage.
 pub struct Evaluate;
 
@@ -59,12 +62,12 @@ impl Stage for Evaluate {
     type Output = BTreeMap<String, SystemScore>;
 
     fn run(input: &EvaluateInput, cx: &Context<'_>) -> Result<Self::Output> {
-        let dev = super::read(&cx.path(&input.dev))?;
-        let test = super::read(&cx.path(&input.test))?;
+        let dev = super::io::read(&cx.path(&input.dev))?;
+        let test = super::io::read(&cx.path(&input.test))?;
         let mut out = BTreeMap::new();
         for s in &input.systems {
-            let t = super::read(&cx.path(&s.predictions.test))?;
-            let d = super::read(&cx.path(&s.predictions.dev))?;
+            let t = super::io::read(&cx.path(&s.predictions.test))?;
+            let d = super::io::read(&cx.path(&s.predictions.dev))?;
             let (prf, ci, e) = score(&test, &t, input.bootstrap, input.seed)?;
             let on_dev = evaluate_sentences(&dev, &d, scoring())?;
             if is_silent(&on_dev) {

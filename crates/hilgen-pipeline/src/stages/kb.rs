@@ -5,7 +5,7 @@ use crate::graph::{ids, At, Node};
 use crate::plan::KbSources;
 use crate::plan::{KbPlan, Plan};
 use crate::stage::{Context, Stage};
-use crate::stages::{Outputs, Planned};
+use crate::flow::{Outputs, Planned};
 use crate::Result;
 use serde::{Deserialize, Serialize};
 
@@ -68,7 +68,7 @@ pub(crate) fn deps(plan: &Plan) -> Vec<String> {
 pub(crate) fn index(plan: &Plan, outputs: &Outputs<'_>) -> Option<FileRef> {
     match &plan.kb {
         Some(KbPlan::Index { index }) => Some(index.clone()),
-        Some(KbPlan::Build(_)) => outputs.get::<BuildKb>(ids::KB).map(|o| o.index),
+        Some(KbPlan::Build(_)) => outputs.get::<KbOutput>(ids::KB).map(|o| o.index),
         None => None,
     }
 }

@@ -1,6 +1,6 @@
 //! `llm-tagger`: the LLM as a zero-shot tagger of dev and test (the paper's Table 4).
 
-use super::Predictions;
+use crate::flow::Predictions;
 use crate::error::PipelineError;
 use crate::files::FileRef;
 use crate::graph::{ids, At, Node};
@@ -8,7 +8,7 @@ use crate::plan::LlmInput;
 use crate::plan::Plan;
 use crate::results::AugmentResult;
 use crate::stage::{Context, Stage};
-use crate::stages::{Outputs, Planned, System};
+use crate::flow::{Outputs, Planned, System};
 use crate::Result;
 use hilgen_llm::generate::Generator;
 use hilgen_llm::parse::Labels;
@@ -64,9 +64,9 @@ impl Stage for LlmTagger {
         let mut rejected = BTreeMap::new();
         let mut count = 0;
         for (split, file) in [("dev", &input.dev), ("test", &input.test)] {
-            let gold = super::read(&cx.path(file))?;
+            let gold = super::io::read(&cx.path(file))?;
             let (pred, outcome) = rt.block_on(generator.tag(&gold))?;
-            super::write_tsv(&cx.dir.join(format!("llm.{split}.tsv")), &pred)?;
+            super::io::write_tsv(&cx.dir.join(format!("llm.{split}.tsv")), &pred)?;
             count += gold.len();
             for (k, v) in outcome.rejected {
                 *rejected.entry(k).or_insert(0) += v;

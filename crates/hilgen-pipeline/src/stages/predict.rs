@@ -1,12 +1,12 @@
 //! `seed-S/predict/CONFIG`: a trained model's tagger and DANN predictions on dev and test (one
 //! pass of the encoder serves both). Reads only the splits' tokens.
 
-use super::Predictions;
+use crate::flow::Predictions;
 use crate::files::FileRef;
 use crate::graph::{ids, At, Node};
 use crate::plan::Plan;
 use crate::stage::{Context, Stage};
-use crate::stages::{Outputs, Planned, System};
+use crate::flow::{Outputs, Planned, System};
 use crate::Result;
 use hilgen_corpus::Sentence;
 use hilgen_models::{Dann, Features, Tagger};
@@ -47,12 +47,12 @@ impl Stage for Predict {
         })?;
         let dann = Dann::load(&dir)?;
         for (split, file) in [("dev", &input.dev), ("test", &input.test)] {
-            let gold = super::read(&cx.path(file))?;
+            let gold = super::io::read(&cx.path(file))?;
             let emissions = tagger.word_features(&gold, Features::Emissions)?;
             let to_sentences = |p: Vec<hilgen_models::Prediction>| -> Vec<Sentence> {
                 p.iter().zip(&gold).map(|(p, s)| p.to_sentence(s)).collect()
             };
-            super::write_tsv(
+            super::io::write_tsv(
                 &cx.dir.join(format!("tagger.{split}.tsv")),
                 &to_sentences(tagger.decode_emissions(&emissions)?),
             )?;
@@ -61,7 +61,7 @@ impl Stage for Predict {
             } else {
                 dann.predict(&tagger, &gold)?
             };
-            super::write_tsv(&cx.dir.join(format!("dann.{split}.tsv")), &to_sentences(dann_pred))?;
+            super::io::write_tsv(&cx.dir.join(format!("dann.{split}.tsv")), &to_sentences(dann_pred))?;
         }
         let pair = |m: &str| -> Result<Predictions> {
             Ok(Predictions { dev: cx.output(&format!("{m}.dev.tsv"))?, test: cx.output(&format!("{m}.test.tsv"))? })
@@ -87,7 +87,7 @@ impl Planned for Predict {
 
     fn input(plan: &Plan, at: At, outputs: &Outputs<'_>) -> Option<PredictInput> {
         let name = plan.config_name(at.config.expect("a configuration's stage"));
-        let t = outputs.get::<super::train::Train>(&ids::train(at.sample(), name))?;
+        let t = outputs.get::<super::train::TrainOutput>(&ids::train(at.sample(), name))?;
         Some(PredictInput { model: t.model, dev: plan.data.dev.tokens.clone(), test: plan.data.test.tokens.clone() })
     }
 

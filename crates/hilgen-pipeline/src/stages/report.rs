@@ -5,8 +5,8 @@ use crate::plan::Plan;
 use crate::report::{self, Report, ReportMeta, FORMAT_VERSION};
 use crate::results::{AugmentResult, SeedResult};
 use crate::stage::{Context, Stage};
-use crate::stages::{augment::Augment, best::Best, ensemble::Ensemble, evaluate::Evaluate, llm_tagger::LlmTagger};
-use crate::stages::{Outputs, Planned};
+use crate::stages::augment::AugmentOutput;
+use crate::flow::{Outputs, Planned};
 use crate::Result;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -60,21 +60,21 @@ impl Planned for MakeReport {
         for unit in plan.units() {
             let mut augment: BTreeMap<String, AugmentResult> = BTreeMap::new();
             for s in &plan.strategies {
-                let a = outputs.get::<Augment>(&ids::augment(unit, s.spec.id()))?;
+                let a = outputs.get::<AugmentOutput>(&ids::augment(unit, s.spec.id()))?;
                 augment.insert(s.spec.id().to_string(), a.result);
             }
             seeds.push(SeedResult {
                 seed: unit.seed,
                 k: unit.k,
-                scores: outputs.get::<Evaluate>(&ids::evaluate(unit))?,
-                ensemble: outputs.get::<Ensemble>(&ids::ensemble(unit))?.score,
+                scores: outputs.get::<super::evaluate::Scores>(&ids::evaluate(unit))?,
+                ensemble: outputs.get::<super::ensemble::EnsembleOutput>(&ids::ensemble(unit))?.score,
                 augment,
-                kept: Some(outputs.get::<Best>(&ids::best(unit))?.kept),
+                kept: Some(outputs.get::<super::best::BestOutput>(&ids::best(unit))?.kept),
                 short_sample: super::sample::shots(outputs, unit)?.short_sample(),
             });
         }
         let llm_tagger = match plan.zero_shot_tagger {
-            true => Some(outputs.get::<LlmTagger>(ids::LLM_TAGGER)?.result),
+            true => Some(outputs.get::<super::llm_tagger::LlmTaggerOutput>(ids::LLM_TAGGER)?.result),
             false => None,
         };
         let meta = ReportMeta {

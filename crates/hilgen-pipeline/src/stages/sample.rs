@@ -4,7 +4,7 @@ use crate::files::FileRef;
 use crate::graph::{ids, At, Node, Unit};
 use crate::plan::Plan;
 use crate::stage::{Context, Stage};
-use crate::stages::{Outputs, Planned};
+use crate::flow::{Outputs, Planned};
 use crate::Result;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -54,7 +54,7 @@ impl Stage for Sample {
     type Output = SampleOutput;
 
     fn run(input: &SampleInput, cx: &Context<'_>) -> Result<SampleOutput> {
-        let train = super::read(&cx.path(&input.train))?;
+        let train = super::io::read(&cx.path(&input.train))?;
         let sample = hilgen_corpus::sample::sample_per_type(&train, input.k, input.seed)?;
         if !sample.short.is_empty() {
             // K larger than the pool has: the run goes on with what there is, and says so.
@@ -67,7 +67,7 @@ impl Stage for Sample {
             );
         }
         let shots = sample.sentences(&train);
-        super::write_tsv(&cx.dir.join("fewshot.tsv"), &shots)?;
+        super::io::write_tsv(&cx.dir.join("fewshot.tsv"), &shots)?;
         hilgen_corpus::jsonl::write_path(cx.dir.join("fewshot.jsonl"), &shots)?;
         Ok(SampleOutput {
             shots: cx.output("fewshot.jsonl")?,
@@ -93,5 +93,5 @@ impl Planned for Sample {
 
 /// The shots of `unit` (a reader declares `ids::sample(unit)`).
 pub(crate) fn shots(outputs: &Outputs<'_>, unit: Unit) -> Option<SampleOutput> {
-    outputs.get::<Sample>(&ids::sample(unit))
+    outputs.get::<SampleOutput>(&ids::sample(unit))
 }

@@ -6,13 +6,13 @@ use crate::files::FileRef;
 use crate::graph::{ids, At, Config, Node};
 use crate::plan::Plan;
 use crate::stage::{Context, Stage};
-use crate::stages::{Outputs, Planned};
+use crate::flow::{Outputs, Planned};
 use crate::Result;
 use hilgen_augment::Scored;
 use hilgen_corpus::Sentence;
 use hilgen_metrics::evaluate_sentences;
 use hilgen_models::{Dann, Features, Tagger};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// A model the teacher may be.
 #[derive(Debug, Clone, Serialize)]
@@ -36,27 +36,7 @@ pub struct TeacherInput {
     pub pool: FileRef,
 }
 
-/// The teacher's labels.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TeacherOutput {
-    /// Which system teaches.
-    pub system: String,
-    /// Its dev F1.
-    pub dev_f1: f64,
-    /// `teacher.pool.jsonl`: the pool's sentences with tags and probabilities.
-    pub pool: FileRef,
-    /// `teacher.dev.jsonl`: the dev split's.
-    pub dev: FileRef,
-}
-
-/// Reads a file of scored sentences.
-pub fn read_scored(path: &std::path::Path) -> Result<Vec<Scored>> {
-    let text = std::fs::read_to_string(path).map_err(|e| PipelineError::io(path, e))?;
-    text.lines()
-        .filter(|l| !l.is_empty())
-        .map(|l| serde_json::from_str(l).map_err(|e| PipelineError::Invalid(format!("{}: {e}", path.display()))))
-        .collect()
-}
+pub use super::labels::{read_scored, TeacherOutput};
 
 fn write_scored(path: &std::path::Path, xs: &[Scored]) -> Result<()> {
     let mut text = String::new();
@@ -75,10 +55,10 @@ impl Stage for ChooseTeacher {
     type Output = TeacherOutput;
 
     fn run(input: &TeacherInput, cx: &Context<'_>) -> Result<TeacherOutput> {
-        let gold = super::read(&cx.path(&input.dev))?;
+        let gold = super::io::read(&cx.path(&input.dev))?;
         let mut best: Option<(f64, &TeacherCandidate)> = None;
         for c in &input.candidates {
-            let pred = super::read(&cx.path(&c.dev_predictions))?;
+            let pred = super::io::read(&cx.path(&c.dev_predictions))?;
             let f1 = evaluate_sentences(&gold, &pred, crate::stages::evaluate::scoring())?.micro.f1;
             if best.is_none_or(|(b, _)| f1 > b) {
                 best = Some((f1, c));
@@ -92,7 +72,7 @@ impl Stage for ChooseTeacher {
             cx.runtime.device.resolve()?
         })?;
         let dann = chosen.system.starts_with("dann/").then(|| Dann::load(&dir)).transpose()?;
-        let pool = super::read(&cx.path(&input.pool))?;
+        let pool = super::io::read(&cx.path(&input.pool))?;
         for (name, sentences) in [("teacher.pool.jsonl", &pool), ("teacher.dev.jsonl", &gold)] {
             let emissions = tagger.word_features(sentences, Features::Emissions)?;
             let preds = match &dann {
@@ -146,7 +126,7 @@ impl Planned for ChooseTeacher {
         let mut candidates = Vec::new();
         for c in plan.teacher_candidates(at.strategy()) {
             let name = plan.config_name(c);
-            let model = outputs.get::<super::train::Train>(&ids::train(unit, name))?.model;
+            let model = outputs.get::<super::train::TrainOutput>(&ids::train(unit, name))?.model;
             for s in outputs.systems(&ids::predict(unit, name))? {
                 candidates.push(TeacherCandidate {
                     system: s.name,

@@ -5,7 +5,7 @@ use crate::files::FileRef;
 use crate::graph::{ids, At, Config, Node};
 use crate::plan::Plan;
 use crate::stage::{Context, Stage};
-use crate::stages::{Outputs, Planned};
+use crate::flow::{Outputs, Planned};
 use crate::Result;
 use hilgen_models::{Dann, DannConfig, EncoderConfig, Tagger, TaggerConfig, TrainReport, WordEncoder};
 use serde::{Deserialize, Serialize};
@@ -68,9 +68,9 @@ impl Stage for Train {
     type Output = TrainOutput;
 
     fn run(input: &TrainInput, cx: &Context<'_>) -> Result<TrainOutput> {
-        let shots = super::read(&cx.path(&input.shots))?;
+        let shots = super::io::read(&cx.path(&input.shots))?;
         let synthetic = match &input.synthetic {
-            Some(s) => super::read(&cx.path(s))?,
+            Some(s) => super::io::read(&cx.path(s))?,
             None => Vec::new(),
         };
         // What DANN's support set holds: every sentence once.
@@ -101,7 +101,7 @@ impl Stage for Train {
                 cx.runtime.device.resolve()?
             })?
         };
-        let dev = input.dev.as_ref().map(|d| super::read(&cx.path(d))).transpose()?;
+        let dev = input.dev.as_ref().map(|d| super::io::read(&cx.path(d))).transpose()?;
         let checkpoint = cx.runtime.checkpoints.then(|| cx.scratch.join("checkpoint"));
         let report = if input.shot_copies <= 1 && input.synthetic_slots.is_none() && input.o_weight == 1.0 {
             tagger.train(&stream, dev.as_deref(), checkpoint.as_deref())?
@@ -138,7 +138,7 @@ impl Planned for Train {
         let (synthetic, count) = match config {
             Config::Original => (None, 0),
             Config::Strategy(i) => {
-                let a = outputs.get::<super::augment::Augment>(&ids::augment(unit, plan.strategies[i].spec.id()))?;
+                let a = outputs.get::<super::augment::AugmentOutput>(&ids::augment(unit, plan.strategies[i].spec.id()))?;
                 (Some(a.synthetic), a.result.count)
             }
         };
