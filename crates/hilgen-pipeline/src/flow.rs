@@ -49,6 +49,12 @@ pub trait Planned: Stage {
     fn systems(_plan: &Plan, _at: At, _output: &Self::Output) -> Vec<System> {
         Vec::new()
     }
+
+    /// Systems its stages make that the report gives a row of their own (beside the rows of
+    /// the training sets), each with the row's title.
+    fn rows(_plan: &Plan, _at: At) -> Vec<(String, String)> {
+        Vec::new()
+    }
 }
 
 /// The outputs a stage declared it reads, as later stages see them.
@@ -59,6 +65,8 @@ pub struct Outputs<'a> {
     pub(crate) values: &'a BTreeMap<String, Value>,
     /// Every system known so far, by the id of the stage that made it.
     pub(crate) systems: &'a BTreeMap<String, Vec<System>>,
+    /// The report rows of each stage ([`Planned::rows`]).
+    pub(crate) rows: &'a BTreeMap<String, Vec<(String, String)>>,
 }
 
 impl Outputs<'_> {
@@ -74,6 +82,12 @@ impl Outputs<'_> {
     pub fn get<T: serde::de::DeserializeOwned>(&self, id: &str) -> Option<T> {
         self.declared(id);
         self.values.get(id).map(|v| serde_json::from_value(v.clone()).expect("outputs read back as written"))
+    }
+
+    /// The report rows stage `id` declared (system and title).
+    pub fn rows(&self, id: &str) -> Vec<(String, String)> {
+        self.declared(id);
+        self.rows.get(id).cloned().unwrap_or_default()
     }
 
     /// The systems stage `id` made, when it is known.
@@ -132,6 +146,8 @@ pub(crate) struct Walk<'a> {
     pub(crate) runtime: &'a Runtime,
     pub(crate) outputs: BTreeMap<String, Value>,
     pub(crate) systems: BTreeMap<String, Vec<System>>,
+    /// Every stage's report rows, by id.
+    pub(crate) rows: BTreeMap<String, Vec<(String, String)>>,
     pub(crate) status: Vec<(String, Status)>,
     pub(crate) dry_run: bool,
 }
@@ -145,6 +161,7 @@ impl Walk<'_> {
     fn record<S: Planned>(&mut self, node: &Node, value: Value) {
         let out: S::Output = serde_json::from_value(value.clone()).expect("outputs read back as written");
         self.systems.insert(node.id.clone(), S::systems(self.plan, node.at, &out));
+        self.rows.insert(node.id.clone(), S::rows(self.plan, node.at));
         self.outputs.insert(node.id.clone(), value);
     }
 
@@ -152,7 +169,7 @@ impl Walk<'_> {
     /// the outputs it declared; `Pending` when one of them is not known yet.
     fn step<S: Planned>(&mut self, node: &Node) -> Result<()> {
         let id = node.id.as_str();
-        let outputs = Outputs { node, values: &self.outputs, systems: &self.systems };
+        let outputs = Outputs { node, values: &self.outputs, systems: &self.systems, rows: &self.rows };
         let Some(input) = S::input(self.plan, node.at, &outputs) else {
             self.status.push((id.to_string(), Status::Pending));
             return Ok(());

@@ -393,6 +393,7 @@ mod tests {
             configs: vec!["original".into(), "distant".into()],
             test_sentences: 10,
             systems: vec!["dictionary".into()],
+            titles: BTreeMap::new(),
             settings: None,
         };
         crate::report::build(&meta, &per_seed, None, &BTreeMap::new())

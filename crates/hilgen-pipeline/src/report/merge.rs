@@ -14,7 +14,7 @@
 
 use crate::error::{PipelineError, Result};
 use crate::report::{self, AugmentResult, Report, ReportMeta};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Reads a `results.json` written by a run (or by an earlier merge).
@@ -53,39 +53,52 @@ fn check_scores(path: &Path, r: &Report) -> Result<()> {
 }
 
 /// The experiment description of a report: stored in reports since format 5, rebuilt from the
-/// rows for older ones.
+/// rows for older ones. Reports written before row titles were stored get them (and, for the
+/// LLM tagger's row, its system) from their rows.
 pub fn meta_of(r: &Report) -> ReportMeta {
-    if let Some(m) = &r.meta {
-        return m.clone();
-    }
-    let mut configs = Vec::new();
-    let mut systems = Vec::new();
-    for row in &r.rows {
-        if row.name.starts_with("original ") {
-            configs.push("original".to_string());
-        } else if let Some(c) = row.name.strip_prefix("+ ") {
-            configs.push(c.to_string());
-        } else if row.name.starts_with("dictionary") {
-            systems.push("dictionary".to_string());
+    let mut meta = match &r.meta {
+        Some(m) => m.clone(),
+        None => {
+            let configs = r
+                .rows
+                .iter()
+                .filter_map(|row| match row.name.strip_prefix("+ ") {
+                    Some(c) => Some(c.to_string()),
+                    None => row.name.starts_with("original ").then(|| "original".to_string()),
+                })
+                .collect();
+            // K values in the order the run listed them (a learning curve when several).
+            let mut ks: Vec<usize> = Vec::new();
+            for s in &r.per_seed {
+                if !ks.contains(&s.k) {
+                    ks.push(s.k);
+                }
+            }
+            ReportMeta {
+                name: r.name.clone(),
+                dataset: r.dataset.clone(),
+                k: r.k,
+                ks,
+                configs,
+                test_sentences: r.test_sentences,
+                systems: Vec::new(),
+                titles: BTreeMap::new(),
+                settings: None,
+            }
         }
+    };
+    if meta.titles.is_empty() {
+        // The rows between the training sets' and the ensemble's are the systems of their own
+        // rows, in the order of their names among the scores (what every run wrote).
+        let config_systems: BTreeSet<String> =
+            meta.configs.iter().flat_map(|c| crate::results::model_systems(c)).collect();
+        let own: BTreeSet<&String> =
+            r.per_seed.iter().flat_map(|s| s.scores.keys()).filter(|k| !config_systems.contains(*k)).collect();
+        let titled = r.rows.iter().skip(meta.configs.len()).take(r.rows.len().saturating_sub(meta.configs.len() + 1));
+        meta.systems = own.iter().map(|s| s.to_string()).collect();
+        meta.titles = own.into_iter().cloned().zip(titled.map(|row| row.name.clone())).collect();
     }
-    // K values in the order the run listed them (a learning curve when several).
-    let mut ks: Vec<usize> = Vec::new();
-    for s in &r.per_seed {
-        if !ks.contains(&s.k) {
-            ks.push(s.k);
-        }
-    }
-    ReportMeta {
-        name: r.name.clone(),
-        dataset: r.dataset.clone(),
-        k: r.k,
-        ks,
-        configs,
-        test_sentences: r.test_sentences,
-        systems,
-        settings: None,
-    }
+    meta
 }
 
 /// Pools the seeds of `parts` (each a report and the file it came from) into one report.
@@ -217,6 +230,8 @@ mod tests {
             configs: vec!["original".into(), "distant".into()],
             test_sentences: 940,
             systems: vec!["dictionary".into()],
+            titles: [("dictionary".to_string(), "dictionary (types from the shots, filters on dev)".to_string())]
+                .into(),
             settings: Some("a".repeat(64)),
         }
     }

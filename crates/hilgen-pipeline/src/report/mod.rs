@@ -8,7 +8,7 @@ pub mod merge;
 pub mod results;
 
 use crate::error::{PipelineError, Result};
-pub use crate::results::{AugmentResult, KeptModel, SeedResult, SystemScore};
+pub use crate::results::{model_systems, AugmentResult, KeptModel, SeedResult, SystemScore};
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -34,9 +34,14 @@ pub struct ReportMeta {
     pub configs: Vec<String>,
     /// Test sentences.
     pub test_sentences: usize,
-    /// Systems reported on rows of their own (in the tagger columns): `dictionary`.
+    /// Systems reported on rows of their own (in the tagger columns), in row order, as the
+    /// stages that make them declare (the dictionary, the LLM tagger).
     #[serde(default)]
     pub systems: Vec<String>,
+    /// The title of each of those rows (absent in reports written before it existed, whose
+    /// titles [`crate::merge::meta_of`] takes from their rows).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub titles: BTreeMap<String, String>,
     /// sha256 of the plan's settings without the seeds and the run folder ([`Plan::settings_hash`](crate::plan::Plan::settings_hash)):
     /// reports merge only when it is the same (absent in reports written before it existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -175,8 +180,7 @@ fn curve(meta: &ReportMeta, all: &[SeedResult]) -> BTreeMap<String, BTreeMap<usi
     }
     let mut names: Vec<String> = Vec::new();
     for c in &meta.configs {
-        names.push(format!("tagger/{c}"));
-        names.push(format!("dann/{c}"));
+        names.extend(model_systems(c));
     }
     names.extend(meta.systems.iter().cloned());
     for &k in &meta.ks {
@@ -218,9 +222,9 @@ pub fn build(
         }
     };
     for c in &meta.configs {
-        let pick = |model: &str| -> Vec<&SystemScore> {
-            seeds.iter().filter_map(|s| s.scores.get(&format!("{model}/{c}"))).collect()
-        };
+        let [tagger, dann] = model_systems(c);
+        let pick =
+            |system: &String| -> Vec<&SystemScore> { seeds.iter().filter_map(|s| s.scores.get(system)).collect() };
         let synthetic = if c == "original" {
             0.0
         } else {
@@ -236,10 +240,10 @@ pub fn build(
         rows.push(Row {
             name,
             synthetic,
-            tagger: Some(cell(&pick("tagger"))),
-            dann: Some(cell(&pick("dann"))),
+            tagger: Some(cell(&pick(&tagger))),
+            dann: Some(cell(&pick(&dann))),
             ensemble: None,
-            per_type: per_type(&pick("tagger")),
+            per_type: per_type(&pick(&tagger)),
         });
     }
     if let Some(a) = llm_tagger {
@@ -250,13 +254,8 @@ pub fn build(
     for system in &meta.systems {
         let scores: Vec<&SystemScore> = seeds.iter().filter_map(|s| s.scores.get(system)).collect();
         if !scores.is_empty() {
-            let name = if system == "dictionary" {
-                "dictionary (types from the shots, filters on dev)".into()
-            } else {
-                system.clone()
-            };
             rows.push(Row {
-                name,
+                name: meta.titles.get(system).unwrap_or(system).clone(),
                 synthetic: 0.0,
                 tagger: Some(cell(&scores)),
                 dann: None,
@@ -264,19 +263,6 @@ pub fn build(
                 per_type: per_type(&scores),
             });
         }
-    }
-    let llm_scores: Vec<&SystemScore> = seeds.iter().filter_map(|s| s.scores.get("llm/zero-shot")).collect();
-    if !llm_scores.is_empty() {
-        // The paper's Table 4: the LLM alone (in the tagger columns); its ensembles with the
-        // trained systems are among the candidates of the ensemble row.
-        rows.push(Row {
-            name: "LLM zero-shot tagger".into(),
-            synthetic: 0.0,
-            tagger: Some(cell(&llm_scores)),
-            dann: None,
-            ensemble: None,
-            per_type: per_type(&llm_scores),
-        });
     }
     let ens: Vec<&SystemScore> = seeds.iter().map(|s| &s.ensemble).collect();
     rows.push(Row {
@@ -523,7 +509,9 @@ pub fn curve_svg(r: &Report) -> Result<String> {
             .build_cartesian_2d(0.0..kmax * 1.05, 0.0..100.0)
             .map_err(|e| err(e.to_string()))?;
         chart.configure_mesh().x_desc("K (shots per type)").y_desc("F1 (%)").draw().map_err(|e| err(e.to_string()))?;
-        for (i, (name, points)) in r.curve.iter().filter(|(n, _)| !n.starts_with("dann/")).enumerate() {
+        for (i, (name, points)) in
+            r.curve.iter().filter(|(n, _)| n.split('/').next() != Some(results::DANN)).enumerate()
+        {
             let color = Palette99::pick(i).to_rgba();
             let line: Vec<(f64, f64)> = points.iter().map(|(k, m)| (*k as f64, 100.0 * m.mean)).collect();
             chart

@@ -82,6 +82,15 @@ pub struct ShortSample {
     pub short: Vec<String>,
 }
 
+/// The systems of a training configuration `config`: its tagger and its DANN (`tagger/CONFIG`,
+/// `dann/CONFIG`), the report's tagger and DANN columns.
+pub fn model_systems(config: &str) -> [String; 2] {
+    [format!("tagger/{config}"), format!("{DANN}/{config}")]
+}
+
+/// The model part of DANN systems' names.
+pub const DANN: &str = "dann";
+
 /// One seed's results.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SeedResult {

@@ -105,6 +105,13 @@ impl Planned for TuneDictionary {
         })
     }
 
+    fn rows(plan: &Plan, _: At) -> Vec<(String, String)> {
+        match plan.dictionary_system {
+            true => vec![("dictionary".into(), "dictionary (types from the shots, filters on dev)".into())],
+            false => vec![],
+        }
+    }
+
     fn systems(plan: &Plan, _: At, output: &DictionaryOutput) -> Vec<System> {
         if plan.dictionary_system {
             vec![System { name: "dictionary".into(), predictions: output.predictions.clone() }]

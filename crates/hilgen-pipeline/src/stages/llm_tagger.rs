@@ -99,6 +99,12 @@ impl Planned for LlmTagger {
         })
     }
 
+    /// The paper's Table 4: the LLM alone (in the tagger columns); its ensembles with the
+    /// trained systems are among the candidates of the ensemble row.
+    fn rows(_: &Plan, _: At) -> Vec<(String, String)> {
+        vec![("llm/zero-shot".into(), "LLM zero-shot tagger".into())]
+    }
+
     fn systems(_: &Plan, _: At, output: &LlmTaggerOutput) -> Vec<System> {
         vec![System { name: "llm/zero-shot".into(), predictions: output.predictions.clone() }]
     }

@@ -94,9 +94,10 @@ impl Planned for Predict {
     /// The tagger and DANN of the configuration: `tagger/CONFIG`, `dann/CONFIG`.
     fn systems(plan: &Plan, at: At, output: &PredictOutput) -> Vec<System> {
         let name = plan.config_name(at.config.expect("a configuration's stage"));
+        let [tagger, dann] = crate::results::model_systems(name);
         vec![
-            System { name: format!("tagger/{name}"), predictions: output.tagger.clone() },
-            System { name: format!("dann/{name}"), predictions: output.dann.clone() },
+            System { name: tagger, predictions: output.tagger.clone() },
+            System { name: dann, predictions: output.dann.clone() },
         ]
     }
 }

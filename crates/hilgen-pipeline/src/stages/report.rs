@@ -45,11 +45,12 @@ impl Planned for MakeReport {
 
     fn nodes(plan: &Plan) -> Vec<Node> {
         let mut deps = Vec::new();
+        deps.extend(row_stages(plan));
         for u in plan.units() {
             deps.extend([ids::sample(u), ids::evaluate(u), ids::ensemble(u), ids::best(u)]);
             deps.extend(plan.strategies.iter().map(|s| ids::augment(u, s.spec.id())));
         }
-        if plan.zero_shot_tagger {
+        if plan.zero_shot_tagger && !deps.iter().any(|d| d == ids::LLM_TAGGER) {
             deps.push(ids::LLM_TAGGER.into());
         }
         vec![Node::new(ids::REPORT.into(), Self::KIND, At::EXPERIMENT, deps)]
@@ -77,6 +78,8 @@ impl Planned for MakeReport {
             true => Some(outputs.get::<super::llm_tagger::LlmTaggerOutput>(ids::LLM_TAGGER)?.result),
             false => None,
         };
+        // Rows of their own, as the stages that make the systems declare them, in this order.
+        let rows: Vec<(String, String)> = row_stages(plan).iter().flat_map(|id| outputs.rows(id)).collect();
         let meta = ReportMeta {
             name: plan.name.clone(),
             dataset: plan.dataset.clone(),
@@ -84,11 +87,25 @@ impl Planned for MakeReport {
             ks: plan.ks.clone(),
             configs: plan.configs(),
             test_sentences: plan.data.test.sentences,
-            systems: if plan.dictionary_system { vec!["dictionary".into()] } else { vec![] },
+            systems: rows.iter().map(|(s, _)| s.clone()).collect(),
+            titles: rows.into_iter().collect(),
             settings: Some(plan.settings_hash()),
         };
         Some(ReportInput { meta, seeds, llm_tagger, format: FORMAT_VERSION })
     }
+}
+
+/// The stages whose systems may have report rows of their own, in row order: the first
+/// sample's dictionary (every sample's is the same system), then the LLM tagger.
+fn row_stages(plan: &Plan) -> Vec<String> {
+    let mut ids = Vec::new();
+    if let (Some(u), true) = (plan.units().first(), plan.dictionary.is_some()) {
+        ids.push(ids::dictionary(*u));
+    }
+    if plan.zero_shot_tagger {
+        ids.push(ids::LLM_TAGGER.into());
+    }
+    ids
 }
 
 /// Wall time per stage kind (`sample`, `augment/related`, `train/original`, ...), summed over
