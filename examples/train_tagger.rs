@@ -95,7 +95,7 @@ fn main() -> Result<()> {
         "train_sentences": train.len(),
         "test_sentences": test.len(),
         "encoder": encoder,
-        "config": tagger.config,
+        "config": tagger.config(),
         "train_seconds": train_s,
         "train_tokens_per_second": report.tokens_per_second,
         "losses": report.losses,

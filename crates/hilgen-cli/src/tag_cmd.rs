@@ -105,14 +105,15 @@ pub fn run(mut args: TagArgs) -> Result<()> {
     }
     let mut tagger = Tagger::load(&args.model, args.device.resolve()?)
         .with_context(|| format!("loading the model {}", args.model.display()))?;
+    let mut config = tagger.config().clone();
     if let Some(b) = args.batch_size {
         anyhow::ensure!(b > 0, "--batch-size must be at least 1");
-        tagger.config.batch_size = b.div_ceil(2);
+        config.batch_size = b.div_ceil(2);
     }
     if args.pad_to_multiple.is_some() {
-        tagger.config.pad_to_multiple = args.pad_to_multiple;
-        tagger.config.check()?;
+        config.pad_to_multiple = args.pad_to_multiple;
     }
+    tagger.set_config(config)?;
     if let Some(p) = args.precision {
         tagger.set_precision(p);
     }

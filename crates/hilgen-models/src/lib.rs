@@ -53,7 +53,7 @@ pub use encoder::{Bert, Encoder, Linear, Mpnet, NO_DECAY};
 pub use error::{ModelError, Result};
 pub use nearest::Distance;
 pub use precision::Precision;
-pub use tagger::{Features, Prediction, Tagger, TaggerConfig, TrainReport, GPU_PAD_MULTIPLE};
+pub use tagger::{CheckedTaggerConfig, Features, Prediction, Tagger, TaggerConfig, TrainReport, GPU_PAD_MULTIPLE};
 pub use tokenize::{windows, Window, WordEncoder};
 
 use tch::{Device, Kind, Tensor};

@@ -91,7 +91,34 @@ impl Default for TaggerConfig {
 /// The batch-length multiple on a GPU when none is set ([`TaggerConfig::pad_to_multiple`]).
 pub const GPU_PAD_MULTIPLE: usize = 32;
 
+/// A [`TaggerConfig`] whose every value was checked ([`TaggerConfig::checked`]), as linfa's
+/// checked hyper-parameters: what a [`Tagger`] holds, so that nothing it trains or predicts
+/// with is out of range, and no step checks again.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct CheckedTaggerConfig(TaggerConfig);
+
+impl std::ops::Deref for CheckedTaggerConfig {
+    type Target = TaggerConfig;
+    fn deref(&self) -> &TaggerConfig {
+        &self.0
+    }
+}
+
+impl CheckedTaggerConfig {
+    /// The values, to change and check again.
+    pub fn into_inner(self) -> TaggerConfig {
+        self.0
+    }
+}
+
 impl TaggerConfig {
+    /// This configuration, checked ([`TaggerConfig::check`]).
+    pub fn checked(self) -> Result<CheckedTaggerConfig> {
+        self.check()?;
+        Ok(CheckedTaggerConfig(self))
+    }
+
     /// Checks every value; the error names the first invalid one.
     pub fn check(&self) -> Result<()> {
         let bad = |m: String| Err(ModelError::Invalid(format!("invalid tagger hyper-parameter: {m}")));
@@ -194,8 +221,8 @@ pub struct Tagger {
     classifier: Linear,
     labels: Vec<String>,
     encoder: WordEncoder,
-    /// Hyper-parameters.
-    pub config: TaggerConfig,
+    /// Hyper-parameters, checked ([`Tagger::config`], [`Tagger::set_config`]).
+    config: CheckedTaggerConfig,
 }
 
 /// One window ready for the model.
@@ -232,7 +259,7 @@ impl Tagger {
         config: TaggerConfig,
         device: Device,
     ) -> Result<Tagger> {
-        config.check()?;
+        let config = config.checked()?;
         bert.check().map_err(ModelError::Invalid)?;
         if let Some(bad) = unwritable_label(&labels) {
             return Err(ModelError::Invalid(format!(
@@ -270,11 +297,23 @@ impl Tagger {
         Ok(Tagger { vs, bert: model, classifier, labels, encoder, config })
     }
 
+    /// The hyper-parameters.
+    pub fn config(&self) -> &TaggerConfig {
+        &self.config
+    }
+
+    /// Replaces the hyper-parameters (batch size, padding, decoding for prediction, ...)
+    /// after checking them; an invalid value leaves the tagger as it was.
+    pub fn set_config(&mut self, config: TaggerConfig) -> Result<()> {
+        self.config = config.checked()?;
+        Ok(())
+    }
+
     /// Runs the encoder in `precision` from now on (a model trained in one may predict in the
     /// other); warns when the device would emulate it.
     pub fn set_precision(&mut self, precision: Precision) {
         precision.warn_if_emulated(self.vs.device());
-        self.config.precision = precision;
+        self.config.0.precision = precision;
     }
 
     /// The label set, in output order.
@@ -558,7 +597,7 @@ impl Tagger {
         )?;
         let saved = Saved {
             bert: cfg.clone(),
-            config: self.config.clone(),
+            config: self.config.0.clone(),
             labels: self.labels.clone(),
             epoch,
             report: report.clone(),

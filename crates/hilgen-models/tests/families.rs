@@ -161,7 +161,7 @@ fn bf16_mixed_precision_stays_near_f32_and_trains() {
         let saved = scratch.path().join(format!("{kind}-bf16"));
         tagger.save(&saved).unwrap();
         let back = Tagger::load(&saved, Device::Cpu).unwrap();
-        assert_eq!(back.config.precision, Precision::Bf16, "{kind}: the precision is saved with the tagger");
+        assert_eq!(back.config().precision, Precision::Bf16, "{kind}: the precision is saved with the tagger");
         assert_eq!(back.predict(&train).unwrap(), tagger.predict(&train).unwrap());
     }
 }

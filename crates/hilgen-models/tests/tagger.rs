@@ -152,8 +152,8 @@ fn long_sentences_keep_every_word() {
     let long = Sentence::new(words.clone(), vec!["O".into(); words.len()]).unwrap();
     let p = tagger.predict(&[long]).unwrap();
     assert_eq!(p[0].tags.len(), 57);
-    let constrained = TaggerConfig { constrained_decoding: true, ..tagger.config.clone() };
-    tagger.config = constrained;
+    let constrained = TaggerConfig { constrained_decoding: true, ..tagger.config().clone() };
+    tagger.set_config(constrained).unwrap();
     let p = tagger.predict_sentences(&train).unwrap();
     hilgen_corpus::validate(&p, hilgen_corpus::Scheme::Iob2).unwrap();
 }

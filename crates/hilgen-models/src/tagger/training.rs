@@ -57,7 +57,6 @@ impl Tagger {
         dev: Option<&[Sentence]>,
         checkpoint: Option<&Path>,
     ) -> Result<TrainReport> {
-        self.config.check()?;
         let (mut report, start_epoch) = match self.resume(checkpoint)? {
             Resume::Finished(report) => return Ok(report),
             Resume::After(epoch, report) => (report, epoch),
