@@ -168,7 +168,7 @@ pub fn merge(parts: &[(PathBuf, Report)]) -> Result<Report> {
         for (stage, secs) in &r.stage_seconds {
             *times.entry(stage.clone()).or_default() += secs;
         }
-        if let Some(u) = r.llm.get("llm-tagger") {
+        if let Some(u) = r.llm.get(crate::graph::ids::LLM_TAGGER) {
             let t = tagger.get_or_insert(AugmentResult {
                 count: 0,
                 requested: 0,

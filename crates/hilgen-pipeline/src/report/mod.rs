@@ -247,7 +247,7 @@ pub fn build(
         });
     }
     if let Some(a) = llm_tagger {
-        add_use("llm-tagger", a);
+        add_use(crate::graph::ids::LLM_TAGGER, a);
     }
     let rejections =
         llm.iter().filter(|(_, u)| !u.rejected.is_empty()).map(|(k, u)| (k.clone(), u.rejected.clone())).collect();
