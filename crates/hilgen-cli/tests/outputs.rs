@@ -74,35 +74,18 @@ fn tag_outputs_follow_the_rule() {
     let o = tag(&dir.path().join("d.tsv").display().to_string(), &["--system", "dann", "--scores", "s.jsonl"]);
     assert!(stderr(&o).contains("--scores writes the tagger's"), "{}", stderr(&o));
     // Token-only CoNLL is text to tag (its help says tags are ignored).
-    let tokens = dir.path().join("tokens.conll");
-    std::fs::write(&tokens, "Aspirin0\ncauses\nulcers\n\n").unwrap();
-    let o = hilgen(&[
-        "tag",
-        "--model",
-        &model_s,
-        "--input",
-        &tokens.display().to_string(),
-        "--out",
-        &dir.path().join("t.tsv").display().to_string(),
-    ]);
+    let tag_tokens = |name: &str, text: &str, out: &str| {
+        let tokens = dir.path().join(name);
+        std::fs::write(&tokens, text).unwrap();
+        let (input, out) = (tokens.display().to_string(), dir.path().join(out).display().to_string());
+        hilgen(&["tag", "--model", &model_s, "--input", &input, "--out", &out])
+    };
+    let o = tag_tokens("tokens.conll", "Aspirin0\ncauses\nulcers\n\n", "t.tsv");
     assert!(o.status.success() && stderr(&o).contains("tagged 1 sentences (3 words"), "{}", stderr(&o));
     assert_eq!(std::fs::read_to_string(dir.path().join("t.tsv")).unwrap().lines().count(), 4);
     // So are JSON Lines of tokens alone (and their labels, when present, are ignored).
-    let tokens = dir.path().join("tokens.jsonl");
-    std::fs::write(
-        &tokens,
-        "{\"tokens\":[\"Aspirin0\",\"causes\",\"ulcers\"]}\n{\"tokens\":[\"x\"],\"tags\":[\"B-Chemical\"]}\n",
-    )
-    .unwrap();
-    let o = hilgen(&[
-        "tag",
-        "--model",
-        &model_s,
-        "--input",
-        &tokens.display().to_string(),
-        "--out",
-        &dir.path().join("j.jsonl").display().to_string(),
-    ]);
+    let jsonl = "{\"tokens\":[\"Aspirin0\",\"causes\",\"ulcers\"]}\n{\"tokens\":[\"x\"],\"tags\":[\"B-Chemical\"]}\n";
+    let o = tag_tokens("tokens.jsonl", jsonl, "j.jsonl");
     assert!(o.status.success() && stderr(&o).contains("tagged 2 sentences (4 words"), "{}", stderr(&o));
     let fresh = dir.path().join("fresh.tsv");
     let o = tag(&fresh.display().to_string(), &["--scores", &dir.path().join("no/s.jsonl").display().to_string()]);

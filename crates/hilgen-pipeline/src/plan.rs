@@ -570,6 +570,12 @@ impl Plan {
         self.ks.iter().flat_map(|&k| self.seeds.iter().map(move |&seed| Unit { k, seed, curve })).collect()
     }
 
+    /// Every sample with every configuration (`original` first), the stages of one trained
+    /// model each.
+    pub fn models(&self) -> Vec<(Unit, Config)> {
+        self.units().into_iter().flat_map(|u| self.all_configs().into_iter().map(move |c| (u, c))).collect()
+    }
+
     /// The name of a configuration.
     pub fn config_name(&self, c: Config) -> &str {
         match c {

@@ -74,15 +74,11 @@ impl Planned for Predict {
     const KIND: &'static str = "predict";
 
     fn nodes(plan: &Plan) -> Vec<Node> {
-        let mut nodes = Vec::new();
-        for unit in plan.units() {
-            for config in plan.all_configs() {
-                let name = plan.config_name(config);
-                let at = At::config(unit, config);
-                nodes.push(Node::new(ids::predict(unit, name), Self::KIND, at, vec![ids::train(unit, name)]));
-            }
-        }
-        nodes
+        let node = |(unit, config)| {
+            let name = plan.config_name(config);
+            Node::new(ids::predict(unit, name), Self::KIND, At::config(unit, config), vec![ids::train(unit, name)])
+        };
+        plan.models().into_iter().map(node).collect()
     }
 
     fn input(plan: &Plan, at: At, outputs: &Outputs<'_>) -> Option<PredictInput> {

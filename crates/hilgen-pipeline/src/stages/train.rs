@@ -118,18 +118,15 @@ impl Planned for Train {
     const KIND: &'static str = "train";
 
     fn nodes(plan: &Plan) -> Vec<Node> {
-        let mut nodes = Vec::new();
-        for unit in plan.units() {
-            for config in plan.all_configs() {
-                let name = plan.config_name(config);
-                let mut deps = vec![ids::sample(unit)];
-                if config != Config::Original {
-                    deps.push(ids::augment(unit, name));
-                }
-                nodes.push(Node::new(ids::train(unit, name), Self::KIND, At::config(unit, config), deps));
+        let node = |(unit, config)| {
+            let name = plan.config_name(config);
+            let mut deps = vec![ids::sample(unit)];
+            if config != Config::Original {
+                deps.push(ids::augment(unit, name));
             }
-        }
-        nodes
+            Node::new(ids::train(unit, name), Self::KIND, At::config(unit, config), deps)
+        };
+        plan.models().into_iter().map(node).collect()
     }
 
     fn input(plan: &Plan, at: At, outputs: &Outputs<'_>) -> Option<TrainInput> {
