@@ -195,16 +195,16 @@ pub fn generate(args: &AugmentArgs, registry: &Registry, collecting: bool) -> Re
     Ok((out, Some(client)))
 }
 
+/// Writes --out and its provenance (named by `check_outputs` whenever --out is given).
 fn write(args: &AugmentArgs, out: &Output) -> Result<()> {
-    let Some(path) = &args.out else {
+    let (Some(path), Some(prov)) = (&args.out, &args.provenance) else {
         eprintln!("{} synthetic sentences (no --out given: nothing written)", out.synthetic.len());
         return Ok(());
     };
     let sentences: Vec<Sentence> = out.synthetic.iter().map(|s| s.sentence.clone()).collect();
     input::write(path, &sentences, Format::Auto)?;
-    let prov = args.provenance.clone().unwrap_or_else(|| path.with_extension("provenance.jsonl"));
     let text = hilgen_augment::provenance_jsonl(&out.synthetic);
-    input::write_text(&prov, &text)?;
+    input::write_text(prov, &text)?;
     eprintln!("wrote {} sentences to {} and {}", sentences.len(), path.display(), prov.display());
     Ok(())
 }

@@ -108,7 +108,7 @@ pub struct ImportArgs {
 /// Runs a `hilgen llm` subcommand.
 pub fn run(cmd: LlmCommand, registry: &Registry) -> Result<()> {
     match cmd {
-        LlmCommand::Tag(args) => tag(&args),
+        LlmCommand::Tag(args) => tag(*args),
         LlmCommand::Batch(BatchCommand::Export(mut args)) => {
             args.requests =
                 crate::output::check_one("--requests", &args.requests, &args.augment.inputs(), args.augment.overwrite)?;
@@ -172,12 +172,12 @@ fn labels_of(sentences: &[Sentence], types: &[String]) -> Result<Labels> {
     Ok(labels)
 }
 
-fn tag(args: &TagArgs) -> Result<()> {
+fn tag(mut args: TagArgs) -> Result<()> {
     let outs = [("--out", Some(args.out.as_path())), ("--summary", args.client.summary.as_deref())];
     let resolved = crate::output::check_optional(&outs, &[&args.input], args.overwrite)?;
-    let mut args = args.clone();
-    (args.out, args.client.summary) = (resolved[0].clone().expect("--out is given"), resolved[1].clone());
-    let args = &args;
+    if let [Some(out), summary] = &resolved[..] {
+        (args.out, args.client.summary) = (out.clone(), summary.clone());
+    }
     let settings = args.client.settings()?;
     let client = LlmClient::new(settings.client)?;
     let sentences = args.input_args.read(&args.input)?;

@@ -124,7 +124,6 @@ pub fn run(plan: &Plan, opts: &RunOptions, runtime: &Runtime) -> Result<RunSumma
         runtime,
         outputs: BTreeMap::new(),
         systems: BTreeMap::new(),
-        rows: BTreeMap::new(),
         status: Vec::new(),
         dry_run: opts.dry_run,
     };

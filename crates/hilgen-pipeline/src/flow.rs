@@ -65,8 +65,11 @@ pub struct Outputs<'a> {
     pub(crate) values: &'a BTreeMap<String, Value>,
     /// Every system known so far, by the id of the stage that made it.
     pub(crate) systems: &'a BTreeMap<String, Vec<System>>,
-    /// The report rows of each stage ([`Planned::rows`]).
-    pub(crate) rows: &'a BTreeMap<String, Vec<(String, String)>>,
+}
+
+/// An output recorded as JSON, read back as its type.
+fn decode<T: serde::de::DeserializeOwned>(value: &Value) -> T {
+    serde_json::from_value(value.clone()).expect("outputs read back as written")
 }
 
 impl Outputs<'_> {
@@ -81,13 +84,7 @@ impl Outputs<'_> {
     /// The output of stage `id` (of the type its kind records), when it is known.
     pub fn get<T: serde::de::DeserializeOwned>(&self, id: &str) -> Option<T> {
         self.declared(id);
-        self.values.get(id).map(|v| serde_json::from_value(v.clone()).expect("outputs read back as written"))
-    }
-
-    /// The report rows stage `id` declared (system and title).
-    pub fn rows(&self, id: &str) -> Vec<(String, String)> {
-        self.declared(id);
-        self.rows.get(id).cloned().unwrap_or_default()
+        self.values.get(id).map(decode)
     }
 
     /// The systems stage `id` made, when it is known.
@@ -146,22 +143,18 @@ pub(crate) struct Walk<'a> {
     pub(crate) runtime: &'a Runtime,
     pub(crate) outputs: BTreeMap<String, Value>,
     pub(crate) systems: BTreeMap<String, Vec<System>>,
-    /// Every stage's report rows, by id.
-    pub(crate) rows: BTreeMap<String, Vec<(String, String)>>,
     pub(crate) status: Vec<(String, Status)>,
     pub(crate) dry_run: bool,
 }
 
 impl Walk<'_> {
     pub(crate) fn get<T: serde::de::DeserializeOwned>(&self, id: &str) -> Option<T> {
-        self.outputs.get(id).map(|v| serde_json::from_value(v.clone()).expect("outputs read back as written"))
+        self.outputs.get(id).map(decode)
     }
 
-    /// Records the output of stage `node` and the systems it holds.
-    fn record<S: Planned>(&mut self, node: &Node, value: Value) {
-        let out: S::Output = serde_json::from_value(value.clone()).expect("outputs read back as written");
-        self.systems.insert(node.id.clone(), S::systems(self.plan, node.at, &out));
-        self.rows.insert(node.id.clone(), S::rows(self.plan, node.at));
+    /// Records the output of stage `node` (as its type and as JSON) and the systems it holds.
+    fn record<S: Planned>(&mut self, node: &Node, out: &S::Output, value: Value) {
+        self.systems.insert(node.id.clone(), S::systems(self.plan, node.at, out));
         self.outputs.insert(node.id.clone(), value);
     }
 
@@ -169,7 +162,7 @@ impl Walk<'_> {
     /// the outputs it declared; `Pending` when one of them is not known yet.
     fn step<S: Planned>(&mut self, node: &Node) -> Result<()> {
         let id = node.id.as_str();
-        let outputs = Outputs { node, values: &self.outputs, systems: &self.systems, rows: &self.rows };
+        let outputs = Outputs { node, values: &self.outputs, systems: &self.systems };
         let Some(input) = S::input(self.plan, node.at, &outputs) else {
             self.status.push((id.to_string(), Status::Pending));
             return Ok(());
@@ -177,8 +170,8 @@ impl Walk<'_> {
         if self.dry_run {
             let v = serde_json::to_value(&input).map_err(|e| PipelineError::Invalid(e.to_string()))?;
             match self.stages.complete(id, &crate::files::inputs_hash(&v)) {
-                Some(out) => {
-                    self.record::<S>(node, out);
+                Some(value) => {
+                    self.record::<S>(node, &decode(&value), value);
                     self.status.push((id.to_string(), Status::Complete));
                 }
                 None => self.status.push((id.to_string(), Status::WouldRun)),
@@ -194,7 +187,7 @@ impl Walk<'_> {
             other => other?,
         };
         let ran = self.stages.executed.len() > before;
-        self.record::<S>(node, serde_json::to_value(&out).expect("outputs serialize"));
+        self.record::<S>(node, &out, serde_json::to_value(&out).expect("outputs serialize"));
         self.status.push((id.to_string(), if ran { Status::Ran } else { Status::Complete }));
         Ok(())
     }

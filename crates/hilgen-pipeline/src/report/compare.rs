@@ -249,8 +249,7 @@ fn system_order(runs: &[Labelled], seeds: &[u64], k: usize) -> Vec<String> {
     }
     let mut out = Vec::new();
     for c in &configs {
-        for model in ["tagger", "dann"] {
-            let name = format!("{model}/{c}");
+        for name in crate::results::model_systems(c) {
             if scored.remove(&name) {
                 out.push(name);
             }

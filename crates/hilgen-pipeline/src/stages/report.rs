@@ -6,6 +6,8 @@ use crate::report::{self, Report, ReportMeta, FORMAT_VERSION};
 use crate::results::{AugmentResult, SeedResult};
 use crate::stage::{Context, Stage};
 use crate::stages::augment::AugmentOutput;
+use crate::stages::dictionary::TuneDictionary;
+use crate::stages::llm_tagger::LlmTagger;
 use crate::flow::{Outputs, Planned};
 use crate::Result;
 use serde::Serialize;
@@ -45,12 +47,11 @@ impl Planned for MakeReport {
 
     fn nodes(plan: &Plan) -> Vec<Node> {
         let mut deps = Vec::new();
-        deps.extend(row_stages(plan));
         for u in plan.units() {
             deps.extend([ids::sample(u), ids::evaluate(u), ids::ensemble(u), ids::best(u)]);
             deps.extend(plan.strategies.iter().map(|s| ids::augment(u, s.spec.id())));
         }
-        if plan.zero_shot_tagger && !deps.iter().any(|d| d == ids::LLM_TAGGER) {
+        if plan.zero_shot_tagger {
             deps.push(ids::LLM_TAGGER.into());
         }
         vec![Node::new(ids::REPORT.into(), Self::KIND, At::EXPERIMENT, deps)]
@@ -78,8 +79,7 @@ impl Planned for MakeReport {
             true => Some(outputs.get::<super::llm_tagger::LlmTaggerOutput>(ids::LLM_TAGGER)?.result),
             false => None,
         };
-        // Rows of their own, as the stages that make the systems declare them, in this order.
-        let rows: Vec<(String, String)> = row_stages(plan).iter().flat_map(|id| outputs.rows(id)).collect();
+        let rows = own_rows(plan);
         let meta = ReportMeta {
             name: plan.name.clone(),
             dataset: plan.dataset.clone(),
@@ -95,17 +95,18 @@ impl Planned for MakeReport {
     }
 }
 
-/// The stages whose systems may have report rows of their own, in row order: the first
-/// sample's dictionary (every sample's is the same system), then the LLM tagger.
-fn row_stages(plan: &Plan) -> Vec<String> {
-    let mut ids = Vec::new();
-    if let (Some(u), true) = (plan.units().first(), plan.dictionary.is_some()) {
-        ids.push(ids::dictionary(*u));
+/// The systems with report rows of their own, with their titles, as the kinds that make them
+/// declare ([`Planned::rows`]), in row order: the dictionary (every sample's is the same
+/// system), then the LLM tagger.
+fn own_rows(plan: &Plan) -> Vec<(String, String)> {
+    let mut rows = Vec::new();
+    if let Some(&u) = plan.units().first() {
+        rows.extend(TuneDictionary::rows(plan, At::unit(u)));
     }
     if plan.zero_shot_tagger {
-        ids.push(ids::LLM_TAGGER.into());
+        rows.extend(LlmTagger::rows(plan, At::EXPERIMENT));
     }
-    ids
+    rows
 }
 
 /// Wall time per stage kind (`sample`, `augment/related`, `train/original`, ...), summed over
