@@ -10,6 +10,7 @@
 //! - [`models`]: libtorch models (BERT token classifier, DANN).
 //! - [`llm`]: OpenAI-compatible LLM client (cache, limits, retries, accounting, prompts, parsing).
 //! - [`pipeline`]: TOML experiments with resumable stages and the reproduction report.
+//! - [`system`]: one tagging interface over every system, and the kept-system folder.
 //!
 //! ```no_run
 //! use hilgen::corpus::conll;
@@ -25,6 +26,7 @@ pub use hilgen_llm as llm;
 pub use hilgen_metrics as metrics;
 pub use hilgen_models as models;
 pub use hilgen_pipeline as pipeline;
+pub use hilgen_system as system;
 
 // The README's library example is compiled as a doctest.
 #[doc = include_str!("../README.md")]

@@ -12,6 +12,7 @@ mod corpus_cmd;
 mod dictionary_cmd;
 mod ensemble_cmd;
 mod eval_cmd;
+mod fewshot_cmd;
 mod input;
 mod kb_cmd;
 mod llm_cmd;
@@ -45,8 +46,11 @@ enum Command {
     Augment(augment_cmd::AugmentArgs),
     /// Train a tagger (and DANN) and save it as a Hugging Face model folder.
     Train(train_cmd::TrainArgs),
-    /// Tag raw text, CoNLL/TSV, JSON Lines or PubTator with a trained model.
+    /// Tag raw text, CoNLL/TSV, JSON Lines or PubTator with a kept system or a trained model.
     Tag(tag_cmd::TagArgs),
+    /// Your own data in one command: a kept system from a few labelled sentences, unlabelled
+    /// text and a knowledge source (no experiment file, no labelled test split).
+    Fewshot(fewshot_cmd::FewshotArgs),
     /// Tag with the knowledge graph as a dictionary (types learned from shots, filters chosen on dev).
     Dictionary(dictionary_cmd::DictionaryArgs),
     /// Corpus files: statistics, conversion, few-shot sampling, PubTator alignment.
@@ -106,7 +110,10 @@ where
         tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
     // A CUDA build of libtorch registers its GPU kernels only once its CUDA library is loaded,
     // and libtorch settles whether CUDA exists at the first query: load it before any model work.
-    if matches!(cli.command, Command::Run(_) | Command::Train(_) | Command::Tag(_) | Command::Slurm(_)) {
+    if matches!(
+        cli.command,
+        Command::Run(_) | Command::Train(_) | Command::Tag(_) | Command::Fewshot(_) | Command::Slurm(_)
+    ) {
         hilgen_models::load_cuda_backend();
     }
     let result = match cli.command {
@@ -114,6 +121,7 @@ where
         Command::Augment(args) => augment_cmd::run(args, registry),
         Command::Train(args) => train_cmd::run(args),
         Command::Tag(args) => tag_cmd::run(args),
+        Command::Fewshot(args) => fewshot_cmd::run(args, registry),
         Command::Dictionary(args) => dictionary_cmd::run(args),
         Command::Corpus(cmd) => corpus_cmd::run(cmd),
         Command::Kb(cmd) => kb_cmd::run(cmd),

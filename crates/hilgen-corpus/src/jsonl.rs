@@ -47,6 +47,11 @@ pub fn read_tokens_path(path: impl AsRef<Path>) -> Result<Vec<Sentence>> {
     read_records(&read_text(path)?, path, false)
 }
 
+/// [`read_tokens_path`] of text in memory; `source` names it in errors.
+pub fn read_tokens_str(text: &str, source: impl AsRef<Path>) -> Result<Vec<Sentence>> {
+    read_records(text, source.as_ref(), false)
+}
+
 fn read_records(text: &str, source: &Path, labelled: bool) -> Result<Vec<Sentence>> {
     let mut out = Vec::new();
     for (line_no, line) in numbered_lines(text) {

@@ -39,6 +39,7 @@ pub mod sample;
 pub mod scheme;
 mod sentence;
 mod stats;
+pub mod stream;
 pub mod substitute;
 pub mod tokenize;
 

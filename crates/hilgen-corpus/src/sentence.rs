@@ -61,6 +61,16 @@ impl Sentence {
         self.tokens.is_empty()
     }
 
+    /// The same tokens and document id with every tag `O` (text to tag; concept IDs dropped).
+    pub fn untagged(&self) -> Sentence {
+        Sentence {
+            tokens: self.tokens.clone(),
+            tags: vec!["O".into(); self.tokens.len()],
+            doc_id: self.doc_id.clone(),
+            concepts: Vec::new(),
+        }
+    }
+
     /// The entities, decoded leniently (conlleval rules), with concept IDs where attached.
     pub fn mentions(&self) -> Result<Vec<Mention>> {
         let parsed = scheme::parse_tags(&self.tags)?;

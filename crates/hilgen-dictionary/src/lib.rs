@@ -26,12 +26,14 @@ pub mod context;
 pub mod coordination;
 mod dictionary;
 mod matches;
+mod saved;
 pub mod select;
 pub mod types;
 mod words;
 
 pub use dictionary::{variants, Dictionary, DictionaryConfig};
 pub use matches::{Match, Target};
+pub use saved::SavedDictionary;
 pub use select::{select, Grid, Selection};
 pub use types::TypeMap;
 

@@ -56,6 +56,9 @@ pub enum PipelineError {
     /// LLM error.
     #[error(transparent)]
     Llm(#[from] hilgen_llm::LlmError),
+    /// System error (loading or assembling a kept system).
+    #[error(transparent)]
+    System(#[from] hilgen_system::SystemError),
 }
 
 impl PipelineError {

@@ -163,6 +163,8 @@ pub mod ids {
     pub const LLM_TAGGER: &str = "llm-tagger";
     /// The report.
     pub const REPORT: &str = "report";
+    /// The run's kept system (the samples' best on dev).
+    pub const KEPT: &str = "kept";
     /// A seed's sample.
     pub fn sample(u: Unit) -> String {
         format!("{u}/sample")
@@ -198,5 +200,9 @@ pub mod ids {
     /// A seed's kept model.
     pub fn best(u: Unit) -> String {
         format!("{u}/best")
+    }
+    /// A seed's kept system (what dev chose).
+    pub fn kept(u: Unit) -> String {
+        format!("{u}/kept")
     }
 }

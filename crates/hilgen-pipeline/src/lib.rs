@@ -22,6 +22,7 @@ pub mod engine;
 mod error;
 pub mod exec;
 pub mod experiment;
+pub mod fewshot;
 pub mod flow;
 pub mod graph;
 pub mod plan;

@@ -417,36 +417,37 @@ fn resolve_kb(exp: &Experiment, hashes: &mut HashCache) -> Result<Option<KbPlan>
         (refs(&spec.ctd)?, refs(&spec.mesh_tree)?, refs(&spec.mesh_xml)?, refs(&spec.obo)?);
     let rrf = match &spec.rrf {
         Some(d) => {
-            let dir = crate::files::absolute(&exp.resolve_path(d, true))?;
-            let mut listing = String::new();
-            let rd = std::fs::read_dir(&dir).map_err(|e| PipelineError::io(&dir, e))?;
-            let mut files: Vec<PathBuf> = rd
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("rrf")))
-                .collect();
-            files.sort();
-            if files.is_empty() {
-                return Err(PipelineError::Invalid(format!("kb.rrf {}: no .RRF files there", dir.display())));
-            }
-            for f in files {
-                listing.push_str(&format!(
-                    "{}\0{}\n",
-                    f.file_name().unwrap_or_default().to_string_lossy(),
-                    hashes.sha256(&f)?
-                ));
-            }
             let options = RrfOptions {
                 languages: spec.lang.clone(),
                 include_suppressed: spec.include_suppressed,
                 allow_sources: spec.sab_allow.clone(),
                 deny_sources: spec.sab_deny.clone(),
             };
-            Some((FileRef { file: dir, sha256: sha256_hex(listing.as_bytes()) }, options))
+            Some(rrf_ref(&exp.resolve_path(d, true), options, hashes)?)
         }
         None => None,
     };
     Ok(Some(KbPlan::Build(KbSources { ctd, mesh_tree, mesh_xml, obo, rrf })))
+}
+
+/// A UMLS META folder as a build input: its hash covers every `.RRF` file in it.
+pub(crate) fn rrf_ref(dir: &Path, options: RrfOptions, hashes: &mut HashCache) -> Result<(FileRef, RrfOptions)> {
+    let dir = crate::files::absolute(dir)?;
+    let mut listing = String::new();
+    let rd = std::fs::read_dir(&dir).map_err(|e| PipelineError::io(&dir, e))?;
+    let mut files: Vec<PathBuf> = rd
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("rrf")))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(PipelineError::Invalid(format!("kb.rrf {}: no .RRF files there", dir.display())));
+    }
+    for f in files {
+        listing.push_str(&format!("{}\0{}\n", f.file_name().unwrap_or_default().to_string_lossy(), hashes.sha256(&f)?));
+    }
+    Ok((FileRef { file: dir, sha256: sha256_hex(listing.as_bytes()) }, options))
 }
 
 fn resolve_llm(exp: &Experiment) -> Result<LlmPlan> {

@@ -260,6 +260,76 @@ fn the_dictionary_distant_supervision_and_self_training_rounds() {
     assert_eq!(t.inputs["o_weight"], 0.5);
     let d = hilgen_pipeline::stage::read_manifest(&out.join("seed-1/dictionary")).unwrap();
     assert!(d.result["dev_f1"].as_f64().unwrap() >= 0.0);
+    kept_systems_reproduce_the_ensemble_row(&out, &report);
+}
+
+/// The kept system (the seed's and the run's), loaded from its folder and applied to the
+/// run's test split through the one tagging interface, gives the ensemble row's test scores to
+/// the last digit; its card and `system.json` say what it is.
+fn kept_systems_reproduce_the_ensemble_row(out: &Path, report: &hilgen_pipeline::report::Report) {
+    use hilgen_system::Tag;
+    let test = hilgen_corpus::jsonl::read_path(out.join("data/test.jsonl")).unwrap();
+    let tokens: Vec<hilgen_corpus::Sentence> = test
+        .iter()
+        .map(|s| hilgen_corpus::Sentence { tags: vec!["O".into(); s.len()], concepts: vec![], ..s.clone() })
+        .collect();
+    let row = &report.per_seed[0].ensemble;
+    for folder in ["seed-1/kept/system", "kept/system"] {
+        let system = hilgen_system::load(&out.join(folder), None, &Default::default()).unwrap();
+        assert_eq!(Some(system.describe()), row.note.clone(), "{folder}");
+        let tagged = system.tag(&tokens).unwrap();
+        let o = hilgen_metrics::Options { zero_division: hilgen_metrics::ZeroDivision::Zero, ..Default::default() };
+        let e = hilgen_metrics::evaluate_sentences(&test, &tagged, o).unwrap().micro;
+        assert_eq!((e.precision, e.recall, e.f1), (row.precision, row.recall, row.f1), "{folder}");
+        let card = std::fs::read_to_string(out.join(folder).join("README.md")).unwrap();
+        assert!(card.starts_with("---\n") && card.contains("pipeline_tag: token-classification"), "{card}");
+        assert!(card.contains(&format!("{:.1}", 100.0 * row.f1)), "{card}");
+        let manifest: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join(folder).join("system.json")).unwrap()).unwrap();
+        assert_eq!(manifest["format"], 1);
+        assert_eq!(manifest["card"]["k"], report.per_seed[0].k);
+        println!("{folder}: {} ({})", manifest["description"], manifest["system"]["type"]);
+    }
+    let kept = report.per_seed[0].kept_system.as_ref().expect("the report names the kept system");
+    assert!(kept.run && kept.folder == "seed-1/kept/system", "{kept:?}");
+    // Any member and rule: the dictionary alone and its union with the distant tagger,
+    // assembled from the run's files, tag as the run's stages did, tag for tag.
+    let read = |p: &str| hilgen_corpus::conll::read_path(out.join(p), &Default::default()).unwrap();
+    let dictionary = read("seed-1/dictionary/dictionary.test.tsv");
+    let tagger = read("seed-1/predict/distant/tagger.test.tsv");
+    assert!(dictionary.iter().any(|s| s.tags.iter().any(|t| t != "O")), "the dictionary tags something");
+    let union = hilgen_metrics::ensemble::combine(
+        &[&dictionary, &tagger],
+        &hilgen_metrics::ensemble::Method::Union,
+        &[1.0, 1.0],
+        hilgen_corpus::Scheme::Iob2,
+    )
+    .unwrap();
+    let kb = out.join("kb/kb.hkb");
+    let d = hilgen_system::Source::Dictionary { dictionary: out.join("seed-1/dictionary/dictionary.json"), kb };
+    let t = hilgen_system::Source::Model {
+        folder: out.join("seed-1/train/distant/model"),
+        head: hilgen_system::Head::Tagger,
+    };
+    let cases = [
+        ("dictionary", vec![("dictionary".to_string(), d.clone())], None, dictionary),
+        (
+            "union",
+            vec![("dictionary".to_string(), d), ("tagger/distant".to_string(), t)],
+            Some((hilgen_metrics::ensemble::Method::Union, vec![1.0, 1.0])),
+            union,
+        ),
+    ];
+    for (name, members, rule, expected) in cases {
+        let dest = out.join(format!("assembled-{name}"));
+        let assembly =
+            hilgen_system::Assembly { members, rule, types: vec!["Disease".into()], card: Default::default() };
+        hilgen_system::assemble(&dest, &assembly).unwrap();
+        let system = hilgen_system::load(&dest, None, &Default::default()).unwrap();
+        let tagged = system.tag(&tokens).unwrap();
+        let tags = |s: &[hilgen_corpus::Sentence]| s.iter().map(|s| s.tags.clone()).collect::<Vec<_>>();
+        assert_eq!(tags(&tagged), tags(&expected), "{name}");
+    }
 }
 
 #[test]

@@ -377,6 +377,7 @@ mod tests {
             ensemble: SystemScore { note: Some(format!("vote {seed}")), ..score(ensemble, ensemble) },
             augment: BTreeMap::new(),
             kept: None,
+            kept_system: None,
             short_sample: None,
         }
     }

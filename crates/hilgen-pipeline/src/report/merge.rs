@@ -218,7 +218,16 @@ mod tests {
             AugmentResult { count: 100, requested: 0, rejected: BTreeMap::new(), llm_requests: 0 },
         )]
         .into();
-        SeedResult { seed, k: 5, scores, ensemble: score(base + 0.5), augment, kept: None, short_sample: None }
+        SeedResult {
+            seed,
+            k: 5,
+            scores,
+            ensemble: score(base + 0.5),
+            augment,
+            kept: None,
+            kept_system: None,
+            short_sample: None,
+        }
     }
 
     fn meta() -> ReportMeta {

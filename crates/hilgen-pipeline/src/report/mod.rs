@@ -412,6 +412,28 @@ pub fn markdown(r: &Report) -> String {
             );
         }
     }
+    let systems: Vec<&SeedResult> = r.per_seed.iter().filter(|p| p.kept_system.is_some()).collect();
+    if !systems.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nSystems kept (what dev chose, the ensemble row, as one folder with its model card for \
+             `hilgen tag --model`; the run's is the one best on dev, in `kept/system`):\n"
+        );
+        for p in systems {
+            let k = p.kept_system.as_ref().expect("filtered");
+            let run = if k.run { "; the run's kept system" } else { "" };
+            let _ = writeln!(
+                s,
+                "- K = {}, seed {}: {} (dev F1 {:.1}, test F1 {:.1}) in `{}`{run}",
+                p.k,
+                p.seed,
+                k.system,
+                100.0 * k.dev_f1,
+                100.0 * k.test_f1,
+                k.folder
+            );
+        }
+    }
     if !r.llm.is_empty() {
         let _ = writeln!(s, "\nLLM use (summed over seeds; for the tagger, sentences to tag and tagged):\n");
         let _ = writeln!(s, "| strategy | asked | produced | requests | rejected, by reason |");

@@ -70,6 +70,22 @@ pub struct KeptModel {
     pub folder: String,
 }
 
+/// The system kept for a seed: what dev chose (the ensemble row's system), as one folder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeptSystem {
+    /// What it is (`union of dictionary + tagger/distant`).
+    pub system: String,
+    /// Its dev F1.
+    pub dev_f1: f64,
+    /// Its test F1.
+    pub test_f1: f64,
+    /// The folder, relative to the run directory.
+    pub folder: String,
+    /// Whether it is the run's kept system too (`kept/system`: the samples' best on dev).
+    #[serde(default)]
+    pub run: bool,
+}
+
 /// A sample that holds fewer than K sentences of some type (K larger than the training split
 /// allows): what it really holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -108,6 +124,9 @@ pub struct SeedResult {
     /// The kept model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kept: Option<KeptModel>,
+    /// The kept system (what dev chose, as one folder).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept_system: Option<KeptSystem>,
     /// Set when the sample is short of K for some type: the real counts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub short_sample: Option<ShortSample>,

@@ -90,10 +90,7 @@ impl Stage for Augment {
         };
         let dictionary = match (&input.dictionary, &kb) {
             (Some(f), Some(kb)) => {
-                let text = std::fs::read_to_string(cx.path(f)).map_err(|e| PipelineError::io(cx.path(f), e))?;
-                let saved: crate::stages::dictionary::Saved = serde_json::from_str(&text)
-                    .map_err(|e| PipelineError::Invalid(format!("{}: {e}", cx.path(f).display())))?;
-                Some(saved.build(kb)?)
+                Some(hilgen_dictionary::SavedDictionary::read(&cx.path(f))?.build(kb)?)
             }
             _ => None,
         };

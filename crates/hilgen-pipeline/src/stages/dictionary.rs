@@ -8,7 +8,7 @@ use crate::plan::Plan;
 use crate::stage::{Context, Stage};
 use crate::flow::{Outputs, Planned, System};
 use crate::Result;
-use hilgen_dictionary::{select, Dictionary, Grid, Selection, TypeMap};
+use hilgen_dictionary::{select, Grid, SavedDictionary, TypeMap};
 use serde::{Deserialize, Serialize};
 
 /// What the dictionary reads.
@@ -37,22 +37,6 @@ pub struct DictionaryOutput {
     pub predictions: Predictions,
 }
 
-/// What `dictionary.json` holds.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Saved {
-    /// Label votes per concept type.
-    pub types: TypeMap,
-    /// The choice on dev.
-    pub selection: Selection,
-}
-
-impl Saved {
-    /// The dictionary again, over `kb`.
-    pub fn build(&self, kb: &hilgen_kb::Kb) -> Result<Dictionary> {
-        Ok(Dictionary::build(kb, &self.types, self.selection.config.clone())?)
-    }
-}
-
 /// The stage.
 pub struct TuneDictionary;
 
@@ -70,7 +54,7 @@ impl Stage for TuneDictionary {
         tracing::info!(dev_f1 = selection.dev_f1, dropped = ?selection.config.dropped_types, "dictionary chosen on dev");
         super::io::write_tsv(&cx.dir.join("dictionary.dev.tsv"), &dictionary.tag(&dev))?;
         super::io::write_tsv(&cx.dir.join("dictionary.test.tsv"), &dictionary.tag(&test))?;
-        let saved = Saved { types, selection };
+        let saved = SavedDictionary { types, selection };
         let p = cx.dir.join("dictionary.json");
         crate::files::write_file(&p, serde_json::to_string_pretty(&saved).expect("serializes").as_bytes())?;
         Ok(DictionaryOutput {

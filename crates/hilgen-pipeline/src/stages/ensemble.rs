@@ -55,21 +55,76 @@ impl Stage for Ensemble {
             input.candidates.iter().map(|s| super::io::read(&cx.path(&s.predictions.test))).collect::<Result<_>>()?;
         let dev_refs: Vec<&[Sentence]> = dev.iter().map(Vec::as_slice).collect();
         let test_refs: Vec<&[Sentence]> = test.iter().map(Vec::as_slice).collect();
-        let cands = ensemble::default_candidates(input.candidates.len());
-        let sel = ensemble::select_best(&gold_dev, &dev_refs, &cands, scoring(), Scheme::Iob2)?;
-        let chosen = sel.chosen();
-        let combined = ensemble::apply(&chosen.candidate, &test_refs, &sel.weights, Scheme::Iob2)?;
+        let choice = choose(&gold_dev, &dev_refs, &input.candidates)?;
+        let combined = choice.apply(&test_refs)?;
         super::io::write_tsv(&cx.dir.join("ensemble.test.tsv"), &combined)?;
-        let names: Vec<&str> = chosen.candidate.systems.iter().map(|&i| input.candidates[i].name.as_str()).collect();
         let (prf, ci, e) = score(&gold_test, &combined, input.bootstrap, input.seed)?;
-        let mut s = SystemScore::new(prf, ci, chosen.dev_f1).with_types(&e);
-        s.note = Some(if names.len() == 1 {
-            names[0].to_string()
-        } else {
-            format!("{} of {}", chosen.candidate.method, names.join(" + "))
-        });
+        let mut s = SystemScore::new(prf, ci, choice.dev_f1).with_types(&e);
+        s.note = Some(choice.describe());
         Ok(EnsembleOutput { score: s, test: cx.output("ensemble.test.tsv")? })
     }
+}
+
+/// The combination chosen on dev: which candidates, combined how.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    /// The chosen candidates' names (`dictionary`, `tagger/distant`, ...), in candidate order.
+    pub names: Vec<String>,
+    /// Their indices among the candidates.
+    pub members: Vec<usize>,
+    /// The rule (a single system: its spans as they are).
+    pub method: ensemble::Method,
+    /// Each chosen candidate's weight (its dev F1 for a weighted vote, else 1).
+    pub weights: Vec<f64>,
+    /// The combination's dev F1.
+    pub dev_f1: f64,
+    chosen: ensemble::Candidate,
+    all_weights: Vec<f64>,
+}
+
+impl Choice {
+    /// `tagger/distant`, or `union of dictionary + tagger/distant`.
+    pub fn describe(&self) -> String {
+        if self.names.len() == 1 {
+            self.names[0].clone()
+        } else {
+            format!("{} of {}", self.method, self.names.join(" + "))
+        }
+    }
+
+    /// The combination of the candidates' predictions (all candidates, in candidate order).
+    pub fn apply(&self, candidates: &[&[Sentence]]) -> Result<Vec<Sentence>> {
+        Ok(ensemble::apply(&self.chosen, candidates, &self.all_weights, Scheme::Iob2)?)
+    }
+}
+
+/// The best combination on dev of the candidates (their dev predictions in candidate order):
+/// every single system, and for every subset of two or more the dev-F1-weighted vote,
+/// intersection, union and majority (ties: the earlier).
+pub fn choose(gold_dev: &[Sentence], dev: &[&[Sentence]], candidates: &[System]) -> Result<Choice> {
+    let cands = ensemble::default_candidates(candidates.len());
+    let sel = ensemble::select_best(gold_dev, dev, &cands, scoring(), Scheme::Iob2)?;
+    let chosen = sel.chosen().clone();
+    let c = &chosen.candidate;
+    Ok(Choice {
+        names: c.systems.iter().map(|&i| candidates[i].name.clone()).collect(),
+        members: c.systems.clone(),
+        method: c.method.clone(),
+        weights: c.systems.iter().map(|&i| if c.dev_weights { sel.weights[i] } else { 1.0 }).collect(),
+        dev_f1: chosen.dev_f1,
+        chosen: chosen.candidate,
+        all_weights: sel.weights,
+    })
+}
+
+/// The candidates of a sample's ensemble: its best systems on dev (a stable sort: report order
+/// among equals), at most the plan's `ensemble_systems`.
+pub(crate) fn ranked(plan: &Plan, unit: crate::graph::Unit, outputs: &Outputs<'_>) -> Option<Vec<System>> {
+    let mut ranked = systems(plan, unit, outputs)?;
+    let scores = outputs.get::<super::evaluate::Scores>(&ids::evaluate(unit))?;
+    ranked.sort_by(|a, b| scores[&b.name].dev_f1.total_cmp(&scores[&a.name].dev_f1));
+    ranked.truncate(plan.ensemble_systems.max(1));
+    Some(ranked)
 }
 
 impl Planned for Ensemble {
@@ -86,10 +141,7 @@ impl Planned for Ensemble {
     /// The best systems on dev (a stable sort: report order among equals).
     fn input(plan: &Plan, at: At, outputs: &Outputs<'_>) -> Option<EnsembleInput> {
         let unit = at.sample();
-        let mut ranked = systems(plan, unit, outputs)?;
-        let scores = outputs.get::<super::evaluate::Scores>(&ids::evaluate(unit))?;
-        ranked.sort_by(|a, b| scores[&b.name].dev_f1.total_cmp(&scores[&a.name].dev_f1));
-        ranked.truncate(plan.ensemble_systems.max(1));
+        let ranked = ranked(plan, unit, outputs)?;
         Some(EnsembleInput {
             dev: plan.data.dev.labelled.clone(),
             test: plan.data.test.labelled.clone(),

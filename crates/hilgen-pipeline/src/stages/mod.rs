@@ -11,13 +11,14 @@ pub mod labels;
 
 pub use crate::flow::{Predictions, System};
 
-/// Declares each kind's module and lists the kinds ([`KINDS`]).
+/// Declares each kind's module and lists the kinds ([`KINDS`]); `module::A + B` registers two
+/// kinds of one module.
 macro_rules! kinds {
-    ($($module:ident::$kind:ident,)*) => {
+    ($($module:ident::$kind:ident $(+ $more:ident)*,)*) => {
         $(pub mod $module;)*
         /// Every stage kind, in the order their stages come within a sample (of the stages
         /// whose inputs are ready, those of an earlier kind run first).
-        pub(crate) const KINDS: &[&dyn crate::flow::Kind] = &[$(&$module::$kind),*];
+        pub(crate) const KINDS: &[&dyn crate::flow::Kind] = &[$(&$module::$kind, $(&$module::$more,)*)*];
     };
 }
 
@@ -33,5 +34,6 @@ kinds! {
     evaluate::Evaluate,
     ensemble::Ensemble,
     best::Best,
+    keep::Keep + KeepRun,
     report::MakeReport,
 }

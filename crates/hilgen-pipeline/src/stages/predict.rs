@@ -9,7 +9,7 @@ use crate::stage::{Context, Stage};
 use crate::flow::{Outputs, Planned, System};
 use crate::Result;
 use hilgen_corpus::Sentence;
-use hilgen_models::{Dann, Features, Tagger};
+use hilgen_system::Head;
 use serde::{Deserialize, Serialize};
 
 /// What prediction reads.
@@ -40,28 +40,16 @@ impl Stage for Predict {
     type Output = PredictOutput;
 
     fn run(input: &PredictInput, cx: &Context<'_>) -> Result<PredictOutput> {
-        let dir = cx.path(&input.model);
-        let tagger = Tagger::load(&dir, {
-            cx.runtime.apply_threads();
-            cx.runtime.device.resolve()?
-        })?;
-        let dann = Dann::load(&dir)?;
+        cx.runtime.apply_threads();
+        let options = hilgen_system::RunOptions { device: Some(cx.runtime.device), ..Default::default() };
+        // The code `hilgen tag` runs: one encoder pass for both heads.
+        let model = hilgen_system::Neural::load(&cx.path(&input.model), &options)?;
         for (split, file) in [("dev", &input.dev), ("test", &input.test)] {
             let gold = super::io::read(&cx.path(file))?;
-            let emissions = tagger.word_features(&gold, Features::Emissions)?;
-            let to_sentences = |p: Vec<hilgen_models::Prediction>| -> Vec<Sentence> {
-                p.iter().zip(&gold).map(|(p, s)| p.to_sentence(s)).collect()
-            };
-            super::io::write_tsv(
-                &cx.dir.join(format!("tagger.{split}.tsv")),
-                &to_sentences(tagger.decode_emissions(&emissions)?),
-            )?;
-            let dann_pred = if dann.config.features == Features::Emissions {
-                dann.predict_features(&emissions)
-            } else {
-                dann.predict(&tagger, &gold)?
-            };
-            super::io::write_tsv(&cx.dir.join(format!("dann.{split}.tsv")), &to_sentences(dann_pred))?;
+            let [tagger, dann]: [Vec<Sentence>; 2] =
+                model.tag_heads(&gold, &[Head::Tagger, Head::Dann])?.try_into().expect("two heads");
+            super::io::write_tsv(&cx.dir.join(format!("tagger.{split}.tsv")), &tagger)?;
+            super::io::write_tsv(&cx.dir.join(format!("dann.{split}.tsv")), &dann)?;
         }
         let pair = |m: &str| -> Result<Predictions> {
             Ok(Predictions { dev: cx.output(&format!("{m}.dev.tsv"))?, test: cx.output(&format!("{m}.test.tsv"))? })

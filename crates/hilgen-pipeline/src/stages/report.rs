@@ -3,7 +3,8 @@
 use crate::graph::{ids, kind_of, At, Node};
 use crate::plan::Plan;
 use crate::report::{self, Report, ReportMeta, FORMAT_VERSION};
-use crate::results::{AugmentResult, SeedResult};
+use crate::results::{AugmentResult, KeptSystem, SeedResult};
+use crate::stages::keep::KeepOutput;
 use crate::stage::{Context, Stage};
 use crate::stages::augment::AugmentOutput;
 use crate::stages::dictionary::TuneDictionary;
@@ -48,16 +49,18 @@ impl Planned for MakeReport {
     fn nodes(plan: &Plan) -> Vec<Node> {
         let mut deps = Vec::new();
         for u in plan.units() {
-            deps.extend([ids::sample(u), ids::evaluate(u), ids::ensemble(u), ids::best(u)]);
+            deps.extend([ids::sample(u), ids::evaluate(u), ids::ensemble(u), ids::best(u), ids::kept(u)]);
             deps.extend(plan.strategies.iter().map(|s| ids::augment(u, s.spec.id())));
         }
         if plan.zero_shot_tagger {
             deps.push(ids::LLM_TAGGER.into());
         }
+        deps.push(ids::KEPT.into());
         vec![Node::new(ids::REPORT.into(), Self::KIND, At::EXPERIMENT, deps)]
     }
 
     fn input(plan: &Plan, _: At, outputs: &Outputs<'_>) -> Option<ReportInput> {
+        let run_kept = outputs.get::<KeepOutput>(ids::KEPT)?;
         let mut seeds = Vec::new();
         for unit in plan.units() {
             let mut augment: BTreeMap<String, AugmentResult> = BTreeMap::new();
@@ -72,6 +75,13 @@ impl Planned for MakeReport {
                 ensemble: outputs.get::<super::ensemble::EnsembleOutput>(&ids::ensemble(unit))?.score,
                 augment,
                 kept: Some(outputs.get::<super::best::BestOutput>(&ids::best(unit))?.kept),
+                kept_system: outputs.get::<KeepOutput>(&ids::kept(unit)).map(|k| KeptSystem {
+                    run: k.sample == run_kept.sample,
+                    system: k.system,
+                    dev_f1: k.dev_f1,
+                    test_f1: k.test_f1,
+                    folder: k.folder.file.to_string_lossy().to_string(),
+                }),
                 short_sample: super::sample::shots(outputs, unit)?.short_sample(),
             });
         }
