@@ -93,6 +93,7 @@ fn resolve_run_resume_and_rerun_exactly_what_changed() {
     for f in ["results.md", "results.json", "f1.svg", "plan.json", "seed-1/best/model/config.json"] {
         assert!(out.join(f).exists(), "{f}");
     }
+    llm_tagger_as_a_kept_system(&plan, &out, dir.path());
     let report = resumed.report.clone().unwrap();
     assert_eq!(report.seeds, [1, 2]);
     let rows: Vec<&str> = report.rows.iter().map(|r| r.name.as_str()).collect();
@@ -198,6 +199,37 @@ fn resolve_run_resume_and_rerun_exactly_what_changed() {
     assert!(r.report.is_none());
     let e = go(&p, &fresh, RunOptions { stop_after: Some("trian".into()), ..Default::default() }).1.unwrap_err();
     assert!(e.to_string().contains("no such stage") && e.to_string().contains("train"), "{e}");
+}
+
+/// The LLM zero-shot tagger kept as a system (`llm.json`: the client settings, annotation and
+/// templates) tags the test split as the run's `llm-tagger` stage did.
+fn llm_tagger_as_a_kept_system(plan: &Plan, out: &Path, scratch: &Path) {
+    use hilgen_system::Tag;
+    let llm = plan.llm.as_ref().unwrap();
+    let input = llm.input(hilgen_llm::prompts::Task::Tag);
+    let settings = hilgen_system::LlmSettings {
+        config: llm.client.clone(),
+        annotation: input.annotation,
+        templates: input.templates,
+        types: plan.types(),
+    };
+    let dest = scratch.join("kept-llm");
+    let assembly = hilgen_system::Assembly {
+        members: vec![("llm/zero-shot".into(), hilgen_system::Source::Llm(Box::new(settings)))],
+        rule: None,
+        types: plan.types(),
+        card: Default::default(),
+    };
+    hilgen_system::assemble(&dest, &assembly).unwrap();
+    assert!(!std::fs::read_to_string(dest.join("llm.json")).unwrap().contains("sk-"), "no key is written");
+    let system = hilgen_system::load(&dest, None, &Default::default()).unwrap();
+    let test = hilgen_corpus::jsonl::read_path(out.join("data/test.jsonl")).unwrap();
+    let tokens: Vec<hilgen_corpus::Sentence> = test.iter().map(hilgen_corpus::Sentence::untagged).collect();
+    let tagged = system.tag(&tokens).unwrap();
+    let run = hilgen_corpus::conll::read_path(out.join("llm-tagger/llm.test.tsv"), &Default::default()).unwrap();
+    let tags = |s: &[hilgen_corpus::Sentence]| s.iter().map(|s| s.tags.clone()).collect::<Vec<_>>();
+    assert_eq!(tags(&tagged), tags(&run));
+    assert!(run.iter().any(|s| s.tags.iter().any(|t| t != "O")), "the fake LLM tags something");
 }
 
 #[test]

@@ -150,7 +150,10 @@ fn card(plan: &Plan, seed: u64, shots: usize) -> CardInfo {
     let mut knowledge: Vec<String> = Vec::new();
     let mut add = |what: &str, refs: &[FileRef]| {
         for r in refs {
-            let name = r.file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+            // The file with its folder, which names the release (`ctd-medic-2017/CTD_diseases.tsv.gz`).
+            let parts: Vec<String> =
+                r.file.iter().rev().take(2).map(|c| c.to_string_lossy().to_string()).collect();
+            let name = parts.into_iter().rev().collect::<Vec<_>>().join("/");
             knowledge.push(format!("{what} `{name}` (sha256 {})", &r.sha256[..r.sha256.len().min(12)]));
         }
     };
