@@ -5,6 +5,7 @@
 //!
 //! - [`augment`]: augmentation strategies with provenance (knowledge layers, Dai & Adel, LLM).
 //! - [`corpus`]: IOB corpora, tagging schemes, PubTator, alignment, few-shot sampling.
+//! - [`dictionary`]: the knowledge graph as a tagger (types from the shots, filters on dev).
 //! - [`kb`]: UMLS / CTD / MeSH / OBO knowledge graph on an fst index, HILGEN expansions.
 //! - [`metrics`]: seqeval-conformant metrics, bootstrap tests, ensembles.
 //! - [`models`]: libtorch models (BERT token classifier, DANN).
@@ -21,6 +22,7 @@
 
 pub use hilgen_augment as augment;
 pub use hilgen_corpus as corpus;
+pub use hilgen_dictionary as dictionary;
 pub use hilgen_kb as kb;
 pub use hilgen_llm as llm;
 pub use hilgen_metrics as metrics;

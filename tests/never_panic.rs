@@ -2,7 +2,9 @@
 //! UMLS RRF (each file of a `META/` folder), CTD (plain and gzip), the MeSH tree and XML, OBO,
 //! the experiment TOML, the LLM configuration, LLM answers, the knowledge index file, and each
 //! file of a saved model folder (`tagger.json`, `model.safetensors`, `tokenizer.json`, DANN's
-//! `dann.json` and `dann.safetensors`: the folder loaded and a sentence tagged by both systems).
+//! `dann.json` and `dann.safetensors`: the folder loaded and a sentence tagged by both systems),
+//! and a kept system's `system.json` and `dictionary/dictionary.json` (the folder loaded and a
+//! sentence tagged by its union of dictionary and tagger).
 //!
 //! Each parser gets random bytes and mutations of real files (the shared data and knowledge
 //! files, or the committed experiments): bytes flipped, inserted and deleted, lines cut and
@@ -229,6 +231,9 @@ enum Folder {
     Rrf,
     /// A copy of a real saved model folder (tagger and DANN; the case replaces one file).
     Model,
+    /// A copy of a real kept system (dictionary over an index, and a model folder, in union;
+    /// the case replaces one file).
+    Kept,
 }
 
 /// The files of a saved model folder that `hilgen tag --model` reads.
@@ -267,6 +272,68 @@ fn saved_model() -> &'static Path {
         (dir, out)
     })
     .1
+}
+
+/// A real kept system, made once per process: the union of a dictionary (over an index built
+/// from the CTD sample) and the saved model folder's tagger.
+fn saved_kept() -> &'static Path {
+    static DIR: std::sync::OnceLock<(tempfile::TempDir, PathBuf)> = std::sync::OnceLock::new();
+    &DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("CTD_diseases.tsv");
+        std::fs::write(&src, head(&shared("HILGEN_KB", "ctd-medic-2017/CTD_diseases.tsv.gz"), 400)).unwrap();
+        let kb_dir = dir.path().join("kb");
+        hilgen_kb::build(&hilgen_kb::Sources { ctd: vec![src], ..Default::default() }, &kb_dir).unwrap();
+        let saved = hilgen::dictionary::SavedDictionary {
+            types: Default::default(),
+            selection: hilgen::dictionary::Selection {
+                config: Default::default(),
+                dev_f1: 0.0,
+                type_precision: Default::default(),
+                tried: 0,
+            },
+        };
+        let dictionary = dir.path().join("dictionary.json");
+        std::fs::write(&dictionary, serde_json::to_string(&saved).unwrap()).unwrap();
+        let out = dir.path().join("kept");
+        let assembly = hilgen::system::Assembly {
+            members: vec![
+                (
+                    "dictionary".into(),
+                    hilgen::system::Source::Dictionary { dictionary, kb: kb_dir.join(hilgen_kb::INDEX_FILE) },
+                ),
+                (
+                    "tagger/x".into(),
+                    hilgen::system::Source::Model {
+                        folder: saved_model().to_path_buf(),
+                        head: hilgen::system::Head::Tagger,
+                    },
+                ),
+            ],
+            rule: Some((hilgen::metrics::ensemble::Method::Union, vec![1.0, 1.0])),
+            types: vec!["Disease".into()],
+            card: Default::default(),
+        };
+        hilgen::system::assemble(&out, &assembly).unwrap();
+        (dir, out)
+    })
+    .1
+}
+
+/// The files of a kept system the case replaces (one at a time).
+const KEPT_FILES: [&str; 2] = ["system.json", "dictionary/dictionary.json"];
+
+/// Loads the kept system the case's file is part of and tags a sentence with it, as `hilgen
+/// tag --model` does.
+fn kept_folder(p: &Path) -> Result<(), String> {
+    use hilgen::system::Tag;
+    let dir = p.ancestors().find(|a| a.join("system.json").is_file()).unwrap_or(p.parent().unwrap());
+    let system = hilgen::system::load(dir, None, &Default::default()).map_err(|e| e.to_string())?;
+    let sentence =
+        hilgen_corpus::conll::read_str("Naloxone\tO\nreverses\tO\nhypotension\tO\n\n", "q.tsv", &Default::default())
+            .unwrap();
+    system.tag(&sentence).map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(())
 }
 
 /// Loads the model folder the case's file is part of and tags a sentence with the tagger and
@@ -497,6 +564,17 @@ fn targets() -> Vec<Target> {
             names_file: true,
         });
     }
+    // Kept systems: `system.json` and the dictionary's `dictionary.json` of a real one.
+    for (name, file) in [("kept-system", KEPT_FILES[0]), ("kept-dictionary", KEPT_FILES[1])] {
+        t.push(Target {
+            name,
+            seeds: vec![std::fs::read(saved_kept().join(file)).unwrap()],
+            folder: Folder::Kept,
+            file,
+            run: kept_folder,
+            names_file: true,
+        });
+    }
     // The knowledge index: a real build from the CTD sample, its bytes mutated.
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("CTD_diseases.tsv");
@@ -514,6 +592,20 @@ fn targets() -> Vec<Target> {
         names_file: true,
     });
     t
+}
+
+/// Copies a folder's files and subfolders (a kept system) into `to`.
+fn copy_tree(from: &Path, to: &Path) {
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+            copy_tree(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), &dest).unwrap();
+        }
+    }
 }
 
 fn ctd_load(p: &Path) -> Result<(), String> {
@@ -590,6 +682,7 @@ fn fuzz(t: &Target, cases: u32, budget: Option<Duration>, seed: u64) -> usize {
                 std::fs::copy(saved_model().join(f), dir.path().join(f)).unwrap();
             }
         }
+        Folder::Kept => copy_tree(saved_kept(), dir.path()),
         Folder::Alone => {}
     }
     let start = Instant::now();
@@ -638,7 +731,7 @@ fn every_parser_answers_random_and_mutated_files_without_panicking() {
     let only = std::env::var("HILGEN_NEVER_PANIC_ONLY").ok();
     let seed = std::env::var("HILGEN_NEVER_PANIC_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
     let all = targets();
-    assert_eq!(all.len(), 22, "every parser is covered (17 parsers, 5 files of a model folder)");
+    assert_eq!(all.len(), 24, "every parser is covered (17 parsers, 5 files of a model folder, 2 of a kept system)");
     for t in all.iter().filter(|t| only.as_deref().is_none_or(|o| o.split(',').any(|x| x == t.name))) {
         let start = Instant::now();
         PARSED.store(0, std::sync::atomic::Ordering::Relaxed);

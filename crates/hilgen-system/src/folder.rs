@@ -122,6 +122,19 @@ fn read_manifest(file: &Path, v: serde_json::Value) -> Result<Manifest> {
     serde_json::from_value(v).map_err(|e| SystemError::folder(file, format!("not a kept system: {e}")))
 }
 
+/// A path of `system.json` inside the folder: relative, never leaving it (a kept system is
+/// self-contained; a path elsewhere is refused, not followed).
+fn inside(folder: &Path, rel: &Path) -> Result<PathBuf> {
+    use std::path::Component as C;
+    if rel.as_os_str().is_empty() || !rel.components().all(|c| matches!(c, C::Normal(_) | C::CurDir)) {
+        return Err(SystemError::folder(
+            folder.join(SYSTEM_FILE),
+            format!("`{}` is not a path inside the folder (relative, without `..`)", rel.display()),
+        ));
+    }
+    Ok(folder.join(rel))
+}
+
 fn build(
     folder: &Path,
     component: &Component,
@@ -129,7 +142,7 @@ fn build(
     cache: &mut HashMap<PathBuf, Rc<Neural>>,
 ) -> Result<System> {
     let mut model = |model: &Path, head: Head| -> Result<System> {
-        let path = folder.join(model);
+        let path = inside(folder, model)?;
         let neural = match cache.get(&path) {
             Some(n) => n.clone(),
             None => {
@@ -147,10 +160,14 @@ fn build(
         Ok(System::Model(Model { neural, head }))
     };
     Ok(match component {
-        Component::Dictionary { dictionary, kb } => System::Dictionary(DictionarySystem::load(folder, dictionary, kb)?),
+        Component::Dictionary { dictionary, kb } => {
+            inside(folder, dictionary)?;
+            inside(folder, &kb.file)?;
+            System::Dictionary(DictionarySystem::load(folder, dictionary, kb)?)
+        }
         Component::Tagger { model: m } => model(m, Head::Tagger)?,
         Component::Dann { model: m } => model(m, Head::Dann)?,
-        Component::Llm { settings } => System::Llm(LlmSystem::load(&folder.join(settings))?),
+        Component::Llm { settings } => System::Llm(LlmSystem::load(&inside(folder, settings)?)?),
         Component::Ensemble { method, weights, members } => {
             if members.is_empty() || weights.len() != members.len() {
                 return Err(SystemError::folder(
@@ -389,6 +406,17 @@ mod tests {
         assert!(e.contains("kept dictionary") && e.contains("--system dann"), "{e}");
         // Without a head: the dictionary's files are read, and their absence named.
         assert!(err(d, None).contains("dictionary.json"));
+        // Paths leave the folder: refused, not followed.
+        for bad in ["/etc/passwd", "../other/kb.hkb", ""] {
+            let mut m = manifest.clone();
+            m.system = Component::Dictionary {
+                dictionary: "dictionary/dictionary.json".into(),
+                kb: Pinned { file: bad.into(), sha256: "00".into() },
+            };
+            std::fs::write(d.join(SYSTEM_FILE), serde_json::to_string(&m).unwrap()).unwrap();
+            let e = err(d, None);
+            assert!(e.contains("not a path inside the folder"), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub const CARD_FILE: &str = "README.md";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Pinned {
-    /// The file, relative to the folder (or absolute).
+    /// The file, relative to the folder (a path leaving the folder is refused).
     pub file: PathBuf,
     /// Its sha256, in hex.
     pub sha256: String,
