@@ -362,9 +362,58 @@ pub struct Experiment {
     /// How `hilgen slurm submit` asks for workers (command-line options override it).
     #[serde(default)]
     pub slurm: SlurmSpec,
+    /// Which labelled data makes the choices (dictionary filters, teachers, ensembles, kept
+    /// systems): the dev split (default), or a K-per-type sample of it.
+    #[serde(default)]
+    pub selection: SelectionSpec,
     /// The experiment file's folder (relative paths are resolved against it; not in the file).
     #[serde(skip)]
     pub base_dir: PathBuf,
+}
+
+/// The labelled data every choice of a run is made on (`[selection]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelectionSpec {
+    /// `split` or `k-shot`.
+    #[serde(default)]
+    pub dev: DevProtocol,
+    /// For `k-shot`: sentences per entity type (default: the sample's K).
+    #[serde(default)]
+    pub k: Option<usize>,
+    /// For `k-shot`: the dev sample of seed S is drawn with seed S + this (apart from the
+    /// training shots, drawn with S).
+    #[serde(default = "default_dev_seed_offset")]
+    pub seed_offset: u64,
+}
+
+/// Which labelled dev data a run chooses on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DevProtocol {
+    /// The dev split (its first `dev_limit` sentences when set).
+    #[default]
+    Split,
+    /// A K-per-type sample of the dev split per sample (seeded apart from the shots): as many
+    /// labelled dev sentences as a few-shot user could label besides the shots.
+    KShot,
+}
+
+fn default_dev_seed_offset() -> u64 {
+    1000
+}
+
+impl Default for SelectionSpec {
+    fn default() -> Self {
+        SelectionSpec { dev: DevProtocol::Split, k: None, seed_offset: default_dev_seed_offset() }
+    }
+}
+
+impl SelectionSpec {
+    /// Whether choices are made on the dev split (the default; left out of settings hashes).
+    pub fn is_split(&self) -> bool {
+        self.dev == DevProtocol::Split
+    }
 }
 
 fn default_k() -> Ks {
@@ -463,6 +512,16 @@ impl Experiment {
         self.model.schedule.check()?;
         if self.bootstrap == 0 || self.ensemble_systems == 0 {
             return Err("`bootstrap` and `ensemble_systems` must be at least 1".into());
+        }
+        if self.selection.dev == DevProtocol::KShot {
+            if self.selection.k == Some(0) {
+                return Err("[selection] k must be at least 1".into());
+            }
+            if self.llm.zero_shot_tagger {
+                return Err("[selection] dev = \"k-shot\" with llm.zero_shot_tagger is not supported yet: the \
+                            LLM tagger tags one dev split for every sample"
+                    .into());
+            }
         }
         Ok(())
     }

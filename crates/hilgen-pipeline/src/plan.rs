@@ -87,6 +87,19 @@ pub struct DataPlan {
     pub pool: Option<Split>,
     /// The share of dev sentences without entities.
     pub dev_mention_free: f64,
+    /// With `[selection] dev = "k-shot"`: each sample's dev sample (by the sample's folder,
+    /// `seed-S` or `kK/seed-S`), drawn from the dev split.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub dev_samples: BTreeMap<String, DevSample>,
+}
+
+/// A sample's own dev sentences (`[selection] dev = "k-shot"`).
+#[derive(Debug, Clone, Serialize)]
+pub struct DevSample {
+    /// The sentences.
+    pub split: Split,
+    /// Their share without entities.
+    pub mention_free: f64,
 }
 
 /// The knowledge graph: an index to use as is, or sources to build one from.
@@ -249,6 +262,9 @@ pub struct Plan {
     pub dictionary: Option<hilgen_dictionary::Grid>,
     /// Whether the dictionary is reported as a system.
     pub dictionary_system: bool,
+    /// Which labelled data the choices are made on.
+    #[serde(skip_serializing_if = "crate::experiment::SelectionSpec::is_split")]
+    pub selection: crate::experiment::SelectionSpec,
 }
 
 impl Plan {
@@ -350,7 +366,22 @@ impl Plan {
         exp.dictionary.grid.check()?;
         let dictionary = (dictionary_system || needs_dictionary).then(|| exp.dictionary.grid.clone());
         let needs_pool = strategies.iter().any(|s| s.needs.pool.uses());
-        let (data, labels) = resolve_data(exp, needs_pool)?;
+        let (mut data, labels, dev) = resolve_data(exp, needs_pool)?;
+        if exp.selection.dev == crate::experiment::DevProtocol::KShot {
+            for &k in &exp.k.values() {
+                for &seed in &exp.seeds {
+                    let unit = Unit { k, seed, curve: exp.k.values().len() > 1 };
+                    let kk = exp.selection.k.unwrap_or(k);
+                    let sample = hilgen_corpus::sample::sample_per_type(&dev, kk, seed + exp.selection.seed_offset)?;
+                    let sentences = sample.sentences(&dev);
+                    let mention_free = sentences.iter().filter(|s| s.tags.iter().all(|t| t == "O")).count() as f64
+                        / sentences.len().max(1) as f64;
+                    let name = format!("dev-{}", unit.to_string().replace('/', "-"));
+                    data.dev_samples
+                        .insert(unit.to_string(), DevSample { split: Split::new(&name, &sentences)?, mention_free });
+                }
+            }
+        }
         let model = resolve_model(exp, &mut hashes)?;
         let plan = Plan {
             name: exp.name.clone(),
@@ -370,6 +401,7 @@ impl Plan {
             zero_shot_tagger: exp.llm.zero_shot_tagger,
             dictionary,
             dictionary_system,
+            selection: exp.selection,
         };
         if plan.dir.exists() {
             hashes.save()?;
@@ -379,10 +411,36 @@ impl Plan {
 
     /// Writes the data files into the run directory (those already there unchanged are kept).
     pub fn write_data(&self) -> Result<()> {
-        for s in [&self.data.train, &self.data.dev, &self.data.test].into_iter().chain(&self.data.pool) {
+        let samples = self.data.dev_samples.values().map(|d| &d.split);
+        for s in [&self.data.train, &self.data.dev, &self.data.test].into_iter().chain(&self.data.pool).chain(samples) {
             s.write(&self.dir)?;
         }
         Ok(())
+    }
+
+    /// The labelled dev sentences the choices of `unit` are made on: its own K-per-type sample
+    /// under `[selection] dev = "k-shot"`, else the dev split.
+    pub fn dev(&self, unit: Unit) -> &Split {
+        self.data.dev_samples.get(&unit.to_string()).map_or(&self.data.dev, |d| &d.split)
+    }
+
+    /// The share of `unit`'s dev sentences without entities.
+    pub fn dev_mention_free(&self, unit: Unit) -> f64 {
+        self.data.dev_samples.get(&unit.to_string()).map_or(self.data.dev_mention_free, |d| d.mention_free)
+    }
+
+    /// The selection protocol in words, with the number of labelled dev sentences (of the
+    /// first sample, for k-shot: each sample has its own, of about the same size).
+    pub fn protocol(&self) -> String {
+        match self.data.dev_samples.values().next() {
+            Some(d) => format!(
+                "k-shot dev: {} per entity type sampled from the dev split per seed (seed + {}), {} sentences",
+                self.selection.k.map_or_else(|| "K".to_string(), |k| k.to_string()),
+                self.selection.seed_offset,
+                d.split.sentences
+            ),
+            None => format!("dev split: {} sentences", self.data.dev.sentences),
+        }
     }
 
     /// The names of the training configurations: `original`, then each strategy's.
@@ -465,7 +523,7 @@ fn read_split(exp: &Experiment, path: &Path) -> Result<Vec<Sentence>> {
     Ok(formats::read_sentences(&p, Format::Auto, &Default::default())?)
 }
 
-fn resolve_data(exp: &Experiment, needs_pool: bool) -> Result<(DataPlan, Vec<String>)> {
+fn resolve_data(exp: &Experiment, needs_pool: bool) -> Result<(DataPlan, Vec<String>, Vec<Sentence>)> {
     let (mut train, mut dev, mut test, source) = match (&exp.dataset, &exp.data) {
         (_, Some(d)) => (
             read_split(exp, &d.train)?,
@@ -524,8 +582,9 @@ fn resolve_data(exp: &Experiment, needs_pool: bool) -> Result<(DataPlan, Vec<Str
         dev: Split::new("dev", &dev)?,
         test: Split::new("test", &test)?,
         pool,
+        dev_samples: BTreeMap::new(),
     };
-    Ok((data, labels))
+    Ok((data, labels, dev))
 }
 
 fn resolve_model(exp: &Experiment, hashes: &mut HashCache) -> Result<ModelPlan> {

@@ -397,3 +397,49 @@ fn a_learning_curve_over_k() {
         r.stages.iter().filter(|(_, s)| *s != Status::NotSelected).map(|(i, _)| i.as_str()).collect();
     assert_eq!(selected, ["k1/seed-1/sample", "k2/seed-1/sample"]);
 }
+
+#[test]
+fn a_k_shot_dev_makes_every_choice_on_its_own_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp_path = support::tiny(dir.path(), r#"{kind = "distant", o_weight = 0.5}"#, None);
+    let split = Experiment::from_file(&exp_path).unwrap();
+    let text = std::fs::read_to_string(&exp_path).unwrap() + "[selection]\ndev = \"k-shot\"\nk = 1\n";
+    std::fs::write(&exp_path, text).unwrap();
+    let exp = Experiment::from_file(&exp_path).unwrap();
+    let out = dir.path().join("run");
+    let runtime = Runtime::default();
+    // The default protocol leaves the settings hash of every earlier run alone; k-shot changes it.
+    let plan_split = Plan::resolve(&split, &runtime.registry, Some(&out)).unwrap();
+    let plan = Plan::resolve(&exp, &runtime.registry, Some(&out)).unwrap();
+    assert_ne!(plan.settings_hash(), plan_split.settings_hash());
+    assert!(!serde_json::to_string(&plan_split).unwrap().contains("selection"));
+    let (plan, summary) = complete(&exp, &out);
+    for seed in [1, 2] {
+        let unit = plan.units().into_iter().find(|u| u.seed == seed).unwrap();
+        let dev = plan.dev(unit);
+        assert_eq!(dev.labelled.file, std::path::PathBuf::from(format!("data/dev-seed-{seed}.jsonl")));
+        let sentences = hilgen_corpus::jsonl::read_path(out.join(&dev.labelled.file)).unwrap();
+        let gold = hilgen_corpus::jsonl::read_path(out.join("data/dev.jsonl")).unwrap();
+        assert!(sentences.len() <= 2 && sentences.iter().all(|s| gold.contains(s)), "{} sentences", sentences.len());
+        // Every stage that chooses reads this sample, never the split.
+        for stage in ["dictionary", "evaluate", "ensemble", "kept"] {
+            let m = hilgen_pipeline::stage::read_manifest(&out.join(format!("seed-{seed}/{stage}"))).unwrap();
+            assert_eq!(m.inputs["dev"]["sha256"], dev.labelled.sha256.as_str(), "seed {seed} {stage}");
+        }
+        let m = hilgen_pipeline::stage::read_manifest(&out.join(format!("seed-{seed}/predict/distant"))).unwrap();
+        assert_eq!(m.inputs["dev"]["sha256"], dev.tokens.sha256.as_str());
+    }
+    // The samples differ from each other and from the shots' seed.
+    assert_ne!(plan.dev(plan.units()[0]).labelled.sha256, plan.dev(plan.units()[1]).labelled.sha256);
+    let report = summary.report.unwrap();
+    let protocol = report.meta.as_ref().unwrap().protocol.clone().unwrap();
+    assert!(protocol.starts_with("k-shot dev: 1 per entity type"), "{protocol}");
+    let md = std::fs::read_to_string(out.join("results.md")).unwrap();
+    assert!(md.contains(&format!("is made on the {protocol}")), "{md}");
+    let card = std::fs::read_to_string(out.join("seed-1/kept/system/README.md")).unwrap();
+    assert!(card.contains("k-shot dev"), "{card}");
+    // With the LLM tagger (one dev split for every sample) the protocol is refused by name.
+    let mut llm = exp.clone();
+    llm.llm.zero_shot_tagger = true;
+    assert!(llm.check().unwrap_err().contains("k-shot"));
+}

@@ -95,6 +95,9 @@ pub struct Comparison {
     /// test set when these differ).
     #[serde(default)]
     pub test_sentences: Vec<usize>,
+    /// Each report's selection protocol (which labelled data chose), where it recorded one.
+    #[serde(default)]
+    pub protocols: Vec<Option<String>>,
 }
 
 impl Comparison {
@@ -218,6 +221,7 @@ pub fn compare(runs: &[Labelled], seeds: Option<&[u64]>, k: Option<usize>) -> Re
         ensembles,
         labels: runs.iter().map(|r| r.label.clone()).collect(),
         names: runs.iter().map(|r| r.report.name.clone()).collect(),
+        protocols: runs.iter().map(|r| r.report.meta.as_ref().and_then(|m| m.protocol.clone())).collect(),
         seeds: chosen,
         k,
         rows,
@@ -297,8 +301,15 @@ pub fn markdown(c: &Comparison) -> String {
     let mut s = String::new();
     let seeds: Vec<String> = c.seeds.iter().map(u64::to_string).collect();
     let _ = writeln!(s, "# Comparison, {}-shot, seeds {}\n", c.k, seeds.join(", "));
-    for (label, name) in c.labels.iter().zip(&c.names) {
-        let _ = writeln!(s, "- {label}: `{name}`");
+    for (i, (label, name)) in c.labels.iter().zip(&c.names).enumerate() {
+        match c.protocols.get(i).cloned().flatten() {
+            Some(p) => {
+                let _ = writeln!(s, "- {label}: `{name}` (choices on the {p})");
+            }
+            None => {
+                let _ = writeln!(s, "- {label}: `{name}`");
+            }
+        }
     }
     if let Some(w) = c.test_set_warning() {
         let _ = writeln!(s, "\n**Warning**: {w}.");
@@ -395,6 +406,7 @@ mod tests {
             systems: vec!["dictionary".into()],
             titles: BTreeMap::new(),
             settings: None,
+            protocol: None,
         };
         crate::report::build(&meta, &per_seed, None, &BTreeMap::new())
     }

@@ -84,6 +84,7 @@ pub fn meta_of(r: &Report) -> ReportMeta {
                 systems: Vec::new(),
                 titles: BTreeMap::new(),
                 settings: None,
+                protocol: None,
             }
         }
     };
@@ -242,6 +243,7 @@ mod tests {
             titles: [("dictionary".to_string(), "dictionary (types from the shots, filters on dev)".to_string())]
                 .into(),
             settings: Some("a".repeat(64)),
+            protocol: None,
         }
     }
 

@@ -46,6 +46,10 @@ pub struct ReportMeta {
     /// reports merge only when it is the same (absent in reports written before it existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<String>,
+    /// Which labelled data the choices were made on, and how many sentences
+    /// (`Plan::protocol`); absent from reports written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
 }
 
 /// Mean and standard deviation (sample, n-1) over seeds.
@@ -327,6 +331,10 @@ pub fn markdown(r: &Report) -> String {
         let _ = writeln!(s, "A learning curve: the tables are at K = {}; test F1 at every K is at the end.\n", r.k);
     }
     let _ = writeln!(s, "Test sentences: {}. Figures are entity-level micro P/R/F1 (seqeval default mode) in %, mean ± sd over seeds; CI is the mean of the per-seed bootstrap 95% intervals of F1.\n", r.test_sentences);
+    if let Some(p) = r.meta.as_ref().and_then(|m| m.protocol.as_ref()) {
+        let _ =
+            writeln!(s, "Every choice (dictionary filters, teachers, ensembles, kept systems) is made on the {p}.\n");
+    }
     let _ = writeln!(s, "| training data | synthetic | tagger P | tagger R | tagger F1 | tagger F1 CI | DANN P | DANN R | DANN F1 | DANN F1 CI |");
     let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for row in &r.rows {

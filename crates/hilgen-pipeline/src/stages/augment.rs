@@ -192,7 +192,7 @@ impl Planned for Augment {
                     system: t.system,
                     pool: t.pool,
                     dev: t.dev,
-                    dev_gold: plan.data.dev.labelled.clone(),
+                    dev_gold: plan.dev(unit).labelled.clone(),
                 })
             }
             false => None,
@@ -206,7 +206,7 @@ impl Planned for Augment {
             llm: s.needs.llm.map(|u| plan.llm.as_ref().expect("checked when planned").input(u.task())),
             count_to_match,
             dictionary,
-            mention_free_rate: s.needs.mention_free_rate.then_some(plan.data.dev_mention_free),
+            mention_free_rate: s.needs.mention_free_rate.then_some(plan.dev_mention_free(unit)),
             teacher,
         })
     }

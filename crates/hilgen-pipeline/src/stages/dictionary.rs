@@ -83,7 +83,7 @@ impl Planned for TuneDictionary {
         Some(DictionaryInput {
             kb: super::kb::index(plan, outputs)?,
             shots: super::sample::shots(outputs, at.sample())?.shots,
-            dev: plan.data.dev.labelled.clone(),
+            dev: plan.dev(at.sample()).labelled.clone(),
             test: plan.data.test.tokens.clone(),
             grid: plan.dictionary.clone().expect("a dictionary stage is planned for a grid"),
         })

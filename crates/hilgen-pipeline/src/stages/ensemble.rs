@@ -143,7 +143,7 @@ impl Planned for Ensemble {
         let unit = at.sample();
         let ranked = ranked(plan, unit, outputs)?;
         Some(EnsembleInput {
-            dev: plan.data.dev.labelled.clone(),
+            dev: plan.dev(unit).labelled.clone(),
             test: plan.data.test.labelled.clone(),
             candidates: ranked,
             bootstrap: plan.bootstrap,

@@ -102,7 +102,7 @@ impl Planned for Evaluate {
 
     fn input(plan: &Plan, at: At, outputs: &Outputs<'_>) -> Option<EvaluateInput> {
         Some(EvaluateInput {
-            dev: plan.data.dev.labelled.clone(),
+            dev: plan.dev(at.sample()).labelled.clone(),
             test: plan.data.test.labelled.clone(),
             systems: systems(plan, at.sample(), outputs)?,
             bootstrap: plan.bootstrap,

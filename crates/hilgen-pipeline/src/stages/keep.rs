@@ -146,7 +146,8 @@ impl Stage for Keep {
 }
 
 /// What the card says of the run (the same for every sample but the seed and the shots).
-fn card(plan: &Plan, seed: u64, shots: usize) -> CardInfo {
+fn card(plan: &Plan, unit: crate::graph::Unit, shots: usize) -> CardInfo {
+    let seed = unit.seed;
     let mut knowledge: Vec<String> = Vec::new();
     let mut add = |what: &str, refs: &[FileRef]| {
         for r in refs {
@@ -171,7 +172,21 @@ fn card(plan: &Plan, seed: u64, shots: usize) -> CardInfo {
         None => {}
     }
     let encoder = plan.model.encoder.file.file_name().map(|n| n.to_string_lossy().to_string());
-    let dev = plan.data.dev.sentences;
+    let dev = plan.dev(unit).sentences;
+    let (protocol, limits) = match plan.selection.is_split() {
+        true => (
+            format!("the first {dev} sentences of the labelled dev split choose every option"),
+            vec![format!(
+                "Its choices (dictionary filters, ensemble) were made on {dev} labelled dev sentences, far more than \
+                 the K = {} examples per type it learned from; a user with only those examples would choose less well.",
+                plan.k
+            )],
+        ),
+        false => (
+            format!("{}: they choose every option", plan.protocol()),
+            vec![format!("Its choices were made on {dev} labelled dev sentences only; they may be unstable.")],
+        ),
+    };
     CardInfo {
         name: format!("{} seed {seed}", plan.name),
         dataset: Some(plan.dataset.clone()),
@@ -182,14 +197,10 @@ fn card(plan: &Plan, seed: u64, shots: usize) -> CardInfo {
         encoder: encoder.map(|e| if plan.model.random_tiny { format!("{e} (tiny random BERT, for tests)") } else { e }),
         knowledge,
         llm: plan.llm.as_ref().map(|l| format!("{} at {}", l.client.model, l.client.base_url)),
-        protocol: format!("the first {dev} sentences of the labelled dev split choose every option"),
+        protocol,
         dev_sentences: dev,
         test_sentences: plan.data.test.sentences,
-        limits: vec![format!(
-            "Its choices (dictionary filters, ensemble) were made on {dev} labelled dev sentences, far more than \
-             the K = {} examples per type it learned from; a user with only those examples would choose less well.",
-            plan.k
-        )],
+        limits,
         ..CardInfo::default()
     }
 }
@@ -240,12 +251,12 @@ impl Planned for Keep {
         sources.retain(|name, _| candidates.iter().any(|c| &c.name == name));
         let shots = super::sample::shots(outputs, unit)?.count;
         Some(KeepInput {
-            dev: plan.data.dev.labelled.clone(),
+            dev: plan.dev(unit).labelled.clone(),
             candidates,
             sources,
             ensemble: outputs.get::<super::ensemble::EnsembleOutput>(&ids::ensemble(unit))?.score,
             types: plan.types(),
-            card: card(plan, unit.seed, shots),
+            card: card(plan, unit, shots),
         })
     }
 }

@@ -72,7 +72,8 @@ impl Planned for Predict {
     fn input(plan: &Plan, at: At, outputs: &Outputs<'_>) -> Option<PredictInput> {
         let name = plan.config_name(at.config.expect("a configuration's stage"));
         let t = outputs.get::<super::train::TrainOutput>(&ids::train(at.sample(), name))?;
-        Some(PredictInput { model: t.model, dev: plan.data.dev.tokens.clone(), test: plan.data.test.tokens.clone() })
+        let dev = plan.dev(at.sample()).tokens.clone();
+        Some(PredictInput { model: t.model, dev, test: plan.data.test.tokens.clone() })
     }
 
     /// The tagger and DANN of the configuration: `tagger/CONFIG`, `dann/CONFIG`.

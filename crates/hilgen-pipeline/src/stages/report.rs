@@ -100,6 +100,7 @@ impl Planned for MakeReport {
             systems: rows.iter().map(|(s, _)| s.clone()).collect(),
             titles: rows.into_iter().collect(),
             settings: Some(plan.settings_hash()),
+            protocol: Some(plan.protocol()),
         };
         Some(ReportInput { meta, seeds, llm_tagger, format: FORMAT_VERSION })
     }

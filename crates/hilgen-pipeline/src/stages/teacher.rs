@@ -136,6 +136,6 @@ impl Planned for ChooseTeacher {
             }
         }
         let pool = plan.data.pool.as_ref()?.tokens.clone();
-        Some(TeacherInput { candidates, dev: plan.data.dev.labelled.clone(), pool })
+        Some(TeacherInput { candidates, dev: plan.dev(unit).labelled.clone(), pool })
     }
 }

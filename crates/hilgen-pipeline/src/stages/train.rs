@@ -143,7 +143,7 @@ impl Planned for Train {
         let draw = m.schedule.draw(&m.tagger, sample.count, count);
         let mut tagger = draw.config;
         tagger.seed = unit.seed;
-        let dev = tagger.early_stopping_patience.map(|_| plan.data.dev.labelled.clone());
+        let dev = tagger.early_stopping_patience.map(|_| plan.dev(unit).labelled.clone());
         let o_weight = match config {
             Config::Original => 1.0,
             Config::Strategy(i) => plan.strategies[i].strategy.o_weight(),
