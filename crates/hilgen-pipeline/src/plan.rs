@@ -434,8 +434,12 @@ impl Plan {
     pub fn protocol(&self) -> String {
         match self.data.dev_samples.values().next() {
             Some(d) => format!(
-                "k-shot dev: {} per entity type sampled from the dev split per seed (seed + {}), {} sentences",
-                self.selection.k.map_or_else(|| "K".to_string(), |k| k.to_string()),
+                "k-shot dev: {} per entity type sampled from the dev split per seed (seed + {}; {} sentences for the first)",
+                match (self.selection.k, self.ks.len()) {
+                    (Some(k), _) => k.to_string(),
+                    (None, 1) => self.k.to_string(),
+                    (None, _) => "K".to_string(),
+                },
                 self.selection.seed_offset,
                 d.split.sentences
             ),
