@@ -380,11 +380,7 @@ pub fn fewshot(spec: &FewshotSpec, runtime: &Runtime) -> Result<FewshotReport> {
         params: [("o_weight".to_string(), serde_json::json!(0.5))].into_iter().collect(),
     };
     let strategy = runtime.registry.build(&spec_distant)?;
-    let params = match strategy.params() {
-        serde_json::Value::Object(m) => m,
-        other => [("value".to_string(), other)].into_iter().collect(),
-    };
-    let hashed = hilgen_augment::StrategySpec { kind: strategy.kind().to_string(), name: None, params };
+    let hashed = crate::plan::hashed_spec(strategy.as_ref());
     let a = stages.run::<Augment>(
         "augment/distant",
         &AugmentInput {
@@ -401,24 +397,15 @@ pub fn fewshot(spec: &FewshotSpec, runtime: &Runtime) -> Result<FewshotReport> {
         },
         &runtime,
     )?;
-    let names: Vec<&str> = ["config.json", "model.safetensors", "tokenizer.json", "vocab.txt", "tokenizer_config.json"]
-        .into_iter()
-        .filter(|n| !spec.random_tiny || !matches!(*n, "config.json" | "model.safetensors"))
-        .collect();
     let encoder_dir = crate::files::absolute(&spec.encoder)?;
-    let mut listing = String::new();
-    for n in names {
-        let p = encoder_dir.join(n);
-        if p.exists() {
-            listing.push_str(&format!("{n}\0{}\n", hashes.sha256(&p)?));
-        }
-    }
-    if listing.is_empty() {
+    let files = ["config.json", "model.safetensors", "tokenizer.json", "vocab.txt", "tokenizer_config.json"];
+    if !files.iter().any(|f| encoder_dir.join(f).exists()) {
         return Err(PipelineError::Invalid(format!(
             "--encoder {}: no encoder there (config.json, model.safetensors, tokenizer.json)",
             spec.encoder.display()
         )));
     }
+    let encoder = crate::plan::encoder_ref(&encoder_dir, spec.random_tiny, &mut hashes)?;
     let schedule =
         crate::experiment::Schedule::Steps { shot_passes: spec.shot_passes, synthetic_passes: 2, max_batch: 16 };
     let base = TaggerConfig { learning_rate: 1e-4, batch_size: 4, ..TaggerConfig::default() };
@@ -430,7 +417,7 @@ pub fn fewshot(spec: &FewshotSpec, runtime: &Runtime) -> Result<FewshotReport> {
         &TrainInput {
             shots: shots_ref,
             synthetic: Some(a.synthetic),
-            encoder: FileRef { file: encoder_dir.clone(), sha256: sha256_hex(listing.as_bytes()) },
+            encoder,
             random_tiny: spec.random_tiny,
             labels,
             tagger,

@@ -203,12 +203,18 @@ impl PlannedStrategy {
     /// The spec its augmentation stage hashes: the kind and every parameter, defaults filled
     /// in (the strategy's own [`Strategy::params`]; a bare value as `value`).
     pub fn hashed_spec(&self) -> StrategySpec {
-        let params = match self.strategy.params() {
-            Value::Object(m) => m,
-            other => [("value".to_string(), other)].into_iter().collect(),
-        };
-        StrategySpec { kind: self.strategy.kind().to_string(), name: None, params }
+        hashed_spec(self.strategy.as_ref())
     }
+}
+
+/// A strategy's kind and every parameter, defaults filled in (its own [`Strategy::params`]; a
+/// bare value as `value`): what its augmentation stage hashes.
+pub(crate) fn hashed_spec(strategy: &dyn Strategy) -> StrategySpec {
+    let params = match strategy.params() {
+        Value::Object(m) => m,
+        other => [("value".to_string(), other)].into_iter().collect(),
+    };
+    StrategySpec { kind: strategy.kind().to_string(), name: None, params }
 }
 
 impl std::fmt::Debug for PlannedStrategy {
@@ -591,6 +597,24 @@ fn resolve_data(exp: &Experiment, needs_pool: bool) -> Result<(DataPlan, Vec<Str
     Ok((data, labels, dev))
 }
 
+/// An encoder folder as a stage input: the hash of its config, weights and tokenizer files (for
+/// a random tiny encoder, of its tokenizer only).
+pub(crate) fn encoder_ref(dir: &Path, random_tiny: bool, hashes: &mut HashCache) -> Result<FileRef> {
+    let names: &[&str] = if random_tiny {
+        &["tokenizer.json", "vocab.txt", "tokenizer_config.json"]
+    } else {
+        &["config.json", "model.safetensors", "tokenizer.json", "vocab.txt", "tokenizer_config.json"]
+    };
+    let mut listing = String::new();
+    for n in names {
+        let p = dir.join(n);
+        if p.exists() {
+            listing.push_str(&format!("{n}\0{}\n", hashes.sha256(&p)?));
+        }
+    }
+    Ok(FileRef { file: dir.to_path_buf(), sha256: sha256_hex(listing.as_bytes()) })
+}
+
 fn resolve_model(exp: &Experiment, hashes: &mut HashCache) -> Result<ModelPlan> {
     let m = &exp.model;
     let dir = match &m.encoder {
@@ -603,23 +627,11 @@ fn resolve_model(exp: &Experiment, hashes: &mut HashCache) -> Result<ModelPlan> 
     if !dir.is_dir() {
         return Err(PipelineError::Invalid(format!("model.encoder {}: not a folder", dir.display())));
     }
-    let names: &[&str] = if m.random_tiny {
-        &["tokenizer.json", "vocab.txt", "tokenizer_config.json"]
-    } else {
-        &["config.json", "model.safetensors", "tokenizer.json", "vocab.txt", "tokenizer_config.json"]
-    };
-    let mut listing = String::new();
-    for n in names {
-        let p = dir.join(n);
-        if p.exists() {
-            listing.push_str(&format!("{n}\0{}\n", hashes.sha256(&p)?));
-        }
-    }
     m.tagger.check()?;
     m.device.resolve().map_err(|e| PipelineError::Invalid(format!("model.device: {e}")))?;
     Ok(ModelPlan {
         device: m.device,
-        encoder: FileRef { file: dir, sha256: sha256_hex(listing.as_bytes()) },
+        encoder: encoder_ref(&dir, m.random_tiny, hashes)?,
         random_tiny: m.random_tiny,
         tagger: m.tagger.clone(),
         schedule: m.schedule.clone(),

@@ -226,17 +226,6 @@ fn link(src: &Path, dest: &Path) -> Result<()> {
     Ok(())
 }
 
-fn link_dir(src: &Path, dest: &Path) -> Result<()> {
-    std::fs::create_dir_all(dest).map_err(|e| SystemError::io(dest, e))?;
-    for e in std::fs::read_dir(src).map_err(|e| SystemError::io(src, e))? {
-        let e = e.map_err(|e| SystemError::io(src, e))?;
-        if e.file_type().map_err(|err| SystemError::io(e.path(), err))?.is_file() {
-            link(&e.path(), &dest.join(e.file_name()))?;
-        }
-    }
-    Ok(())
-}
-
 /// Writes the kept system `assembly` into `dest` (a new or empty folder; write it beside its
 /// place and rename it there for an all-or-nothing result): its files linked in (the index
 /// pinned by sha256), `system.json` and the model card `README.md`.
@@ -276,7 +265,7 @@ pub fn assemble(dest: &Path, assembly: &Assembly) -> Result<Manifest> {
                             rel = PathBuf::from("models").join(format!("{leaf}-{n}"));
                             n += 1;
                         }
-                        link_dir(folder, &dest.join(&rel))?;
+                        link_tree(folder, &dest.join(&rel))?;
                         folders.insert(folder.clone(), rel.clone());
                         rel
                     }
