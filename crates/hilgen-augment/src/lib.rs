@@ -36,6 +36,7 @@ pub mod llm;
 mod registry;
 pub mod self_train;
 pub mod strategy;
+pub mod unknown;
 
 pub use dai_adel::{DaiAdel, SimpleAugmenter};
 pub use knowledge::{KnowledgeLayer, Layer};

@@ -299,7 +299,16 @@ pub fn keep_linked(kb: &Kb, types: &hilgen_dictionary::TypeMap, tagged: &Sentenc
         .collect();
     let dropped = total - kept.len();
     let tags = scheme::encode(&kept, tagged.len(), Scheme::Iob2).expect("decoded spans are disjoint");
-    (Sentence { tokens: tagged.tokens.clone(), tags, doc_id: tagged.doc_id.clone(), concepts: Vec::new() }, dropped)
+    (
+        Sentence {
+            tokens: tagged.tokens.clone(),
+            tags,
+            doc_id: tagged.doc_id.clone(),
+            concepts: Vec::new(),
+            unknown: Vec::new(),
+        },
+        dropped,
+    )
 }
 
 impl Strategy for LlmSilver {

@@ -74,7 +74,7 @@ pub fn merge(scored: &Scored, extra: Option<&Sentence>, threshold: f64, extra_fi
     }
     spans.sort_by_key(|sp| sp.start);
     let tags = scheme::encode(&spans, s.len(), Scheme::Iob2).expect("disjoint, sorted spans");
-    Sentence { tokens: s.tokens.clone(), tags, doc_id: s.doc_id.clone(), concepts: Vec::new() }
+    Sentence { tokens: s.tokens.clone(), tags, doc_id: s.doc_id.clone(), concepts: Vec::new(), unknown: Vec::new() }
 }
 
 impl Strategy for SelfTrain {

@@ -146,6 +146,7 @@ impl<'a> BorrowedCorpus<'a> {
                 tags: self.sentence_tags(i).iter().map(|t| t.to_string()).collect(),
                 doc_id: self.docs[i].map(|d| d.to_string()),
                 concepts: Vec::new(),
+                unknown: Vec::new(),
             })
             .collect()
     }

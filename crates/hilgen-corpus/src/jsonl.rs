@@ -27,6 +27,9 @@ struct Record {
     spans: Option<Vec<Mention>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     doc_id: Option<String>,
+    /// Words whose `O` is not known (partial annotation; see [`Sentence::unknown`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    unknown: Vec<usize>,
 }
 
 /// Reads a JSON Lines file.
@@ -85,8 +88,17 @@ fn read_records(text: &str, source: &Path, labelled: bool) -> Result<Vec<Sentenc
             (None, Some(spans)) => scheme::encode(spans, n, Scheme::Iob2).map_err(|e| err(e.to_string()))?,
             (None, None) => return Err(err("expected `tags` or `spans`".into())),
         };
+        if let Some(&w) = rec.unknown.iter().find(|&&w| w >= n || tags[w] != "O") {
+            return Err(err(format!(
+                "`unknown` word {w} is not an `O` word of this sentence (expected indices of `O` words below {n})"
+            )));
+        }
+        if rec.unknown.windows(2).any(|p| p[0] >= p[1]) {
+            return Err(err("`unknown` must list word indices in ascending order, each once".into()));
+        }
         let mut s = Sentence::new(rec.tokens, tags).map_err(|e| err(e.to_string()))?;
         s.doc_id = rec.doc_id;
+        s.unknown = rec.unknown;
         for m in rec.spans.into_iter().flatten() {
             s.set_concept_ids(m.span.start, m.span.end, m.concept_ids);
         }
@@ -103,6 +115,7 @@ pub fn write<W: Write + ?Sized>(w: &mut W, sentences: &[Sentence]) -> Result<()>
             tags: Some(s.tags.clone()),
             spans: Some(s.mentions()?),
             doc_id: s.doc_id.clone(),
+            unknown: s.unknown.clone(),
         };
         let line = serde_json::to_string(&rec).map_err(|e| CorpusError::Invalid(e.to_string()))?;
         writeln!(w, "{line}").map_err(|e| CorpusError::io("<writer>", e))?;
@@ -135,6 +148,26 @@ mod tests {
         write(&mut buf, std::slice::from_ref(&s)).unwrap();
         let back = read_str(std::str::from_utf8(&buf).unwrap(), "m").unwrap();
         assert_eq!(back, vec![s]);
+    }
+
+    #[test]
+    fn unknown_words_round_trip_and_must_be_o_words_in_order() {
+        let mut s = Sentence::new(
+            vec!["x".into(), "ropivacaine".into(), "y".into()],
+            vec!["B-C".into(), "O".into(), "O".into()],
+        )
+        .unwrap();
+        s.unknown = vec![1, 2];
+        let mut buf = Vec::new();
+        write(&mut buf, std::slice::from_ref(&s)).unwrap();
+        let text = std::str::from_utf8(&buf).unwrap();
+        assert!(text.contains("\"unknown\":[1,2]"), "{text}");
+        assert_eq!(read_str(text, "m").unwrap(), vec![s]);
+        for (bad, why) in [("[0]", "not an `O` word"), ("[3]", "not an `O` word"), ("[2,1]", "ascending")] {
+            let line = format!(r#"{{"tokens":["x","y","z"],"tags":["B-C","O","O"],"unknown":{bad}}}"#);
+            let e = read_str(&line, "f.jsonl").unwrap_err().to_string();
+            assert!(e.contains("f.jsonl") && e.contains(why), "{bad}: {e}");
+        }
     }
 
     #[test]

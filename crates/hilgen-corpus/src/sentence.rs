@@ -29,6 +29,11 @@ pub struct Sentence {
     /// Concept IDs of some mentions, keyed by their token range, sorted by `start`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub concepts: Vec<ConceptLink>,
+    /// Partial annotation: the words (indices, ascending) whose `O` is not known to be right,
+    /// such as the words a dictionary left unlabelled that look like entity words. Training
+    /// leaves them out of the loss; everything else reads them as `O`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unknown: Vec<usize>,
 }
 
 /// A mention: a span with its concept IDs (empty when unknown).
@@ -48,7 +53,7 @@ impl Sentence {
         if tokens.len() != tags.len() {
             return Err(CorpusError::Invalid(format!("{} tokens but {} tags", tokens.len(), tags.len())));
         }
-        Ok(Sentence { tokens, tags, doc_id: None, concepts: Vec::new() })
+        Ok(Sentence { tokens, tags, doc_id: None, concepts: Vec::new(), unknown: Vec::new() })
     }
 
     /// Number of tokens.
@@ -68,6 +73,7 @@ impl Sentence {
             tags: vec!["O".into(); self.tokens.len()],
             doc_id: self.doc_id.clone(),
             concepts: Vec::new(),
+            unknown: Vec::new(),
         }
     }
 

@@ -379,7 +379,13 @@ impl Dictionary {
             .map(|(m, s)| {
                 let spans: Vec<Span> = m.into_iter().map(|m| m.span).collect();
                 let tags = scheme::encode(&spans, s.len(), Scheme::Iob2).expect("matches are disjoint and sorted");
-                Sentence { tokens: s.tokens.clone(), tags, doc_id: s.doc_id.clone(), concepts: Vec::new() }
+                Sentence {
+                    tokens: s.tokens.clone(),
+                    tags,
+                    doc_id: s.doc_id.clone(),
+                    concepts: Vec::new(),
+                    unknown: Vec::new(),
+                }
             })
             .collect()
     }

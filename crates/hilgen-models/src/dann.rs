@@ -110,8 +110,16 @@ impl Dann {
         let labels = tagger.labels().to_vec();
         let features = tagger.word_features(support, config.features)?;
         let mut tags = Vec::new();
+        // Rows of words whose tag is known (partial annotation leaves some out).
+        let mut known = Vec::new();
+        let mut row = 0i64;
         for (si, s) in support.iter().enumerate() {
             for (w, t) in s.tags.iter().enumerate() {
+                row += 1;
+                if s.unknown.binary_search(&w).is_ok() {
+                    continue;
+                }
+                known.push(row - 1);
                 let id = labels.iter().position(|l| l == t).ok_or_else(|| {
                     ModelError::Invalid(format!(
                         "support sentence {si}, word {w}: tag `{t}` is not among the tagger's labels"
@@ -123,7 +131,11 @@ impl Dann {
         if tags.is_empty() {
             return Err(ModelError::Invalid("DANN needs a non-empty support set".into()));
         }
-        let support_rows = normalise(&Tensor::cat(&features, 0));
+        let mut all = Tensor::cat(&features, 0);
+        if known.len() as i64 != row {
+            all = all.index_select(0, &Tensor::from_slice(&known).to_device(all.device()));
+        }
+        let support_rows = normalise(&all);
         let transitions = abstract_transitions(support, &labels);
         Ok(Dann::from_parts(support_rows, Tensor::from_slice(&tags), transitions, labels, config))
     }

@@ -189,6 +189,7 @@ impl Prediction {
             tags: self.tags.clone(),
             doc_id: source.doc_id.clone(),
             concepts: Vec::new(),
+            unknown: Vec::new(),
         }
     }
 }
@@ -354,6 +355,10 @@ impl Tagger {
                 let mut labels = vec![-100i64; w.ids.len()];
                 if with_labels {
                     for &(word, pos) in &w.owned {
+                        if s.unknown.binary_search(&word).is_ok() {
+                            // Partial annotation: a word whose `O` is not known stays out of the loss.
+                            continue;
+                        }
                         let tag = &s.tags[word];
                         let id = self.labels.iter().position(|l| l == tag).ok_or_else(|| {
                             ModelError::Invalid(format!(

@@ -220,3 +220,26 @@ fn bert_large_builds_trains_a_step_and_predicts() {
     assert_eq!(p[0].tags.len(), 6);
     assert_eq!(tagger.word_features(&train[..1], Features::Hidden).unwrap()[0].size(), [6, 1024]);
 }
+
+#[test]
+fn unknown_words_are_left_out_of_the_loss() {
+    // Silver copies say "aspirin" is O; marked unknown, they teach nothing about it, and the
+    // gold sentence that names it a chemical wins.
+    let _serial = serial();
+    let probe = sent("Patients took aspirin .", "O O O O");
+    let run = |unknown: bool| {
+        let mut train = train_set();
+        for _ in 0..3 {
+            let mut s = probe.clone();
+            if unknown {
+                s.unknown = vec![2];
+            }
+            train.push(s);
+        }
+        let mut tagger = tiny(fit_config());
+        tagger.train(&train, None, None).unwrap();
+        tagger.predict(std::slice::from_ref(&probe)).unwrap().remove(0).tags
+    };
+    assert_eq!(run(false), ["O", "O", "O", "O"]);
+    assert_eq!(run(true), ["O", "O", "B-Chemical", "O"]);
+}

@@ -363,7 +363,7 @@ pub struct Experiment {
     #[serde(default)]
     pub slurm: SlurmSpec,
     /// Which labelled data makes the choices (dictionary filters, teachers, ensembles, kept
-    /// systems): the dev split (default), or a K-per-type sample of it.
+    /// systems): the dev split (default), a K-per-type sample of it, or none (the shots).
     #[serde(default)]
     pub selection: SelectionSpec,
     /// The experiment file's folder (relative paths are resolved against it; not in the file).
@@ -375,7 +375,7 @@ pub struct Experiment {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SelectionSpec {
-    /// `split` or `k-shot`.
+    /// `split`, `k-shot` or `none`.
     #[serde(default)]
     pub dev: DevProtocol,
     /// For `k-shot`: sentences per entity type (default: the sample's K).
@@ -397,6 +397,13 @@ pub enum DevProtocol {
     /// A K-per-type sample of the dev split per sample (seeded apart from the shots): as many
     /// labelled dev sentences as a few-shot user could label besides the shots.
     KShot,
+    /// No labelled data beyond the shots: the dictionary's filters are chosen on the shots
+    /// themselves (they are the only labels; the dictionary never trains on them), and the
+    /// choices among trained systems, which have seen the shots, follow a fixed rule: the
+    /// ensemble and the kept system are the union of the dictionary and the last strategy's
+    /// tagger. Nothing reads the dev split; stages that can only choose on labelled dev data
+    /// (a self-training teacher, early stopping, the LLM tagger's dev) are refused.
+    None,
 }
 
 fn default_dev_seed_offset() -> u64 {
@@ -512,6 +519,18 @@ impl Experiment {
         self.model.schedule.check()?;
         if self.bootstrap == 0 || self.ensemble_systems == 0 {
             return Err("`bootstrap` and `ensemble_systems` must be at least 1".into());
+        }
+        if self.selection.dev == DevProtocol::None {
+            if self.llm.zero_shot_tagger {
+                return Err("[selection] dev = \"none\" with llm.zero_shot_tagger is not supported: the LLM \
+                            tagger's place in an ensemble is chosen on labelled dev data"
+                    .into());
+            }
+            if self.model.tagger.early_stopping_patience.is_some() {
+                return Err("[selection] dev = \"none\" with [model.tagger] early_stopping_patience: early stopping \
+                            reads labelled dev data; remove the patience"
+                    .into());
+            }
         }
         if self.selection.dev == DevProtocol::KShot {
             if self.selection.k == Some(0) {

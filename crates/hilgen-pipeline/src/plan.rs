@@ -88,12 +88,12 @@ pub struct DataPlan {
     /// The share of dev sentences without entities.
     pub dev_mention_free: f64,
     /// With `[selection] dev = "k-shot"`: each sample's dev sample (by the sample's folder,
-    /// `seed-S` or `kK/seed-S`), drawn from the dev split.
+    /// `seed-S` or `kK/seed-S`), drawn from the dev split; with `dev = "none"`, its shots.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub dev_samples: BTreeMap<String, DevSample>,
 }
 
-/// A sample's own dev sentences (`[selection] dev = "k-shot"`).
+/// A sample's own dev sentences (`[selection] dev = "k-shot"`, or its shots with `"none"`).
 #[derive(Debug, Clone, Serialize)]
 pub struct DevSample {
     /// The sentences.
@@ -373,16 +373,37 @@ impl Plan {
         let dictionary = (dictionary_system || needs_dictionary).then(|| exp.dictionary.grid.clone());
         let needs_pool = strategies.iter().any(|s| s.needs.pool.uses());
         let (mut data, labels, dev) = resolve_data(exp, needs_pool)?;
-        if exp.selection.dev == crate::experiment::DevProtocol::KShot {
+        use crate::experiment::DevProtocol;
+        if exp.selection.dev == DevProtocol::None {
+            if let Some(s) = strategies.iter().find(|s| s.needs.teacher) {
+                return Err(PipelineError::Invalid(format!(
+                    "strategy `{}` chooses its teacher and threshold on labelled dev data: not possible with \
+                     [selection] dev = \"none\"",
+                    s.spec.id()
+                )));
+            }
+        }
+        if exp.selection.dev != DevProtocol::Split {
+            let train = (exp.selection.dev == DevProtocol::None)
+                // What the sample stage reads: the training split's file.
+                .then(|| jsonl::read_str(&data.train.text, "data/train.jsonl"))
+                .transpose()?;
             for &k in &exp.k.values() {
                 for &seed in &exp.seeds {
                     let unit = Unit { k, seed, curve: exp.k.values().len() > 1 };
-                    let kk = exp.selection.k.unwrap_or(k);
-                    let sample = hilgen_corpus::sample::sample_per_type(&dev, kk, seed + exp.selection.seed_offset)?;
-                    let sentences = sample.sentences(&dev);
+                    let sentences = match &train {
+                        // The shots themselves: the sample stage's draw.
+                        Some(train) => hilgen_corpus::sample::sample_per_type(train, k, seed)?.sentences(train),
+                        None => {
+                            let kk = exp.selection.k.unwrap_or(k);
+                            hilgen_corpus::sample::sample_per_type(&dev, kk, seed + exp.selection.seed_offset)?
+                                .sentences(&dev)
+                        }
+                    };
                     let mention_free = sentences.iter().filter(|s| s.tags.iter().all(|t| t == "O")).count() as f64
                         / sentences.len().max(1) as f64;
-                    let name = format!("dev-{}", unit.to_string().replace('/', "-"));
+                    let prefix = if train.is_some() { "shots" } else { "dev" };
+                    let name = format!("{prefix}-{}", unit.to_string().replace('/', "-"));
                     data.dev_samples
                         .insert(unit.to_string(), DevSample { split: Split::new(&name, &sentences)?, mention_free });
                 }
@@ -425,7 +446,7 @@ impl Plan {
     }
 
     /// The labelled dev sentences the choices of `unit` are made on: its own K-per-type sample
-    /// under `[selection] dev = "k-shot"`, else the dev split.
+    /// under `[selection] dev = "k-shot"`, its shots under `dev = "none"`, else the dev split.
     pub fn dev(&self, unit: Unit) -> &Split {
         self.data.dev_samples.get(&unit.to_string()).map_or(&self.data.dev, |d| &d.split)
     }
@@ -439,6 +460,11 @@ impl Plan {
     /// first sample, for k-shot: each sample has its own, of about the same size).
     pub fn protocol(&self) -> String {
         match self.data.dev_samples.values().next() {
+            Some(d) if self.selection.dev == crate::experiment::DevProtocol::None => format!(
+                "no dev labels: dictionary filters chosen on the shots ({} sentences for the first sample), \
+                 ensemble fixed (union of the dictionary and the last strategy's tagger)",
+                d.split.sentences
+            ),
             Some(d) => format!(
                 "k-shot dev: {} per entity type sampled from the dev split per seed (seed + {}; {} sentences for the first)",
                 match (self.selection.k, self.ks.len()) {
@@ -658,6 +684,18 @@ impl Plan {
             Config::Original => "original",
             Config::Strategy(i) => self.strategies[i].spec.id(),
         }
+    }
+
+    /// Under `[selection] dev = "none"`: the systems the ensemble and the kept system combine
+    /// by union without a choice on data (the dictionary, when it is a system, and the tagger of
+    /// the last configuration); `None` under the other protocols, which choose on dev.
+    pub fn fixed_ensemble(&self) -> Option<Vec<String>> {
+        if self.selection.dev != crate::experiment::DevProtocol::None {
+            return None;
+        }
+        let last = *self.all_configs().last().expect("original is always there");
+        let [tagger, _] = crate::results::model_systems(self.config_name(last));
+        Some(self.dictionary_system.then(|| "dictionary".to_string()).into_iter().chain([tagger]).collect())
     }
 
     /// Every configuration, `original` first.

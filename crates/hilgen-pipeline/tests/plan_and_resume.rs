@@ -303,7 +303,12 @@ fn kept_systems_reproduce_the_ensemble_row(out: &Path, report: &hilgen_pipeline:
     let test = hilgen_corpus::jsonl::read_path(out.join("data/test.jsonl")).unwrap();
     let tokens: Vec<hilgen_corpus::Sentence> = test
         .iter()
-        .map(|s| hilgen_corpus::Sentence { tags: vec!["O".into(); s.len()], concepts: vec![], ..s.clone() })
+        .map(|s| hilgen_corpus::Sentence {
+            tags: vec!["O".into(); s.len()],
+            concepts: vec![],
+            unknown: vec![],
+            ..s.clone()
+        })
         .collect();
     let row = &report.per_seed[0].ensemble;
     for folder in ["seed-1/kept/system", "kept/system"] {
@@ -442,4 +447,49 @@ fn a_k_shot_dev_makes_every_choice_on_its_own_sample() {
     let mut llm = exp.clone();
     llm.llm.zero_shot_tagger = true;
     assert!(llm.check().unwrap_err().contains("k-shot"));
+}
+
+#[test]
+fn with_no_dev_labels_the_dictionary_chooses_on_the_shots_and_the_ensemble_is_fixed() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp_path = support::tiny(dir.path(), r#"{kind = "distant", o_weight = 0.5}"#, None);
+    let text = std::fs::read_to_string(&exp_path).unwrap() + "[selection]\ndev = \"none\"\n";
+    std::fs::write(&exp_path, text).unwrap();
+    let exp = Experiment::from_file(&exp_path).unwrap();
+    let out = dir.path().join("run");
+    let (plan, summary) = complete(&exp, &out);
+    assert_eq!(plan.fixed_ensemble().unwrap(), ["dictionary", "tagger/distant"]);
+    for seed in [1, 2] {
+        let unit = plan.units().into_iter().find(|u| u.seed == seed).unwrap();
+        let dev = plan.dev(unit);
+        assert_eq!(dev.labelled.file, std::path::PathBuf::from(format!("data/shots-seed-{seed}.jsonl")));
+        // The "dev" sentences are the sample stage's shots, and no stage reads the dev split.
+        let shots = hilgen_corpus::jsonl::read_path(out.join(format!("seed-{seed}/sample/fewshot.jsonl"))).unwrap();
+        assert_eq!(hilgen_corpus::jsonl::read_path(out.join(&dev.labelled.file)).unwrap(), shots);
+        for stage in ["dictionary", "evaluate", "ensemble", "kept"] {
+            let m = hilgen_pipeline::stage::read_manifest(&out.join(format!("seed-{seed}/{stage}"))).unwrap();
+            assert_eq!(m.inputs["dev"]["sha256"], dev.labelled.sha256.as_str(), "seed {seed} {stage}");
+        }
+    }
+    // The ensemble is the union of the two, whatever dev F1 says; the kept system is it.
+    let report = summary.report.unwrap();
+    assert_eq!(report.per_seed.len(), 2);
+    for s in &report.per_seed {
+        assert_eq!(s.ensemble.note.as_deref(), Some("union of dictionary + tagger/distant"), "seed {}", s.seed);
+        assert_eq!(s.kept_system.as_ref().unwrap().system, "union of dictionary + tagger/distant");
+    }
+    let protocol = report.meta.as_ref().unwrap().protocol.clone().unwrap();
+    assert!(protocol.starts_with("no dev labels"), "{protocol}");
+    let md = std::fs::read_to_string(out.join("results.md")).unwrap();
+    assert!(md.contains("dev figures below are scores on the shots"), "{md}");
+    let card = std::fs::read_to_string(out.join("seed-1/kept/system/README.md")).unwrap();
+    assert!(card.contains("no labelled data beyond its"), "{card}");
+    // What can only choose on labelled dev data is refused by name.
+    let mut patience = exp.clone();
+    patience.model.tagger.early_stopping_patience = Some(2);
+    assert!(patience.check().unwrap_err().contains("early_stopping_patience"));
+    let mut teacher = exp.clone();
+    teacher.strategies.push(hilgen_augment::StrategySpec::of("self-train"));
+    let e = Plan::resolve(&teacher, &Runtime::default().registry, Some(&out)).unwrap_err().to_string();
+    assert!(e.contains("self-train") && e.contains("none"), "{e}");
 }

@@ -332,8 +332,11 @@ pub fn markdown(r: &Report) -> String {
     }
     let _ = writeln!(s, "Test sentences: {}. Figures are entity-level micro P/R/F1 (seqeval default mode) in %, mean ± sd over seeds; CI is the mean of the per-seed bootstrap 95% intervals of F1.\n", r.test_sentences);
     if let Some(p) = r.meta.as_ref().and_then(|m| m.protocol.as_ref()) {
-        let _ =
-            writeln!(s, "Every choice (dictionary filters, teachers, ensembles, kept systems) is made on the {p}.\n");
+        let _ = if p.starts_with("no dev labels") {
+            writeln!(s, "Selection protocol: {p}; the dev figures below are scores on the shots.\n")
+        } else {
+            writeln!(s, "Every choice (dictionary filters, teachers, ensembles, kept systems) is made on the {p}.\n")
+        };
     }
     let _ = writeln!(s, "| training data | synthetic | tagger P | tagger R | tagger F1 | tagger F1 CI | DANN P | DANN R | DANN F1 | DANN F1 CI |");
     let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");

@@ -58,7 +58,8 @@ pub struct TeacherRef {
 pub struct AugmentOutput {
     /// Counts and LLM outcomes.
     pub result: AugmentResult,
-    /// `synthetic.tsv` (IOB2); `provenance.jsonl` lies beside it.
+    /// `synthetic.tsv` (IOB2), or `synthetic.jsonl` when some words are unknown (partial
+    /// annotation); `provenance.jsonl` lies beside it.
     pub synthetic: FileRef,
 }
 
@@ -126,7 +127,14 @@ impl Stage for Augment {
         let args = strategy.needs().fit(strategy.kind(), args)?;
         let out = strategy.augment(&args)?;
         let sentences: Vec<hilgen_corpus::Sentence> = out.synthetic.iter().map(|s| s.sentence.clone()).collect();
-        super::io::write_tsv(&cx.dir.join("synthetic.tsv"), &sentences)?;
+        // Partial annotation (unknown words) needs JSON Lines; TSV otherwise, as always.
+        let file = if sentences.iter().any(|s| !s.unknown.is_empty()) {
+            hilgen_corpus::jsonl::write_path(cx.dir.join("synthetic.jsonl"), &sentences)?;
+            "synthetic.jsonl"
+        } else {
+            super::io::write_tsv(&cx.dir.join("synthetic.tsv"), &sentences)?;
+            "synthetic.tsv"
+        };
         let p = cx.dir.join("provenance.jsonl");
         std::fs::write(&p, hilgen_augment::provenance_jsonl(&out.synthetic)).map_err(|e| PipelineError::io(&p, e))?;
         Ok(AugmentOutput {
@@ -136,7 +144,7 @@ impl Stage for Augment {
                 rejected: out.rejected,
                 llm_requests: out.llm_requests,
             },
-            synthetic: cx.output("synthetic.tsv")?,
+            synthetic: cx.output(file)?,
         })
     }
 }

@@ -28,6 +28,9 @@ pub struct EnsembleInput {
     pub bootstrap: usize,
     /// Bootstrap seed.
     pub seed: u64,
+    /// `[selection] dev = "none"`: the union of the candidates, chosen on nothing.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub fixed: bool,
 }
 
 /// The chosen ensemble.
@@ -55,7 +58,7 @@ impl Stage for Ensemble {
             input.candidates.iter().map(|s| super::io::read(&cx.path(&s.predictions.test))).collect::<Result<_>>()?;
         let dev_refs: Vec<&[Sentence]> = dev.iter().map(Vec::as_slice).collect();
         let test_refs: Vec<&[Sentence]> = test.iter().map(Vec::as_slice).collect();
-        let choice = choose(&gold_dev, &dev_refs, &input.candidates)?;
+        let choice = choose(&gold_dev, &dev_refs, &input.candidates, input.fixed)?;
         let combined = choice.apply(&test_refs)?;
         super::io::write_tsv(&cx.dir.join("ensemble.test.tsv"), &combined)?;
         let (prf, ci, e) = score(&gold_test, &combined, input.bootstrap, input.seed)?;
@@ -100,9 +103,15 @@ impl Choice {
 
 /// The best combination on dev of the candidates (their dev predictions in candidate order):
 /// every single system, and for every subset of two or more the dev-F1-weighted vote,
-/// intersection, union and majority (ties: the earlier).
-pub fn choose(gold_dev: &[Sentence], dev: &[&[Sentence]], candidates: &[System]) -> Result<Choice> {
-    let cands = ensemble::default_candidates(candidates.len());
+/// intersection, union and majority (ties: the earlier). With `fixed`, nothing is chosen: the
+/// union of all the candidates (dev only scores it).
+pub fn choose(gold_dev: &[Sentence], dev: &[&[Sentence]], candidates: &[System], fixed: bool) -> Result<Choice> {
+    let cands = if fixed {
+        let all = (0..candidates.len()).collect();
+        vec![ensemble::Candidate { systems: all, method: ensemble::Method::Union, dev_weights: false }]
+    } else {
+        ensemble::default_candidates(candidates.len())
+    };
     let sel = ensemble::select_best(gold_dev, dev, &cands, scoring(), Scheme::Iob2)?;
     let chosen = sel.chosen().clone();
     let c = &chosen.candidate;
@@ -118,9 +127,15 @@ pub fn choose(gold_dev: &[Sentence], dev: &[&[Sentence]], candidates: &[System])
 }
 
 /// The candidates of a sample's ensemble: its best systems on dev (a stable sort: report order
-/// among equals), at most the plan's `ensemble_systems`.
+/// among equals), at most the plan's `ensemble_systems`; under `[selection] dev = "none"`, the
+/// plan's fixed members in its order.
 pub(crate) fn ranked(plan: &Plan, unit: crate::graph::Unit, outputs: &Outputs<'_>) -> Option<Vec<System>> {
     let mut ranked = systems(plan, unit, outputs)?;
+    if let Some(fixed) = plan.fixed_ensemble() {
+        ranked.retain(|s| fixed.contains(&s.name));
+        ranked.sort_by_key(|s| fixed.iter().position(|f| f == &s.name));
+        return Some(ranked);
+    }
     let scores = outputs.get::<super::evaluate::Scores>(&ids::evaluate(unit))?;
     ranked.sort_by(|a, b| scores[&b.name].dev_f1.total_cmp(&scores[&a.name].dev_f1));
     ranked.truncate(plan.ensemble_systems.max(1));
@@ -148,6 +163,7 @@ impl Planned for Ensemble {
             candidates: ranked,
             bootstrap: plan.bootstrap,
             seed: unit.seed,
+            fixed: plan.fixed_ensemble().is_some(),
         })
     }
 }

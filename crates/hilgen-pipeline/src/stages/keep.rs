@@ -59,6 +59,9 @@ pub struct KeepInput {
     pub types: Vec<String>,
     /// What the model card says of the run.
     pub card: CardInfo,
+    /// `[selection] dev = "none"`: the union of the candidates, chosen on nothing.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub fixed: bool,
 }
 
 /// A kept system.
@@ -90,7 +93,7 @@ impl Stage for Keep {
         let dev: Vec<Vec<Sentence>> =
             input.candidates.iter().map(|s| super::io::read(&cx.path(&s.predictions.dev))).collect::<Result<_>>()?;
         let refs: Vec<&[Sentence]> = dev.iter().map(Vec::as_slice).collect();
-        let choice = choose(&gold, &refs, &input.candidates)?;
+        let choice = choose(&gold, &refs, &input.candidates, input.fixed)?;
         let chose = input.ensemble.note.clone().unwrap_or_default();
         if choice.describe() != chose {
             return Err(PipelineError::Invalid(format!(
@@ -173,8 +176,17 @@ fn card(plan: &Plan, unit: crate::graph::Unit, shots: usize) -> CardInfo {
     }
     let encoder = plan.model.encoder.file.file_name().map(|n| n.to_string_lossy().to_string());
     let dev = plan.dev(unit).sentences;
-    let (protocol, limits) = match plan.selection.is_split() {
-        true => (
+    use crate::experiment::DevProtocol;
+    let (protocol, limits) = match plan.selection.dev {
+        DevProtocol::None => (
+            plan.protocol(),
+            vec![format!(
+                "It used no labelled data beyond its {} shots: the dictionary's filters were chosen on the shots \
+                 themselves and the combination is fixed, so its dev scores are scores on the shots.",
+                dev
+            )],
+        ),
+        DevProtocol::Split => (
             format!("the first {dev} sentences of the labelled dev split choose every option"),
             vec![format!(
                 "Its choices (dictionary filters, ensemble) were made on {dev} labelled dev sentences, far more than \
@@ -182,7 +194,7 @@ fn card(plan: &Plan, unit: crate::graph::Unit, shots: usize) -> CardInfo {
                 plan.k
             )],
         ),
-        false => (
+        DevProtocol::KShot => (
             format!("{}: they choose every option", plan.protocol()),
             vec![format!("Its choices were made on {dev} labelled dev sentences only; they may be unstable.")],
         ),
@@ -257,6 +269,7 @@ impl Planned for Keep {
             ensemble: outputs.get::<super::ensemble::EnsembleOutput>(&ids::ensemble(unit))?.score,
             types: plan.types(),
             card: card(plan, unit, shots),
+            fixed: plan.fixed_ensemble().is_some(),
         })
     }
 }
