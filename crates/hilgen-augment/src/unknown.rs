@@ -78,8 +78,10 @@ impl UnknownRule {
     /// Marks the unknown `O` words of `sentences` (learning the rule's features from these
     /// sentences' own labels); returns how many words it marked.
     pub fn mark(&self, sentences: &mut [Sentence]) -> usize {
-        let entity_like: Option<HashSet<String>> = match *self {
-            UnknownRule::All => None,
+        // The features that make a word unknown (`None`: every `O` word), and the suffix length
+        // they were counted with.
+        let (entity_like, suffix): (Option<HashSet<String>>, usize) = match *self {
+            UnknownRule::All => (None, 0),
             UnknownRule::EntityLike { suffix, min_share, min_count } => {
                 let mut counts: HashMap<String, (usize, usize)> = HashMap::new();
                 for s in sentences.iter() {
@@ -91,18 +93,13 @@ impl UnknownRule {
                         }
                     }
                 }
-                Some(
-                    counts
-                        .into_iter()
-                        .filter(|(_, (all, inside))| *inside >= min_count && *inside as f64 >= min_share * *all as f64)
-                        .map(|(f, _)| f)
-                        .collect(),
-                )
+                let set = counts
+                    .into_iter()
+                    .filter(|(_, (all, inside))| *inside >= min_count && *inside as f64 >= min_share * *all as f64)
+                    .map(|(f, _)| f)
+                    .collect();
+                (Some(set), suffix)
             }
-        };
-        let suffix = match *self {
-            UnknownRule::EntityLike { suffix, .. } => suffix,
-            UnknownRule::All => 0,
         };
         let mut marked = 0;
         for s in sentences.iter_mut() {
