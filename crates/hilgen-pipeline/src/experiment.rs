@@ -372,7 +372,7 @@ pub struct Experiment {
 }
 
 /// The labelled data every choice of a run is made on (`[selection]`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SelectionSpec {
     /// `split`, `k-shot` or `none`.
@@ -385,6 +385,13 @@ pub struct SelectionSpec {
     /// training shots, drawn with S).
     #[serde(default = "default_dev_seed_offset")]
     pub seed_offset: u64,
+    /// For `split` and `k-shot`: the ensemble (and so the kept system) stays the union of the
+    /// dictionary and the last strategy's tagger unless the combination best on dev beats that
+    /// union in a paired bootstrap over the dev sentences with a p-value at most this (0.05:
+    /// a small dev sample rarely overturns the default). Unset: the best on dev, however few
+    /// the dev sentences.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guard_p: Option<f64>,
 }
 
 /// Which labelled dev data a run chooses on.
@@ -412,7 +419,7 @@ fn default_dev_seed_offset() -> u64 {
 
 impl Default for SelectionSpec {
     fn default() -> Self {
-        SelectionSpec { dev: DevProtocol::Split, k: None, seed_offset: default_dev_seed_offset() }
+        SelectionSpec { dev: DevProtocol::Split, k: None, seed_offset: default_dev_seed_offset(), guard_p: None }
     }
 }
 
@@ -519,6 +526,16 @@ impl Experiment {
         self.model.schedule.check()?;
         if self.bootstrap == 0 || self.ensemble_systems == 0 {
             return Err("`bootstrap` and `ensemble_systems` must be at least 1".into());
+        }
+        if let Some(p) = self.selection.guard_p {
+            if !(p > 0.0 && p <= 1.0) {
+                return Err(format!("[selection] guard_p = {p}: expected a p-value in (0, 1], such as 0.05"));
+            }
+            if self.selection.dev == DevProtocol::None {
+                return Err("[selection] guard_p with dev = \"none\": without dev labels the ensemble is the fixed \
+                            union already; remove guard_p"
+                    .into());
+            }
         }
         if self.selection.dev == DevProtocol::None {
             if self.llm.zero_shot_tagger {

@@ -690,12 +690,22 @@ impl Plan {
     /// by union without a choice on data (the dictionary, when it is a system, and the tagger of
     /// the last configuration); `None` under the other protocols, which choose on dev.
     pub fn fixed_ensemble(&self) -> Option<Vec<String>> {
-        if self.selection.dev != crate::experiment::DevProtocol::None {
-            return None;
-        }
+        (self.selection.dev == crate::experiment::DevProtocol::None).then(|| self.default_ensemble())
+    }
+
+    /// The members of the ensemble a run falls back on (`[selection] dev = "none"`, or a dev
+    /// choice that `guard_p` does not let through): the dictionary (when it is a system) and
+    /// the last strategy's tagger, combined by union.
+    pub fn default_ensemble(&self) -> Vec<String> {
         let last = *self.all_configs().last().expect("original is always there");
         let [tagger, _] = crate::results::model_systems(self.config_name(last));
-        Some(self.dictionary_system.then(|| "dictionary".to_string()).into_iter().chain([tagger]).collect())
+        self.dictionary_system.then(|| "dictionary".to_string()).into_iter().chain([tagger]).collect()
+    }
+
+    /// `[selection] guard_p` with the members it guards (see [`Plan::default_ensemble`]).
+    pub fn ensemble_guard(&self) -> Option<crate::stages::ensemble::Guard> {
+        let p = self.selection.guard_p?;
+        Some(crate::stages::ensemble::Guard { p, default: self.default_ensemble() })
     }
 
     /// Every configuration, `original` first.

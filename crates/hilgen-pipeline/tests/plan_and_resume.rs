@@ -447,6 +447,22 @@ fn a_k_shot_dev_makes_every_choice_on_its_own_sample() {
     let mut llm = exp.clone();
     llm.llm.zero_shot_tagger = true;
     assert!(llm.check().unwrap_err().contains("k-shot"));
+    // A guard no p-value passes keeps the default union; only the choosing stages run again.
+    let mut guarded = exp.clone();
+    guarded.selection.guard_p = Some(1e-9);
+    let (_, summary) = complete(&guarded, &out);
+    let ran = &summary.executed;
+    assert!(!ran.is_empty() && ran.iter().all(|i| ["ensemble", "kept", "best", "report"].iter().any(|k| i.contains(k))), "{ran:?}");
+    for s in &summary.report.unwrap().per_seed {
+        // (members in their dev rank order)
+        let kept = &s.kept_system.as_ref().unwrap().system;
+        let union = ["union of dictionary + tagger/distant", "union of tagger/distant + dictionary"];
+        assert!(union.contains(&kept.as_str()), "seed {}: {kept}", s.seed);
+        let note = s.ensemble.note.clone().unwrap();
+        assert!(note.starts_with(&format!("{kept} (kept by guard_p: ")), "seed {}: {note}", s.seed);
+    }
+    guarded.selection.guard_p = Some(0.0);
+    assert!(guarded.check().unwrap_err().contains("guard_p"));
 }
 
 #[test]
@@ -485,6 +501,9 @@ fn with_no_dev_labels_the_dictionary_chooses_on_the_shots_and_the_ensemble_is_fi
     let card = std::fs::read_to_string(out.join("seed-1/kept/system/README.md")).unwrap();
     assert!(card.contains("no labelled data beyond its"), "{card}");
     // What can only choose on labelled dev data is refused by name.
+    let mut guard = exp.clone();
+    guard.selection.guard_p = Some(0.05);
+    assert!(guard.check().unwrap_err().contains("guard_p"));
     let mut patience = exp.clone();
     patience.model.tagger.early_stopping_patience = Some(2);
     assert!(patience.check().unwrap_err().contains("early_stopping_patience"));

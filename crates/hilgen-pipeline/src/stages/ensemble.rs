@@ -12,7 +12,7 @@ use crate::stages::evaluate::{system_stages, systems};
 use crate::flow::{Outputs, Planned};
 use crate::Result;
 use hilgen_corpus::{Scheme, Sentence};
-use hilgen_metrics::ensemble;
+use hilgen_metrics::{bootstrap, ensemble};
 use serde::{Deserialize, Serialize};
 
 /// What the ensemble search reads.
@@ -31,6 +31,19 @@ pub struct EnsembleInput {
     /// `[selection] dev = "none"`: the union of the candidates, chosen on nothing.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub fixed: bool,
+    /// `[selection] guard_p`: the default union stays unless dev overturns it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guard: Option<Guard>,
+}
+
+/// `[selection] guard_p`: the union of `default` is the ensemble unless the combination best
+/// on dev beats it in a paired bootstrap over the dev sentences with p at most `p`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Guard {
+    /// The largest p-value that lets the dev choice through.
+    pub p: f64,
+    /// The default members (system names); those among the candidates are combined.
+    pub default: Vec<String>,
 }
 
 /// The chosen ensemble.
@@ -58,12 +71,12 @@ impl Stage for Ensemble {
             input.candidates.iter().map(|s| super::io::read(&cx.path(&s.predictions.test))).collect::<Result<_>>()?;
         let dev_refs: Vec<&[Sentence]> = dev.iter().map(Vec::as_slice).collect();
         let test_refs: Vec<&[Sentence]> = test.iter().map(Vec::as_slice).collect();
-        let choice = choose(&gold_dev, &dev_refs, &input.candidates, input.fixed)?;
+        let choice = choose(&gold_dev, &dev_refs, &input.candidates, input.fixed, input.guard.as_ref(), input.seed)?;
         let combined = choice.apply(&test_refs)?;
         super::io::write_tsv(&cx.dir.join("ensemble.test.tsv"), &combined)?;
         let (prf, ci, e) = score(&gold_test, &combined, input.bootstrap, input.seed)?;
         let mut s = SystemScore::new(prf, ci, choice.dev_f1).with_types(&e);
-        s.note = Some(choice.describe());
+        s.note = Some(choice.note());
         Ok(EnsembleOutput { score: s, test: cx.output("ensemble.test.tsv")? })
     }
 }
@@ -81,6 +94,9 @@ pub struct Choice {
     pub weights: Vec<f64>,
     /// The combination's dev F1.
     pub dev_f1: f64,
+    /// Under a guard: the dev-best combination, its dev F1 and the paired bootstrap p-value of
+    /// it beating the default, where the default was kept.
+    pub overruled: Option<(String, f64, f64)>,
     chosen: ensemble::Candidate,
     all_weights: Vec<f64>,
 }
@@ -95,6 +111,19 @@ impl Choice {
         }
     }
 
+    /// What the stage notes: the choice, and where a guard kept the default over the dev-best
+    /// combination, that combination with its dev F1 and p-value.
+    pub fn note(&self) -> String {
+        match &self.overruled {
+            None => self.describe(),
+            Some((best, f1, p)) => format!(
+                "{} (kept by guard_p: {best} scored {:.1} on dev, p = {p:.2})",
+                self.describe(),
+                100.0 * f1
+            ),
+        }
+    }
+
     /// The combination of the candidates' predictions (all candidates, in candidate order).
     pub fn apply(&self, candidates: &[&[Sentence]]) -> Result<Vec<Sentence>> {
         Ok(ensemble::apply(&self.chosen, candidates, &self.all_weights, Scheme::Iob2)?)
@@ -104,16 +133,47 @@ impl Choice {
 /// The best combination on dev of the candidates (their dev predictions in candidate order):
 /// every single system, and for every subset of two or more the dev-F1-weighted vote,
 /// intersection, union and majority (ties: the earlier). With `fixed`, nothing is chosen: the
-/// union of all the candidates (dev only scores it).
-pub fn choose(gold_dev: &[Sentence], dev: &[&[Sentence]], candidates: &[System], fixed: bool) -> Result<Choice> {
-    let cands = if fixed {
-        let all = (0..candidates.len()).collect();
-        vec![ensemble::Candidate { systems: all, method: ensemble::Method::Union, dev_weights: false }]
-    } else {
-        ensemble::default_candidates(candidates.len())
-    };
+/// union of all the candidates (dev only scores it). With a `guard`, the union of its default
+/// members stays unless the best beats it on dev with a paired bootstrap p-value at most
+/// `guard.p` (resamples seeded by `seed`).
+pub fn choose(
+    gold_dev: &[Sentence],
+    dev: &[&[Sentence]],
+    candidates: &[System],
+    fixed: bool,
+    guard: Option<&Guard>,
+    seed: u64,
+) -> Result<Choice> {
+    let union = |systems: Vec<usize>| ensemble::Candidate { systems, method: ensemble::Method::Union, dev_weights: false };
+    let cands = if fixed { vec![union((0..candidates.len()).collect())] } else { ensemble::default_candidates(candidates.len()) };
     let sel = ensemble::select_best(gold_dev, dev, &cands, scoring(), Scheme::Iob2)?;
-    let chosen = sel.chosen().clone();
+    let mut chosen = sel.chosen().clone();
+    let mut overruled = None;
+    let default: Vec<usize> = guard
+        .map(|g| (0..candidates.len()).filter(|&i| g.default.contains(&candidates[i].name)).collect())
+        .unwrap_or_default();
+    if let (Some(g), false) = (guard, default.is_empty() || fixed) {
+        let fallback = sel.tried.iter().find(|t| t.candidate == union(default.clone())).expect("every union is tried");
+        if fallback.candidate != chosen.candidate {
+            let best = ensemble::apply(&chosen.candidate, dev, &sel.weights, Scheme::Iob2)?;
+            let base = ensemble::apply(&fallback.candidate, dev, &sel.weights, Scheme::Iob2)?;
+            let tags = |s: &[Sentence]| s.iter().map(|s| s.tags.clone()).collect::<Vec<_>>();
+            let config = bootstrap::Config { seed, ..Default::default() };
+            let test = bootstrap::paired_test(&tags(gold_dev), &tags(&best), &tags(&base), scoring(), &config)?;
+            if test.p_value > g.p {
+                let name = describe(candidates, &chosen.candidate);
+                tracing::info!(
+                    "the default ensemble stays: {name} scores {:.4} on dev against its {:.4}, p = {:.3} > {}",
+                    chosen.dev_f1,
+                    fallback.dev_f1,
+                    test.p_value,
+                    g.p
+                );
+                overruled = Some((name, chosen.dev_f1, test.p_value));
+                chosen = fallback.clone();
+            }
+        }
+    }
     let c = &chosen.candidate;
     Ok(Choice {
         names: c.systems.iter().map(|&i| candidates[i].name.clone()).collect(),
@@ -121,9 +181,20 @@ pub fn choose(gold_dev: &[Sentence], dev: &[&[Sentence]], candidates: &[System],
         method: c.method.clone(),
         weights: c.systems.iter().map(|&i| if c.dev_weights { sel.weights[i] } else { 1.0 }).collect(),
         dev_f1: chosen.dev_f1,
+        overruled,
         chosen: chosen.candidate,
         all_weights: sel.weights,
     })
+}
+
+/// A candidate in words: `tagger/distant`, or `union of dictionary + tagger/distant`.
+fn describe(candidates: &[System], c: &ensemble::Candidate) -> String {
+    let names: Vec<&str> = c.systems.iter().map(|&i| candidates[i].name.as_str()).collect();
+    if names.len() == 1 {
+        names[0].to_string()
+    } else {
+        format!("{} of {}", c.method, names.join(" + "))
+    }
 }
 
 /// The candidates of a sample's ensemble: its best systems on dev (a stable sort: report order
@@ -138,8 +209,13 @@ pub(crate) fn ranked(plan: &Plan, unit: crate::graph::Unit, outputs: &Outputs<'_
     }
     let scores = outputs.get::<super::evaluate::Scores>(&ids::evaluate(unit))?;
     ranked.sort_by(|a, b| scores[&b.name].dev_f1.total_cmp(&scores[&a.name].dev_f1));
-    ranked.truncate(plan.ensemble_systems.max(1));
-    Some(ranked)
+    let rest = ranked.split_off(plan.ensemble_systems.max(1).min(ranked.len()));
+    let mut top = ranked;
+    if let Some(guard) = plan.ensemble_guard() {
+        // The default members are candidates whatever their dev rank, so the guard can keep them.
+        top.extend(rest.into_iter().filter(|s| guard.default.contains(&s.name)));
+    }
+    Some(top)
 }
 
 impl Planned for Ensemble {
@@ -164,6 +240,55 @@ impl Planned for Ensemble {
             bootstrap: plan.bootstrap,
             seed: unit.seed,
             fixed: plan.fixed_ensemble().is_some(),
+            guard: plan.ensemble_guard(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::Predictions;
+
+    fn system(name: &str) -> System {
+        let f = FileRef { file: format!("{name}.tsv").into(), sha256: String::new() };
+        System { name: name.into(), predictions: Predictions { dev: f.clone(), test: f } }
+    }
+
+    fn s(tags: &str) -> Sentence {
+        let tags: Vec<String> = tags.split(' ').map(String::from).collect();
+        Sentence::new((0..tags.len()).map(|i| format!("w{i}")).collect(), tags).unwrap()
+    }
+
+    /// Gold: one mention per sentence. The dictionary finds it in every other sentence, the
+    /// tagger finds nothing, DANN finds all but the last `dann_misses`.
+    fn dev(n: usize, dann_misses: usize) -> [Vec<Sentence>; 4] {
+        let gold = vec![s("B-X O"); n];
+        let dict = (0..n).map(|i| if i % 2 == 0 { s("B-X O") } else { s("O O") }).collect();
+        let tagger = vec![s("O O"); n];
+        let dann = (0..n).map(|i| if i + dann_misses >= n { s("O O") } else { s("B-X O") }).collect();
+        [gold, dict, tagger, dann]
+    }
+
+    #[test]
+    fn a_guard_keeps_the_default_union_unless_dev_is_clear() {
+        let cands = [system("dictionary"), system("tagger/distant"), system("dann/distant")];
+        let guard = Guard { p: 0.05, default: vec!["dictionary".into(), "tagger/distant".into()] };
+        // Four dev sentences: DANN alone is best (3 of 4 against 2 of 4), but it beats the union
+        // only in resamples that hold the second sentence (p about 0.3).
+        let [gold, d, t, n] = dev(4, 1);
+        let refs: Vec<&[Sentence]> = vec![&d, &t, &n];
+        let free = choose(&gold, &refs, &cands, false, None, 1).unwrap();
+        assert_eq!(free.describe(), "dann/distant");
+        let guarded = choose(&gold, &refs, &cands, false, Some(&guard), 1).unwrap();
+        assert_eq!(guarded.describe(), "union of dictionary + tagger/distant");
+        assert!(guarded.note().contains("kept by guard_p: dann/distant"), "{}", guarded.note());
+        // Two hundred: the dev-best is clearly better, and the guard lets the choice through.
+        let [gold, d, t, n] = dev(200, 10);
+        let refs: Vec<&[Sentence]> = vec![&d, &t, &n];
+        let free = choose(&gold, &refs, &cands, false, None, 1).unwrap();
+        assert_eq!(free.describe(), "union of dictionary + dann/distant");
+        let guarded = choose(&gold, &refs, &cands, false, Some(&guard), 1).unwrap();
+        assert_eq!(guarded.note(), free.describe());
     }
 }

@@ -62,6 +62,12 @@ pub struct KeepInput {
     /// `[selection] dev = "none"`: the union of the candidates, chosen on nothing.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub fixed: bool,
+    /// `[selection] guard_p`, as the ensemble stage applied it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guard: Option<super::ensemble::Guard>,
+    /// The sample's seed (the guard's bootstrap seed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
 }
 
 /// A kept system.
@@ -93,13 +99,14 @@ impl Stage for Keep {
         let dev: Vec<Vec<Sentence>> =
             input.candidates.iter().map(|s| super::io::read(&cx.path(&s.predictions.dev))).collect::<Result<_>>()?;
         let refs: Vec<&[Sentence]> = dev.iter().map(Vec::as_slice).collect();
-        let choice = choose(&gold, &refs, &input.candidates, input.fixed)?;
+        let choice =
+            choose(&gold, &refs, &input.candidates, input.fixed, input.guard.as_ref(), input.seed.unwrap_or_default())?;
         let chose = input.ensemble.note.clone().unwrap_or_default();
-        if choice.describe() != chose {
+        if choice.note() != chose {
             return Err(PipelineError::Invalid(format!(
                 "{}: the ensemble stage chose {chose}, the same choice made again gives {}",
                 cx.id,
-                choice.describe()
+                choice.note()
             )));
         }
         let dev_prf = hilgen_metrics::evaluate_sentences(&gold, &choice.apply(&refs)?, scoring())?.micro;
@@ -270,6 +277,8 @@ impl Planned for Keep {
             types: plan.types(),
             card: card(plan, unit, shots),
             fixed: plan.fixed_ensemble().is_some(),
+            guard: plan.ensemble_guard(),
+            seed: plan.ensemble_guard().map(|_| unit.seed),
         })
     }
 }
