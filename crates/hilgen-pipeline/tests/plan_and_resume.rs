@@ -452,7 +452,10 @@ fn a_k_shot_dev_makes_every_choice_on_its_own_sample() {
     guarded.selection.guard_p = Some(1e-9);
     let (_, summary) = complete(&guarded, &out);
     let ran = &summary.executed;
-    assert!(!ran.is_empty() && ran.iter().all(|i| ["ensemble", "kept", "best", "report"].iter().any(|k| i.contains(k))), "{ran:?}");
+    assert!(
+        !ran.is_empty() && ran.iter().all(|i| ["ensemble", "kept", "best", "report"].iter().any(|k| i.contains(k))),
+        "{ran:?}"
+    );
     for s in &summary.report.unwrap().per_seed {
         // (members in their dev rank order)
         let kept = &s.kept_system.as_ref().unwrap().system;
