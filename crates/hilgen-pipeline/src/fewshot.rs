@@ -219,7 +219,7 @@ impl Stage for FewshotKeep {
                     })
                     .collect();
                 let refs: Vec<&[Sentence]> = scored.iter().map(|s| s.2.as_slice()).collect();
-                let choice = choose(&gold, &refs, &candidates, false, None, 0)?;
+                let choice = choose(&gold, &refs, &candidates, false, None)?;
                 let prf = hilgen_metrics::evaluate_sentences(&gold, &choice.apply(&refs)?, scoring())?.micro;
                 card.dev = Some(Prf { precision: prf.precision, recall: prf.recall, f1: prf.f1 });
                 let members: Vec<(String, Source)> =

@@ -273,6 +273,15 @@ pub struct Plan {
     pub selection: crate::experiment::SelectionSpec,
 }
 
+/// How [`Plan::protocol`] begins under `[selection] dev = "none"`.
+pub const NO_DEV_LABELS: &str = "no dev labels";
+
+/// Whether a protocol in words (a report's) used no labelled data beyond the shots, so its
+/// dev figures are scores on the shots.
+pub fn without_dev_labels(protocol: &str) -> bool {
+    protocol.starts_with(NO_DEV_LABELS)
+}
+
 impl Plan {
     /// sha256 of everything this plan computes with except the seeds: the data, knowledge,
     /// models, LLM, strategies and report settings, by content (file locations and the run
@@ -461,8 +470,9 @@ impl Plan {
     pub fn protocol(&self) -> String {
         match self.data.dev_samples.values().next() {
             Some(d) if self.selection.dev == crate::experiment::DevProtocol::None => format!(
-                "no dev labels: dictionary filters chosen on the shots ({} sentences for the first sample), \
+                "{}: dictionary filters chosen on the shots ({} sentences for the first sample), \
                  ensemble fixed (union of the dictionary and the last strategy's tagger)",
+                NO_DEV_LABELS,
                 d.split.sentences
             ),
             Some(d) => format!(
@@ -702,10 +712,11 @@ impl Plan {
         self.dictionary_system.then(|| "dictionary".to_string()).into_iter().chain([tagger]).collect()
     }
 
-    /// `[selection] guard_p` with the members it guards (see [`Plan::default_ensemble`]).
-    pub fn ensemble_guard(&self) -> Option<crate::stages::ensemble::Guard> {
+    /// `[selection] guard_p` for `unit`: the members it guards (see
+    /// [`Plan::default_ensemble`]), its bootstrap seeded by the sample's seed.
+    pub fn ensemble_guard(&self, unit: Unit) -> Option<crate::stages::ensemble::Guard> {
         let p = self.selection.guard_p?;
-        Some(crate::stages::ensemble::Guard { p, default: self.default_ensemble() })
+        Some(crate::stages::ensemble::Guard { p, default: self.default_ensemble(), seed: unit.seed })
     }
 
     /// Every configuration, `original` first.

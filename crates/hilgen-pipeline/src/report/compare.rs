@@ -303,7 +303,7 @@ pub fn markdown(c: &Comparison) -> String {
     let _ = writeln!(s, "# Comparison, {}-shot, seeds {}\n", c.k, seeds.join(", "));
     for (i, (label, name)) in c.labels.iter().zip(&c.names).enumerate() {
         match c.protocols.get(i).cloned().flatten() {
-            Some(p) if p.starts_with("no dev labels") => {
+            Some(p) if crate::plan::without_dev_labels(&p) => {
                 let _ = writeln!(s, "- {label}: `{name}` ({p})");
             }
             Some(p) => {

@@ -332,7 +332,7 @@ pub fn markdown(r: &Report) -> String {
     }
     let _ = writeln!(s, "Test sentences: {}. Figures are entity-level micro P/R/F1 (seqeval default mode) in %, mean ± sd over seeds; CI is the mean of the per-seed bootstrap 95% intervals of F1.\n", r.test_sentences);
     if let Some(p) = r.meta.as_ref().and_then(|m| m.protocol.as_ref()) {
-        let _ = if p.starts_with("no dev labels") {
+        let _ = if crate::plan::without_dev_labels(p) {
             writeln!(s, "Selection protocol: {p}; the dev figures below are scores on the shots.\n")
         } else {
             writeln!(s, "Every choice (dictionary filters, teachers, ensembles, kept systems) is made on the {p}.\n")

@@ -44,6 +44,8 @@ pub struct Guard {
     pub p: f64,
     /// The default members (system names); those among the candidates are combined.
     pub default: Vec<String>,
+    /// The bootstrap's seed (the sample's).
+    pub seed: u64,
 }
 
 /// The chosen ensemble.
@@ -71,7 +73,7 @@ impl Stage for Ensemble {
             input.candidates.iter().map(|s| super::io::read(&cx.path(&s.predictions.test))).collect::<Result<_>>()?;
         let dev_refs: Vec<&[Sentence]> = dev.iter().map(Vec::as_slice).collect();
         let test_refs: Vec<&[Sentence]> = test.iter().map(Vec::as_slice).collect();
-        let choice = choose(&gold_dev, &dev_refs, &input.candidates, input.fixed, input.guard.as_ref(), input.seed)?;
+        let choice = choose(&gold_dev, &dev_refs, &input.candidates, input.fixed, input.guard.as_ref())?;
         let combined = choice.apply(&test_refs)?;
         super::io::write_tsv(&cx.dir.join("ensemble.test.tsv"), &combined)?;
         let (prf, ci, e) = score(&gold_test, &combined, input.bootstrap, input.seed)?;
@@ -104,11 +106,7 @@ pub struct Choice {
 impl Choice {
     /// `tagger/distant`, or `union of dictionary + tagger/distant`.
     pub fn describe(&self) -> String {
-        if self.names.len() == 1 {
-            self.names[0].clone()
-        } else {
-            format!("{} of {}", self.method, self.names.join(" + "))
-        }
+        describe(&self.names, &self.method)
     }
 
     /// What the stage notes: the choice, and where a guard kept the default over the dev-best
@@ -135,14 +133,13 @@ impl Choice {
 /// intersection, union and majority (ties: the earlier). With `fixed`, nothing is chosen: the
 /// union of all the candidates (dev only scores it). With a `guard`, the union of its default
 /// members stays unless the best beats it on dev with a paired bootstrap p-value at most
-/// `guard.p` (resamples seeded by `seed`).
+/// `guard.p` (resamples seeded by `guard.seed`).
 pub fn choose(
     gold_dev: &[Sentence],
     dev: &[&[Sentence]],
     candidates: &[System],
     fixed: bool,
     guard: Option<&Guard>,
-    seed: u64,
 ) -> Result<Choice> {
     let union = |systems: Vec<usize>| ensemble::Candidate { systems, method: ensemble::Method::Union, dev_weights: false };
     let cands = if fixed { vec![union((0..candidates.len()).collect())] } else { ensemble::default_candidates(candidates.len()) };
@@ -158,10 +155,11 @@ pub fn choose(
             let best = ensemble::apply(&chosen.candidate, dev, &sel.weights, Scheme::Iob2)?;
             let base = ensemble::apply(&fallback.candidate, dev, &sel.weights, Scheme::Iob2)?;
             let tags = |s: &[Sentence]| s.iter().map(|s| s.tags.clone()).collect::<Vec<_>>();
-            let config = bootstrap::Config { seed, ..Default::default() };
+            let config = bootstrap::Config { seed: g.seed, ..Default::default() };
             let test = bootstrap::paired_test(&tags(gold_dev), &tags(&best), &tags(&base), scoring(), &config)?;
             if test.p_value > g.p {
-                let name = describe(candidates, &chosen.candidate);
+                let members: Vec<&str> = chosen.candidate.systems.iter().map(|&i| candidates[i].name.as_str()).collect();
+                let name = describe(&members, &chosen.candidate.method);
                 tracing::info!(
                     "the default ensemble stays: {name} scores {:.4} on dev against its {:.4}, p = {:.3} > {}",
                     chosen.dev_f1,
@@ -187,13 +185,12 @@ pub fn choose(
     })
 }
 
-/// A candidate in words: `tagger/distant`, or `union of dictionary + tagger/distant`.
-fn describe(candidates: &[System], c: &ensemble::Candidate) -> String {
-    let names: Vec<&str> = c.systems.iter().map(|&i| candidates[i].name.as_str()).collect();
-    if names.len() == 1 {
-        names[0].to_string()
-    } else {
-        format!("{} of {}", c.method, names.join(" + "))
+/// Members combined by `method` in words: `tagger/distant` (one member), or `union of
+/// dictionary + tagger/distant`.
+fn describe<S: AsRef<str>>(names: &[S], method: &ensemble::Method) -> String {
+    match names {
+        [one] => one.as_ref().to_string(),
+        _ => format!("{method} of {}", names.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(" + ")),
     }
 }
 
@@ -211,9 +208,10 @@ pub(crate) fn ranked(plan: &Plan, unit: crate::graph::Unit, outputs: &Outputs<'_
     ranked.sort_by(|a, b| scores[&b.name].dev_f1.total_cmp(&scores[&a.name].dev_f1));
     let rest = ranked.split_off(plan.ensemble_systems.max(1).min(ranked.len()));
     let mut top = ranked;
-    if let Some(guard) = plan.ensemble_guard() {
+    if plan.selection.guard_p.is_some() {
         // The default members are candidates whatever their dev rank, so the guard can keep them.
-        top.extend(rest.into_iter().filter(|s| guard.default.contains(&s.name)));
+        let default = plan.default_ensemble();
+        top.extend(rest.into_iter().filter(|s| default.contains(&s.name)));
     }
     Some(top)
 }
@@ -240,7 +238,7 @@ impl Planned for Ensemble {
             bootstrap: plan.bootstrap,
             seed: unit.seed,
             fixed: plan.fixed_ensemble().is_some(),
-            guard: plan.ensemble_guard(),
+            guard: plan.ensemble_guard(unit),
         })
     }
 }
@@ -273,22 +271,22 @@ mod tests {
     #[test]
     fn a_guard_keeps_the_default_union_unless_dev_is_clear() {
         let cands = [system("dictionary"), system("tagger/distant"), system("dann/distant")];
-        let guard = Guard { p: 0.05, default: vec!["dictionary".into(), "tagger/distant".into()] };
+        let guard = Guard { p: 0.05, default: vec!["dictionary".into(), "tagger/distant".into()], seed: 1 };
         // Four dev sentences: DANN alone is best (3 of 4 against 2 of 4), but it beats the union
         // only in resamples that hold the second sentence (p about 0.3).
         let [gold, d, t, n] = dev(4, 1);
         let refs: Vec<&[Sentence]> = vec![&d, &t, &n];
-        let free = choose(&gold, &refs, &cands, false, None, 1).unwrap();
+        let free = choose(&gold, &refs, &cands, false, None).unwrap();
         assert_eq!(free.describe(), "dann/distant");
-        let guarded = choose(&gold, &refs, &cands, false, Some(&guard), 1).unwrap();
+        let guarded = choose(&gold, &refs, &cands, false, Some(&guard)).unwrap();
         assert_eq!(guarded.describe(), "union of dictionary + tagger/distant");
         assert!(guarded.note().contains("kept by guard_p: dann/distant"), "{}", guarded.note());
         // Two hundred: the dev-best is clearly better, and the guard lets the choice through.
         let [gold, d, t, n] = dev(200, 10);
         let refs: Vec<&[Sentence]> = vec![&d, &t, &n];
-        let free = choose(&gold, &refs, &cands, false, None, 1).unwrap();
+        let free = choose(&gold, &refs, &cands, false, None).unwrap();
         assert_eq!(free.describe(), "union of dictionary + dann/distant");
-        let guarded = choose(&gold, &refs, &cands, false, Some(&guard), 1).unwrap();
+        let guarded = choose(&gold, &refs, &cands, false, Some(&guard)).unwrap();
         assert_eq!(guarded.note(), free.describe());
     }
 }

@@ -65,9 +65,6 @@ pub struct KeepInput {
     /// `[selection] guard_p`, as the ensemble stage applied it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub guard: Option<super::ensemble::Guard>,
-    /// The sample's seed (the guard's bootstrap seed).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub seed: Option<u64>,
 }
 
 /// A kept system.
@@ -99,8 +96,7 @@ impl Stage for Keep {
         let dev: Vec<Vec<Sentence>> =
             input.candidates.iter().map(|s| super::io::read(&cx.path(&s.predictions.dev))).collect::<Result<_>>()?;
         let refs: Vec<&[Sentence]> = dev.iter().map(Vec::as_slice).collect();
-        let choice =
-            choose(&gold, &refs, &input.candidates, input.fixed, input.guard.as_ref(), input.seed.unwrap_or_default())?;
+        let choice = choose(&gold, &refs, &input.candidates, input.fixed, input.guard.as_ref())?;
         let chose = input.ensemble.note.clone().unwrap_or_default();
         if choice.note() != chose {
             return Err(PipelineError::Invalid(format!(
@@ -277,8 +273,7 @@ impl Planned for Keep {
             types: plan.types(),
             card: card(plan, unit, shots),
             fixed: plan.fixed_ensemble().is_some(),
-            guard: plan.ensemble_guard(),
-            seed: plan.ensemble_guard().map(|_| unit.seed),
+            guard: plan.ensemble_guard(unit),
         })
     }
 }
