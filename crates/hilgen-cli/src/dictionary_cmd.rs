@@ -33,6 +33,18 @@ pub struct DictionaryArgs {
     /// name). With --dev, dev decides.
     #[arg(long)]
     pub coordination: bool,
+    /// Also enter salt forms without their salt ("Scopolamine Hydrobromide" as
+    /// "scopolamine"), with or without --dev.
+    #[arg(long)]
+    pub salts: bool,
+    /// Read British spellings in names and text as American ("tumour", "anaemia",
+    /// "oesophageal"), with or without --dev.
+    #[arg(long)]
+    pub spelling: bool,
+    /// Label a word no name matches by an ending nearly all the graph's one-word names with
+    /// that ending share ("olanzapine" as the "-apine" drugs), with or without --dev.
+    #[arg(long)]
+    pub suffixes: bool,
     /// Text to tag (any input format; JSON Lines and converted PubTator keep document ids, so
     /// abbreviations defined in a document are found in all of it).
     #[arg(long)]
@@ -80,7 +92,14 @@ pub fn run(mut args: DictionaryArgs) -> Result<()> {
     let (dictionary, selection) = match &args.dev {
         Some(dev) => {
             let dev = read(dev)?;
-            let grid = Grid { context_typing: vec![false, true], coordination: vec![false, true], ..Grid::default() };
+            let grid = Grid {
+                context_typing: vec![false, true],
+                coordination: vec![false, true],
+                salts: vec![args.salts],
+                spelling: vec![args.spelling],
+                suffixes: vec![args.suffixes],
+                ..Grid::default()
+            };
             let (d, s) = select(&kb, &types, &dev, &grid)?;
             eprintln!("chosen on dev ({} configurations tried): dev F1 {:.4}", s.tried, s.dev_f1);
             (d, Some(s))
@@ -89,6 +108,9 @@ pub fn run(mut args: DictionaryArgs) -> Result<()> {
             let config = DictionaryConfig {
                 context_typing: args.context_typing,
                 coordination: args.coordination,
+                salts: args.salts,
+                spelling: args.spelling,
+                suffixes: args.suffixes,
                 ..DictionaryConfig::default()
             };
             (Dictionary::build(&kb, &types, config)?, None)

@@ -1,10 +1,13 @@
 //! The dictionary: every name of every concept that has a label, in the forms text uses
-//! (normalized; "X, Y" names un-inverted; simple plurals; all-capital acronyms matched with
-//! their case), matched longest first over a sentence's tokens; abbreviations defined in a
-//! document as `long form (ABBR)` take the long form's label everywhere in that document.
+//! (normalized; see [`crate::forms`]; all-capital acronyms matched with their case), matched
+//! longest first over a sentence's tokens, then, where set, words no name matches by their
+//! ending ([`crate::suffixes`]); abbreviations defined in a document as `long form (ABBR)` take
+//! the long form's label everywhere in that document.
 
 use crate::coordination::Names;
+use crate::forms::{american, variants};
 use crate::matches::{Match, Target};
+use crate::suffixes::{EndingCounts, Suffixes};
 use crate::types::TypeMap;
 use crate::words::is_word;
 use crate::{DictionaryError, Result};
@@ -49,6 +52,18 @@ pub struct DictionaryConfig {
     /// ("breast and ovarian cancer"; see [`crate::coordination`]).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub coordination: bool,
+    /// Also enter salt forms without their salt ("Scopolamine Hydrobromide" as "scopolamine";
+    /// see [`crate::forms::without_salt`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub salts: bool,
+    /// Read British spellings in names and text as American ("tumour", "anaemia"; see
+    /// [`crate::forms::american`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub spelling: bool,
+    /// A word no vocabulary names takes the label of a word ending nearly every name with that
+    /// ending has ("olanzapine" as the "-apine" drugs; see [`crate::suffixes`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub suffixes: bool,
 }
 
 impl Default for DictionaryConfig {
@@ -66,6 +81,9 @@ impl Default for DictionaryConfig {
             dropped_names: BTreeSet::new(),
             context_typing: false,
             coordination: false,
+            salts: false,
+            spelling: false,
+            suffixes: false,
         }
     }
 }
@@ -111,68 +129,22 @@ pub struct Dictionary {
     entries: HashMap<String, Vec<Target>>,
     /// Acronyms, case kept (`AIDS`) -> targets.
     exact: HashMap<String, Vec<Target>>,
+    /// Word endings learned from the graph's names (empty unless `config.suffixes`).
+    suffixes: Suffixes,
     /// The entity types it was built with.
     pub types: TypeMap,
 }
 
-/// The forms of a name the dictionary enters.
-pub fn variants(name: &str, config: &DictionaryConfig) -> Vec<String> {
-    let mut out = vec![name.to_string()];
-    if config.uninvert && name.contains(", ") {
-        let parts: Vec<&str> = name.split(", ").collect();
-        if parts.len() <= 3 && parts.iter().all(|p| !p.is_empty()) {
-            out.push(parts.iter().rev().copied().collect::<Vec<_>>().join(" "));
-        }
+/// A normalized name or text as the dictionary keys it (British spellings read as American
+/// where `spelling` is set).
+fn self_key(config: &DictionaryConfig, key: String) -> String {
+    if !config.spelling {
+        return key;
     }
-    if config.plurals {
-        let mut more = Vec::new();
-        for v in &out {
-            let lower = v.to_lowercase();
-            let ends = |e: &str| lower.ends_with(e);
-            if ends("ies") && lower.len() > 5 {
-                more.push(format!("{}y", &v[..v.len() - 3]));
-            } else if ends("s") && !["ss", "us", "is", "as", "os"].iter().any(|e| ends(e)) {
-                if lower.len() > 4 {
-                    more.push(v[..v.len() - 1].to_string());
-                }
-            } else if ends("y") && !["ay", "ey", "oy"].iter().any(|e| ends(e)) {
-                more.push(format!("{}ies", &v[..v.len() - 1]));
-            } else if ["s", "x", "z", "ch", "sh"].iter().any(|e| ends(e)) {
-                more.push(format!("{v}es"));
-            } else if lower.ends_with(|c: char| c.is_ascii_alphabetic()) {
-                more.push(format!("{v}s"));
-            }
-        }
-        out.extend(more);
+    match american(&key) {
+        std::borrow::Cow::Owned(changed) => changed,
+        std::borrow::Cow::Borrowed(_) => key,
     }
-    if config.adjectives && !name.contains([' ', ',', '-']) {
-        if let Some(a) = adjective(name) {
-            out.push(a);
-        }
-    }
-    out
-}
-
-/// The adjective English forms from a one-word noun by its ending, if one applies.
-pub fn adjective(word: &str) -> Option<String> {
-    let lower = word.to_lowercase();
-    const RULES: [(&str, &str); 8] = [
-        ("sion", "sive"),
-        ("psy", "ptic"),
-        ("osis", "otic"),
-        ("ism", "ian"),
-        ("emia", "emic"),
-        ("ia", "ic"),
-        ("etes", "etic"),
-        ("ma", "matic"),
-    ];
-    if lower.chars().count() < 6 {
-        return None;
-    }
-    RULES
-        .iter()
-        .find(|(from, _)| lower.ends_with(from))
-        .map(|(from, to)| format!("{}{to}", &lower[..lower.len() - from.len()]))
 }
 
 fn is_acronym(name: &str) -> bool {
@@ -192,6 +164,7 @@ impl Dictionary {
         let stop: HashSet<&str> = if config.stop_words { STOP_WORDS.iter().copied().collect() } else { HashSet::new() };
         let mut entries: HashMap<String, Vec<Target>> = HashMap::new();
         let mut exact: HashMap<String, Vec<Target>> = HashMap::new();
+        let mut endings = EndingCounts::default();
         for c in 0..kb.len() as u32 {
             let ctypes = kb.types(c);
             // A concept without a label of its own takes that of a concept it cross-references
@@ -203,7 +176,16 @@ impl Dictionary {
                     .filter(|&o| o != c)
                     .find_map(|o| types.label_of(kb.types(o)))
             });
-            let Some(label) = label else { continue };
+            let Some(label) = label else {
+                if config.suffixes {
+                    for n in kb.names(c) {
+                        for v in variants(n.text, &config) {
+                            endings.add(&self_key(&config, normalize(&v)), None);
+                        }
+                    }
+                }
+                continue;
+            };
             let target = Target {
                 label,
                 concept: kb.id(c).to_string(),
@@ -220,7 +202,10 @@ impl Dictionary {
                     continue;
                 }
                 for v in variants(n.text, &config) {
-                    let key = normalize(&v);
+                    let key = self_key(&config, normalize(&v));
+                    if config.suffixes {
+                        endings.add(&key, Some(&target));
+                    }
                     let words = key.split(' ').count();
                     if key.chars().count() < config.min_chars
                         || words > config.max_tokens
@@ -235,14 +220,16 @@ impl Dictionary {
                 }
             }
         }
-        tracing::debug!(names = entries.len(), acronyms = exact.len(), "dictionary built");
-        Ok(Dictionary { config, entries, exact, types: types.clone() })
+        let suffixes = if config.suffixes { endings.learn() } else { Suffixes::default() };
+        tracing::debug!(names = entries.len(), acronyms = exact.len(), endings = suffixes.len(), "dictionary built");
+        Ok(Dictionary { config, entries, exact, suffixes, types: types.clone() })
     }
 
     /// A dictionary of `(name, label, types)` entries in their variants, for tests.
     #[cfg(test)]
     pub(crate) fn from_names(names: &[(&str, &str, &[&str])], types: TypeMap, config: DictionaryConfig) -> Dictionary {
         let mut entries: HashMap<String, Vec<Target>> = HashMap::new();
+        let mut endings = EndingCounts::default();
         for (i, (name, label, ctypes)) in names.iter().enumerate() {
             let target = Target {
                 label: label.to_string(),
@@ -251,10 +238,13 @@ impl Dictionary {
                 children: 0,
             };
             for v in variants(name, &config) {
-                entries.entry(normalize(&v)).or_default().push(target.clone());
+                let key = self_key(&config, normalize(&v));
+                endings.add(&key, Some(&target));
+                entries.entry(key).or_default().push(target.clone());
             }
         }
-        Dictionary { config, entries, exact: HashMap::new(), types }
+        let suffixes = if config.suffixes { endings.learn() } else { Suffixes::default() };
+        Dictionary { config, entries, exact: HashMap::new(), suffixes, types }
     }
 
     /// Names in the dictionary (acronyms included).
@@ -270,7 +260,8 @@ impl Dictionary {
     /// Whether a normalized name is in the dictionary with a concept whose types are kept
     /// (names dropped for being too often wrong on dev still count: they are names).
     pub(crate) fn has_name(&self, key: &str) -> bool {
-        self.entries.get(key).and_then(|t| self.pick(t)).is_some()
+        let key = if self.config.spelling { american(key) } else { key.into() };
+        self.entries.get(key.as_ref()).and_then(|t| self.pick(t)).is_some()
     }
 
     /// The labels a match could take, with their votes: those of its concept's types, or, for
@@ -305,7 +296,7 @@ impl Dictionary {
                     if !is_word(&span[len - 1]) {
                         continue;
                     }
-                    let key = normalize(&span.join(" "));
+                    let key = self_key(&self.config, normalize(&span.join(" ")));
                     if !all && self.config.dropped_names.contains(&key) {
                         continue;
                     }
@@ -317,9 +308,16 @@ impl Dictionary {
                     }
                 }
             }
+            if found.is_none() && self.config.suffixes && is_word(&toks[i]) {
+                let key = self_key(&self.config, normalize(&toks[i]));
+                if all || !self.config.dropped_names.contains(&key) {
+                    let rule = self.suffixes.get(&key).filter(|t| all || self.pick(std::slice::from_ref(*t)).is_some());
+                    found = rule.map(|t| (1, t.clone()));
+                }
+            }
             match found {
                 Some((len, t)) => {
-                    let key = normalize(&toks[i..i + len].join(" "));
+                    let key = self_key(&self.config, normalize(&toks[i..i + len].join(" ")));
                     out.push(Match { span: Span::new(i, i + len, t.label.clone()), key, target: Some(t) });
                     i += len;
                 }
@@ -455,28 +453,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn name_variants() {
-        let c = DictionaryConfig::default();
+    fn recall_options_match_what_the_names_alone_miss() {
+        let drugs: Vec<(&str, &str, &[&str])> = ["clozapine", "loxapine", "asenapine", "quetiapine", "mirtazapine"]
+            .into_iter()
+            .map(|n| (n, "Chemical", &["D03"][..]))
+            .chain([("Scopolamine Hydrobromide", "Chemical", &["D03"][..]), ("Anemia", "Disease", &["C15"][..])])
+            .collect();
+        let s = Sentence::new(
+            "olanzapine and scopolamine caused anaemia".split(' ').map(String::from).collect(),
+            vec!["O".into(); 5],
+        )
+        .unwrap();
+        let found = |config: DictionaryConfig| -> Vec<(usize, String)> {
+            let d = Dictionary::from_names(&drugs, TypeMap::default(), config);
+            d.matches(&s, false).into_iter().map(|m| (m.span.start, m.span.label)).collect()
+        };
+        assert_eq!(found(DictionaryConfig::default()), []);
+        let on = DictionaryConfig { salts: true, spelling: true, suffixes: true, ..DictionaryConfig::default() };
         assert_eq!(
-            variants("Anemia, Hemolytic", &c),
-            ["Anemia, Hemolytic", "Hemolytic Anemia", "Anemia, Hemolytics", "Hemolytic Anemias"]
+            found(on.clone()),
+            [(0, "Chemical".to_string()), (2, "Chemical".to_string()), (4, "Disease".to_string())]
         );
-        assert_eq!(variants("injury", &c), ["injury", "injuries"]);
-        assert_eq!(variants("abscess", &c), ["abscess", "abscesses"]);
-        assert_eq!(variants("Gentamicins", &c), ["Gentamicins", "Gentamicin"]);
-        assert_eq!(variants("Neuropathies", &c), ["Neuropathies", "Neuropathy"]);
-        for (noun, adj) in [
-            ("Hypertension", "hypertensive"),
-            ("Epilepsy", "epileptic"),
-            ("Ischemia", "ischemic"),
-            ("Psychosis", "psychotic"),
-            ("Parkinsonism", "parkinsonian"),
-            ("Diabetes", "diabetic"),
-            ("Asthma", "asthmatic"),
-        ] {
-            assert_eq!(adjective(noun).as_deref(), Some(adj));
-        }
-        assert_eq!(adjective("Pain"), None);
+        // A learned ending carries its names' types: dropping them drops its matches.
+        let dropped = DictionaryConfig { dropped_types: ["D03".to_string()].into(), ..on };
+        assert_eq!(found(dropped), [(4, "Disease".to_string())]);
+    }
+
+    #[test]
+    fn acronyms() {
         assert!(is_acronym("AIDS") && is_acronym("5-FU") && !is_acronym("Aspirin") && !is_acronym("HYPERTENSIONS"));
     }
 

@@ -3,8 +3,11 @@
 //!
 //! - [`TypeMap`]: which concepts count as which entity type, learned from the shots' mentions
 //!   (the types of the concepts they link to), never written per dataset.
-//! - [`Dictionary`]: the names in the forms text uses, matched longest first, abbreviations
-//!   defined in a document (`long form (ABBR)`) propagated in it.
+//! - [`Dictionary`]: the names in the forms text uses ([`forms`]: plurals, adjectives, salt
+//!   forms, British spellings), matched longest first, abbreviations defined in a document
+//!   (`long form (ABBR)`) propagated in it.
+//! - [`suffixes`]: a word no vocabulary names labelled by an ending nearly all the graph's names
+//!   with that ending share ("olanzapine" as the "-apine" drugs).
 //! - [`context`]: a match's label chosen by the words around it, for entity types that share
 //!   concepts (NCBI-Disease's `Modifier` and `SpecificDisease`), learned from the shots.
 //! - [`coordination`]: "breast and ovarian cancer" as one mention where "breast cancer" is a
@@ -25,13 +28,16 @@
 pub mod context;
 pub mod coordination;
 mod dictionary;
+pub mod forms;
 mod matches;
 mod saved;
 pub mod select;
+pub mod suffixes;
 pub mod types;
 mod words;
 
-pub use dictionary::{variants, Dictionary, DictionaryConfig};
+pub use dictionary::{Dictionary, DictionaryConfig};
+pub use forms::variants;
 pub use matches::{Match, Target};
 pub use saved::SavedDictionary;
 pub use select::{select, Grid, Selection};

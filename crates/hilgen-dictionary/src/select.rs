@@ -1,5 +1,6 @@
 //! Choosing the dictionary's filters on the dev split: every combination of the name options
-//! (plurals, case-exact acronyms, stop words, abbreviations, shortest name), then the concept
+//! (plurals, case-exact acronyms, stop words, abbreviations, shortest name, and the recall
+//! options the grid lists: salts, spelling, suffixes), then the concept
 //! types whose dev matches are too often wrong, by dev micro F1. The test split is never read.
 
 use crate::dictionary::{Dictionary, DictionaryConfig};
@@ -31,6 +32,16 @@ pub struct Grid {
     /// Coordination tried (see [`crate::coordination`]); `[false, true]` lets dev decide.
     #[serde(default = "off", skip_serializing_if = "is_off")]
     pub coordination: Vec<bool>,
+    /// Salt forms entered without their salt, tried (see [`DictionaryConfig::salts`]); `[true]`
+    /// sets it, `[false, true]` lets dev decide.
+    #[serde(default = "off", skip_serializing_if = "is_off")]
+    pub salts: Vec<bool>,
+    /// British spellings read as American, tried (see [`DictionaryConfig::spelling`]).
+    #[serde(default = "off", skip_serializing_if = "is_off")]
+    pub spelling: Vec<bool>,
+    /// Words labelled by learned endings, tried (see [`DictionaryConfig::suffixes`]).
+    #[serde(default = "off", skip_serializing_if = "is_off")]
+    pub suffixes: Vec<bool>,
 }
 
 fn off() -> Vec<bool> {
@@ -50,6 +61,9 @@ impl Default for Grid {
             name_precision: vec![0.0, 0.2],
             context_typing: off(),
             coordination: off(),
+            salts: off(),
+            spelling: off(),
+            suffixes: off(),
         }
     }
 }
@@ -63,6 +77,9 @@ impl Grid {
             ("name_precision", self.name_precision.is_empty()),
             ("context_typing", self.context_typing.is_empty()),
             ("coordination", self.coordination.is_empty()),
+            ("salts", self.salts.is_empty()),
+            ("spelling", self.spelling.is_empty()),
+            ("suffixes", self.suffixes.is_empty()),
         ];
         if let Some((name, _)) = lists.iter().find(|(_, empty)| *empty) {
             return Err(DictionaryError::Invalid(format!("dictionary grid: `{name}` must list at least one value")));
@@ -125,6 +142,19 @@ pub fn precision(
 /// Dev (matches, correct) per concept type.
 type TypePrecision = BTreeMap<String, (usize, usize)>;
 
+/// Every combination of the grid's recall options: (salts, spelling, suffixes).
+fn recall_options(grid: &Grid) -> Vec<(bool, bool, bool)> {
+    let mut out = Vec::new();
+    for &a in &grid.salts {
+        for &b in &grid.spelling {
+            for &c in &grid.suffixes {
+                out.push((a, b, c));
+            }
+        }
+    }
+    out
+}
+
 /// Builds dictionaries for every option combination of `grid` and keeps the best on `dev`
 /// (the first best: options in the order of the defaults first).
 pub fn select(kb: &Kb, types: &TypeMap, dev: &[Sentence], grid: &Grid) -> Result<(Dictionary, Selection)> {
@@ -139,14 +169,20 @@ pub fn select(kb: &Kb, types: &TypeMap, dev: &[Sentence], grid: &Grid) -> Result
             for &acronyms_case_exact in &flags {
                 for &stop_words in &flags {
                     for &adjectives in &flags {
-                        builds.push(DictionaryConfig {
-                            min_chars,
-                            plurals,
-                            acronyms_case_exact,
-                            stop_words,
-                            adjectives,
-                            ..DictionaryConfig::default()
-                        });
+                        for recall in recall_options(grid) {
+                            let (salts, spelling, suffixes) = recall;
+                            builds.push(DictionaryConfig {
+                                min_chars,
+                                plurals,
+                                acronyms_case_exact,
+                                stop_words,
+                                adjectives,
+                                salts,
+                                spelling,
+                                suffixes,
+                                ..DictionaryConfig::default()
+                            });
+                        }
                     }
                 }
             }

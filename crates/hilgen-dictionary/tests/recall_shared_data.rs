@@ -1,0 +1,85 @@
+//! The dictionary's recall options on the real shared data (BC5CDR and NCBI-Disease dev, the
+//! types learned from seed 1's 5 shots, the index built from the shared CTD MEDIC and MeSH 2017
+//! tree): salt forms, British spellings and learned word endings each find gold mentions the
+//! names alone miss, and most of what they add is right. `HILGEN_KB` and `HILGEN_DATA` are set
+//! by `.cargo/config.toml`.
+
+use hilgen_corpus::{dataset, fetch::Fetcher, sample, Sentence};
+use hilgen_dictionary::{Dictionary, DictionaryConfig, TypeMap};
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+fn kb() -> (hilgen_kb::Kb, tempfile::TempDir) {
+    let kb_dir = PathBuf::from(std::env::var_os("HILGEN_KB").expect("HILGEN_KB is set by .cargo/config.toml"));
+    let index = tempfile::tempdir().unwrap();
+    let sources = hilgen_kb::Sources {
+        ctd: vec![kb_dir.join("ctd-medic-2017/CTD_diseases.tsv.gz")],
+        mesh_tree: vec![kb_dir.join("mesh-tree-2017/2017MeshTree.txt")],
+        ..Default::default()
+    };
+    hilgen_kb::build(&sources, index.path()).unwrap();
+    (hilgen_kb::Kb::open(index.path().join(hilgen_kb::INDEX_FILE)).unwrap(), index)
+}
+
+/// Dev sentences and the types of seed 1's 5 shots.
+fn data(kb: &hilgen_kb::Kb, name: &str) -> (Vec<Sentence>, TypeMap) {
+    let loaded = dataset::load(name, &Fetcher::from_env()).unwrap();
+    let train = loaded.corpus.split("train").unwrap();
+    let shots = sample::sample_per_type(train, 5, 1).unwrap().sentences(train);
+    (loaded.corpus.split("devel").unwrap().to_vec(), TypeMap::learn(kb, &shots))
+}
+
+type Spans = HashSet<(usize, usize, usize, String)>;
+
+fn spans(sentences: &[Sentence]) -> Spans {
+    sentences
+        .iter()
+        .enumerate()
+        .flat_map(|(i, s)| s.mentions().unwrap().into_iter().map(move |m| (i, m.span.start, m.span.end, m.span.label)))
+        .collect()
+}
+
+/// (gold spans found only with the option, spans added by it, the added spans' texts).
+fn gain(dev: &[Sentence], base: &Dictionary, with: &Dictionary) -> (usize, usize, Vec<String>) {
+    let gold = spans(dev);
+    let (before, after) = (spans(&base.tag(dev)), spans(&with.tag(dev)));
+    let added: Vec<_> = after.difference(&before).collect();
+    let right = added.iter().filter(|s| gold.contains(s)).count();
+    let texts = added.iter().map(|(i, a, b, _)| dev[*i].tokens[*a..*b].join(" ").to_lowercase()).collect();
+    (right, added.len(), texts)
+}
+
+#[test]
+fn salts_spelling_and_endings_find_mentions_the_names_miss() {
+    let (kb, _index) = kb();
+    let config = |f: fn(&mut DictionaryConfig)| {
+        let mut c = DictionaryConfig::default();
+        f(&mut c);
+        c
+    };
+
+    let (dev, types) = data(&kb, "bc5cdr");
+    let base = Dictionary::build(&kb, &types, DictionaryConfig::default()).unwrap();
+    let salts = Dictionary::build(&kb, &types, config(|c| c.salts = true)).unwrap();
+    let (right, added, texts) = gain(&dev, &base, &salts);
+    println!("BC5CDR dev, salts: {right} of {added} added spans right");
+    // Measured: "scopolamine" (MeSH has only "Scopolamine Hydrobromide") and others.
+    assert!(texts.iter().any(|t| t == "scopolamine"), "{texts:?}");
+    assert!(right >= 30 && right * 10 >= added * 7, "salts: {right} of {added}");
+
+    let endings = Dictionary::build(&kb, &types, config(|c| c.suffixes = true)).unwrap();
+    let (right, added, texts) = gain(&dev, &base, &endings);
+    println!("BC5CDR dev, endings: {right} of {added} added spans right");
+    // Measured: about 300 of 460 ("quetiapine", "ropivacaine", "amisulpride").
+    assert!(texts.iter().any(|t| t == "quetiapine"), "{texts:?}");
+    assert!(right >= 150 && right * 2 >= added, "endings: {right} of {added}");
+
+    let (dev, types) = data(&kb, "ncbi-disease");
+    let base = Dictionary::build(&kb, &types, DictionaryConfig::default()).unwrap();
+    let spelling = Dictionary::build(&kb, &types, config(|c| c.spelling = true)).unwrap();
+    let (right, added, texts) = gain(&dev, &base, &spelling);
+    println!("NCBI-Disease dev, spelling: {right} of {added} added spans right");
+    // Measured: "tumour", "tumours", "haemophilia" and others.
+    assert!(texts.iter().any(|t| t.contains("tumour")), "{texts:?}");
+    assert!(right >= 10 && right * 2 >= added, "spelling: {right} of {added}");
+}
