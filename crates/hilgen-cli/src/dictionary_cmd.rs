@@ -45,6 +45,11 @@ pub struct DictionaryArgs {
     /// that ending share ("olanzapine" as the "-apine" drugs), with or without --dev.
     #[arg(long)]
     pub suffixes: bool,
+    /// An abbreviation defined after names of one label only, in any document of --input,
+    /// takes that label in every document ("5-FU" where a document uses it undefined), with or
+    /// without --dev.
+    #[arg(long)]
+    pub corpus_abbreviations: bool,
     /// Text to tag (any input format; JSON Lines and converted PubTator keep document ids, so
     /// abbreviations defined in a document are found in all of it).
     #[arg(long)]
@@ -98,6 +103,7 @@ pub fn run(mut args: DictionaryArgs) -> Result<()> {
                 salts: vec![args.salts],
                 spelling: vec![args.spelling],
                 suffixes: vec![args.suffixes],
+                corpus_abbreviations: vec![args.corpus_abbreviations],
                 ..Grid::default()
             };
             let (d, s) = select(&kb, &types, &dev, &grid)?;
@@ -111,6 +117,7 @@ pub fn run(mut args: DictionaryArgs) -> Result<()> {
                 salts: args.salts,
                 spelling: args.spelling,
                 suffixes: args.suffixes,
+                corpus_abbreviations: args.corpus_abbreviations,
                 ..DictionaryConfig::default()
             };
             (Dictionary::build(&kb, &types, config)?, None)

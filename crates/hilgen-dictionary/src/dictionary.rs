@@ -37,6 +37,11 @@ pub struct DictionaryConfig {
     pub stop_words: bool,
     /// `long form (ABBR)` in a document labels the abbreviation everywhere in the document.
     pub abbreviations: bool,
+    /// With `abbreviations`: an abbreviation defined after matches of one label only, in any
+    /// document of the text tagged, takes that label in every document (corpus-level
+    /// propagation: "5-FU" where a document uses it undefined).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub corpus_abbreviations: bool,
     /// Longest name, in tokens.
     pub max_tokens: usize,
     /// Concept types whose matches are dropped (chosen on dev, see [`crate::select`]); a match
@@ -81,6 +86,7 @@ impl Default for DictionaryConfig {
             dropped_names: BTreeSet::new(),
             context_typing: false,
             coordination: false,
+            corpus_abbreviations: false,
             salts: false,
             spelling: false,
             suffixes: false,
@@ -357,6 +363,7 @@ impl Dictionary {
     }
 
     fn abbreviations_by_document(&self, sentences: &[Sentence], out: &mut [Vec<Match>]) {
+        let mut docs = Vec::new();
         let mut start = 0;
         while start < sentences.len() {
             let doc = &sentences[start].doc_id;
@@ -364,8 +371,28 @@ impl Dictionary {
             while doc.is_some() && end < sentences.len() && &sentences[end].doc_id == doc {
                 end += 1;
             }
-            abbreviations(&sentences[start..end], &mut out[start..end]);
+            docs.push(start..end);
             start = end;
+        }
+        let mut all: HashMap<Vec<String>, BTreeSet<String>> = HashMap::new();
+        for d in &docs {
+            let found = definitions(&sentences[d.clone()], &out[d.clone()]);
+            apply(&sentences[d.clone()], &mut out[d.clone()], &found);
+            for (abbr, label) in found {
+                all.entry(abbr).or_default().insert(label);
+            }
+        }
+        if self.config.corpus_abbreviations {
+            // Defined with one label wherever defined: that label in every document.
+            let mut found: Vec<(Vec<String>, String)> = all
+                .into_iter()
+                .filter(|(_, labels)| labels.len() == 1)
+                .map(|(abbr, labels)| (abbr, labels.into_iter().next().expect("one label")))
+                .collect();
+            found.sort();
+            for d in &docs {
+                apply(&sentences[d.clone()], &mut out[d.clone()], &found);
+            }
         }
     }
 
@@ -392,7 +419,15 @@ impl Dictionary {
 /// `long form (ABBR)`: the abbreviation (one to three tokens inside the brackets, at least two
 /// characters, a capital letter among them, its first letter that of a word of the long form)
 /// gets the long form's label in every sentence of the document where it is not matched yet.
+#[cfg(test)]
 fn abbreviations(doc: &[Sentence], matches: &mut [Vec<Match>]) {
+    let found = definitions(doc, matches);
+    apply(doc, matches, &found);
+}
+
+/// The abbreviations a document defines as `long form (ABBR)` after a match, with the match's
+/// label, first definition first.
+fn definitions(doc: &[Sentence], matches: &[Vec<Match>]) -> Vec<(Vec<String>, String)> {
     let mut found: Vec<(Vec<String>, String)> = Vec::new();
     for (s, ms) in doc.iter().zip(matches.iter()) {
         for m in ms {
@@ -418,7 +453,12 @@ fn abbreviations(doc: &[Sentence], matches: &mut [Vec<Match>]) {
             }
         }
     }
-    for (abbr, label) in &found {
+    found
+}
+
+/// Each abbreviation labelled where it stands in the document and no match covers it.
+fn apply(doc: &[Sentence], matches: &mut [Vec<Match>], found: &[(Vec<String>, String)]) {
+    for (abbr, label) in found {
         for (s, ms) in doc.iter().zip(matches.iter_mut()) {
             let k = abbr.len();
             let mut j = 0;
@@ -477,6 +517,44 @@ mod tests {
         // A learned ending carries its names' types: dropping them drops its matches.
         let dropped = DictionaryConfig { dropped_types: ["D03".to_string()].into(), ..on };
         assert_eq!(found(dropped), [(4, "Disease".to_string())]);
+    }
+
+    #[test]
+    fn corpus_abbreviations_cross_documents_when_their_label_is_one() {
+        let sentence = |text: &str, doc: &str| {
+            let tokens: Vec<String> = text.split(' ').map(String::from).collect();
+            let mut s = Sentence::new(tokens.clone(), vec!["O".into(); tokens.len()]).unwrap();
+            s.doc_id = Some(doc.into());
+            s
+        };
+        let names: Vec<(&str, &str, &[&str])> = vec![
+            ("fluorouracil", "Chemical", &["D03"][..]),
+            ("heparin", "Chemical", &["D09"][..]),
+            ("hypothermia", "Disease", &["C23"][..]),
+        ];
+        let text = [
+            sentence("fluorouracil ( FU ) was given", "1"),
+            sentence("FU and HIT were seen", "2"),
+            sentence("heparin ( HIT ) here", "3"),
+            sentence("hit ( HIT ) there", "4"),
+            sentence("hypothermia ( HIT ) again", "5"),
+        ];
+        let labelled = |config: DictionaryConfig| -> Vec<Vec<String>> {
+            let d = Dictionary::from_names(&names, TypeMap::default(), config);
+            d.match_all(&text, false)
+                .iter()
+                .zip(&text)
+                .map(|(ms, s)| ms.iter().map(|m| s.tokens[m.span.start..m.span.end].join(" ")).collect())
+                .collect()
+        };
+        // Per document: "FU" in document 2 is not defined there.
+        assert_eq!(labelled(DictionaryConfig::default())[1], Vec::<String>::new());
+        let across = labelled(DictionaryConfig { corpus_abbreviations: true, ..DictionaryConfig::default() });
+        // "FU" crosses; "HIT" is defined as a Chemical and as a Disease, so it stays in documents
+        // 3 and 5, with their labels.
+        assert_eq!(across[1], ["FU"]);
+        assert_eq!(across[3], Vec::<String>::new());
+        assert_eq!(across[4], ["hypothermia", "HIT"]);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Choosing the dictionary's filters on the dev split: every combination of the name options
 //! (plurals, case-exact acronyms, stop words, abbreviations, shortest name, and the recall
-//! options the grid lists: salts, spelling, suffixes), then the concept
+//! options the grid lists: salts, spelling, suffixes, corpus abbreviations), then the concept
 //! types whose dev matches are too often wrong, by dev micro F1. The test split is never read.
 
 use crate::dictionary::{Dictionary, DictionaryConfig};
@@ -42,6 +42,10 @@ pub struct Grid {
     /// Words labelled by learned endings, tried (see [`DictionaryConfig::suffixes`]).
     #[serde(default = "off", skip_serializing_if = "is_off")]
     pub suffixes: Vec<bool>,
+    /// Abbreviations propagated across documents, tried (see
+    /// [`DictionaryConfig::corpus_abbreviations`]).
+    #[serde(default = "off", skip_serializing_if = "is_off")]
+    pub corpus_abbreviations: Vec<bool>,
 }
 
 fn off() -> Vec<bool> {
@@ -64,6 +68,7 @@ impl Default for Grid {
             salts: off(),
             spelling: off(),
             suffixes: off(),
+            corpus_abbreviations: off(),
         }
     }
 }
@@ -80,6 +85,7 @@ impl Grid {
             ("salts", self.salts.is_empty()),
             ("spelling", self.spelling.is_empty()),
             ("suffixes", self.suffixes.is_empty()),
+            ("corpus_abbreviations", self.corpus_abbreviations.is_empty()),
         ];
         if let Some((name, _)) = lists.iter().find(|(_, empty)| *empty) {
             return Err(DictionaryError::Invalid(format!("dictionary grid: `{name}` must list at least one value")));
@@ -142,13 +148,16 @@ pub fn precision(
 /// Dev (matches, correct) per concept type.
 type TypePrecision = BTreeMap<String, (usize, usize)>;
 
-/// Every combination of the grid's recall options: (salts, spelling, suffixes).
-fn recall_options(grid: &Grid) -> Vec<(bool, bool, bool)> {
+/// Every combination of the grid's recall options: (salts, spelling, suffixes, corpus
+/// abbreviations).
+fn recall_options(grid: &Grid) -> Vec<(bool, bool, bool, bool)> {
     let mut out = Vec::new();
     for &a in &grid.salts {
         for &b in &grid.spelling {
             for &c in &grid.suffixes {
-                out.push((a, b, c));
+                for &d in &grid.corpus_abbreviations {
+                    out.push((a, b, c, d));
+                }
             }
         }
     }
@@ -170,7 +179,7 @@ pub fn select(kb: &Kb, types: &TypeMap, dev: &[Sentence], grid: &Grid) -> Result
                 for &stop_words in &flags {
                     for &adjectives in &flags {
                         for recall in recall_options(grid) {
-                            let (salts, spelling, suffixes) = recall;
+                            let (salts, spelling, suffixes, corpus_abbreviations) = recall;
                             builds.push(DictionaryConfig {
                                 min_chars,
                                 plurals,
@@ -180,6 +189,7 @@ pub fn select(kb: &Kb, types: &TypeMap, dev: &[Sentence], grid: &Grid) -> Result
                                 salts,
                                 spelling,
                                 suffixes,
+                                corpus_abbreviations,
                                 ..DictionaryConfig::default()
                             });
                         }

@@ -1,7 +1,7 @@
 //! The dictionary's recall options on the real shared data (BC5CDR and NCBI-Disease dev, the
 //! types learned from seed 1's 5 shots, the index built from the shared CTD MEDIC and MeSH 2017
-//! tree): salt forms, British spellings and learned word endings each find gold mentions the
-//! names alone miss, and most of what they add is right. `HILGEN_KB` and `HILGEN_DATA` are set
+//! tree): salt forms, British spellings, learned word endings and abbreviations across documents
+//! each find gold mentions the names alone miss, and at least half of what they add is right. `HILGEN_KB` and `HILGEN_DATA` are set
 //! by `.cargo/config.toml`.
 
 use hilgen_corpus::{dataset, fetch::Fetcher, sample, Sentence};
@@ -73,6 +73,13 @@ fn salts_spelling_and_endings_find_mentions_the_names_miss() {
     // Measured: about 300 of 460 ("quetiapine", "ropivacaine", "amisulpride").
     assert!(texts.iter().any(|t| t == "quetiapine"), "{texts:?}");
     assert!(right >= 150 && right * 2 >= added, "endings: {right} of {added}");
+
+    let across = Dictionary::build(&kb, &types, config(|c| c.corpus_abbreviations = true)).unwrap();
+    let (right, added, texts) = gain(&dev, &base, &across);
+    let mut shown: Vec<_> = texts.iter().collect::<HashSet<_>>().into_iter().collect();
+    shown.sort();
+    println!("BC5CDR dev, corpus abbreviations: {right} of {added} added spans right: {shown:?}");
+    assert!(right >= 30 && right * 2 >= added, "corpus abbreviations: {right} of {added}");
 
     let (dev, types) = data(&kb, "ncbi-disease");
     let base = Dictionary::build(&kb, &types, DictionaryConfig::default()).unwrap();
