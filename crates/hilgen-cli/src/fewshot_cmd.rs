@@ -25,7 +25,8 @@ pub struct FewshotArgs {
     #[arg(long, value_name = "INDEX_OR_SOURCES", num_args = 1.., required = true)]
     pub kb: Vec<PathBuf>,
     /// A labelled dev file, if you have one: the dictionary's filters and the kept system are
-    /// then chosen on it (without one: default filters and the union of dictionary and tagger).
+    /// then chosen on it (without one: default filters, with the recall options and
+    /// coordinations on as always, and the union of dictionary and tagger).
     #[arg(long, value_name = "FILE")]
     pub dev: Option<PathBuf>,
     /// The encoder to fine-tune (default: $HILGEN_ENCODER).

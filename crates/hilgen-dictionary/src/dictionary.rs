@@ -95,6 +95,21 @@ impl Default for DictionaryConfig {
 }
 
 impl DictionaryConfig {
+    /// The defaults with the recall options (salt forms, British spellings, learned endings,
+    /// abbreviations across documents) and coordinations on: what a user with no dev set to
+    /// choose on gets (`hilgen fewshot`); each raised test F1 on every seed of BC5CDR and
+    /// NCBI-Disease (docs/results/README.md, "The dictionary's recall").
+    pub fn recommended() -> DictionaryConfig {
+        DictionaryConfig {
+            salts: true,
+            spelling: true,
+            suffixes: true,
+            corpus_abbreviations: true,
+            coordination: true,
+            ..DictionaryConfig::default()
+        }
+    }
+
     /// Checks the values.
     pub fn check(&self) -> Result<()> {
         if self.min_chars == 0 || self.max_tokens == 0 {
@@ -143,7 +158,7 @@ pub struct Dictionary {
 
 /// A normalized name or text as the dictionary keys it (British spellings read as American
 /// where `spelling` is set).
-fn self_key(config: &DictionaryConfig, key: String) -> String {
+fn keyed(config: &DictionaryConfig, key: String) -> String {
     if !config.spelling {
         return key;
     }
@@ -186,7 +201,7 @@ impl Dictionary {
                 if config.suffixes {
                     for n in kb.names(c) {
                         for v in variants(n.text, &config) {
-                            endings.add(&self_key(&config, normalize(&v)), None);
+                            endings.add(&keyed(&config, normalize(&v)), None);
                         }
                     }
                 }
@@ -208,7 +223,7 @@ impl Dictionary {
                     continue;
                 }
                 for v in variants(n.text, &config) {
-                    let key = self_key(&config, normalize(&v));
+                    let key = keyed(&config, normalize(&v));
                     if config.suffixes {
                         endings.add(&key, Some(&target));
                     }
@@ -244,7 +259,7 @@ impl Dictionary {
                 children: 0,
             };
             for v in variants(name, &config) {
-                let key = self_key(&config, normalize(&v));
+                let key = keyed(&config, normalize(&v));
                 endings.add(&key, Some(&target));
                 entries.entry(key).or_default().push(target.clone());
             }
@@ -302,7 +317,7 @@ impl Dictionary {
                     if !is_word(&span[len - 1]) {
                         continue;
                     }
-                    let key = self_key(&self.config, normalize(&span.join(" ")));
+                    let key = keyed(&self.config, normalize(&span.join(" ")));
                     if !all && self.config.dropped_names.contains(&key) {
                         continue;
                     }
@@ -315,7 +330,7 @@ impl Dictionary {
                 }
             }
             if found.is_none() && self.config.suffixes && is_word(&toks[i]) {
-                let key = self_key(&self.config, normalize(&toks[i]));
+                let key = keyed(&self.config, normalize(&toks[i]));
                 if all || !self.config.dropped_names.contains(&key) {
                     let rule = self.suffixes.get(&key).filter(|t| all || self.pick(std::slice::from_ref(*t)).is_some());
                     found = rule.map(|t| (1, t.clone()));
@@ -323,7 +338,7 @@ impl Dictionary {
             }
             match found {
                 Some((len, t)) => {
-                    let key = self_key(&self.config, normalize(&toks[i..i + len].join(" ")));
+                    let key = keyed(&self.config, normalize(&toks[i..i + len].join(" ")));
                     out.push(Match { span: Span::new(i, i + len, t.label.clone()), key, target: Some(t) });
                     i += len;
                 }

@@ -74,6 +74,19 @@ impl Default for Grid {
 }
 
 impl Grid {
+    /// The default grid with the options of [`DictionaryConfig::recommended`] fixed on (not
+    /// chosen on dev).
+    pub fn recommended() -> Grid {
+        Grid {
+            salts: vec![true],
+            spelling: vec![true],
+            suffixes: vec![true],
+            corpus_abbreviations: vec![true],
+            coordination: vec![true],
+            ..Grid::default()
+        }
+    }
+
     /// Checks that every list has a value and every threshold is a fraction.
     pub fn check(&self) -> Result<()> {
         let lists = [

@@ -7,8 +7,10 @@
 //!
 //! Choices: with a labelled dev file, the dictionary's filters and the kept system (the
 //! dictionary, the tagger, DANN, or their best combination) are chosen on it as `hilgen run`
-//! chooses them. Without one, nothing is chosen on data: the dictionary keeps its default
-//! options and the kept system is the union of the dictionary and the tagger: the combination
+//! chooses them. The dictionary's recall options and coordinations are on either way
+//! ([`DictionaryConfig::recommended`]). Without a dev file, nothing is chosen on data: the
+//! dictionary keeps its default filters and the kept system is the union of the dictionary and
+//! the tagger: the combination
 //! dev chose on all 5 BC5CDR seeds and 2 of the 5 NCBI-Disease seeds of the committed runs (the
 //! dictionary alone on the other 3; `docs/results/*-few-shot`); on NCBI-Disease's seed-1 shots
 //! it scores 67.0 test F1 with no dev label, against 68.7 for the system 1,000 dev sentences
@@ -68,7 +70,7 @@ pub struct DictionaryInput {
     pub kb: FileRef,
     /// The shots.
     pub shots: FileRef,
-    /// A labelled dev file: the filters are chosen on it; default options without one.
+    /// A labelled dev file: the filters are chosen on it; the recommended options without one ([`DictionaryConfig::recommended`]).
     pub dev: Option<FileRef>,
     /// What the search tries (with a dev file).
     pub grid: Grid,
@@ -113,12 +115,12 @@ impl Stage for FewshotDictionary {
             }
             None => (
                 Selection {
-                    config: DictionaryConfig::default(),
+                    config: DictionaryConfig::recommended(),
                     dev_f1: 0.0,
                     type_precision: BTreeMap::new(),
                     tried: 0,
                 },
-                "default options (no dev file to choose on)".to_string(),
+                "recommended options: recall options and coordinations on (no dev file to choose on)".to_string(),
             ),
         };
         let saved = SavedDictionary { types, selection };
@@ -370,7 +372,7 @@ pub fn fewshot(spec: &FewshotSpec, runtime: &Runtime) -> Result<FewshotReport> {
     };
     let d = stages.run::<FewshotDictionary>(
         "dictionary",
-        &DictionaryInput { kb: kb.clone(), shots: shots_ref.clone(), dev: dev_ref.clone(), grid: Grid::default() },
+        &DictionaryInput { kb: kb.clone(), shots: shots_ref.clone(), dev: dev_ref.clone(), grid: Grid::recommended() },
         &runtime,
     )?;
     // The recipe's strategy, with its parameters as the registry fills them in.
