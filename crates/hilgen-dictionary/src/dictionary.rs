@@ -393,8 +393,10 @@ impl Dictionary {
         for d in &docs {
             let found = definitions(&sentences[d.clone()], &out[d.clone()]);
             apply(&sentences[d.clone()], &mut out[d.clone()], &found);
-            for (abbr, label) in found {
-                all.entry(abbr).or_default().insert(label);
+            if self.config.corpus_abbreviations {
+                for (abbr, label) in found {
+                    all.entry(abbr).or_default().insert(label);
+                }
             }
         }
         if self.config.corpus_abbreviations {
@@ -431,17 +433,9 @@ impl Dictionary {
     }
 }
 
-/// `long form (ABBR)`: the abbreviation (one to three tokens inside the brackets, at least two
-/// characters, a capital letter among them, its first letter that of a word of the long form)
-/// gets the long form's label in every sentence of the document where it is not matched yet.
-#[cfg(test)]
-fn abbreviations(doc: &[Sentence], matches: &mut [Vec<Match>]) {
-    let found = definitions(doc, matches);
-    apply(doc, matches, &found);
-}
-
-/// The abbreviations a document defines as `long form (ABBR)` after a match, with the match's
-/// label, first definition first.
+/// The abbreviations a document defines as `long form (ABBR)` after a match (one to three
+/// tokens inside the brackets, at least two characters, a capital letter among them, its first
+/// letter that of a word of the long form), with the match's label, first definition first.
 fn definitions(doc: &[Sentence], matches: &[Vec<Match>]) -> Vec<(Vec<String>, String)> {
     let mut found: Vec<(Vec<String>, String)> = Vec::new();
     for (s, ms) in doc.iter().zip(matches.iter()) {
@@ -588,7 +582,9 @@ mod tests {
             vec![Match { span: Span::new(0, 1, "Chemical"), key: String::new(), target: None }],
             vec![Match { span: Span::new(2, 3, "Disease"), key: String::new(), target: None }],
         ];
-        abbreviations(&[a, b], &mut ms);
+        let doc = [a, b];
+        let found = definitions(&doc, &ms);
+        apply(&doc, &mut ms, &found);
         assert_eq!(
             ms[0].iter().map(|m| (m.span.start, m.span.label.as_str())).collect::<Vec<_>>(),
             [(0, "Chemical"), (2, "Chemical")]

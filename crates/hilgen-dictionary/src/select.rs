@@ -77,12 +77,13 @@ impl Grid {
     /// The default grid with the options of [`DictionaryConfig::recommended`] fixed on (not
     /// chosen on dev).
     pub fn recommended() -> Grid {
+        let c = DictionaryConfig::recommended();
         Grid {
-            salts: vec![true],
-            spelling: vec![true],
-            suffixes: vec![true],
-            corpus_abbreviations: vec![true],
-            coordination: vec![true],
+            salts: vec![c.salts],
+            spelling: vec![c.spelling],
+            suffixes: vec![c.suffixes],
+            corpus_abbreviations: vec![c.corpus_abbreviations],
+            coordination: vec![c.coordination],
             ..Grid::default()
         }
     }

@@ -5,10 +5,11 @@
 //! the shared CTD MEDIC and MeSH 2017 tree (`HILGEN_KB`), the corpus read from `HILGEN_DATA`
 //! (both set by `.cargo/config.toml`).
 
-use hilgen_corpus::{dataset, fetch::Fetcher, sample, Sentence};
+mod common;
+
+use hilgen_corpus::Sentence;
 use hilgen_dictionary::{Dictionary, DictionaryConfig, TypeMap};
 use hilgen_metrics::{evaluate_sentences, Options, ZeroDivision};
-use std::path::PathBuf;
 
 fn f1(gold: &[Sentence], pred: &[Sentence]) -> f64 {
     let o = Options { zero_division: ZeroDivision::Zero, ..Options::default() };
@@ -17,21 +18,9 @@ fn f1(gold: &[Sentence], pred: &[Sentence]) -> f64 {
 
 /// The index, NCBI-Disease (4 types) dev, and the types learned from seed 1's 5 shots.
 fn setup() -> (hilgen_kb::Kb, Vec<Sentence>, TypeMap, tempfile::TempDir) {
-    let kb_dir = PathBuf::from(std::env::var_os("HILGEN_KB").expect("HILGEN_KB is set by .cargo/config.toml"));
-    let index = tempfile::tempdir().unwrap();
-    let sources = hilgen_kb::Sources {
-        ctd: vec![kb_dir.join("ctd-medic-2017/CTD_diseases.tsv.gz")],
-        mesh_tree: vec![kb_dir.join("mesh-tree-2017/2017MeshTree.txt")],
-        ..Default::default()
-    };
-    hilgen_kb::build(&sources, index.path()).unwrap();
-    let kb = hilgen_kb::Kb::open(index.path().join(hilgen_kb::INDEX_FILE)).unwrap();
-    let loaded = dataset::load("ncbi-disease-4type", &Fetcher::from_env()).unwrap();
-    let train = loaded.corpus.split("train").unwrap();
-    let dev = loaded.corpus.split("devel").unwrap();
-    let shots = sample::sample_per_type(train, 5, 1).unwrap().sentences(train);
-    let types = TypeMap::learn(&kb, &shots);
-    (kb, dev.to_vec(), types, index)
+    let (kb, index) = common::kb();
+    let (dev, types) = common::dev_and_types(&kb, "ncbi-disease-4type");
+    (kb, dev, types, index)
 }
 
 #[test]

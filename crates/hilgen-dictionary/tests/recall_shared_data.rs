@@ -1,33 +1,15 @@
 //! The dictionary's recall options on the real shared data (BC5CDR and NCBI-Disease dev, the
 //! types learned from seed 1's 5 shots, the index built from the shared CTD MEDIC and MeSH 2017
 //! tree): salt forms, British spellings, learned word endings and abbreviations across documents
-//! each find gold mentions the names alone miss, and at least half of what they add is right. `HILGEN_KB` and `HILGEN_DATA` are set
-//! by `.cargo/config.toml`.
+//! each find gold mentions the names alone miss, and at least half of what they add is right
+//! (`common` builds the index and reads the data).
 
-use hilgen_corpus::{dataset, fetch::Fetcher, sample, Sentence};
-use hilgen_dictionary::{Dictionary, DictionaryConfig, TypeMap};
+mod common;
+
+use common::{dev_and_types, kb};
+use hilgen_corpus::Sentence;
+use hilgen_dictionary::{Dictionary, DictionaryConfig};
 use std::collections::HashSet;
-use std::path::PathBuf;
-
-fn kb() -> (hilgen_kb::Kb, tempfile::TempDir) {
-    let kb_dir = PathBuf::from(std::env::var_os("HILGEN_KB").expect("HILGEN_KB is set by .cargo/config.toml"));
-    let index = tempfile::tempdir().unwrap();
-    let sources = hilgen_kb::Sources {
-        ctd: vec![kb_dir.join("ctd-medic-2017/CTD_diseases.tsv.gz")],
-        mesh_tree: vec![kb_dir.join("mesh-tree-2017/2017MeshTree.txt")],
-        ..Default::default()
-    };
-    hilgen_kb::build(&sources, index.path()).unwrap();
-    (hilgen_kb::Kb::open(index.path().join(hilgen_kb::INDEX_FILE)).unwrap(), index)
-}
-
-/// Dev sentences and the types of seed 1's 5 shots.
-fn data(kb: &hilgen_kb::Kb, name: &str) -> (Vec<Sentence>, TypeMap) {
-    let loaded = dataset::load(name, &Fetcher::from_env()).unwrap();
-    let train = loaded.corpus.split("train").unwrap();
-    let shots = sample::sample_per_type(train, 5, 1).unwrap().sentences(train);
-    (loaded.corpus.split("devel").unwrap().to_vec(), TypeMap::learn(kb, &shots))
-}
 
 type Spans = HashSet<(usize, usize, usize, String)>;
 
@@ -58,7 +40,7 @@ fn salts_spelling_and_endings_find_mentions_the_names_miss() {
         c
     };
 
-    let (dev, types) = data(&kb, "bc5cdr");
+    let (dev, types) = dev_and_types(&kb, "bc5cdr");
     let base = Dictionary::build(&kb, &types, DictionaryConfig::default()).unwrap();
     let salts = Dictionary::build(&kb, &types, config(|c| c.salts = true)).unwrap();
     let (right, added, texts) = gain(&dev, &base, &salts);
@@ -81,7 +63,7 @@ fn salts_spelling_and_endings_find_mentions_the_names_miss() {
     println!("BC5CDR dev, corpus abbreviations: {right} of {added} added spans right: {shown:?}");
     assert!(right >= 30 && right * 2 >= added, "corpus abbreviations: {right} of {added}");
 
-    let (dev, types) = data(&kb, "ncbi-disease");
+    let (dev, types) = dev_and_types(&kb, "ncbi-disease");
     let base = Dictionary::build(&kb, &types, DictionaryConfig::default()).unwrap();
     let spelling = Dictionary::build(&kb, &types, config(|c| c.spelling = true)).unwrap();
     let (right, added, texts) = gain(&dev, &base, &spelling);
