@@ -50,6 +50,11 @@ pub struct DictionaryArgs {
     /// without --dev.
     #[arg(long)]
     pub corpus_abbreviations: bool,
+    /// Grow a match left over words that, before names of its label, make other names of it
+    /// in the graph ("hereditary breast cancer" where "hereditary breast neoplasms" and
+    /// "breast neoplasms" are names), with or without --dev.
+    #[arg(long)]
+    pub modifiers: bool,
     /// Text to tag (any input format; JSON Lines and converted PubTator keep document ids, so
     /// abbreviations defined in a document are found in all of it).
     #[arg(long)]
@@ -104,6 +109,7 @@ pub fn run(mut args: DictionaryArgs) -> Result<()> {
                 spelling: vec![args.spelling],
                 suffixes: vec![args.suffixes],
                 corpus_abbreviations: vec![args.corpus_abbreviations],
+                modifiers: vec![args.modifiers],
                 ..Grid::default()
             };
             let (d, s) = select(&kb, &types, &dev, &grid)?;
@@ -118,6 +124,7 @@ pub fn run(mut args: DictionaryArgs) -> Result<()> {
                 spelling: args.spelling,
                 suffixes: args.suffixes,
                 corpus_abbreviations: args.corpus_abbreviations,
+                modifiers: args.modifiers,
                 ..DictionaryConfig::default()
             };
             (Dictionary::build(&kb, &types, config)?, None)

@@ -2,11 +2,13 @@
 //! (normalized; see [`crate::forms`]; all-capital acronyms matched with their case), matched
 //! longest first over a sentence's tokens, then, where set, words no name matches by their
 //! ending ([`crate::suffixes`]); abbreviations defined in a document as `long form (ABBR)` take
-//! the long form's label everywhere in that document.
+//! the long form's label everywhere in that document; where set, matches grow over modifier
+//! words learned from the names ([`crate::modifiers`]).
 
 use crate::coordination::Names;
 use crate::forms::{american, variants};
 use crate::matches::{Match, Target};
+use crate::modifiers::{Modifiers, NameCounts};
 use crate::suffixes::{EndingCounts, Suffixes};
 use crate::types::TypeMap;
 use crate::words::is_word;
@@ -69,6 +71,10 @@ pub struct DictionaryConfig {
     /// ending has ("olanzapine" as the "-apine" drugs; see [`crate::suffixes`]).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub suffixes: bool,
+    /// A match grows left over words that, before names of its label, make other names of it
+    /// ("hereditary" in "hereditary breast cancer"; see [`crate::modifiers`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub modifiers: bool,
 }
 
 impl Default for DictionaryConfig {
@@ -90,21 +96,23 @@ impl Default for DictionaryConfig {
             salts: false,
             spelling: false,
             suffixes: false,
+            modifiers: false,
         }
     }
 }
 
 impl DictionaryConfig {
     /// The defaults with the recall options (salt forms, British spellings, learned endings,
-    /// abbreviations across documents) and coordinations on: what a user with no dev set to
-    /// choose on gets (`hilgen fewshot`); each raised test F1 on every seed of BC5CDR and
-    /// NCBI-Disease (docs/results/README.md, "The dictionary's recall").
+    /// abbreviations across documents, modifiers) and coordinations on: what a user with no
+    /// dev set to choose on gets (`hilgen fewshot`), each set on the dev splits of BC5CDR and
+    /// NCBI-Disease (docs/results/README.md, "The dictionary's recall" and "Modifiers").
     pub fn recommended() -> DictionaryConfig {
         DictionaryConfig {
             salts: true,
             spelling: true,
             suffixes: true,
             corpus_abbreviations: true,
+            modifiers: true,
             coordination: true,
             ..DictionaryConfig::default()
         }
@@ -152,6 +160,8 @@ pub struct Dictionary {
     exact: HashMap<String, Vec<Target>>,
     /// Word endings learned from the graph's names (empty unless `config.suffixes`).
     suffixes: Suffixes,
+    /// Modifier words learned from the graph's names (empty unless `config.modifiers`).
+    modifiers: Modifiers,
     /// The entity types it was built with.
     pub types: TypeMap,
 }
@@ -186,6 +196,7 @@ impl Dictionary {
         let mut entries: HashMap<String, Vec<Target>> = HashMap::new();
         let mut exact: HashMap<String, Vec<Target>> = HashMap::new();
         let mut endings = EndingCounts::default();
+        let mut names = NameCounts::default();
         for c in 0..kb.len() as u32 {
             let ctypes = kb.types(c);
             // A concept without a label of its own takes that of a concept it cross-references
@@ -198,10 +209,16 @@ impl Dictionary {
                     .find_map(|o| types.label_of(kb.types(o)))
             });
             let Some(label) = label else {
-                if config.suffixes {
+                if config.suffixes || config.modifiers {
                     for n in kb.names(c) {
                         for v in variants(n.text, &config) {
-                            endings.add(&keyed(&config, normalize(&v)), None);
+                            let key = keyed(&config, normalize(&v));
+                            if config.suffixes {
+                                endings.add(&key, None);
+                            }
+                            if config.modifiers {
+                                names.add(&key, None);
+                            }
                         }
                     }
                 }
@@ -227,6 +244,9 @@ impl Dictionary {
                     if config.suffixes {
                         endings.add(&key, Some(&target));
                     }
+                    if config.modifiers {
+                        names.add(&key, Some(&target.label));
+                    }
                     let words = key.split(' ').count();
                     if key.chars().count() < config.min_chars
                         || words > config.max_tokens
@@ -242,8 +262,15 @@ impl Dictionary {
             }
         }
         let suffixes = if config.suffixes { endings.learn() } else { Suffixes::default() };
-        tracing::debug!(names = entries.len(), acronyms = exact.len(), endings = suffixes.len(), "dictionary built");
-        Ok(Dictionary { config, entries, exact, suffixes, types: types.clone() })
+        let modifiers = if config.modifiers { names.learn(STOP_WORDS) } else { Modifiers::default() };
+        tracing::debug!(
+            names = entries.len(),
+            acronyms = exact.len(),
+            endings = suffixes.len(),
+            modifiers = modifiers.len(),
+            "dictionary built"
+        );
+        Ok(Dictionary { config, entries, exact, suffixes, modifiers, types: types.clone() })
     }
 
     /// A dictionary of `(name, label, types)` entries in their variants, for tests.
@@ -251,6 +278,7 @@ impl Dictionary {
     pub(crate) fn from_names(names: &[(&str, &str, &[&str])], types: TypeMap, config: DictionaryConfig) -> Dictionary {
         let mut entries: HashMap<String, Vec<Target>> = HashMap::new();
         let mut endings = EndingCounts::default();
+        let mut counts = NameCounts::default();
         for (i, (name, label, ctypes)) in names.iter().enumerate() {
             let target = Target {
                 label: label.to_string(),
@@ -261,11 +289,13 @@ impl Dictionary {
             for v in variants(name, &config) {
                 let key = keyed(&config, normalize(&v));
                 endings.add(&key, Some(&target));
+                counts.add(&key, Some(label));
                 entries.entry(key).or_default().push(target.clone());
             }
         }
         let suffixes = if config.suffixes { endings.learn() } else { Suffixes::default() };
-        Dictionary { config, entries, exact: HashMap::new(), suffixes, types }
+        let modifiers = if config.modifiers { counts.learn(STOP_WORDS) } else { Modifiers::default() };
+        Dictionary { config, entries, exact: HashMap::new(), suffixes, modifiers, types }
     }
 
     /// Names in the dictionary (acronyms included).
@@ -350,8 +380,8 @@ impl Dictionary {
 
     /// Matches of sentences grouped into documents (consecutive sentences with one `doc_id`;
     /// a sentence without one is its own document), with the documents' abbreviations, grown
-    /// over coordinations when `coordination` is set, each labelled by its context when
-    /// `context_typing` is.
+    /// over coordinations when `coordination` is set and over modifiers when `modifiers` is,
+    /// each labelled by its context when `context_typing` is.
     pub fn match_all(&self, sentences: &[Sentence], all: bool) -> Vec<Vec<Match>> {
         let mut out: Vec<Vec<Match>> = sentences.iter().map(|s| self.matches(s, all)).collect();
         if self.config.abbreviations {
@@ -360,6 +390,11 @@ impl Dictionary {
         if self.config.coordination {
             for (s, ms) in sentences.iter().zip(&mut out) {
                 *ms = crate::coordination::grow(self, s, std::mem::take(ms));
+            }
+        }
+        if self.config.modifiers {
+            for (s, ms) in sentences.iter().zip(&mut out) {
+                self.modifiers.grow(&s.tokens, ms, |t| keyed(&self.config, normalize(t)));
             }
         }
         if self.config.context_typing {
@@ -526,6 +561,38 @@ mod tests {
         // A learned ending carries its names' types: dropping them drops its matches.
         let dropped = DictionaryConfig { dropped_types: ["D03".to_string()].into(), ..on };
         assert_eq!(found(dropped), [(4, "Disease".to_string())]);
+    }
+
+    #[test]
+    fn modifiers_grow_matches_as_the_graph_names_do() {
+        let names: Vec<(&str, &str, &[&str])> = [
+            "breast cancer",
+            "colon cancer",
+            "ovarian cancer",
+            "deafness",
+            "hereditary breast cancer",
+            "hereditary colon cancer",
+            "hereditary deafness",
+            "severe deafness",
+            "severe breast cancer",
+            "severe colon cancer",
+        ]
+        .into_iter()
+        .map(|n| (n, "Disease", &["C04"][..]))
+        .collect();
+        let s = Sentence::new(
+            "Hereditary ovarian cancer and severe ovarian cancer".split(' ').map(String::from).collect(),
+            vec!["O".into(); 7],
+        )
+        .unwrap();
+        let tags = |config: DictionaryConfig| {
+            Dictionary::from_names(&names, TypeMap::default(), config).tag(std::slice::from_ref(&s))
+        };
+        let off = tags(DictionaryConfig::default());
+        assert_eq!(off[0].tags, ["O", "B-Disease", "I-Disease", "O", "O", "B-Disease", "I-Disease"]);
+        let on = tags(DictionaryConfig { modifiers: true, ..DictionaryConfig::default() });
+        // "severe" is a qualifier: never grown over, however many names it begins.
+        assert_eq!(on[0].tags, ["B-Disease", "I-Disease", "I-Disease", "O", "O", "B-Disease", "I-Disease"]);
     }
 
     #[test]

@@ -8,6 +8,8 @@
 //!   (`long form (ABBR)`) propagated in it.
 //! - [`suffixes`]: a word no vocabulary names labelled by an ending nearly all the graph's names
 //!   with that ending share ("olanzapine" as the "-apine" drugs).
+//! - [`modifiers`]: a match grown over words that, before names of its label, make other names
+//!   of it ("hereditary breast cancer" where "breast cancer" is a name).
 //! - [`context`]: a match's label chosen by the words around it, for entity types that share
 //!   concepts (NCBI-Disease's `Modifier` and `SpecificDisease`), learned from the shots.
 //! - [`coordination`]: "breast and ovarian cancer" as one mention where "breast cancer" is a
@@ -30,6 +32,7 @@ pub mod coordination;
 mod dictionary;
 pub mod forms;
 mod matches;
+pub mod modifiers;
 mod saved;
 pub mod select;
 pub mod suffixes;

@@ -1,6 +1,6 @@
 //! Choosing the dictionary's filters on the dev split: every combination of the name options
 //! (plurals, case-exact acronyms, stop words, abbreviations, shortest name, and the recall
-//! options the grid lists: salts, spelling, suffixes, corpus abbreviations), then the concept
+//! options the grid lists: salts, spelling, suffixes, corpus abbreviations, modifiers), then the concept
 //! types whose dev matches are too often wrong, by dev micro F1. The test split is never read.
 
 use crate::dictionary::{Dictionary, DictionaryConfig};
@@ -46,6 +46,9 @@ pub struct Grid {
     /// [`DictionaryConfig::corpus_abbreviations`]).
     #[serde(default = "off", skip_serializing_if = "is_off")]
     pub corpus_abbreviations: Vec<bool>,
+    /// Matches grown over learned modifier words, tried (see [`DictionaryConfig::modifiers`]).
+    #[serde(default = "off", skip_serializing_if = "is_off")]
+    pub modifiers: Vec<bool>,
 }
 
 fn off() -> Vec<bool> {
@@ -69,6 +72,7 @@ impl Default for Grid {
             spelling: off(),
             suffixes: off(),
             corpus_abbreviations: off(),
+            modifiers: off(),
         }
     }
 }
@@ -83,6 +87,7 @@ impl Grid {
             spelling: vec![c.spelling],
             suffixes: vec![c.suffixes],
             corpus_abbreviations: vec![c.corpus_abbreviations],
+            modifiers: vec![c.modifiers],
             coordination: vec![c.coordination],
             ..Grid::default()
         }
@@ -100,6 +105,7 @@ impl Grid {
             ("spelling", self.spelling.is_empty()),
             ("suffixes", self.suffixes.is_empty()),
             ("corpus_abbreviations", self.corpus_abbreviations.is_empty()),
+            ("modifiers", self.modifiers.is_empty()),
         ];
         if let Some((name, _)) = lists.iter().find(|(_, empty)| *empty) {
             return Err(DictionaryError::Invalid(format!("dictionary grid: `{name}` must list at least one value")));
@@ -162,18 +168,31 @@ pub fn precision(
 /// Dev (matches, correct) per concept type.
 type TypePrecision = BTreeMap<String, (usize, usize)>;
 
-/// Every combination of the grid's recall options: (salts, spelling, suffixes, corpus
-/// abbreviations).
-fn recall_options(grid: &Grid) -> Vec<(bool, bool, bool, bool)> {
-    let mut out = Vec::new();
-    for &a in &grid.salts {
-        for &b in &grid.spelling {
-            for &c in &grid.suffixes {
-                for &d in &grid.corpus_abbreviations {
-                    out.push((a, b, c, d));
-                }
-            }
-        }
+/// Sets one recall option of a configuration.
+type SetOption = fn(&mut DictionaryConfig, bool);
+
+/// Every combination of the grid's recall options (salts, spelling, suffixes, corpus
+/// abbreviations, modifiers), each set on the defaults.
+fn recall_options(grid: &Grid) -> Vec<DictionaryConfig> {
+    let mut out = vec![DictionaryConfig::default()];
+    let options: [(&[bool], SetOption); 5] = [
+        (&grid.salts, |c, v| c.salts = v),
+        (&grid.spelling, |c, v| c.spelling = v),
+        (&grid.suffixes, |c, v| c.suffixes = v),
+        (&grid.corpus_abbreviations, |c, v| c.corpus_abbreviations = v),
+        (&grid.modifiers, |c, v| c.modifiers = v),
+    ];
+    for (values, set) in options {
+        out = out
+            .into_iter()
+            .flat_map(|c| {
+                values.iter().map(move |&v| {
+                    let mut c = c.clone();
+                    set(&mut c, v);
+                    c
+                })
+            })
+            .collect();
     }
     out
 }
@@ -193,18 +212,13 @@ pub fn select(kb: &Kb, types: &TypeMap, dev: &[Sentence], grid: &Grid) -> Result
                 for &stop_words in &flags {
                     for &adjectives in &flags {
                         for recall in recall_options(grid) {
-                            let (salts, spelling, suffixes, corpus_abbreviations) = recall;
                             builds.push(DictionaryConfig {
                                 min_chars,
                                 plurals,
                                 acronyms_case_exact,
                                 stop_words,
                                 adjectives,
-                                salts,
-                                spelling,
-                                suffixes,
-                                corpus_abbreviations,
-                                ..DictionaryConfig::default()
+                                ..recall
                             });
                         }
                     }

@@ -1,7 +1,8 @@
 //! The dictionary's recall options on the real shared data (BC5CDR and NCBI-Disease dev, the
 //! types learned from seed 1's 5 shots, the index built from the shared CTD MEDIC and MeSH 2017
-//! tree): salt forms, British spellings, learned word endings and abbreviations across documents
-//! each find gold mentions the names alone miss, and at least half of what they add is right
+//! tree): salt forms, British spellings, learned word endings, abbreviations across documents
+//! and modifiers each find gold mentions the names alone miss, and at least half of what they
+//! add is right
 //! (`common` builds the index and reads the data).
 
 mod common;
@@ -71,4 +72,12 @@ fn salts_spelling_and_endings_find_mentions_the_names_miss() {
     // Measured: "tumour", "tumours", "haemophilia" and others.
     assert!(texts.iter().any(|t| t.contains("tumour")), "{texts:?}");
     assert!(right >= 10 && right * 2 >= added, "spelling: {right} of {added}");
+
+    let modifiers = Dictionary::build(&kb, &types, config(|c| c.modifiers = true)).unwrap();
+    let (right, added, texts) = gain(&dev, &base, &modifiers);
+    println!("NCBI-Disease dev, modifiers: {right} of {added} changed spans right");
+    // Measured: "hereditary breast cancer", "sporadic tumours", "pancreatic tumors" and others.
+    assert!(texts.iter().any(|t| t == "hereditary breast cancer"), "{texts:?}");
+    assert!(!texts.iter().any(|t| t.starts_with("severe ") || t.starts_with("acute ")), "qualifiers: {texts:?}");
+    assert!(right >= 30 && right * 2 >= added, "modifiers: {right} of {added}");
 }

@@ -283,9 +283,9 @@ pub fn without_dev_labels(protocol: &str) -> bool {
 }
 
 impl Plan {
-    /// sha256 of everything this plan computes with except the seeds: the data, knowledge,
-    /// models, LLM, strategies and report settings, by content (file locations and the run
-    /// folder left out). Runs of one experiment on other seeds, machines or folders share it.
+    /// sha256 of everything this plan computes with except the seeds (and what is drawn per
+    /// seed: the samples' dev samples): the data, knowledge, models, LLM, strategies and report
+    /// settings, by content (file locations and the run folder left out). Runs of one experiment on other seeds, machines or folders share it.
     pub fn settings_hash(&self) -> String {
         fn strip(v: &mut Value) {
             match v {
@@ -305,6 +305,12 @@ impl Plan {
             m.insert("nodes".into(), Value::Null);
             for key in ["seeds", "dir", "nodes"] {
                 m.remove(key);
+            }
+            // Each sample's own dev sample (k-shot or none) is drawn from the dev split by its
+            // seed, as its shots are: runs of other seeds share everything else. Absent from
+            // plans without one, so their hashes stay.
+            if let Some(data) = m.get_mut("data").and_then(Value::as_object_mut) {
+                data.remove("dev_samples");
             }
         }
         strip(&mut v);

@@ -417,6 +417,16 @@ fn a_k_shot_dev_makes_every_choice_on_its_own_sample() {
     let plan_split = Plan::resolve(&split, &runtime.registry, Some(&out)).unwrap();
     let plan = Plan::resolve(&exp, &runtime.registry, Some(&out)).unwrap();
     assert_ne!(plan.settings_hash(), plan_split.settings_hash());
+    // Runs of other seeds share the hash (their dev samples differ as their shots do), so
+    // `hilgen report merge` pools them.
+    let mut other_seeds = exp.clone();
+    other_seeds.seeds = vec![7];
+    let plan_other = Plan::resolve(&other_seeds, &runtime.registry, Some(&out)).unwrap();
+    assert_ne!(
+        plan_other.data.dev_samples.keys().collect::<Vec<_>>(),
+        plan.data.dev_samples.keys().collect::<Vec<_>>()
+    );
+    assert_eq!(plan_other.settings_hash(), plan.settings_hash());
     assert!(!serde_json::to_string(&plan_split).unwrap().contains("selection"));
     let (plan, summary) = complete(&exp, &out);
     for seed in [1, 2] {
