@@ -99,36 +99,27 @@ pub fn run(mut args: DictionaryArgs) -> Result<()> {
         types.unlinked,
         types.labels()
     );
+    let config = DictionaryConfig {
+        context_typing: args.context_typing,
+        coordination: args.coordination,
+        salts: args.salts,
+        spelling: args.spelling,
+        suffixes: args.suffixes,
+        corpus_abbreviations: args.corpus_abbreviations,
+        modifiers: args.modifiers,
+        ..DictionaryConfig::default()
+    };
     let (dictionary, selection) = match &args.dev {
         Some(dev) => {
             let dev = read(dev)?;
-            let grid = Grid {
-                context_typing: vec![false, true],
-                coordination: vec![false, true],
-                salts: vec![args.salts],
-                spelling: vec![args.spelling],
-                suffixes: vec![args.suffixes],
-                corpus_abbreviations: vec![args.corpus_abbreviations],
-                modifiers: vec![args.modifiers],
-                ..Grid::default()
-            };
+            // The recall options as given; dev decides context typing and coordination.
+            let grid =
+                Grid { context_typing: vec![false, true], coordination: vec![false, true], ..Grid::fixed(&config) };
             let (d, s) = select(&kb, &types, &dev, &grid)?;
             eprintln!("chosen on dev ({} configurations tried): dev F1 {:.4}", s.tried, s.dev_f1);
             (d, Some(s))
         }
-        None => {
-            let config = DictionaryConfig {
-                context_typing: args.context_typing,
-                coordination: args.coordination,
-                salts: args.salts,
-                spelling: args.spelling,
-                suffixes: args.suffixes,
-                corpus_abbreviations: args.corpus_abbreviations,
-                modifiers: args.modifiers,
-                ..DictionaryConfig::default()
-            };
-            (Dictionary::build(&kb, &types, config)?, None)
-        }
+        None => (Dictionary::build(&kb, &types, config)?, None),
     };
     eprintln!(
         "{} names; dropped types {:?}; context typing {}; coordination {}",

@@ -1,7 +1,8 @@
 //! Choosing the dictionary's filters on the dev split: every combination of the name options
 //! (plurals, case-exact acronyms, stop words, abbreviations, shortest name, and the recall
-//! options the grid lists: salts, spelling, suffixes, corpus abbreviations, modifiers), then the concept
-//! types whose dev matches are too often wrong, by dev micro F1. The test split is never read.
+//! options the grid lists: salts, spelling, suffixes, corpus abbreviations, modifiers), then
+//! the concept types whose dev matches are too often wrong, by dev micro F1. The test split is
+//! never read.
 
 use crate::dictionary::{Dictionary, DictionaryConfig};
 use crate::types::TypeMap;
@@ -81,13 +82,19 @@ impl Grid {
     /// The default grid with the options of [`DictionaryConfig::recommended`] fixed on (not
     /// chosen on dev).
     pub fn recommended() -> Grid {
-        let c = DictionaryConfig::recommended();
+        Grid::fixed(&DictionaryConfig::recommended())
+    }
+
+    /// The default grid with `c`'s recall options, context typing and coordination fixed (not
+    /// chosen on dev).
+    pub fn fixed(c: &DictionaryConfig) -> Grid {
         Grid {
             salts: vec![c.salts],
             spelling: vec![c.spelling],
             suffixes: vec![c.suffixes],
             corpus_abbreviations: vec![c.corpus_abbreviations],
             modifiers: vec![c.modifiers],
+            context_typing: vec![c.context_typing],
             coordination: vec![c.coordination],
             ..Grid::default()
         }

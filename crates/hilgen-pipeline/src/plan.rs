@@ -285,7 +285,8 @@ pub fn without_dev_labels(protocol: &str) -> bool {
 impl Plan {
     /// sha256 of everything this plan computes with except the seeds (and what is drawn per
     /// seed: the samples' dev samples): the data, knowledge, models, LLM, strategies and report
-    /// settings, by content (file locations and the run folder left out). Runs of one experiment on other seeds, machines or folders share it.
+    /// settings, by content (file locations and the run folder left out). Runs of one
+    /// experiment on other seeds, machines or folders share it.
     pub fn settings_hash(&self) -> String {
         fn strip(v: &mut Value) {
             match v {
