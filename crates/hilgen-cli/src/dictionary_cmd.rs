@@ -55,6 +55,28 @@ pub struct DictionaryArgs {
     /// "breast neoplasms" are names), with or without --dev.
     #[arg(long)]
     pub modifiers: bool,
+    /// Leave out one-word names of a whole class ("disease", "syndrome", "disorder"), which
+    /// "the disease" and the like use, with or without --dev.
+    #[arg(long)]
+    pub generic_names: bool,
+    /// A short form a document defines in brackets overrules the dictionary there: it takes
+    /// its long form's label ("cyclophosphamide (CP)", not cerebral palsy), and, defined after
+    /// words no name matches ("Sprague-Dawley (SD)"), is no mention in that document; with or
+    /// without --dev.
+    #[arg(long)]
+    pub local_definitions: bool,
+    /// Grow a match left over a locant, configuration letter or Greek letter joined to it by
+    /// a hyphen ("6-thioguanine", "D-penicillamine", "L-dopa"), with or without --dev.
+    #[arg(long)]
+    pub prefixes: bool,
+    /// Leave out acronym names shaped like gene symbols ("RB1", "WT1", "IDDM2": CTD lists them
+    /// as synonyms of the diseases the genes cause), with or without --dev.
+    #[arg(long)]
+    pub drop_gene_symbols: bool,
+    /// The mentions of --shots are names of their label too ("toxicity" where a shot marks it
+    /// and the graph has no such name), with or without --dev.
+    #[arg(long)]
+    pub shot_names: bool,
     /// Text to tag (any input format; JSON Lines and converted PubTator keep document ids, so
     /// abbreviations defined in a document are found in all of it).
     #[arg(long)]
@@ -107,6 +129,11 @@ pub fn run(mut args: DictionaryArgs) -> Result<()> {
         suffixes: args.suffixes,
         corpus_abbreviations: args.corpus_abbreviations,
         modifiers: args.modifiers,
+        generic_names: args.generic_names,
+        local_definitions: args.local_definitions,
+        prefixes: args.prefixes,
+        drop_gene_symbols: args.drop_gene_symbols,
+        shot_names: args.shot_names,
         ..DictionaryConfig::default()
     };
     let (dictionary, selection) = match &args.dev {

@@ -5,6 +5,7 @@
 //! the long form's label everywhere in that document; where set, matches grow over modifier
 //! words learned from the names ([`crate::modifiers`]).
 
+use crate::abbreviations::{apply, definitions, exact_key, Definition};
 use crate::coordination::Names;
 use crate::forms::{american, variants};
 use crate::matches::{Match, Target};
@@ -75,6 +76,31 @@ pub struct DictionaryConfig {
     /// ("hereditary" in "hereditary breast cancer"; see [`crate::modifiers`]).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub modifiers: bool,
+    /// Leave out one-word names of a whole class of entities ("disease", "syndrome",
+    /// "disorder"; see [`GENERIC_NAMES`]), which neither corpus marks.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub generic_names: bool,
+    /// A short form a document defines in brackets overrules the dictionary there: it takes
+    /// its long form's label wherever the dictionary reads it otherwise ("cyclophosphamide
+    /// (CP)", not cerebral palsy), and, defined after words no match touches
+    /// ("Sprague-Dawley (SD)"), is no mention in that document.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub local_definitions: bool,
+    /// A match grows left over a locant, configuration letter or Greek letter joined to it by
+    /// a hyphen ("6-thioguanine", "D-penicillamine", "L-dopa"; see [`crate::prefixes`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub prefixes: bool,
+    /// Leave out acronym names shaped like gene symbols, two or more capitals then digits
+    /// ("RB1", "WT1", "IDDM2", "AQP2"): CTD lists the symbols of genes as synonyms of the
+    /// diseases they cause, and text uses them for the gene. Abbreviations a document defines
+    /// are still found.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub drop_gene_symbols: bool,
+    /// The shots' own mentions are names of their label too, in their forms ("toxicity" when a
+    /// shot marks it and no concept has it as a name); a name the graph has keeps the graph's
+    /// label, and all-capital mentions (abbreviations) are left to their documents.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub shot_names: bool,
 }
 
 impl Default for DictionaryConfig {
@@ -97,15 +123,22 @@ impl Default for DictionaryConfig {
             spelling: false,
             suffixes: false,
             modifiers: false,
+            generic_names: false,
+            local_definitions: false,
+            prefixes: false,
+            drop_gene_symbols: false,
+            shot_names: false,
         }
     }
 }
 
 impl DictionaryConfig {
     /// The defaults with the recall options (salt forms, British spellings, learned endings,
-    /// abbreviations across documents, modifiers) and coordinations on: what a user with no
-    /// dev set to choose on gets (`hilgen fewshot`), each set on the dev splits of BC5CDR and
-    /// NCBI-Disease (docs/results/README.md, "The dictionary's recall" and "Modifiers").
+    /// abbreviations across documents, modifiers, hyphenated prefixes, the shots' own
+    /// mentions), generic names and gene-symbol names left out, local definitions and
+    /// coordinations on: what a user with no dev set to choose on gets (`hilgen fewshot`), each
+    /// set on the dev splits of BC5CDR and NCBI-Disease (docs/results/README.md, "The
+    /// dictionary's recall", "Modifiers" and "Precision and prefixes").
     pub fn recommended() -> DictionaryConfig {
         DictionaryConfig {
             salts: true,
@@ -113,6 +146,11 @@ impl DictionaryConfig {
             suffixes: true,
             corpus_abbreviations: true,
             modifiers: true,
+            generic_names: true,
+            local_definitions: true,
+            prefixes: true,
+            drop_gene_symbols: true,
+            shot_names: true,
             coordination: true,
             ..DictionaryConfig::default()
         }
@@ -138,6 +176,22 @@ const STOP_WORDS: &[&str] = &[
     "patients", "per", "rat", "rats", "risk", "salt", "same", "she", "should", "some", "such", "than", "that", "the",
     "their", "them", "then", "there", "these", "they", "this", "those", "time", "to", "two", "type", "use", "used",
     "using", "via", "was", "water", "we", "were", "what", "when", "which", "who", "will", "with", "would",
+];
+
+/// One-word names of a whole class of entities rather than of one: left out with
+/// [`DictionaryConfig::generic_names`] ("the disease", "this syndrome" refer back to a mention;
+/// neither BC5CDR nor NCBI-Disease marks them).
+pub const GENERIC_NAMES: &[&str] = &[
+    "condition",
+    "conditions",
+    "disease",
+    "diseases",
+    "disorder",
+    "disorders",
+    "illness",
+    "illnesses",
+    "syndrome",
+    "syndromes",
 ];
 
 /// The knowledge graph as a longest-match tagger.
@@ -178,21 +232,32 @@ fn keyed(config: &DictionaryConfig, key: String) -> String {
     }
 }
 
+/// Whether a name is shaped like a gene symbol: two or more capital letters, then digits, then
+/// at most one capital ("RB1", "IDDM2", "AQP2", "CMT1A"; not "E2", "T3" or "5-FU").
+fn is_gene_symbol(name: &str) -> bool {
+    let letters = name.chars().take_while(char::is_ascii_uppercase).count();
+    let rest = &name[letters..];
+    let digits = rest.chars().take_while(char::is_ascii_digit).count();
+    let tail = &rest[digits..];
+    letters >= 2
+        && digits >= 1
+        && (tail.is_empty() || (tail.len() == 1 && tail.chars().all(|c| c.is_ascii_uppercase())))
+}
+
 fn is_acronym(name: &str) -> bool {
     let letters = name.chars().filter(|c| c.is_alphabetic()).count();
     name.chars().count() <= 6 && letters >= 2 && !name.chars().any(char::is_lowercase) && !name.contains(' ')
-}
-
-/// The case-kept key of tokens: their alphanumeric characters.
-fn exact_key<S: AsRef<str>>(tokens: &[S]) -> String {
-    tokens.iter().flat_map(|t| t.as_ref().chars().filter(|c| c.is_alphanumeric())).collect()
 }
 
 impl Dictionary {
     /// Builds the dictionary of the concepts `types` gives a label.
     pub fn build(kb: &Kb, types: &TypeMap, config: DictionaryConfig) -> Result<Dictionary> {
         config.check()?;
-        let stop: HashSet<&str> = if config.stop_words { STOP_WORDS.iter().copied().collect() } else { HashSet::new() };
+        let mut stop: HashSet<&str> =
+            if config.stop_words { STOP_WORDS.iter().copied().collect() } else { HashSet::new() };
+        if config.generic_names {
+            stop.extend(GENERIC_NAMES);
+        }
         let mut entries: HashMap<String, Vec<Target>> = HashMap::new();
         let mut exact: HashMap<String, Vec<Target>> = HashMap::new();
         let mut endings = EndingCounts::default();
@@ -232,6 +297,9 @@ impl Dictionary {
             };
             let mut seen = HashSet::new();
             for n in kb.names(c) {
+                if config.drop_gene_symbols && is_gene_symbol(n.text) {
+                    continue;
+                }
                 if config.acronyms_case_exact && is_acronym(n.text) {
                     let k = exact_key(&[n.text]);
                     if k.chars().count() >= config.min_chars.min(2) && seen.insert(format!("={k}")) {
@@ -258,6 +326,23 @@ impl Dictionary {
                     if seen.insert(key.clone()) {
                         entries.entry(key).or_default().push(target.clone());
                     }
+                }
+            }
+        }
+        if config.shot_names {
+            for (name, votes) in &types.names {
+                let top = votes.values().copied().max().unwrap_or(0);
+                let Some((label, _)) = votes.iter().find(|(_, n)| **n == top) else { continue };
+                if !name.chars().any(char::is_lowercase) {
+                    continue;
+                }
+                let target = Target { label: label.clone(), concept: "shot".into(), types: Vec::new(), children: 0 };
+                for v in variants(name, &config) {
+                    let key = keyed(&config, normalize(&v));
+                    if key.chars().count() < config.min_chars || stop.contains(key.as_str()) {
+                        continue;
+                    }
+                    entries.entry(key).or_insert_with(|| vec![target.clone()]);
                 }
             }
         }
@@ -313,6 +398,11 @@ impl Dictionary {
     pub(crate) fn has_name(&self, key: &str) -> bool {
         let key = if self.config.spelling { american(key) } else { key.into() };
         self.entries.get(key.as_ref()).and_then(|t| self.pick(t)).is_some()
+    }
+
+    /// Whether tokens are a name of a kept concept, exactly.
+    fn is_name(&self, tokens: &[String]) -> bool {
+        self.has_name(&normalize(&tokens.join(" ")))
     }
 
     /// The labels a match could take, with their votes: those of its concept's types, or, for
@@ -384,6 +474,12 @@ impl Dictionary {
     /// each labelled by its context when `context_typing` is.
     pub fn match_all(&self, sentences: &[Sentence], all: bool) -> Vec<Vec<Match>> {
         let mut out: Vec<Vec<Match>> = sentences.iter().map(|s| self.matches(s, all)).collect();
+        // Before the abbreviations: "serotonin (5-HT)" defines the grown "5-HT".
+        if self.config.prefixes {
+            for (s, ms) in sentences.iter().zip(&mut out) {
+                crate::prefixes::grow(&s.tokens, ms, |t| keyed(&self.config, normalize(t)));
+            }
+        }
         if self.config.abbreviations {
             self.abbreviations_by_document(sentences, &mut out);
         }
@@ -425,25 +521,29 @@ impl Dictionary {
             start = end;
         }
         let mut all: HashMap<Vec<String>, BTreeSet<String>> = HashMap::new();
+        let local = self.config.local_definitions;
         for d in &docs {
-            let found = definitions(&sentences[d.clone()], &out[d.clone()]);
-            apply(&sentences[d.clone()], &mut out[d.clone()], &found);
+            let found = definitions(&sentences[d.clone()], &out[d.clone()], local, |t| self.is_name(t));
+            apply(&sentences[d.clone()], &mut out[d.clone()], &found, local);
             if self.config.corpus_abbreviations {
-                for (abbr, label) in found {
-                    all.entry(abbr).or_default().insert(label);
+                for def in found {
+                    if let Some(label) = def.label {
+                        all.entry(def.abbr).or_default().insert(label);
+                    }
                 }
             }
         }
         if self.config.corpus_abbreviations {
             // Defined with one label wherever defined: that label in every document.
-            let mut found: Vec<(Vec<String>, String)> = all
+            let mut found: Vec<Definition> = all
                 .into_iter()
                 .filter(|(_, labels)| labels.len() == 1)
-                .map(|(abbr, labels)| (abbr, labels.into_iter().next().expect("one label")))
+                .map(|(abbr, labels)| Definition { abbr, label: labels.into_iter().next() })
                 .collect();
-            found.sort();
+            found.sort_by(|a, b| a.abbr.cmp(&b.abbr));
             for d in &docs {
-                apply(&sentences[d.clone()], &mut out[d.clone()], &found);
+                // Other documents did not define it: their own definitions already ruled.
+                apply(&sentences[d.clone()], &mut out[d.clone()], &found, false);
             }
         }
     }
@@ -465,58 +565,6 @@ impl Dictionary {
                 }
             })
             .collect()
-    }
-}
-
-/// The abbreviations a document defines as `long form (ABBR)` after a match (one to three
-/// tokens inside the brackets, at least two characters, a capital letter among them, its first
-/// letter that of a word of the long form), with the match's label, first definition first.
-fn definitions(doc: &[Sentence], matches: &[Vec<Match>]) -> Vec<(Vec<String>, String)> {
-    let mut found: Vec<(Vec<String>, String)> = Vec::new();
-    for (s, ms) in doc.iter().zip(matches.iter()) {
-        for m in ms {
-            let e = m.span.end;
-            if s.tokens.get(e).map(String::as_str) != Some("(") {
-                continue;
-            }
-            let Some(close) = (e + 2..(e + 5).min(s.len())).find(|&j| s.tokens[j] == ")") else { continue };
-            let abbr = &s.tokens[e + 1..close];
-            let text = exact_key(abbr);
-            let first = text.chars().next().map(|c| c.to_ascii_lowercase());
-            let long_initials: Vec<char> = s.tokens[m.span.start..e]
-                .iter()
-                .flat_map(|t| t.split(|c: char| !c.is_alphanumeric()))
-                .filter_map(|w| w.chars().next())
-                .map(|c| c.to_ascii_lowercase())
-                .collect();
-            let ok = text.chars().count() >= 2
-                && text.chars().any(char::is_uppercase)
-                && first.is_some_and(|f| long_initials.contains(&f) || long_initials.is_empty());
-            if ok && !found.iter().any(|(a, _)| a == abbr) {
-                found.push((abbr.to_vec(), m.span.label.clone()));
-            }
-        }
-    }
-    found
-}
-
-/// Each abbreviation labelled where it stands in the document and no match covers it.
-fn apply(doc: &[Sentence], matches: &mut [Vec<Match>], found: &[(Vec<String>, String)]) {
-    for (abbr, label) in found {
-        for (s, ms) in doc.iter().zip(matches.iter_mut()) {
-            let k = abbr.len();
-            let mut j = 0;
-            while j + k <= s.len() {
-                let free = ms.iter().all(|m| m.span.end <= j || m.span.start >= j + k);
-                if free && s.tokens[j..j + k] == abbr[..] {
-                    ms.push(Match { span: Span::new(j, j + k, label.clone()), key: exact_key(abbr), target: None });
-                    j += k;
-                } else {
-                    j += 1;
-                }
-            }
-            ms.sort_by_key(|m| m.span.start);
-        }
     }
 }
 
@@ -634,28 +682,17 @@ mod tests {
     }
 
     #[test]
-    fn acronyms() {
-        assert!(is_acronym("AIDS") && is_acronym("5-FU") && !is_acronym("Aspirin") && !is_acronym("HYPERTENSIONS"));
+    fn gene_symbols() {
+        for g in ["RB1", "WT1", "IDDM2", "AQP2", "CMT1A"] {
+            assert!(is_gene_symbol(g), "{g}");
+        }
+        for n in ["E2", "T3", "5-FU", "AIDS", "RB", "CMT1AB", "Rb1", "MK-801"] {
+            assert!(!is_gene_symbol(n), "{n}");
+        }
     }
 
     #[test]
-    fn abbreviations_take_their_long_form_label() {
-        let words = |t: &str| t.split(' ').map(String::from).collect::<Vec<_>>();
-        let mut a = Sentence::new(words("streptozotocin ( STZ ) was given"), vec!["O".into(); 6]).unwrap();
-        a.doc_id = Some("1".into());
-        let mut b = Sentence::new(words("STZ caused diabetes"), vec!["O".into(); 3]).unwrap();
-        b.doc_id = Some("1".into());
-        let mut ms = vec![
-            vec![Match { span: Span::new(0, 1, "Chemical"), key: String::new(), target: None }],
-            vec![Match { span: Span::new(2, 3, "Disease"), key: String::new(), target: None }],
-        ];
-        let doc = [a, b];
-        let found = definitions(&doc, &ms);
-        apply(&doc, &mut ms, &found);
-        assert_eq!(
-            ms[0].iter().map(|m| (m.span.start, m.span.label.as_str())).collect::<Vec<_>>(),
-            [(0, "Chemical"), (2, "Chemical")]
-        );
-        assert_eq!(ms[1][0].span, Span::new(0, 1, "Chemical"));
+    fn acronyms() {
+        assert!(is_acronym("AIDS") && is_acronym("5-FU") && !is_acronym("Aspirin") && !is_acronym("HYPERTENSIONS"));
     }
 }

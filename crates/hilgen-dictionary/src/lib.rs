@@ -10,6 +10,10 @@
 //!   with that ending share ("olanzapine" as the "-apine" drugs).
 //! - [`modifiers`]: a match grown over words that, before names of its label, make other names
 //!   of it ("hereditary breast cancer" where "breast cancer" is a name).
+//! - [`prefixes`]: a match grown over a locant or configuration letter joined to it by a hyphen
+//!   ("6-thioguanine", "D-penicillamine").
+//! - Local definitions ([`DictionaryConfig::local_definitions`]): a document's
+//!   `long form (ABBR)` overrules the dictionary's own reading of ABBR in that document.
 //! - [`context`]: a match's label chosen by the words around it, for entity types that share
 //!   concepts (NCBI-Disease's `Modifier` and `SpecificDisease`), learned from the shots.
 //! - [`coordination`]: "breast and ovarian cancer" as one mention where "breast cancer" is a
@@ -27,19 +31,21 @@
 //! let tagged = dictionary.tag(&test);
 //! ```
 
+mod abbreviations;
 pub mod context;
 pub mod coordination;
 mod dictionary;
 pub mod forms;
 mod matches;
 pub mod modifiers;
+pub mod prefixes;
 mod saved;
 pub mod select;
 pub mod suffixes;
 pub mod types;
 mod words;
 
-pub use dictionary::{Dictionary, DictionaryConfig};
+pub use dictionary::{Dictionary, DictionaryConfig, GENERIC_NAMES};
 pub use forms::variants;
 pub use matches::{Match, Target};
 pub use saved::SavedDictionary;

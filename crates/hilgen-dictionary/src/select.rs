@@ -1,6 +1,7 @@
 //! Choosing the dictionary's filters on the dev split: every combination of the name options
 //! (plurals, case-exact acronyms, stop words, abbreviations, shortest name, and the recall
-//! options the grid lists: salts, spelling, suffixes, corpus abbreviations, modifiers), then
+//! options the grid lists: salts, spelling, suffixes, corpus abbreviations, modifiers, generic
+//! names, local definitions, prefixes, gene symbols, shot names), then
 //! the concept types whose dev matches are too often wrong, by dev micro F1. The test split is
 //! never read.
 
@@ -50,6 +51,22 @@ pub struct Grid {
     /// Matches grown over learned modifier words, tried (see [`DictionaryConfig::modifiers`]).
     #[serde(default = "off", skip_serializing_if = "is_off")]
     pub modifiers: Vec<bool>,
+    /// Names of whole classes left out, tried (see [`DictionaryConfig::generic_names`]).
+    #[serde(default = "off", skip_serializing_if = "is_off")]
+    pub generic_names: Vec<bool>,
+    /// Documents' definitions overruling the dictionary, tried (see
+    /// [`DictionaryConfig::local_definitions`]).
+    #[serde(default = "off", skip_serializing_if = "is_off")]
+    pub local_definitions: Vec<bool>,
+    /// Matches grown over hyphenated prefixes, tried (see [`DictionaryConfig::prefixes`]).
+    #[serde(default = "off", skip_serializing_if = "is_off")]
+    pub prefixes: Vec<bool>,
+    /// Gene-symbol names left out, tried (see [`DictionaryConfig::drop_gene_symbols`]).
+    #[serde(default = "off", skip_serializing_if = "is_off")]
+    pub drop_gene_symbols: Vec<bool>,
+    /// The shots' mentions as names, tried (see [`DictionaryConfig::shot_names`]).
+    #[serde(default = "off", skip_serializing_if = "is_off")]
+    pub shot_names: Vec<bool>,
 }
 
 fn off() -> Vec<bool> {
@@ -74,6 +91,11 @@ impl Default for Grid {
             suffixes: off(),
             corpus_abbreviations: off(),
             modifiers: off(),
+            generic_names: off(),
+            local_definitions: off(),
+            prefixes: off(),
+            drop_gene_symbols: off(),
+            shot_names: off(),
         }
     }
 }
@@ -94,6 +116,11 @@ impl Grid {
             suffixes: vec![c.suffixes],
             corpus_abbreviations: vec![c.corpus_abbreviations],
             modifiers: vec![c.modifiers],
+            generic_names: vec![c.generic_names],
+            local_definitions: vec![c.local_definitions],
+            prefixes: vec![c.prefixes],
+            drop_gene_symbols: vec![c.drop_gene_symbols],
+            shot_names: vec![c.shot_names],
             context_typing: vec![c.context_typing],
             coordination: vec![c.coordination],
             ..Grid::default()
@@ -113,6 +140,11 @@ impl Grid {
             ("suffixes", self.suffixes.is_empty()),
             ("corpus_abbreviations", self.corpus_abbreviations.is_empty()),
             ("modifiers", self.modifiers.is_empty()),
+            ("generic_names", self.generic_names.is_empty()),
+            ("local_definitions", self.local_definitions.is_empty()),
+            ("prefixes", self.prefixes.is_empty()),
+            ("drop_gene_symbols", self.drop_gene_symbols.is_empty()),
+            ("shot_names", self.shot_names.is_empty()),
         ];
         if let Some((name, _)) = lists.iter().find(|(_, empty)| *empty) {
             return Err(DictionaryError::Invalid(format!("dictionary grid: `{name}` must list at least one value")));
@@ -178,16 +210,22 @@ type TypePrecision = BTreeMap<String, (usize, usize)>;
 /// Sets one recall option of a configuration.
 type SetOption = fn(&mut DictionaryConfig, bool);
 
-/// Every combination of the grid's recall options (salts, spelling, suffixes, corpus
-/// abbreviations, modifiers), each set on the defaults.
+/// Every combination of the grid's recall and precision options (salts, spelling, suffixes,
+/// corpus abbreviations, modifiers, generic names, local definitions, prefixes, gene symbols,
+/// shot names), each set on the defaults.
 fn recall_options(grid: &Grid) -> Vec<DictionaryConfig> {
     let mut out = vec![DictionaryConfig::default()];
-    let options: [(&[bool], SetOption); 5] = [
+    let options: [(&[bool], SetOption); 10] = [
         (&grid.salts, |c, v| c.salts = v),
         (&grid.spelling, |c, v| c.spelling = v),
         (&grid.suffixes, |c, v| c.suffixes = v),
         (&grid.corpus_abbreviations, |c, v| c.corpus_abbreviations = v),
         (&grid.modifiers, |c, v| c.modifiers = v),
+        (&grid.generic_names, |c, v| c.generic_names = v),
+        (&grid.local_definitions, |c, v| c.local_definitions = v),
+        (&grid.prefixes, |c, v| c.prefixes = v),
+        (&grid.drop_gene_symbols, |c, v| c.drop_gene_symbols = v),
+        (&grid.shot_names, |c, v| c.shot_names = v),
     ];
     for (values, set) in options {
         out = out
@@ -205,7 +243,8 @@ fn recall_options(grid: &Grid) -> Vec<DictionaryConfig> {
 }
 
 /// Builds dictionaries for every option combination of `grid` and keeps the best on `dev`
-/// (the first best: options in the order of the defaults first).
+/// (the first best: the grid's lists in their order, the name options on before off, so on a
+/// tie plurals, case-exact acronyms, stop words and adjectives are on).
 pub fn select(kb: &Kb, types: &TypeMap, dev: &[Sentence], grid: &Grid) -> Result<(Dictionary, Selection)> {
     grid.check()?;
     let mut best: Option<(f64, Dictionary, TypePrecision)> = None;

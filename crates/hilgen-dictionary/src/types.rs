@@ -33,6 +33,10 @@ pub struct TypeMap {
     /// Context features of every shot mention, per label (see [`crate::context`]).
     #[serde(default)]
     pub context: ContextCounts,
+    /// Every shot mention's text (its tokens joined by spaces) with its labels' counts: names
+    /// of their own (see [`crate::DictionaryConfig::shot_names`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub names: BTreeMap<String, BTreeMap<String, usize>>,
 }
 
 /// The concepts of a mention: its concept IDs the graph knows, else its text's exact or
@@ -56,6 +60,8 @@ impl TypeMap {
                 let concepts = concepts_of(kb, s, m.span.start, m.span.end);
                 let children = concepts.first().map(|&c| kb.child_count(c));
                 map.context.add(&s.tokens, m.span.start, m.span.end, children, &m.span.label);
+                let text = s.tokens[m.span.start..m.span.end].join(" ");
+                *map.names.entry(text).or_default().entry(m.span.label.clone()).or_default() += 1;
                 if concepts.is_empty() {
                     map.unlinked += 1;
                     continue;
