@@ -11,7 +11,7 @@ use crate::forms::{american, variants};
 use crate::matches::{Match, Target};
 use crate::modifiers::{Modifiers, NameCounts};
 use crate::suffixes::{EndingCounts, Suffixes};
-use crate::types::TypeMap;
+use crate::types::{most_voted, TypeMap};
 use crate::words::is_word;
 use crate::{DictionaryError, Result};
 use hilgen_corpus::{scheme, Scheme, Sentence, Span};
@@ -331,8 +331,7 @@ impl Dictionary {
         }
         if config.shot_names {
             for (name, votes) in &types.names {
-                let top = votes.values().copied().max().unwrap_or(0);
-                let Some((label, _)) = votes.iter().find(|(_, n)| **n == top) else { continue };
+                let Some(label) = most_voted(votes) else { continue };
                 if !name.chars().any(char::is_lowercase) {
                     continue;
                 }

@@ -27,3 +27,24 @@ pub struct Match {
     /// Where it came from (`None` for an abbreviation taken from its document).
     pub target: Option<Target>,
 }
+
+/// Moves each match's start (matches sorted and disjoint) to where `reach` says it may begin,
+/// given the first token free of the match before it; a grown match's key becomes that of its
+/// grown text (`key` normalizes a token as the dictionary does). The bookkeeping of
+/// [`crate::modifiers`] and [`crate::prefixes`].
+pub(crate) fn grow_left(
+    tokens: &[String],
+    matches: &mut [Match],
+    key: impl Fn(&str) -> String,
+    reach: impl Fn(&Match, usize) -> usize,
+) {
+    let mut free_from = 0;
+    for m in matches.iter_mut() {
+        let start = reach(m, free_from);
+        if start < m.span.start {
+            m.key = key(&tokens[start..m.span.end].join(" "));
+            m.span.start = start;
+        }
+        free_from = m.span.end;
+    }
+}

@@ -17,7 +17,7 @@
 //! errors on the dev splits of NCBI-Disease and BC5CDR with the seed-1 shots (dev F1 68.7 ->
 //! 75.0 and 72.9 -> 72.8; docs/results/README.md, "Modifiers"), never on a test split.
 
-use crate::matches::Match;
+use crate::matches::{grow_left, Match};
 use crate::words::is_word;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -154,8 +154,7 @@ impl Modifiers {
     /// label that no other match holds; `key` normalizes a token as the dictionary does. The
     /// match's key becomes that of its grown text.
     pub fn grow(&self, tokens: &[String], matches: &mut [Match], key: impl Fn(&str) -> String) {
-        let mut free_from = 0;
-        for m in matches.iter_mut() {
+        grow_left(tokens, matches, &key, |m, free_from| {
             let mut start = m.span.start;
             while start > free_from
                 && m.span.start - start < MAX_GROWTH
@@ -164,12 +163,8 @@ impl Modifiers {
             {
                 start -= 1;
             }
-            if start < m.span.start {
-                m.key = key(&tokens[start..m.span.end].join(" "));
-                m.span.start = start;
-            }
-            free_from = m.span.end;
-        }
+            start
+        });
     }
 }
 

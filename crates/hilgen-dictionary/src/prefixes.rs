@@ -5,7 +5,7 @@
 //! [`crate::DictionaryConfig::prefixes`]). Set on the dev splits of BC5CDR and NCBI-Disease with
 //! the seed-1 shots (docs/results/README.md, "Precision and prefixes").
 
-use crate::matches::Match;
+use crate::matches::{grow_left, Match};
 
 /// Words before a hyphen that are part of the name after it.
 pub const PREFIX_WORDS: &[&str] =
@@ -22,18 +22,13 @@ pub fn is_prefix(token: &str) -> bool {
 /// Grows each match left over `prefix -` (repeatedly: "N - acetyl - 5 - HT" where the rest is
 /// a match), never into the match before it.
 pub fn grow(tokens: &[String], matches: &mut [Match], key: impl Fn(&str) -> String) {
-    let mut free_from = 0;
-    for m in matches.iter_mut() {
+    grow_left(tokens, matches, key, |m, free_from| {
         let mut start = m.span.start;
         while start >= free_from + 2 && tokens[start - 1] == "-" && is_prefix(&tokens[start - 2]) {
             start -= 2;
         }
-        if start < m.span.start {
-            m.key = key(&tokens[start..m.span.end].join(" "));
-            m.span.start = start;
-        }
-        free_from = m.span.end;
-    }
+        start
+    });
 }
 
 #[cfg(test)]

@@ -127,6 +127,23 @@ impl Grid {
         }
     }
 
+    /// The recall and precision options: each one's key, the values to try and how it is set
+    /// on a configuration (one line per option).
+    fn options(&self) -> [(&'static str, &[bool], SetOption); 10] {
+        [
+            ("salts", &self.salts, |c, v| c.salts = v),
+            ("spelling", &self.spelling, |c, v| c.spelling = v),
+            ("suffixes", &self.suffixes, |c, v| c.suffixes = v),
+            ("corpus_abbreviations", &self.corpus_abbreviations, |c, v| c.corpus_abbreviations = v),
+            ("modifiers", &self.modifiers, |c, v| c.modifiers = v),
+            ("generic_names", &self.generic_names, |c, v| c.generic_names = v),
+            ("local_definitions", &self.local_definitions, |c, v| c.local_definitions = v),
+            ("prefixes", &self.prefixes, |c, v| c.prefixes = v),
+            ("drop_gene_symbols", &self.drop_gene_symbols, |c, v| c.drop_gene_symbols = v),
+            ("shot_names", &self.shot_names, |c, v| c.shot_names = v),
+        ]
+    }
+
     /// Checks that every list has a value and every threshold is a fraction.
     pub fn check(&self) -> Result<()> {
         let lists = [
@@ -135,18 +152,10 @@ impl Grid {
             ("name_precision", self.name_precision.is_empty()),
             ("context_typing", self.context_typing.is_empty()),
             ("coordination", self.coordination.is_empty()),
-            ("salts", self.salts.is_empty()),
-            ("spelling", self.spelling.is_empty()),
-            ("suffixes", self.suffixes.is_empty()),
-            ("corpus_abbreviations", self.corpus_abbreviations.is_empty()),
-            ("modifiers", self.modifiers.is_empty()),
-            ("generic_names", self.generic_names.is_empty()),
-            ("local_definitions", self.local_definitions.is_empty()),
-            ("prefixes", self.prefixes.is_empty()),
-            ("drop_gene_symbols", self.drop_gene_symbols.is_empty()),
-            ("shot_names", self.shot_names.is_empty()),
         ];
-        if let Some((name, _)) = lists.iter().find(|(_, empty)| *empty) {
+        let options = self.options().map(|(name, values, _)| (name, values.is_empty()));
+        let lists = lists.into_iter().chain(options);
+        if let Some((name, _)) = lists.into_iter().find(|(_, empty)| *empty) {
             return Err(DictionaryError::Invalid(format!("dictionary grid: `{name}` must list at least one value")));
         }
         if let Some(t) = self.type_precision.iter().chain(&self.name_precision).find(|t| !(0.0..=1.0).contains(*t)) {
@@ -215,19 +224,7 @@ type SetOption = fn(&mut DictionaryConfig, bool);
 /// shot names), each set on the defaults.
 fn recall_options(grid: &Grid) -> Vec<DictionaryConfig> {
     let mut out = vec![DictionaryConfig::default()];
-    let options: [(&[bool], SetOption); 10] = [
-        (&grid.salts, |c, v| c.salts = v),
-        (&grid.spelling, |c, v| c.spelling = v),
-        (&grid.suffixes, |c, v| c.suffixes = v),
-        (&grid.corpus_abbreviations, |c, v| c.corpus_abbreviations = v),
-        (&grid.modifiers, |c, v| c.modifiers = v),
-        (&grid.generic_names, |c, v| c.generic_names = v),
-        (&grid.local_definitions, |c, v| c.local_definitions = v),
-        (&grid.prefixes, |c, v| c.prefixes = v),
-        (&grid.drop_gene_symbols, |c, v| c.drop_gene_symbols = v),
-        (&grid.shot_names, |c, v| c.shot_names = v),
-    ];
-    for (values, set) in options {
+    for (_, values, set) in grid.options() {
         out = out
             .into_iter()
             .flat_map(|c| {

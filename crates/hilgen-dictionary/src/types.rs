@@ -19,6 +19,12 @@ pub fn coarse(t: &str) -> Option<&str> {
     (b.len() == 3 && b[0].is_ascii_uppercase() && b[1].is_ascii_digit() && b[2].is_ascii_digit()).then(|| &t[..1])
 }
 
+/// The most voted label (the first in order among equals), if any has votes.
+pub(crate) fn most_voted(votes: &BTreeMap<String, usize>) -> Option<&String> {
+    let top = votes.values().copied().max()?;
+    votes.iter().find(|(_, n)| **n == top).map(|(l, _)| l)
+}
+
 /// Label votes per type, learned from labelled mentions.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TypeMap {
@@ -96,9 +102,7 @@ impl TypeMap {
     /// The label of a concept with `types`, if its types have votes: the most voted (the
     /// first in order among equals).
     pub fn label_of<'a>(&self, types: impl IntoIterator<Item = &'a str> + Clone) -> Option<String> {
-        let votes = self.votes(types);
-        let top = votes.values().copied().max()?;
-        votes.into_iter().find(|(_, n)| *n == top).map(|(l, _)| l)
+        most_voted(&self.votes(types)).cloned()
     }
 
     /// The label votes of a concept with `types`: those of its fine types when any has votes,

@@ -6,21 +6,12 @@
 //! the shots' "acetylsalicylic acid"). `common` builds the index and reads the data.
 
 mod common;
+mod span_diff;
 
 use common::{dev_and_types, kb};
 use hilgen_corpus::Sentence;
 use hilgen_dictionary::{Dictionary, DictionaryConfig};
-use std::collections::HashSet;
-
-type Spans = HashSet<(usize, usize, usize, String)>;
-
-fn spans(sentences: &[Sentence]) -> Spans {
-    sentences
-        .iter()
-        .enumerate()
-        .flat_map(|(i, s)| s.mentions().unwrap().into_iter().map(move |m| (i, m.span.start, m.span.end, m.span.label)))
-        .collect()
-}
+use span_diff::{added, spans};
 
 /// What an option changes on dev: spans it adds (right, all, texts) and spans it takes away
 /// (right, all, texts).
@@ -36,17 +27,9 @@ struct Change {
 fn change(dev: &[Sentence], base: &Dictionary, with: &Dictionary) -> Change {
     let gold = spans(dev);
     let (before, after) = (spans(&base.tag(dev)), spans(&with.tag(dev)));
-    let text = |(i, a, b, _): &&(usize, usize, usize, String)| dev[*i].tokens[*a..*b].join(" ").to_lowercase();
-    let added: Vec<_> = after.difference(&before).collect();
-    let removed: Vec<_> = before.difference(&after).collect();
-    Change {
-        added_right: added.iter().filter(|s| gold.contains(*s)).count(),
-        added: added.len(),
-        added_texts: added.iter().map(text).collect(),
-        removed_right: removed.iter().filter(|s| gold.contains(*s)).count(),
-        removed: removed.len(),
-        removed_texts: removed.iter().map(text).collect(),
-    }
+    let (added_right, added_n, added_texts) = added(dev, &gold, &before, &after);
+    let (removed_right, removed, removed_texts) = added(dev, &gold, &after, &before);
+    Change { added_right, added: added_n, added_texts, removed_right, removed, removed_texts }
 }
 
 /// Net gain in right spans against net loss of wrong ones, printed.

@@ -6,30 +6,17 @@
 //! (`common` builds the index and reads the data).
 
 mod common;
+mod span_diff;
 
 use common::{dev_and_types, kb};
 use hilgen_corpus::Sentence;
 use hilgen_dictionary::{Dictionary, DictionaryConfig};
+use span_diff::{added, spans};
 use std::collections::HashSet;
-
-type Spans = HashSet<(usize, usize, usize, String)>;
-
-fn spans(sentences: &[Sentence]) -> Spans {
-    sentences
-        .iter()
-        .enumerate()
-        .flat_map(|(i, s)| s.mentions().unwrap().into_iter().map(move |m| (i, m.span.start, m.span.end, m.span.label)))
-        .collect()
-}
 
 /// (gold spans found only with the option, spans added by it, the added spans' texts).
 fn gain(dev: &[Sentence], base: &Dictionary, with: &Dictionary) -> (usize, usize, Vec<String>) {
-    let gold = spans(dev);
-    let (before, after) = (spans(&base.tag(dev)), spans(&with.tag(dev)));
-    let added: Vec<_> = after.difference(&before).collect();
-    let right = added.iter().filter(|s| gold.contains(s)).count();
-    let texts = added.iter().map(|(i, a, b, _)| dev[*i].tokens[*a..*b].join(" ").to_lowercase()).collect();
-    (right, added.len(), texts)
+    added(dev, &spans(dev), &spans(&base.tag(dev)), &spans(&with.tag(dev)))
 }
 
 #[test]
