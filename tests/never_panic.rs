@@ -291,6 +291,7 @@ fn saved_kept() -> &'static Path {
                 dev_f1: 0.0,
                 type_precision: Default::default(),
                 tried: 0,
+                overruled: None,
             },
         };
         let dictionary = dir.path().join("dictionary.json");

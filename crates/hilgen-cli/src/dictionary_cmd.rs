@@ -4,7 +4,7 @@
 use crate::input::{self, Format, InputArgs};
 use anyhow::{Context, Result};
 use clap::Args;
-use hilgen_dictionary::{select, Dictionary, DictionaryConfig, Grid, TypeMap};
+use hilgen_dictionary::{select_guarded, Dictionary, DictionaryConfig, Grid, Guard, TypeMap};
 use hilgen_kb::Kb;
 use std::path::PathBuf;
 
@@ -23,6 +23,18 @@ pub struct DictionaryArgs {
     /// used).
     #[arg(long)]
     pub dev: Option<PathBuf>,
+    /// With --dev: keep the options as the flags give them (no name or type dropped) unless
+    /// dev's choice beats them in a paired bootstrap over the dev sentences with a p-value at
+    /// most this (0.05 is the usual; for a dev file of a few sentences per type).
+    #[arg(long, requires = "dev", value_name = "P")]
+    pub guard_p: Option<f64>,
+    /// With --dev: keep abbreviations defined in a document on rather than let dev decide (a
+    /// dev file of sentences sampled one by one holds no document to judge them on).
+    #[arg(long, requires = "dev")]
+    pub keep_abbreviations: bool,
+    /// The seed of --guard-p's bootstrap.
+    #[arg(long, requires = "guard_p", default_value_t = 1)]
+    pub guard_seed: u64,
     /// Without --dev: label each match by the words around it, among the entity types its
     /// concept was seen with in the shots (for types that share concepts, such as
     /// NCBI-Disease's SpecificDisease and Modifier). With --dev, dev decides.
@@ -139,11 +151,26 @@ pub fn run(mut args: DictionaryArgs) -> Result<()> {
     let (dictionary, selection) = match &args.dev {
         Some(dev) => {
             let dev = read(dev)?;
-            // The recall options as given; dev decides context typing and coordination.
-            let grid =
-                Grid { context_typing: vec![false, true], coordination: vec![false, true], ..Grid::fixed(&config) };
-            let (d, s) = select(&kb, &types, &dev, &grid)?;
+            // The recall options as given; dev decides context typing and coordination (under a
+            // guard, the flags' values first: they are the default it keeps).
+            let both = |flag: bool| if args.guard_p.is_some() { vec![flag, !flag] } else { vec![false, true] };
+            let grid = Grid {
+                context_typing: both(config.context_typing),
+                coordination: both(config.coordination),
+                abbreviations: if args.keep_abbreviations { vec![true] } else { vec![true, false] },
+                ..Grid::fixed(&config)
+            };
+            let guard = args.guard_p.map(|p| Guard { p, seed: args.guard_seed });
+            let (d, s) = select_guarded(&kb, &types, &dev, &grid, guard.as_ref())?;
             eprintln!("chosen on dev ({} configurations tried): dev F1 {:.4}", s.tried, s.dev_f1);
+            if let Some(o) = &s.overruled {
+                eprintln!(
+                    "the flags' options stay (--guard-p {}): dev's best scored {:.4}, p = {:.3}",
+                    guard.map_or(0.0, |g| g.p),
+                    o.dev_f1,
+                    o.p_value
+                );
+            }
             (d, Some(s))
         }
         None => (Dictionary::build(&kb, &types, config)?, None),

@@ -29,6 +29,12 @@ pub struct FewshotArgs {
     /// coordinations on as always, and the union of dictionary and tagger).
     #[arg(long, value_name = "FILE")]
     pub dev: Option<PathBuf>,
+    /// With --dev: the choices of no dev file (the recommended dictionary options; the union of
+    /// dictionary and tagger) stay unless dev's choice beats them in a paired bootstrap over the
+    /// dev sentences with a p-value at most this (0.05 is the usual; for a dev file of a few
+    /// sentences per type).
+    #[arg(long, requires = "dev", value_name = "P")]
+    pub guard_p: Option<f64>,
     /// The encoder to fine-tune (default: $HILGEN_ENCODER).
     #[arg(long, value_name = "DIR")]
     pub encoder: Option<PathBuf>,
@@ -58,6 +64,9 @@ pub fn run(args: FewshotArgs, registry: &Registry) -> Result<()> {
         .or_else(|| std::env::var_os("HILGEN_ENCODER").map(PathBuf::from))
         .context("no encoder: give --encoder DIR or set HILGEN_ENCODER (`cargo xtask setup` prints it)")?;
     anyhow::ensure!(args.shot_passes > 0, "--shot-passes must be at least 1");
+    if let Some(p) = args.guard_p {
+        anyhow::ensure!(p > 0.0 && p <= 1.0, "--guard-p {p}: expected a p-value in (0, 1], such as 0.05");
+    }
     let inputs: Vec<&std::path::Path> =
         [&args.shots].into_iter().chain(&args.text).chain(&args.dev).map(|p| p.as_path()).collect();
     for p in &inputs {
@@ -74,6 +83,7 @@ pub fn run(args: FewshotArgs, registry: &Registry) -> Result<()> {
         seed: args.seed,
         device: args.device,
         shot_passes: args.shot_passes,
+        guard_p: args.guard_p,
     };
     let runtime = hilgen_pipeline::Runtime { registry: registry.clone(), ..Default::default() };
     let t = std::time::Instant::now();

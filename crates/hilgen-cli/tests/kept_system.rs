@@ -117,6 +117,20 @@ fn kept_systems_tag_as_the_run_scored_them_and_fewshot_makes_one() {
     let out = go(&["--out", &s(&d.join("fewshot-dev")), "--dev", &s(&d.join("dev.tsv"))]);
     let err = text(&out.stderr);
     assert!(out.status.success() && err.contains("Chosen on 40 labelled dev sentences"), "{err}");
+    // With a guard no p-value passes, the choices of no dev file stay.
+    let out = go(&["--out", &s(&d.join("fewshot-guard")), "--dev", &s(&d.join("dev.tsv")), "--guard-p", "1e-9"]);
+    let err = text(&out.stderr);
+    assert!(out.status.success() && err.contains("Chosen on 40 labelled dev sentences"), "{err}");
+    let kept = std::fs::read_to_string(d.join("fewshot-guard/kept/system/README.md")).unwrap();
+    assert!(kept.contains("union of dictionary + tagger/distant"), "{kept}");
+    let json = std::fs::read_to_string(d.join("fewshot-guard/kept/system/dictionary/dictionary.json")).unwrap();
+    let saved: hilgen_dictionary::SavedDictionary = serde_json::from_str(&json).unwrap();
+    assert_eq!(saved.selection.config, hilgen_dictionary::DictionaryConfig::recommended());
+    for bad in [&["--guard-p", "0.05"][..], &["--dev", &s(&d.join("dev.tsv")), "--guard-p", "1.5"]] {
+        let out = go(&[&["--out", &s(&d.join("x"))][..], bad].concat());
+        let err = text(&out.stderr);
+        assert!(!out.status.success() && err.contains("--guard-p"), "{err}");
+    }
     // A wrong index is refused by its hash.
     std::fs::write(system.join("dictionary/kb.hkb.new"), b"x").unwrap();
     std::fs::remove_file(system.join("dictionary/kb.hkb")).unwrap();

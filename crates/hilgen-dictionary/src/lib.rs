@@ -19,7 +19,9 @@
 //! - [`coordination`]: "breast and ovarian cancer" as one mention where "breast cancer" is a
 //!   name too.
 //! - [`select()`]: the filters (shortest name, plurals, case-exact acronyms, stop words,
-//!   abbreviations, concept types too often wrong) chosen on the dev split.
+//!   abbreviations, concept types too often wrong) chosen on the dev split; with a
+//!   [`Guard`] ([`select_guarded`]), a small dev set keeps the defaults unless its choice is
+//!   significantly better.
 //!
 //! ```no_run
 //! use hilgen_dictionary::{select, Grid, TypeMap};
@@ -49,7 +51,7 @@ pub use dictionary::{Dictionary, DictionaryConfig, GENERIC_NAMES};
 pub use forms::variants;
 pub use matches::{Match, Target};
 pub use saved::SavedDictionary;
-pub use select::{select, Grid, Selection};
+pub use select::{select, select_guarded, Grid, Guard, Overruled, Selection};
 pub use types::TypeMap;
 
 /// Errors of the dictionary.

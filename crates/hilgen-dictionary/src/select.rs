@@ -10,7 +10,7 @@ use crate::types::TypeMap;
 use crate::{DictionaryError, Result};
 use hilgen_corpus::Sentence;
 use hilgen_kb::Kb;
-use hilgen_metrics::{evaluate_sentences, Options, ZeroDivision};
+use hilgen_metrics::{bootstrap, evaluate_sentences, Options, ZeroDivision};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
@@ -67,6 +67,20 @@ pub struct Grid {
     /// The shots' mentions as names, tried (see [`DictionaryConfig::shot_names`]).
     #[serde(default = "off", skip_serializing_if = "is_off")]
     pub shot_names: Vec<bool>,
+    /// In-document abbreviations tried (see [`DictionaryConfig::abbreviations`]); the default
+    /// `[true, false]` lets dev decide, `[true]` keeps them on: a dev file of sampled sentences
+    /// (`[selection] dev = "k-shot"`) holds no document to judge them on, since each sentence
+    /// comes without the one that defines its abbreviations.
+    #[serde(default = "both", skip_serializing_if = "is_both")]
+    pub abbreviations: Vec<bool>,
+}
+
+fn both() -> Vec<bool> {
+    vec![true, false]
+}
+
+fn is_both(v: &Vec<bool>) -> bool {
+    v == &both()
 }
 
 fn off() -> Vec<bool> {
@@ -96,6 +110,7 @@ impl Default for Grid {
             prefixes: off(),
             drop_gene_symbols: off(),
             shot_names: off(),
+            abbreviations: both(),
         }
     }
 }
@@ -144,6 +159,23 @@ impl Grid {
         ]
     }
 
+    /// The configuration a guard falls back on (see [`Guard`]): the defaults with each option
+    /// list's first value (shortest name, recall options, context typing, coordination), no
+    /// name or type dropped. For [`Grid::recommended`] it is [`DictionaryConfig::recommended`].
+    pub fn default_config(&self) -> DictionaryConfig {
+        let mut c = DictionaryConfig {
+            min_chars: self.min_chars.first().copied().unwrap_or(DictionaryConfig::default().min_chars),
+            context_typing: self.context_typing.first().copied().unwrap_or(false),
+            coordination: self.coordination.first().copied().unwrap_or(false),
+            abbreviations: self.abbreviations.first().copied().unwrap_or(true),
+            ..DictionaryConfig::default()
+        };
+        for (_, values, set) in self.options() {
+            set(&mut c, values.first().copied().unwrap_or(false));
+        }
+        c
+    }
+
     /// Checks that every list has a value and every threshold is a fraction.
     pub fn check(&self) -> Result<()> {
         let lists = [
@@ -152,6 +184,7 @@ impl Grid {
             ("name_precision", self.name_precision.is_empty()),
             ("context_typing", self.context_typing.is_empty()),
             ("coordination", self.coordination.is_empty()),
+            ("abbreviations", self.abbreviations.is_empty()),
         ];
         let options = self.options().map(|(name, values, _)| (name, values.is_empty()));
         let lists = lists.into_iter().chain(options);
@@ -167,6 +200,43 @@ impl Grid {
     }
 }
 
+/// A guard on the dev choice, for small dev sets: the grid's default configuration
+/// ([`Grid::default_config`]) stays unless the configuration best on dev beats it in a paired
+/// bootstrap over the dev sentences with a p-value at most `p` (as `[selection] guard_p` does
+/// for ensembles). Twenty dev sentences rarely overturn it; a thousand usually do.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Guard {
+    /// The largest p-value that lets the dev choice through, in (0, 1].
+    pub p: f64,
+    /// The bootstrap's seed.
+    pub seed: u64,
+}
+
+impl Guard {
+    /// Checks that `p` is within (0, 1].
+    pub fn check(&self) -> Result<()> {
+        if !(self.p > 0.0 && self.p <= 1.0) {
+            return Err(DictionaryError::Invalid(format!(
+                "dictionary guard: p = {}: expected a p-value in (0, 1], such as 0.05",
+                self.p
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Where a guard kept the default: the configuration best on dev that did not get through.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Overruled {
+    /// The dev-best configuration.
+    pub config: DictionaryConfig,
+    /// Its dev micro F1.
+    pub dev_f1: f64,
+    /// The paired bootstrap p-value of it beating the default on dev.
+    pub p_value: f64,
+}
+
 /// The choice and what led to it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Selection {
@@ -178,6 +248,9 @@ pub struct Selection {
     pub type_precision: BTreeMap<String, (usize, usize)>,
     /// Configurations tried.
     pub tried: usize,
+    /// Under a [`Guard`] that kept the default: the dev choice it overruled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overruled: Option<Overruled>,
 }
 
 fn f1(gold: &[Sentence], pred: &[Sentence]) -> Result<f64> {
@@ -243,7 +316,35 @@ fn recall_options(grid: &Grid) -> Vec<DictionaryConfig> {
 /// (the first best: the grid's lists in their order, the name options on before off, so on a
 /// tie plurals, case-exact acronyms, stop words and adjectives are on).
 pub fn select(kb: &Kb, types: &TypeMap, dev: &[Sentence], grid: &Grid) -> Result<(Dictionary, Selection)> {
+    select_guarded(kb, types, dev, grid, None)
+}
+
+/// [`select`], and with a `guard`, the grid's default configuration unless dev's choice beats
+/// it significantly (see [`Guard`]).
+///
+/// ```no_run
+/// use hilgen_dictionary::{select_guarded, Grid, Guard, TypeMap};
+/// let kb = hilgen_kb::Kb::open("kb").unwrap();
+/// let shots = hilgen_corpus::jsonl::read_path("shots.jsonl").unwrap();
+/// let dev = hilgen_corpus::jsonl::read_path("dev-k5.jsonl").unwrap();
+/// let types = TypeMap::learn(&kb, &shots);
+/// let guard = Guard { p: 0.05, seed: 1 };
+/// let (_dictionary, selection) = select_guarded(&kb, &types, &dev, &Grid::recommended(), Some(&guard)).unwrap();
+/// if let Some(o) = &selection.overruled {
+///     println!("defaults kept: dev's choice scored {:.3}, p = {:.2}", o.dev_f1, o.p_value);
+/// }
+/// ```
+pub fn select_guarded(
+    kb: &Kb,
+    types: &TypeMap,
+    dev: &[Sentence],
+    grid: &Grid,
+    guard: Option<&Guard>,
+) -> Result<(Dictionary, Selection)> {
     grid.check()?;
+    if let Some(g) = guard {
+        g.check()?;
+    }
     let mut best: Option<(f64, Dictionary, TypePrecision)> = None;
     let mut tried = 0;
     let flags = [true, false];
@@ -279,7 +380,8 @@ pub fn select(kb: &Kb, types: &TypeMap, dev: &[Sentence], grid: &Grid) -> Result
     for config in builds {
         let mut d = Dictionary::build(kb, types, config)?;
         // The options of matching: no rebuild.
-        let matching = flags
+        let matching = grid
+            .abbreviations
             .iter()
             .flat_map(|a| typing.iter().flat_map(move |c| grid.coordination.iter().map(move |g| (a, c, g))));
         for (&abbreviations, &context_typing, &coordination) in matching {
@@ -303,6 +405,61 @@ pub fn select(kb: &Kb, types: &TypeMap, dev: &[Sentence], grid: &Grid) -> Result
         }
     }
     let (dev_f1, d, type_precision) = best.expect("the grid is not empty");
-    let selection = Selection { config: d.config.clone(), dev_f1, type_precision, tried };
+    if let Some(g) = guard {
+        let base = Dictionary::build(kb, types, grid.default_config())?;
+        if base.config != d.config {
+            let (best_tags, base_tags) = (d.tag(dev), base.tag(dev));
+            let tags = |s: &[Sentence]| s.iter().map(|s| s.tags.clone()).collect::<Vec<_>>();
+            let o = Options { zero_division: ZeroDivision::Zero, ..Options::default() };
+            let config = bootstrap::Config { seed: g.seed, ..Default::default() };
+            let test = bootstrap::paired_test(&tags(dev), &tags(&best_tags), &tags(&base_tags), o, &config)?;
+            if test.p_value > g.p {
+                tracing::info!(
+                    "the default dictionary stays: dev's choice scores {:.4} against its {:.4}, p = {:.3} > {}",
+                    test.f1_a,
+                    test.f1_b,
+                    test.p_value,
+                    g.p
+                );
+                let (by_type, _) = precision(&base, dev)?;
+                let overruled = Overruled { config: d.config, dev_f1, p_value: test.p_value };
+                let selection = Selection {
+                    config: base.config.clone(),
+                    dev_f1: test.f1_b,
+                    type_precision: by_type,
+                    tried,
+                    overruled: Some(overruled),
+                };
+                return Ok((base, selection));
+            }
+        }
+    }
+    let selection = Selection { config: d.config.clone(), dev_f1, type_precision, tried, overruled: None };
     Ok((d, selection))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grids_keep_their_serialized_form_and_name_what_is_missing() {
+        // The default abbreviations list is left out, so stage hashes of earlier runs stay.
+        let v = serde_json::to_value(Grid::default()).unwrap();
+        assert!(v.get("abbreviations").is_none(), "{v}");
+        let g: Grid = serde_json::from_str(r#"{"abbreviations": [true]}"#).unwrap();
+        assert_eq!(g.abbreviations, vec![true]);
+        assert!(serde_json::to_value(&g).unwrap().get("abbreviations").is_some());
+        assert!(g.default_config().abbreviations);
+        let no_abbreviations: Grid = serde_json::from_str(r#"{"abbreviations": [false, true]}"#).unwrap();
+        assert!(!no_abbreviations.default_config().abbreviations);
+        let empty = Grid { abbreviations: vec![], ..Grid::default() };
+        assert!(empty.check().unwrap_err().to_string().contains("`abbreviations`"));
+        // The guard's default for the recommended grid is the recommended configuration.
+        assert_eq!(Grid::recommended().default_config(), DictionaryConfig::recommended());
+        for p in [0.0, -0.1, 1.5, f64::NAN] {
+            assert!(Guard { p, seed: 1 }.check().is_err(), "{p}");
+        }
+        assert!(Guard { p: 0.05, seed: 1 }.check().is_ok());
+    }
 }

@@ -392,6 +392,12 @@ pub struct SelectionSpec {
     /// the dev sentences.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guard_p: Option<f64>,
+    /// The dictionary's options (name options, dropped names and types, context typing and
+    /// coordination where the grid lists both) stay at the grid's first values unless the
+    /// configuration best on dev beats them in a paired bootstrap over the dev sentences with a
+    /// p-value at most this (see `hilgen_dictionary::Guard`). Unset: the best on dev.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dictionary_guard_p: Option<f64>,
 }
 
 /// Which labelled dev data a run chooses on.
@@ -419,7 +425,13 @@ fn default_dev_seed_offset() -> u64 {
 
 impl Default for SelectionSpec {
     fn default() -> Self {
-        SelectionSpec { dev: DevProtocol::Split, k: None, seed_offset: default_dev_seed_offset(), guard_p: None }
+        SelectionSpec {
+            dev: DevProtocol::Split,
+            k: None,
+            seed_offset: default_dev_seed_offset(),
+            guard_p: None,
+            dictionary_guard_p: None,
+        }
     }
 }
 
@@ -535,6 +547,13 @@ impl Experiment {
                 return Err("[selection] guard_p with dev = \"none\": without dev labels the ensemble is the fixed \
                             union already; remove guard_p"
                     .into());
+            }
+        }
+        if let Some(p) = self.selection.dictionary_guard_p {
+            if !(p > 0.0 && p <= 1.0) {
+                return Err(format!(
+                    "[selection] dictionary_guard_p = {p}: expected a p-value in (0, 1], such as 0.05"
+                ));
             }
         }
         if self.selection.dev == DevProtocol::None {

@@ -7,7 +7,8 @@
 //!
 //! Choices: with a labelled dev file, the dictionary's filters and the kept system (the
 //! dictionary, the tagger, DANN, or their best combination) are chosen on it as `hilgen run`
-//! chooses them. The dictionary's recall options and coordinations are on either way
+//! chooses them; with [`FewshotSpec::guard_p`] too, the defaults of no dev file stay unless dev's
+//! choice is significantly better (a dev file of a few sentences per type). The dictionary's recall options and coordinations are on either way
 //! ([`DictionaryConfig::recommended`]). Without a dev file, nothing is chosen on data: the
 //! dictionary keeps its default filters and the kept system is the union of the dictionary and
 //! the tagger: the combination
@@ -31,7 +32,7 @@ use crate::stages::train::{Train, TrainInput, TrainOutput};
 use crate::Runtime;
 use hilgen_corpus::formats::{self, Format};
 use hilgen_corpus::{jsonl, Sentence};
-use hilgen_dictionary::{select, DictionaryConfig, Grid, SavedDictionary, Selection, TypeMap};
+use hilgen_dictionary::{select_guarded, DictionaryConfig, Grid, Guard, SavedDictionary, Selection, TypeMap};
 use hilgen_models::{DannConfig, DeviceChoice, Tagger, TaggerConfig};
 use hilgen_system::spec::{CardInfo, Prf};
 use hilgen_system::{Assembly, Head, Source, Tag};
@@ -63,6 +64,10 @@ pub struct FewshotSpec {
     pub device: DeviceChoice,
     /// Optimizer steps: passes over the shots (the committed recipe: 30).
     pub shot_passes: usize,
+    /// With `dev`: the defaults (the dictionary's recommended options; the union of the
+    /// dictionary and the tagger) stay unless dev's choice beats them in a paired bootstrap with
+    /// a p-value at most this (for a dev file of a few sentences per type).
+    pub guard_p: Option<f64>,
 }
 
 /// What the dictionary stage of `fewshot` reads.
@@ -76,6 +81,9 @@ pub struct DictionaryInput {
     pub dev: Option<FileRef>,
     /// What the search tries (with a dev file).
     pub grid: Grid,
+    /// With a dev file: the recommended options stay unless dev's choice is significantly better.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guard: Option<Guard>,
 }
 
 /// The saved dictionary.
@@ -111,8 +119,18 @@ impl Stage for FewshotDictionary {
         let (selection, chosen) = match &input.dev {
             Some(dev) => {
                 let dev = crate::stages::io::read(&cx.path(dev))?;
-                let (_, s) = select(&kb, &types, &dev, &input.grid)?;
-                let chosen = format!("filters chosen on {} dev sentences (dev F1 {:.1})", dev.len(), 100.0 * s.dev_f1);
+                let (_, s) = select_guarded(&kb, &types, &dev, &input.grid, input.guard.as_ref())?;
+                let chosen = match &s.overruled {
+                    None => format!("filters chosen on {} dev sentences (dev F1 {:.1})", dev.len(), 100.0 * s.dev_f1),
+                    Some(o) => format!(
+                        "recommended options kept by --guard-p: dev's choice on {} dev sentences scored {:.1} \
+                         against their {:.1}, p = {:.2}",
+                        dev.len(),
+                        100.0 * o.dev_f1,
+                        100.0 * s.dev_f1,
+                        o.p_value
+                    ),
+                };
                 (s, chosen)
             }
             None => (
@@ -121,6 +139,7 @@ impl Stage for FewshotDictionary {
                     dev_f1: 0.0,
                     type_precision: BTreeMap::new(),
                     tried: 0,
+                    overruled: None,
                 },
                 "recommended options: recall options and coordinations on (no dev file to choose on)".to_string(),
             ),
@@ -150,6 +169,10 @@ pub struct KeepInput {
     pub card: CardInfo,
     /// Where models run.
     pub device: DeviceChoice,
+    /// With a dev file: the union of the dictionary and the tagger stays unless dev's choice
+    /// beats it in a paired bootstrap with a p-value at most this.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guard_p: Option<f64>,
 }
 
 /// The kept system.
@@ -223,21 +246,33 @@ impl Stage for FewshotKeep {
                     })
                     .collect();
                 let refs: Vec<&[Sentence]> = scored.iter().map(|s| s.2.as_slice()).collect();
-                let choice = choose(&gold, &refs, &candidates, false, None)?;
+                let guard = input.guard_p.map(|p| crate::stages::ensemble::Guard {
+                    p,
+                    default: vec!["dictionary".into(), "tagger/distant".into()],
+                    seed: 1,
+                });
+                let choice = choose(&gold, &refs, &candidates, false, guard.as_ref())?;
                 let prf = hilgen_metrics::evaluate_sentences(&gold, &choice.apply(&refs)?, scoring())?.micro;
                 card.dev = Some(Prf { precision: prf.precision, recall: prf.recall, f1: prf.f1 });
                 let members: Vec<(String, Source)> =
                     choice.members.iter().map(|&i| (scored[i].0.to_string(), scored[i].1.clone())).collect();
                 let rule = (members.len() > 1).then(|| (choice.method.clone(), choice.weights.clone()));
                 let ranks: Vec<String> = scored.iter().map(|s| format!("{} {:.1}", s.0, 100.0 * s.3)).collect();
+                let verdict = match &choice.overruled {
+                    None => format!("{} had the best dev F1 ({:.1})", choice.describe(), 100.0 * choice.dev_f1),
+                    Some((best, f1, p)) => format!(
+                        "{best} had the best dev F1 ({:.1}) but not significantly above {} ({:.1}; p = {p:.2} > \
+                         --guard-p), which stays",
+                        100.0 * f1,
+                        choice.describe(),
+                        100.0 * choice.dev_f1
+                    ),
+                };
                 let chosen = format!(
                     "Chosen on {} labelled dev sentences among the dictionary, the tagger and DANN (dev F1: {}), each \
-                     alone and every combination (weighted vote, intersection, union, majority): {} had the best dev \
-                     F1 ({:.1}).",
+                     alone and every combination (weighted vote, intersection, union, majority): {verdict}.",
                     gold.len(),
                     ranks.join(", "),
-                    choice.describe(),
-                    100.0 * choice.dev_f1
                 );
                 (members, rule, chosen, Some(choice.dev_f1))
             }
@@ -374,7 +409,13 @@ pub fn fewshot(spec: &FewshotSpec, runtime: &Runtime) -> Result<FewshotReport> {
     };
     let d = stages.run::<FewshotDictionary>(
         "dictionary",
-        &DictionaryInput { kb: kb.clone(), shots: shots_ref.clone(), dev: dev_ref.clone(), grid: Grid::recommended() },
+        &DictionaryInput {
+            kb: kb.clone(),
+            shots: shots_ref.clone(),
+            dev: dev_ref.clone(),
+            grid: Grid::recommended(),
+            guard: spec.guard_p.map(|p| Guard { p, seed: spec.seed }),
+        },
         &runtime,
     )?;
     // The recipe's strategy, with its parameters as the registry fills them in.
@@ -465,6 +506,7 @@ pub fn fewshot(spec: &FewshotSpec, runtime: &Runtime) -> Result<FewshotReport> {
             types: d.types.clone(),
             card,
             device: spec.device,
+            guard_p: spec.guard_p,
         },
         &runtime,
     )?;

@@ -475,7 +475,14 @@ impl Plan {
     /// The selection protocol in words, with the number of labelled dev sentences (of the
     /// first sample, for k-shot: each sample has its own, of about the same size).
     pub fn protocol(&self) -> String {
-        match self.data.dev_samples.values().next() {
+        let guard = self
+            .selection
+            .dictionary_guard_p
+            .map(|p| {
+                format!("; dictionary options kept at the grid's defaults unless dev's choice is better with p <= {p}")
+            })
+            .unwrap_or_default();
+        let protocol = match self.data.dev_samples.values().next() {
             Some(d) if self.selection.dev == crate::experiment::DevProtocol::None => format!(
                 "{}: dictionary filters chosen on the shots ({} sentences for the first sample), \
                  ensemble fixed (union of the dictionary and the last strategy's tagger)",
@@ -493,7 +500,8 @@ impl Plan {
                 d.split.sentences
             ),
             None => format!("dev split: {} sentences", self.data.dev.sentences),
-        }
+        };
+        protocol + &guard
     }
 
     /// The names of the training configurations: `original`, then each strategy's.

@@ -476,6 +476,24 @@ fn a_k_shot_dev_makes_every_choice_on_its_own_sample() {
     }
     guarded.selection.guard_p = Some(0.0);
     assert!(guarded.check().unwrap_err().contains("guard_p"));
+    // A dictionary guard no p-value passes keeps the grid's default configuration, and says so.
+    let mut dict_guard = exp.clone();
+    dict_guard.selection.dictionary_guard_p = Some(1e-9);
+    let (plan, summary) = complete(&dict_guard, &out);
+    assert!(summary.executed.iter().any(|i| i.contains("dictionary")), "{:?}", summary.executed);
+    let default = plan.dictionary.as_ref().unwrap().default_config();
+    for seed in [1, 2] {
+        let json = std::fs::read_to_string(out.join(format!("seed-{seed}/dictionary/dictionary.json"))).unwrap();
+        let saved: hilgen_dictionary::SavedDictionary = serde_json::from_str(&json).unwrap();
+        assert_eq!(saved.selection.config, default, "seed {seed}");
+        if let Some(o) = &saved.selection.overruled {
+            assert!(o.p_value > 1e-9 && o.config != default, "seed {seed}: {o:?}");
+        }
+    }
+    let protocol = summary.report.unwrap().meta.unwrap().protocol.unwrap();
+    assert!(protocol.contains("dictionary options kept at the grid's defaults"), "{protocol}");
+    dict_guard.selection.dictionary_guard_p = Some(1.5);
+    assert!(dict_guard.check().unwrap_err().contains("dictionary_guard_p"));
 }
 
 #[test]

@@ -8,7 +8,7 @@ use crate::plan::Plan;
 use crate::stage::{Context, Stage};
 use crate::flow::{Outputs, Planned, System};
 use crate::Result;
-use hilgen_dictionary::{select, Grid, SavedDictionary, TypeMap};
+use hilgen_dictionary::{select_guarded, Grid, Guard, SavedDictionary, TypeMap};
 use serde::{Deserialize, Serialize};
 
 /// What the dictionary reads.
@@ -24,6 +24,10 @@ pub struct DictionaryInput {
     pub test: FileRef,
     /// What the search tries.
     pub grid: Grid,
+    /// `[selection] dictionary_guard_p`: the grid's default stays unless dev's choice is
+    /// significantly better.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guard: Option<Guard>,
 }
 
 /// The tuned dictionary.
@@ -50,8 +54,20 @@ impl Stage for TuneDictionary {
         let dev = super::io::read(&cx.path(&input.dev))?;
         let test = super::io::read(&cx.path(&input.test))?;
         let types = TypeMap::learn(&kb, &shots);
-        let (dictionary, selection) = select(&kb, &types, &dev, &input.grid)?;
-        tracing::info!(dev_f1 = selection.dev_f1, dropped = ?selection.config.dropped_types, "dictionary chosen on dev");
+        let (dictionary, selection) = select_guarded(&kb, &types, &dev, &input.grid, input.guard.as_ref())?;
+        match &selection.overruled {
+            None => tracing::info!(
+                dev_f1 = selection.dev_f1,
+                dropped = ?selection.config.dropped_types,
+                "dictionary chosen on dev"
+            ),
+            Some(o) => tracing::info!(
+                dev_f1 = selection.dev_f1,
+                best = o.dev_f1,
+                p = o.p_value,
+                "dictionary defaults kept by dictionary_guard_p"
+            ),
+        }
         super::io::write_tsv(&cx.dir.join("dictionary.dev.tsv"), &dictionary.tag(&dev))?;
         super::io::write_tsv(&cx.dir.join("dictionary.test.tsv"), &dictionary.tag(&test))?;
         let saved = SavedDictionary { types, selection };
@@ -86,6 +102,7 @@ impl Planned for TuneDictionary {
             dev: plan.dev(at.sample()).labelled.clone(),
             test: plan.data.test.tokens.clone(),
             grid: plan.dictionary.clone().expect("a dictionary stage is planned for a grid"),
+            guard: plan.selection.dictionary_guard_p.map(|p| Guard { p, seed: at.sample().seed }),
         })
     }
 
