@@ -253,9 +253,13 @@ pub struct Selection {
     pub overruled: Option<Overruled>,
 }
 
+/// How dev is scored: micro F1, nothing found scoring 0.
+fn scoring() -> Options {
+    Options { zero_division: ZeroDivision::Zero, ..Options::default() }
+}
+
 fn f1(gold: &[Sentence], pred: &[Sentence]) -> Result<f64> {
-    let o = Options { zero_division: ZeroDivision::Zero, ..Options::default() };
-    Ok(evaluate_sentences(gold, pred, o)?.micro.f1)
+    Ok(evaluate_sentences(gold, pred, scoring())?.micro.f1)
 }
 
 /// (matches, correct) of unfiltered dictionary matches on gold sentences, per concept type and
@@ -408,11 +412,8 @@ pub fn select_guarded(
     if let Some(g) = guard {
         let base = Dictionary::build(kb, types, grid.default_config())?;
         if base.config != d.config {
-            let (best_tags, base_tags) = (d.tag(dev), base.tag(dev));
-            let tags = |s: &[Sentence]| s.iter().map(|s| s.tags.clone()).collect::<Vec<_>>();
-            let o = Options { zero_division: ZeroDivision::Zero, ..Options::default() };
             let config = bootstrap::Config { seed: g.seed, ..Default::default() };
-            let test = bootstrap::paired_test(&tags(dev), &tags(&best_tags), &tags(&base_tags), o, &config)?;
+            let test = bootstrap::paired_test_sentences(dev, &d.tag(dev), &base.tag(dev), scoring(), &config)?;
             if test.p_value > g.p {
                 tracing::info!(
                     "the default dictionary stays: dev's choice scores {:.4} against its {:.4}, p = {:.3} > {}",

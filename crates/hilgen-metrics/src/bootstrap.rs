@@ -13,7 +13,8 @@
 //! ```
 
 use crate::error::{MetricsError, Result};
-use crate::scores::{check_lengths, entities, merge, prf_quiet, sorted_unique, Options, ZeroDivision};
+use crate::scores::{check_lengths, check_tokens, entities, merge, prf_quiet, sorted_unique, Options, ZeroDivision};
+use hilgen_corpus::Sentence;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -194,6 +195,24 @@ where
         delta: interval(f1_a - f1_b, deltas, config.confidence),
         p_value: (1 + not_better) as f64 / (1 + config.replicates) as f64,
     })
+}
+
+fn tags(sentences: &[Sentence]) -> Vec<&[String]> {
+    sentences.iter().map(|s| s.tags.as_slice()).collect()
+}
+
+/// [`paired_test`] of two systems' tagged sentences against gold sentences (the tokens must
+/// match, as [`crate::evaluate_sentences`] checks them).
+pub fn paired_test_sentences(
+    gold: &[Sentence],
+    pred_a: &[Sentence],
+    pred_b: &[Sentence],
+    options: Options,
+    config: &Config,
+) -> Result<PairedTest> {
+    check_tokens(gold, pred_a)?;
+    check_tokens(gold, pred_b)?;
+    paired_test(&tags(gold), &tags(pred_a), &tags(pred_b), options, config)
 }
 
 #[cfg(test)]

@@ -539,22 +539,16 @@ impl Experiment {
         if self.bootstrap == 0 || self.ensemble_systems == 0 {
             return Err("`bootstrap` and `ensemble_systems` must be at least 1".into());
         }
-        if let Some(p) = self.selection.guard_p {
-            if !(p > 0.0 && p <= 1.0) {
-                return Err(format!("[selection] guard_p = {p}: expected a p-value in (0, 1], such as 0.05"));
-            }
-            if self.selection.dev == DevProtocol::None {
-                return Err("[selection] guard_p with dev = \"none\": without dev labels the ensemble is the fixed \
-                            union already; remove guard_p"
-                    .into());
+        let guards = [("guard_p", self.selection.guard_p), ("dictionary_guard_p", self.selection.dictionary_guard_p)];
+        for (key, p) in guards {
+            if let Some(p) = p.filter(|p| !(*p > 0.0 && *p <= 1.0)) {
+                return Err(format!("[selection] {key} = {p}: expected a p-value in (0, 1], such as 0.05"));
             }
         }
-        if let Some(p) = self.selection.dictionary_guard_p {
-            if !(p > 0.0 && p <= 1.0) {
-                return Err(format!(
-                    "[selection] dictionary_guard_p = {p}: expected a p-value in (0, 1], such as 0.05"
-                ));
-            }
+        if self.selection.guard_p.is_some() && self.selection.dev == DevProtocol::None {
+            return Err("[selection] guard_p with dev = \"none\": without dev labels the ensemble is the fixed union \
+                        already; remove guard_p"
+                .into());
         }
         if self.selection.dev == DevProtocol::None {
             if self.llm.zero_shot_tagger {

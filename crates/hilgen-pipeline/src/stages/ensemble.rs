@@ -154,9 +154,8 @@ pub fn choose(
         if fallback.candidate != chosen.candidate {
             let best = ensemble::apply(&chosen.candidate, dev, &sel.weights, Scheme::Iob2)?;
             let base = ensemble::apply(&fallback.candidate, dev, &sel.weights, Scheme::Iob2)?;
-            let tags = |s: &[Sentence]| s.iter().map(|s| s.tags.clone()).collect::<Vec<_>>();
             let config = bootstrap::Config { seed: g.seed, ..Default::default() };
-            let test = bootstrap::paired_test(&tags(gold_dev), &tags(&best), &tags(&base), scoring(), &config)?;
+            let test = bootstrap::paired_test_sentences(gold_dev, &best, &base, scoring(), &config)?;
             if test.p_value > g.p {
                 let members: Vec<&str> = chosen.candidate.systems.iter().map(|&i| candidates[i].name.as_str()).collect();
                 let name = describe(&members, &chosen.candidate.method);
