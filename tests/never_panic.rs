@@ -292,6 +292,7 @@ fn saved_kept() -> &'static Path {
                 type_precision: Default::default(),
                 tried: 0,
                 overruled: None,
+                adjective_evidence: None,
             },
         };
         let dictionary = dir.path().join("dictionary.json");

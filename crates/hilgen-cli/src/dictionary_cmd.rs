@@ -32,6 +32,12 @@ pub struct DictionaryArgs {
     /// dev file of sentences sampled one by one holds no document to judge them on).
     #[arg(long, requires = "dev")]
     pub keep_abbreviations: bool,
+    /// Fix adjective forms of names (hypertension -> "hypertensive") by what --shots and --dev
+    /// mark: on where more of the matches they add are whole mentions than lie outside every
+    /// mention, off where fewer. Where that does not decide, dev decides (with --dev) or they
+    /// stay off.
+    #[arg(long)]
+    pub adjective_evidence: bool,
     /// The seed of --guard-p's bootstrap.
     #[arg(long, requires = "guard_p", default_value_t = 1)]
     pub guard_seed: u64,
@@ -148,9 +154,29 @@ pub fn run(mut args: DictionaryArgs) -> Result<()> {
         shot_names: args.shot_names,
         ..DictionaryConfig::default()
     };
-    let (dictionary, selection) = match &args.dev {
+    let dev = args.dev.as_ref().map(read).transpose()?;
+    let evidence = match args.adjective_evidence {
+        true => {
+            let labelled = [shots.as_slice(), dev.as_deref().unwrap_or_default()].concat();
+            let e = hilgen_dictionary::adjective_evidence(&kb, &types, &config, &labelled)?;
+            eprintln!(
+                "adjective evidence: {} added matches are whole mentions, {} outside mentions: adjectives {}",
+                e.whole,
+                e.outside,
+                match e.decision() {
+                    Some(true) => "on",
+                    Some(false) => "off",
+                    None if dev.is_some() => "left to dev",
+                    None => "off (undecided)",
+                }
+            );
+            Some(e)
+        }
+        false => None,
+    };
+    let config = DictionaryConfig { adjectives: evidence.and_then(|e| e.decision()).unwrap_or(false), ..config };
+    let (dictionary, selection) = match dev {
         Some(dev) => {
-            let dev = read(dev)?;
             // The recall options as given; dev decides context typing and coordination (under a
             // guard, the flags' values first: they are the default it keeps).
             let both = |flag: bool| if args.guard_p.is_some() { vec![flag, !flag] } else { vec![false, true] };
@@ -158,10 +184,15 @@ pub fn run(mut args: DictionaryArgs) -> Result<()> {
                 context_typing: both(config.context_typing),
                 coordination: both(config.coordination),
                 abbreviations: if args.keep_abbreviations { vec![true] } else { vec![true, false] },
+                adjectives: match evidence.and_then(|e| e.decision()) {
+                    Some(on) => vec![on],
+                    None => vec![true, false],
+                },
                 ..Grid::fixed(&config)
             };
             let guard = args.guard_p.map(|p| Guard { p, seed: args.guard_seed });
-            let (d, s) = select_guarded(&kb, &types, &dev, &grid, guard.as_ref())?;
+            let (d, mut s) = select_guarded(&kb, &types, &dev, &grid, guard.as_ref())?;
+            s.adjective_evidence = evidence;
             eprintln!("chosen on dev ({} configurations tried): dev F1 {:.4}", s.tried, s.dev_f1);
             if let Some(o) = &s.overruled {
                 eprintln!(
@@ -186,7 +217,12 @@ pub fn run(mut args: DictionaryArgs) -> Result<()> {
     let tagged = dictionary.tag(&text);
     input::write(&args.out, &tagged, Format::Auto)?;
     if let Some(p) = &args.report {
-        let v = serde_json::json!({"types": types, "config": dictionary.config, "selection": selection});
+        let v = serde_json::json!({
+            "types": types,
+            "config": dictionary.config,
+            "selection": selection,
+            "adjective_evidence": evidence,
+        });
         input::write_text(p, &serde_json::to_string_pretty(&v)?)?;
     }
     let mentions: usize = tagged.iter().map(|s| s.mentions().map_or(0, |m| m.len())).sum();

@@ -159,4 +159,29 @@ fn kept_systems_tag_as_the_run_scored_them_and_fewshot_makes_one() {
     ]);
     let err = text(&out.stderr);
     assert!(!out.status.success() && err.contains("--kb") && err.contains("plain.tsv"), "{err}");
+    // `hilgen dictionary --adjective-evidence`: the counts on the shots and dev are printed
+    // and saved in the report, with the decision they make.
+    let (kb_s, shots_s, test_s) = (s(&kb), s(&shots), s(&d.join("test.tsv")));
+    for with_dev in [true, false] {
+        let (out_file, report) = (d.join(format!("adj-{with_dev}.tsv")), d.join(format!("adj-{with_dev}.json")));
+        let mut args =
+            vec!["dictionary", "--kb", &kb_s, "--shots", &shots_s, "--input", &test_s, "--adjective-evidence"];
+        let (dev, out_s, report_s) = (s(&d.join("dev.tsv")), s(&out_file), s(&report));
+        if with_dev {
+            args.extend(["--dev", &dev]);
+        }
+        args.extend(["--out", &out_s, "--report", &report_s]);
+        let out = hilgen(&args);
+        let err = text(&out.stderr);
+        assert!(out.status.success() && err.contains("adjective evidence: "), "{err}");
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+        let e = &v["adjective_evidence"];
+        let (whole, outside) = (e["whole"].as_u64().unwrap(), e["outside"].as_u64().unwrap());
+        assert!(err.contains(&format!("{whole} added matches are whole mentions, {outside} outside")), "{err}");
+        if whole > outside {
+            assert!(err.contains("adjectives on") && v["config"]["adjectives"] == true, "{err}");
+        } else if !with_dev {
+            assert!(v["config"]["adjectives"] == false, "{v}");
+        }
+    }
 }

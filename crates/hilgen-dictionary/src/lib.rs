@@ -22,6 +22,8 @@
 //!   abbreviations, concept types too often wrong) chosen on the dev split; with a
 //!   [`Guard`] ([`select_guarded`]), a small dev set keeps the defaults unless its choice is
 //!   significantly better.
+//! - [`evidence`]: guidelines the labelled sentences show (adjectives of names as mentions or
+//!   not), fixed by what the shots and dev mark rather than by dev F1.
 //!
 //! ```no_run
 //! use hilgen_dictionary::{select, Grid, TypeMap};
@@ -37,6 +39,7 @@ mod abbreviations;
 pub mod context;
 pub mod coordination;
 mod dictionary;
+pub mod evidence;
 pub mod forms;
 mod matches;
 pub mod modifiers;
@@ -48,6 +51,7 @@ pub mod types;
 mod words;
 
 pub use dictionary::{Dictionary, DictionaryConfig, GENERIC_NAMES};
+pub use evidence::{adjective_evidence, AdjectiveEvidence};
 pub use forms::variants;
 pub use matches::{Match, Target};
 pub use saved::SavedDictionary;

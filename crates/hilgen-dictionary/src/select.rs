@@ -6,6 +6,7 @@
 //! never read.
 
 use crate::dictionary::{Dictionary, DictionaryConfig};
+use crate::evidence::AdjectiveEvidence;
 use crate::types::TypeMap;
 use crate::{DictionaryError, Result};
 use hilgen_corpus::Sentence;
@@ -73,6 +74,15 @@ pub struct Grid {
     /// comes without the one that defines its abbreviations.
     #[serde(default = "both", skip_serializing_if = "is_both")]
     pub abbreviations: Vec<bool>,
+    /// Adjective forms of one-word names tried (see [`DictionaryConfig::adjectives`]); the
+    /// default `[true, false]` lets dev decide, a one-value list fixes them (and is the
+    /// guard's default; with two values the guard's default has them off).
+    #[serde(default = "both", skip_serializing_if = "is_both")]
+    pub adjectives: Vec<bool>,
+    /// Fix adjectives by what the labelled sentences (shots and dev) mark, where that decides,
+    /// rather than by dev F1 (see [`crate::evidence`] and [`Grid::settle_adjectives`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub adjective_evidence: bool,
 }
 
 fn both() -> Vec<bool> {
@@ -111,6 +121,8 @@ impl Default for Grid {
             drop_gene_symbols: off(),
             shot_names: off(),
             abbreviations: both(),
+            adjectives: both(),
+            adjective_evidence: false,
         }
     }
 }
@@ -168,6 +180,7 @@ impl Grid {
             context_typing: self.context_typing.first().copied().unwrap_or(false),
             coordination: self.coordination.first().copied().unwrap_or(false),
             abbreviations: self.abbreviations.first().copied().unwrap_or(true),
+            adjectives: matches!(self.adjectives.as_slice(), [true]),
             ..DictionaryConfig::default()
         };
         for (_, values, set) in self.options() {
@@ -185,6 +198,7 @@ impl Grid {
             ("context_typing", self.context_typing.is_empty()),
             ("coordination", self.coordination.is_empty()),
             ("abbreviations", self.abbreviations.is_empty()),
+            ("adjectives", self.adjectives.is_empty()),
         ];
         let options = self.options().map(|(name, values, _)| (name, values.is_empty()));
         let lists = lists.into_iter().chain(options);
@@ -251,6 +265,9 @@ pub struct Selection {
     /// Under a [`Guard`] that kept the default: the dev choice it overruled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overruled: Option<Overruled>,
+    /// Under [`Grid::adjective_evidence`]: what the labelled sentences said about adjectives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adjective_evidence: Option<AdjectiveEvidence>,
 }
 
 /// How dev is scored: micro F1, nothing found scoring 0.
@@ -358,7 +375,7 @@ pub fn select_guarded(
         for &plurals in &flags {
             for &acronyms_case_exact in &flags {
                 for &stop_words in &flags {
-                    for &adjectives in &flags {
+                    for &adjectives in &grid.adjectives {
                         for recall in recall_options(grid) {
                             builds.push(DictionaryConfig {
                                 min_chars,
@@ -430,12 +447,20 @@ pub fn select_guarded(
                     type_precision: by_type,
                     tried,
                     overruled: Some(overruled),
+                    adjective_evidence: None,
                 };
                 return Ok((base, selection));
             }
         }
     }
-    let selection = Selection { config: d.config.clone(), dev_f1, type_precision, tried, overruled: None };
+    let selection = Selection {
+        config: d.config.clone(),
+        dev_f1,
+        type_precision,
+        tried,
+        overruled: None,
+        adjective_evidence: None,
+    };
     Ok((d, selection))
 }
 
@@ -456,6 +481,14 @@ mod tests {
         assert!(!no_abbreviations.default_config().abbreviations);
         let empty = Grid { abbreviations: vec![], ..Grid::default() };
         assert!(empty.check().unwrap_err().to_string().contains("`abbreviations`"));
+        // Adjectives: the default list and the evidence flag are left out; a one-value list is
+        // the guard's default, two values leave it off.
+        assert!(v.get("adjectives").is_none() && v.get("adjective_evidence").is_none(), "{v}");
+        assert!(!Grid::default().default_config().adjectives);
+        let pinned: Grid = serde_json::from_str(r#"{"adjectives": [true], "adjective_evidence": true}"#).unwrap();
+        assert!(pinned.default_config().adjectives && pinned.adjective_evidence);
+        let v = serde_json::to_value(&pinned).unwrap();
+        assert!(v.get("adjectives").is_some() && v.get("adjective_evidence").is_some(), "{v}");
         // The guard's default for the recommended grid is the recommended configuration.
         assert_eq!(Grid::recommended().default_config(), DictionaryConfig::recommended());
         for p in [0.0, -0.1, 1.5, f64::NAN] {

@@ -140,6 +140,7 @@ impl Stage for FewshotDictionary {
                     type_precision: BTreeMap::new(),
                     tried: 0,
                     overruled: None,
+                    adjective_evidence: None,
                 },
                 "recommended options: recall options and coordinations on (no dev file to choose on)".to_string(),
             ),

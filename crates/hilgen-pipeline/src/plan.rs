@@ -482,6 +482,11 @@ impl Plan {
                 format!("; dictionary options kept at the grid's defaults unless dev's choice is better with p <= {p}")
             })
             .unwrap_or_default();
+        let evidence = match self.dictionary.as_ref().is_some_and(|g| g.adjective_evidence) {
+            true => "; adjectives of names fixed by what the shots and dev mark where that decides",
+            false => "",
+        };
+        let guard = format!("{guard}{evidence}");
         let protocol = match self.data.dev_samples.values().next() {
             Some(d) if self.selection.dev == crate::experiment::DevProtocol::None => format!(
                 "{}: dictionary filters chosen on the shots ({} sentences for the first sample), \

@@ -20,6 +20,7 @@ pub fn kb() -> (hilgen_kb::Kb, tempfile::TempDir) {
 }
 
 /// A registry dataset's dev sentences and the types learned from seed 1's 5 shots.
+#[allow(dead_code)] // each test file compiles this module; not every one calls it
 pub fn dev_and_types(kb: &hilgen_kb::Kb, name: &str) -> (Vec<Sentence>, TypeMap) {
     let loaded = dataset::load(name, &Fetcher::from_env()).unwrap();
     let train = loaded.corpus.split("train").unwrap();

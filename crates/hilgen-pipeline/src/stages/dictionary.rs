@@ -54,7 +54,12 @@ impl Stage for TuneDictionary {
         let dev = super::io::read(&cx.path(&input.dev))?;
         let test = super::io::read(&cx.path(&input.test))?;
         let types = TypeMap::learn(&kb, &shots);
-        let (dictionary, selection) = select_guarded(&kb, &types, &dev, &input.grid, input.guard.as_ref())?;
+        // `adjective_evidence`: what the shots and dev mark (under `dev = "none"` dev is the
+        // shots; repeats count once).
+        let labelled = [shots.as_slice(), dev.as_slice()].concat();
+        let (grid, evidence) = input.grid.settle_adjectives(&kb, &types, &labelled)?;
+        let (dictionary, mut selection) = select_guarded(&kb, &types, &dev, &grid, input.guard.as_ref())?;
+        selection.adjective_evidence = evidence;
         match &selection.overruled {
             None => tracing::info!(
                 dev_f1 = selection.dev_f1,
