@@ -184,11 +184,11 @@ pub fn run(mut args: DictionaryArgs) -> Result<()> {
                 context_typing: both(config.context_typing),
                 coordination: both(config.coordination),
                 abbreviations: if args.keep_abbreviations { vec![true] } else { vec![true, false] },
-                adjectives: match evidence.and_then(|e| e.decision()) {
-                    Some(on) => vec![on],
-                    None => vec![true, false],
-                },
                 ..Grid::fixed(&config)
+            };
+            let grid = match &evidence {
+                Some(e) => e.apply(grid),
+                None => grid,
             };
             let guard = args.guard_p.map(|p| Guard { p, seed: args.guard_seed });
             let (d, mut s) = select_guarded(&kb, &types, &dev, &grid, guard.as_ref())?;

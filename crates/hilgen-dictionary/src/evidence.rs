@@ -37,6 +37,15 @@ impl AdjectiveEvidence {
             std::cmp::Ordering::Equal => None,
         }
     }
+
+    /// `grid` with its adjectives fixed to the [`decision`](Self::decision) where there is one,
+    /// as it was otherwise.
+    pub fn apply(&self, mut grid: Grid) -> Grid {
+        if let Some(on) = self.decision() {
+            grid.adjectives = vec![on];
+        }
+        grid
+    }
 }
 
 /// Counts, on `labelled` (gold sentences; repeats counted once), the matches a dictionary of
@@ -101,10 +110,7 @@ impl Grid {
             return Ok((self.clone(), None));
         }
         let e = adjective_evidence(kb, types, &self.default_config(), labelled)?;
-        let mut grid = self.clone();
-        if let Some(on) = e.decision() {
-            grid.adjectives = vec![on];
-        }
+        let grid = e.apply(self.clone());
         tracing::info!(whole = e.whole, outside = e.outside, decision = ?e.decision(), "adjective evidence");
         Ok((grid, Some(e)))
     }
