@@ -24,8 +24,8 @@ pub struct DictionaryArgs {
     #[arg(long)]
     pub dev: Option<PathBuf>,
     /// With --dev: keep the options as the flags give them (no name or type dropped) unless
-    /// dev's choice beats them in a paired bootstrap over the dev sentences with a p-value at
-    /// most this (0.05 is the usual; for a dev file of a few sentences per type).
+    /// dev's choice beats them with a p-value at most this in --guard-test over the dev
+    /// sentences (0.05 is the usual; for a dev file of a few sentences per type).
     #[arg(long, requires = "dev", value_name = "P")]
     pub guard_p: Option<f64>,
     /// With --dev: keep abbreviations defined in a document on rather than let dev decide (a
@@ -38,9 +38,14 @@ pub struct DictionaryArgs {
     /// stay off.
     #[arg(long)]
     pub adjective_evidence: bool,
-    /// The seed of --guard-p's bootstrap.
+    /// The seed of --guard-p's test.
     #[arg(long, requires = "guard_p", default_value_t = 1)]
     pub guard_seed: u64,
+    /// The test of --guard-p: the paired bootstrap of dev's best against the flags' options, or
+    /// a permutation test that counts every configuration tried (the best of hundreds on a few
+    /// sentences beats the defaults by chance more often than a test of the best alone says).
+    #[arg(long, requires = "guard_p", default_value = "paired-bootstrap", value_parser = crate::input::guard_test_parser())]
+    pub guard_test: hilgen_metrics::GuardTest,
     /// Without --dev: label each match by the words around it, among the entity types its
     /// concept was seen with in the shots (for types that share concepts, such as
     /// NCBI-Disease's SpecificDisease and Modifier). With --dev, dev decides.
@@ -190,7 +195,7 @@ pub fn run(mut args: DictionaryArgs) -> Result<()> {
                 Some(e) => e.apply(grid),
                 None => grid,
             };
-            let guard = args.guard_p.map(|p| Guard { p, seed: args.guard_seed });
+            let guard = args.guard_p.map(|p| Guard { test: args.guard_test, ..Guard::new(p, args.guard_seed) });
             let (d, mut s) = select_guarded(&kb, &types, &dev, &grid, guard.as_ref())?;
             s.adjective_evidence = evidence;
             eprintln!("chosen on dev ({} configurations tried): dev F1 {:.4}", s.tried, s.dev_f1);

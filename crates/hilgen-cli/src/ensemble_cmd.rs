@@ -6,6 +6,9 @@ use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use hilgen_corpus::{Scheme, Sentence};
 use hilgen_metrics::ensemble::{self, Method};
+use hilgen_pipeline::files::FileRef;
+use hilgen_pipeline::flow::{Predictions, System};
+use hilgen_pipeline::stages::ensemble::{choose, Guard};
 use std::path::PathBuf;
 
 /// Arguments of `hilgen ensemble`.
@@ -26,6 +29,22 @@ pub struct EnsembleArgs {
     /// Each system's development predictions, in the same order as --pred.
     #[arg(long = "dev-pred")]
     pub dev_preds: Vec<PathBuf>,
+    /// With --method best: the union of the --guard-default systems stays unless dev's best
+    /// beats it with a p-value at most this in --guard-test over the dev sentences (as
+    /// `[selection] guard_p` guards the pipeline's ensemble; 0.05 is the usual).
+    #[arg(long, value_name = "P")]
+    pub guard_p: Option<f64>,
+    /// With --guard-p: the default members, as 1-based positions among the --pred files,
+    /// comma-separated (the pipeline's: the dictionary and the last strategy's tagger).
+    #[arg(long, value_delimiter = ',', requires = "guard_p", value_name = "I,J")]
+    pub guard_default: Vec<usize>,
+    /// The test of --guard-p: the paired bootstrap of dev's best against the default union, or
+    /// a permutation test that counts every combination tried.
+    #[arg(long, requires = "guard_p", default_value = "paired-bootstrap", value_parser = crate::input::guard_test_parser())]
+    pub guard_test: hilgen_metrics::GuardTest,
+    /// The seed of --guard-test.
+    #[arg(long, requires = "guard_p", default_value_t = 1)]
+    pub guard_seed: u64,
     /// Vote: keep spans whose weight exceeds this share of the total.
     #[arg(long, default_value_t = 0.5)]
     pub threshold: f64,
@@ -94,6 +113,17 @@ pub fn run(args: EnsembleArgs) -> Result<()> {
             args.preds.len()
         );
     }
+    if let Some(p) = args.guard_p {
+        anyhow::ensure!(args.method == EnsembleMethod::Best, "--guard-p guards a choice: give it with --method best");
+        anyhow::ensure!(p > 0.0 && p <= 1.0, "--guard-p {p}: expected a p-value in (0, 1], such as 0.05");
+        anyhow::ensure!(!args.guard_default.is_empty(), "--guard-p needs --guard-default I,J (the default members)");
+        if let Some(i) = args.guard_default.iter().find(|&&i| i == 0 || i > args.preds.len()) {
+            anyhow::bail!(
+                "--guard-default {i}: expected a position among the {} --pred files, from 1",
+                args.preds.len()
+            );
+        }
+    }
     let mut inputs: Vec<&std::path::Path> = args.preds.iter().map(PathBuf::as_path).collect();
     inputs.extend(args.dev_preds.iter().map(PathBuf::as_path));
     inputs.extend(args.dev_gold.as_deref());
@@ -117,7 +147,32 @@ pub fn run(args: EnsembleArgs) -> Result<()> {
         None => None,
     };
     let opts = options(EvalMode::Default, None, "0")?;
-    let combined = if args.method == EnsembleMethod::Best {
+    let combined = if let (Some(p), Some((gold, dev_systems))) = (args.guard_p, &dev) {
+        // The pipeline's guarded choice (its scoring: IOB2, zero division 0).
+        let name = |i: usize| format!("{i}:{}", args.preds[i].display());
+        let candidates: Vec<System> = (0..refs.len())
+            .map(|i| {
+                let f = FileRef { file: args.preds[i].clone(), sha256: String::new() };
+                System { name: name(i), predictions: Predictions { dev: f.clone(), test: f } }
+            })
+            .collect();
+        let guard = Guard {
+            p,
+            default: args.guard_default.iter().map(|&i| name(i - 1)).collect(),
+            seed: args.guard_seed,
+            test: args.guard_test,
+        };
+        let dev_refs: Vec<&[Sentence]> = dev_systems.iter().map(Vec::as_slice).collect();
+        let choice = choose(gold, &dev_refs, &candidates, false, Some(&guard))?;
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "chosen": choice.describe(), "dev_f1": choice.dev_f1, "note": choice.note(),
+                "overruled": choice.overruled.as_ref().map(|(n, f1, p)| serde_json::json!({"best": n, "dev_f1": f1, "p_value": p})),
+            }))?
+        );
+        choice.apply(&refs)?
+    } else if args.method == EnsembleMethod::Best {
         let (gold, dev_systems) = dev.as_ref().context("--method best needs --dev-gold and --dev-pred files")?;
         let dev_refs: Vec<&[Sentence]> = dev_systems.iter().map(Vec::as_slice).collect();
         let sel = ensemble::select_best(gold, &dev_refs, &ensemble::default_candidates(refs.len()), opts, scheme)?;

@@ -30,11 +30,15 @@ pub struct FewshotArgs {
     #[arg(long, value_name = "FILE")]
     pub dev: Option<PathBuf>,
     /// With --dev: the choices of no dev file (the recommended dictionary options; the union of
-    /// dictionary and tagger) stay unless dev's choice beats them in a paired bootstrap over the
-    /// dev sentences with a p-value at most this (0.05 is the usual; for a dev file of a few
+    /// dictionary and tagger) stay unless dev's choice beats them with a p-value at most this in
+    /// --guard-test over the dev sentences (0.05 is the usual; for a dev file of a few
     /// sentences per type).
     #[arg(long, requires = "dev", value_name = "P")]
     pub guard_p: Option<f64>,
+    /// The test of --guard-p: the paired bootstrap of dev's choice against the default, or a
+    /// permutation test that counts every configuration and combination tried.
+    #[arg(long, requires = "guard_p", default_value = "paired-bootstrap", value_parser = crate::input::guard_test_parser())]
+    pub guard_test: hilgen_metrics::GuardTest,
     /// The encoder to fine-tune (default: $HILGEN_ENCODER).
     #[arg(long, value_name = "DIR")]
     pub encoder: Option<PathBuf>,
@@ -84,6 +88,7 @@ pub fn run(args: FewshotArgs, registry: &Registry) -> Result<()> {
         device: args.device,
         shot_passes: args.shot_passes,
         guard_p: args.guard_p,
+        guard_test: args.guard_test,
     };
     let runtime = hilgen_pipeline::Runtime { registry: registry.clone(), ..Default::default() };
     let t = std::time::Instant::now();

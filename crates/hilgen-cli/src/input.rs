@@ -43,6 +43,18 @@ pub fn format_parser() -> impl TypedValueParser<Value = Format> {
     PossibleValuesParser::new(values).map(|name| name.parse::<Format>().expect("one of the listed names"))
 }
 
+/// The values of `--guard-test` (as `[selection] guard_test` spells them).
+pub fn guard_test_parser() -> impl TypedValueParser<Value = hilgen_metrics::GuardTest> {
+    let values = [
+        PossibleValue::new("paired-bootstrap").help("the dev-best against the default alone, resampling dev sentences"),
+        PossibleValue::new("max-permutation").help(
+            "the dev-best's gain against the largest gain of any candidate tried, outputs shuffled within sentences",
+        ),
+    ];
+    PossibleValuesParser::new(values)
+        .map(|name| serde_json::from_value(serde_json::Value::String(name)).expect("one of the listed names"))
+}
+
 /// Options describing CoNLL input.
 #[derive(Args, Clone, Debug)]
 pub struct ConllArgs {

@@ -127,6 +127,72 @@ fn ensemble_writes_a_combination_and_best_reports_its_choice() {
     let v: serde_json::Value = serde_json::from_str(&report).unwrap();
     assert_eq!(v["chosen"], "system 1");
     assert_eq!(v["dev_f1"], 1.0);
+    // Guarded, the default being system 0 (dev F1 2/3 against 1): on one dev sentence every
+    // bootstrap resample is that sentence, so the paired bootstrap lets the dev-best through
+    // (p = 1/1001); the permutation test, which counts the combinations tried, keeps the
+    // default. At p = 1 both let it through.
+    let guarded = |test: &str, p: &str| {
+        let args = [
+            "ensemble",
+            "--method",
+            "best",
+            "--pred",
+            &a,
+            "--pred",
+            &b,
+            "--dev-gold",
+            &gold,
+            "--dev-pred",
+            &a,
+            "--dev-pred",
+            &c,
+            "--guard-p",
+            p,
+            "--guard-default",
+            "1",
+            "--guard-test",
+            test,
+            "--out",
+            &out,
+            "--overwrite",
+        ];
+        let v: serde_json::Value = serde_json::from_str(&stdout(&hilgen(&args))).unwrap();
+        (v, std::fs::read_to_string(&out).unwrap())
+    };
+    let (v, written) = guarded("max-permutation", "0.05");
+    assert!(v["chosen"].as_str().unwrap().ends_with("a.tsv"), "{v}");
+    assert!(v["overruled"]["p_value"].as_f64().unwrap() > 0.05, "{v}");
+    assert_eq!(written, std::fs::read_to_string(&a).unwrap());
+    for (test, p) in [("paired-bootstrap", "0.05"), ("max-permutation", "1")] {
+        let (v, written) = guarded(test, p);
+        assert!(v["chosen"].as_str().unwrap().ends_with("b.tsv") && v["overruled"].is_null(), "{test}: {v}");
+        assert_eq!(written, std::fs::read_to_string(&b).unwrap(), "{test}");
+    }
+    let err =
+        failure(&["ensemble", "--method", "union", "--pred", &a, "--pred", &b, "--guard-p", "0.05", "--out", &out]);
+    assert!(err.contains("--method best"), "{err}");
+    let err = failure(&[
+        "ensemble",
+        "--method",
+        "best",
+        "--pred",
+        &a,
+        "--pred",
+        &b,
+        "--dev-gold",
+        &gold,
+        "--dev-pred",
+        &a,
+        "--dev-pred",
+        &c,
+        "--guard-p",
+        "0.05",
+        "--guard-default",
+        "3",
+        "--out",
+        &out,
+    ]);
+    assert!(err.contains("--guard-default 3: expected a position among the 2 --pred files"), "{err}");
     let err =
         failure(&["ensemble", "--method", "vote", "--pred", &a, "--pred", &gold, "--weights", "1", "--out", &out]);
     assert!(err.contains("give one weight per --pred (1 weights, 2 files)"), "{err}");

@@ -53,6 +53,8 @@ mod words;
 pub use dictionary::{Dictionary, DictionaryConfig, GENERIC_NAMES};
 pub use evidence::{adjective_evidence, AdjectiveEvidence};
 pub use forms::variants;
+/// The test a [`Guard`] runs (from `hilgen-metrics`).
+pub use hilgen_metrics::GuardTest;
 pub use matches::{Match, Target};
 pub use saved::SavedDictionary;
 pub use select::{select, select_guarded, Grid, Guard, Overruled, Selection};

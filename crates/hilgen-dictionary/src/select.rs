@@ -11,7 +11,7 @@ use crate::types::TypeMap;
 use crate::{DictionaryError, Result};
 use hilgen_corpus::Sentence;
 use hilgen_kb::Kb;
-use hilgen_metrics::{bootstrap, evaluate_sentences, Options, ZeroDivision};
+use hilgen_metrics::{bootstrap, evaluate_sentences, permutation, GuardTest, Options, ZeroDivision};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
@@ -215,19 +215,28 @@ impl Grid {
 }
 
 /// A guard on the dev choice, for small dev sets: the grid's default configuration
-/// ([`Grid::default_config`]) stays unless the configuration best on dev beats it in a paired
-/// bootstrap over the dev sentences with a p-value at most `p` (as `[selection] guard_p` does
-/// for ensembles). Twenty dev sentences rarely overturn it; a thousand usually do.
+/// ([`Grid::default_config`]) stays unless the configuration best on dev beats it with a
+/// p-value at most `p` (as `[selection] guard_p` does for ensembles), in a paired bootstrap over
+/// the dev sentences or, with [`GuardTest::MaxPermutation`], in a permutation test that counts
+/// every configuration tried. Twenty dev sentences rarely overturn it; a thousand usually do.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Guard {
     /// The largest p-value that lets the dev choice through, in (0, 1].
     pub p: f64,
-    /// The bootstrap's seed.
+    /// The test's seed.
     pub seed: u64,
+    /// The test (default: the paired bootstrap; left out of settings then).
+    #[serde(default, skip_serializing_if = "GuardTest::is_default")]
+    pub test: GuardTest,
 }
 
 impl Guard {
+    /// A guard at `p` with the paired bootstrap seeded by `seed`.
+    pub fn new(p: f64, seed: u64) -> Guard {
+        Guard { p, seed, test: GuardTest::default() }
+    }
+
     /// Checks that `p` is within (0, 1].
     pub fn check(&self) -> Result<()> {
         if !(self.p > 0.0 && self.p <= 1.0) {
@@ -247,7 +256,7 @@ pub struct Overruled {
     pub config: DictionaryConfig,
     /// Its dev micro F1.
     pub dev_f1: f64,
-    /// The paired bootstrap p-value of it beating the default on dev.
+    /// The guard's p-value of it beating the default on dev.
     pub p_value: f64,
 }
 
@@ -349,7 +358,7 @@ pub fn select(kb: &Kb, types: &TypeMap, dev: &[Sentence], grid: &Grid) -> Result
 /// let shots = hilgen_corpus::jsonl::read_path("shots.jsonl").unwrap();
 /// let dev = hilgen_corpus::jsonl::read_path("dev-k5.jsonl").unwrap();
 /// let types = TypeMap::learn(&kb, &shots);
-/// let guard = Guard { p: 0.05, seed: 1 };
+/// let guard = Guard::new(0.05, 1);
 /// let (_dictionary, selection) = select_guarded(&kb, &types, &dev, &Grid::recommended(), Some(&guard)).unwrap();
 /// if let Some(o) = &selection.overruled {
 ///     println!("defaults kept: dev's choice scored {:.3}, p = {:.2}", o.dev_f1, o.p_value);
@@ -368,6 +377,8 @@ pub fn select_guarded(
     }
     let mut best: Option<(f64, Dictionary, TypePrecision)> = None;
     let mut tried = 0;
+    // Per-sentence counts of every distinct configuration, for the max-statistic test.
+    let mut tried_counts = guard.filter(|g| g.test == GuardTest::MaxPermutation).map(|_| BTreeSet::new());
     let flags = [true, false];
     // The options that change which names are entered: one build each.
     let mut builds = Vec::new();
@@ -416,7 +427,11 @@ pub fn select_guarded(
                 d.config.dropped_names = below(&by_name, 2, name_threshold);
                 for &threshold in &grid.type_precision {
                     d.config.dropped_types = below(&by_type, grid.min_type_matches, threshold);
-                    let score = f1(dev, &d.tag(dev))?;
+                    let tagged = d.tag(dev);
+                    let score = f1(dev, &tagged)?;
+                    if let Some(seen) = tried_counts.as_mut() {
+                        seen.insert(bootstrap::sentence_counts_of(dev, &tagged, scoring())?);
+                    }
                     tried += 1;
                     if best.as_ref().is_none_or(|(b, _, _)| score > *b) {
                         best = Some((score, d.clone(), by_type.clone()));
@@ -429,21 +444,35 @@ pub fn select_guarded(
     if let Some(g) = guard {
         let base = Dictionary::build(kb, types, grid.default_config())?;
         if base.config != d.config {
-            let config = bootstrap::Config { seed: g.seed, ..Default::default() };
-            let test = bootstrap::paired_test_sentences(dev, &d.tag(dev), &base.tag(dev), scoring(), &config)?;
-            if test.p_value > g.p {
+            let base_tagged = base.tag(dev);
+            let (f1_default, p_value) = match tried_counts.take() {
+                None => {
+                    let config = bootstrap::Config { seed: g.seed, ..Default::default() };
+                    let test = bootstrap::paired_test_sentences(dev, &d.tag(dev), &base_tagged, scoring(), &config)?;
+                    (test.f1_b, test.p_value)
+                }
+                Some(seen) => {
+                    let base_counts = bootstrap::sentence_counts_of(dev, &base_tagged, scoring())?;
+                    let counts: Vec<_> = std::iter::once(base_counts).chain(seen).collect();
+                    let config = permutation::Config { seed: g.seed, ..Default::default() };
+                    let test = permutation::max_test(&counts, 0, scoring().zero_division, &config)?;
+                    (test.f1_default, test.p_value)
+                }
+            };
+            if p_value > g.p {
                 tracing::info!(
-                    "the default dictionary stays: dev's choice scores {:.4} against its {:.4}, p = {:.3} > {}",
-                    test.f1_a,
-                    test.f1_b,
-                    test.p_value,
-                    g.p
+                    "the default dictionary stays: dev's choice scores {:.4} against its {:.4}, p = {:.3} > {} ({})",
+                    dev_f1,
+                    f1_default,
+                    p_value,
+                    g.p,
+                    g.test
                 );
                 let (by_type, _) = precision(&base, dev)?;
-                let overruled = Overruled { config: d.config, dev_f1, p_value: test.p_value };
+                let overruled = Overruled { config: d.config, dev_f1, p_value };
                 let selection = Selection {
                     config: base.config.clone(),
-                    dev_f1: test.f1_b,
+                    dev_f1: f1_default,
                     type_precision: by_type,
                     tried,
                     overruled: Some(overruled),
@@ -492,8 +521,8 @@ mod tests {
         // The guard's default for the recommended grid is the recommended configuration.
         assert_eq!(Grid::recommended().default_config(), DictionaryConfig::recommended());
         for p in [0.0, -0.1, 1.5, f64::NAN] {
-            assert!(Guard { p, seed: 1 }.check().is_err(), "{p}");
+            assert!(Guard::new(p, 1).check().is_err(), "{p}");
         }
-        assert!(Guard { p: 0.05, seed: 1 }.check().is_ok());
+        assert!(Guard::new(0.05, 1).check().is_ok());
     }
 }

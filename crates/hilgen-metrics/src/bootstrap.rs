@@ -201,6 +201,12 @@ fn tags(sentences: &[Sentence]) -> Vec<&[String]> {
     sentences.iter().map(|s| s.tags.as_slice()).collect()
 }
 
+/// [`sentence_counts`] of tagged sentences against gold sentences (the tokens must match).
+pub fn sentence_counts_of(gold: &[Sentence], pred: &[Sentence], options: Options) -> Result<Vec<[usize; 3]>> {
+    check_tokens(gold, pred)?;
+    sentence_counts(&tags(gold), &tags(pred), options)
+}
+
 /// [`paired_test`] of two systems' tagged sentences against gold sentences (the tokens must
 /// match, as [`crate::evaluate_sentences`] checks them).
 pub fn paired_test_sentences(

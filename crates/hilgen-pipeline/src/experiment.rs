@@ -23,6 +23,7 @@
 
 use crate::error::{PipelineError, Result};
 use hilgen_augment::StrategySpec;
+use hilgen_metrics::GuardTest;
 use hilgen_models::{DannConfig, TaggerConfig};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -398,6 +399,12 @@ pub struct SelectionSpec {
     /// p-value at most this (see `hilgen_dictionary::Guard`). Unset: the best on dev.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dictionary_guard_p: Option<f64>,
+    /// The test both guards run: `paired-bootstrap` (the default: the dev-best against the
+    /// default alone) or `max-permutation` (the dev-best's gain against the largest gain of any
+    /// candidate tried when outputs are shuffled within dev sentences; it counts that the best
+    /// was picked among many, see `hilgen_metrics::permutation`).
+    #[serde(default, skip_serializing_if = "GuardTest::is_default")]
+    pub guard_test: GuardTest,
 }
 
 /// Which labelled dev data a run chooses on.
@@ -431,6 +438,7 @@ impl Default for SelectionSpec {
             seed_offset: default_dev_seed_offset(),
             guard_p: None,
             dictionary_guard_p: None,
+            guard_test: GuardTest::default(),
         }
     }
 }
@@ -544,6 +552,14 @@ impl Experiment {
             if let Some(p) = p.filter(|p| !(*p > 0.0 && *p <= 1.0)) {
                 return Err(format!("[selection] {key} = {p}: expected a p-value in (0, 1], such as 0.05"));
             }
+        }
+        if !self.selection.guard_test.is_default()
+            && self.selection.guard_p.is_none()
+            && self.selection.dictionary_guard_p.is_none()
+        {
+            return Err("[selection] guard_test without guard_p or dictionary_guard_p: no guard runs a test; \
+                        set one of them or remove guard_test"
+                .into());
         }
         if self.selection.guard_p.is_some() && self.selection.dev == DevProtocol::None {
             return Err("[selection] guard_p with dev = \"none\": without dev labels the ensemble is the fixed union \

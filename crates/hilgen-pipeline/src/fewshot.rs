@@ -33,6 +33,7 @@ use crate::Runtime;
 use hilgen_corpus::formats::{self, Format};
 use hilgen_corpus::{jsonl, Sentence};
 use hilgen_dictionary::{select_guarded, DictionaryConfig, Grid, Guard, SavedDictionary, Selection, TypeMap};
+use hilgen_metrics::GuardTest;
 use hilgen_models::{DannConfig, DeviceChoice, Tagger, TaggerConfig};
 use hilgen_system::spec::{CardInfo, Prf};
 use hilgen_system::{Assembly, Head, Source, Tag};
@@ -68,6 +69,8 @@ pub struct FewshotSpec {
     /// dictionary and the tagger) stay unless dev's choice beats them in a paired bootstrap with
     /// a p-value at most this (for a dev file of a few sentences per type).
     pub guard_p: Option<f64>,
+    /// The test of `guard_p` (default: the paired bootstrap).
+    pub guard_test: GuardTest,
 }
 
 /// What the dictionary stage of `fewshot` reads.
@@ -174,6 +177,9 @@ pub struct KeepInput {
     /// beats it in a paired bootstrap with a p-value at most this.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub guard_p: Option<f64>,
+    /// The test of `guard_p`.
+    #[serde(default, skip_serializing_if = "GuardTest::is_default")]
+    pub guard_test: GuardTest,
 }
 
 /// The kept system.
@@ -251,6 +257,7 @@ impl Stage for FewshotKeep {
                     p,
                     default: vec!["dictionary".into(), "tagger/distant".into()],
                     seed: 1,
+                    test: input.guard_test,
                 });
                 let choice = choose(&gold, &refs, &candidates, false, guard.as_ref())?;
                 let prf = hilgen_metrics::evaluate_sentences(&gold, &choice.apply(&refs)?, scoring())?.micro;
@@ -415,7 +422,7 @@ pub fn fewshot(spec: &FewshotSpec, runtime: &Runtime) -> Result<FewshotReport> {
             shots: shots_ref.clone(),
             dev: dev_ref.clone(),
             grid: Grid::recommended(),
-            guard: spec.guard_p.map(|p| Guard { p, seed: spec.seed }),
+            guard: spec.guard_p.map(|p| Guard { test: spec.guard_test, ..Guard::new(p, spec.seed) }),
         },
         &runtime,
     )?;
@@ -508,6 +515,7 @@ pub fn fewshot(spec: &FewshotSpec, runtime: &Runtime) -> Result<FewshotReport> {
             card,
             device: spec.device,
             guard_p: spec.guard_p,
+            guard_test: spec.guard_test,
         },
         &runtime,
     )?;

@@ -486,7 +486,15 @@ impl Plan {
             true => "; adjectives of names fixed by what the shots and dev mark where that decides",
             false => "",
         };
-        let guard = format!("{guard}{evidence}");
+        let test = match self.selection.guard_test {
+            hilgen_metrics::GuardTest::MaxPermutation
+                if self.selection.guard_p.is_some() || self.selection.dictionary_guard_p.is_some() =>
+            {
+                "; guards test the dev-best against every candidate tried (max-statistic permutation)"
+            }
+            _ => "",
+        };
+        let guard = format!("{guard}{evidence}{test}");
         let protocol = match self.data.dev_samples.values().next() {
             Some(d) if self.selection.dev == crate::experiment::DevProtocol::None => format!(
                 "{}: dictionary filters chosen on the shots ({} sentences for the first sample), \
@@ -733,10 +741,15 @@ impl Plan {
     }
 
     /// `[selection] guard_p` for `unit`: the members it guards (see
-    /// [`Plan::default_ensemble`]), its bootstrap seeded by the sample's seed.
+    /// [`Plan::default_ensemble`]), its test seeded by the sample's seed.
     pub fn ensemble_guard(&self, unit: Unit) -> Option<crate::stages::ensemble::Guard> {
         let p = self.selection.guard_p?;
-        Some(crate::stages::ensemble::Guard { p, default: self.default_ensemble(), seed: unit.seed })
+        Some(crate::stages::ensemble::Guard {
+            p,
+            default: self.default_ensemble(),
+            seed: unit.seed,
+            test: self.selection.guard_test,
+        })
     }
 
     /// Every configuration, `original` first.

@@ -492,6 +492,27 @@ fn a_k_shot_dev_makes_every_choice_on_its_own_sample() {
     }
     let protocol = summary.report.unwrap().meta.unwrap().protocol.unwrap();
     assert!(protocol.contains("dictionary options kept at the grid's defaults"), "{protocol}");
+    // The max-statistic permutation test: both guards run it, the protocol says so, and a
+    // choice no p-value lets through stays at the defaults as before.
+    let mut max = dict_guard.clone();
+    max.selection.guard_p = Some(1e-9);
+    max.selection.guard_test = hilgen_metrics::GuardTest::MaxPermutation;
+    let (plan, summary) = complete(&max, &out);
+    assert!(summary.executed.iter().any(|i| i.contains("dictionary")), "{:?}", summary.executed);
+    let default = plan.dictionary.as_ref().unwrap().default_config();
+    let report = summary.report.unwrap();
+    for s in &report.per_seed {
+        let json = std::fs::read_to_string(out.join(format!("seed-{}/dictionary/dictionary.json", s.seed))).unwrap();
+        let saved: hilgen_dictionary::SavedDictionary = serde_json::from_str(&json).unwrap();
+        assert_eq!(saved.selection.config, default, "seed {}", s.seed);
+        let kept = &s.kept_system.as_ref().unwrap().system;
+        assert!(kept.starts_with("union of"), "seed {}: {kept}", s.seed);
+    }
+    let protocol = report.meta.unwrap().protocol.unwrap();
+    assert!(protocol.contains("max-statistic permutation"), "{protocol}");
+    max.selection.guard_p = None;
+    max.selection.dictionary_guard_p = None;
+    assert!(max.check().unwrap_err().contains("guard_test"));
     dict_guard.selection.dictionary_guard_p = Some(1.5);
     assert!(dict_guard.check().unwrap_err().contains("dictionary_guard_p"));
 }

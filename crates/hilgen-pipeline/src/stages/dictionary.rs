@@ -107,7 +107,7 @@ impl Planned for TuneDictionary {
             dev: plan.dev(at.sample()).labelled.clone(),
             test: plan.data.test.tokens.clone(),
             grid: plan.dictionary.clone().expect("a dictionary stage is planned for a grid"),
-            guard: plan.selection.dictionary_guard_p.map(|p| Guard { p, seed: at.sample().seed }),
+            guard: plan.selection.dictionary_guard_p.map(|p| Guard { test: plan.selection.guard_test, ..Guard::new(p, at.sample().seed) }),
         })
     }
 

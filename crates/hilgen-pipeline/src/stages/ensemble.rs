@@ -12,7 +12,7 @@ use crate::stages::evaluate::{system_stages, systems};
 use crate::flow::{Outputs, Planned};
 use crate::Result;
 use hilgen_corpus::{Scheme, Sentence};
-use hilgen_metrics::{bootstrap, ensemble};
+use hilgen_metrics::{bootstrap, ensemble, permutation, GuardTest};
 use serde::{Deserialize, Serialize};
 
 /// What the ensemble search reads.
@@ -37,15 +37,19 @@ pub struct EnsembleInput {
 }
 
 /// `[selection] guard_p`: the union of `default` is the ensemble unless the combination best
-/// on dev beats it in a paired bootstrap over the dev sentences with p at most `p`.
+/// on dev beats it with p at most `p` (a paired bootstrap over the dev sentences, or with
+/// `test` = max-permutation, a permutation test that counts every combination tried).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Guard {
     /// The largest p-value that lets the dev choice through.
     pub p: f64,
     /// The default members (system names); those among the candidates are combined.
     pub default: Vec<String>,
-    /// The bootstrap's seed (the sample's).
+    /// The test's seed (the sample's).
     pub seed: u64,
+    /// `[selection] guard_test` (default: the paired bootstrap; left out of settings then).
+    #[serde(default, skip_serializing_if = "GuardTest::is_default")]
+    pub test: GuardTest,
 }
 
 /// The chosen ensemble.
@@ -152,21 +156,19 @@ pub fn choose(
     if let (Some(g), false) = (guard, default.is_empty() || fixed) {
         let fallback = sel.tried.iter().find(|t| t.candidate == union(default.clone())).expect("every union is tried");
         if fallback.candidate != chosen.candidate {
-            let best = ensemble::apply(&chosen.candidate, dev, &sel.weights, Scheme::Iob2)?;
-            let base = ensemble::apply(&fallback.candidate, dev, &sel.weights, Scheme::Iob2)?;
-            let config = bootstrap::Config { seed: g.seed, ..Default::default() };
-            let test = bootstrap::paired_test_sentences(gold_dev, &best, &base, scoring(), &config)?;
-            if test.p_value > g.p {
+            let p_value = guard_p_value(gold_dev, dev, &sel, &chosen.candidate, &fallback.candidate, g)?;
+            if p_value > g.p {
                 let members: Vec<&str> = chosen.candidate.systems.iter().map(|&i| candidates[i].name.as_str()).collect();
                 let name = describe(&members, &chosen.candidate.method);
                 tracing::info!(
-                    "the default ensemble stays: {name} scores {:.4} on dev against its {:.4}, p = {:.3} > {}",
+                    "the default ensemble stays: {name} scores {:.4} on dev against its {:.4}, p = {:.3} > {} ({})",
                     chosen.dev_f1,
                     fallback.dev_f1,
-                    test.p_value,
-                    g.p
+                    p_value,
+                    g.p,
+                    g.test
                 );
-                overruled = Some((name, chosen.dev_f1, test.p_value));
+                overruled = Some((name, chosen.dev_f1, p_value));
                 chosen = fallback.clone();
             }
         }
@@ -181,6 +183,33 @@ pub fn choose(
         overruled,
         chosen: chosen.candidate,
         all_weights: sel.weights,
+    })
+}
+
+/// The guard's p-value of `best` beating `default` on dev: the paired bootstrap of the two, or
+/// the max-statistic permutation test over every combination tried.
+fn guard_p_value(
+    gold_dev: &[Sentence],
+    dev: &[&[Sentence]],
+    sel: &ensemble::Selection,
+    best: &ensemble::Candidate,
+    default: &ensemble::Candidate,
+    g: &Guard,
+) -> Result<f64> {
+    let tagged = |c: &ensemble::Candidate| ensemble::apply(c, dev, &sel.weights, Scheme::Iob2);
+    Ok(match g.test {
+        GuardTest::PairedBootstrap => {
+            let config = bootstrap::Config { seed: g.seed, ..Default::default() };
+            bootstrap::paired_test_sentences(gold_dev, &tagged(best)?, &tagged(default)?, scoring(), &config)?.p_value
+        }
+        GuardTest::MaxPermutation => {
+            let counts = std::iter::once(default)
+                .chain(sel.tried.iter().map(|t| &t.candidate))
+                .map(|c| Ok(bootstrap::sentence_counts_of(gold_dev, &tagged(c)?, scoring())?))
+                .collect::<Result<Vec<_>>>()?;
+            let config = permutation::Config { seed: g.seed, ..Default::default() };
+            permutation::max_test(&counts, 0, scoring().zero_division, &config)?.p_value
+        }
     })
 }
 
@@ -270,7 +299,12 @@ mod tests {
     #[test]
     fn a_guard_keeps_the_default_union_unless_dev_is_clear() {
         let cands = [system("dictionary"), system("tagger/distant"), system("dann/distant")];
-        let guard = Guard { p: 0.05, default: vec!["dictionary".into(), "tagger/distant".into()], seed: 1 };
+        let guard = Guard {
+            p: 0.05,
+            default: vec!["dictionary".into(), "tagger/distant".into()],
+            seed: 1,
+            test: GuardTest::PairedBootstrap,
+        };
         // Four dev sentences: DANN alone is best (3 of 4 against 2 of 4), but it beats the union
         // only in resamples that hold the second sentence (p about 0.3).
         let [gold, d, t, n] = dev(4, 1);
@@ -287,5 +321,18 @@ mod tests {
         assert_eq!(free.describe(), "union of dictionary + dann/distant");
         let guarded = choose(&gold, &refs, &cands, false, Some(&guard)).unwrap();
         assert_eq!(guarded.note(), free.describe());
+        // The max-statistic permutation test over the 48 combinations tried: the same choices.
+        let max = Guard { test: GuardTest::MaxPermutation, ..guard.clone() };
+        assert_eq!(choose(&gold, &refs, &cands, false, Some(&max)).unwrap().note(), free.describe());
+        let [gold, d, t, n] = dev(4, 1);
+        let refs: Vec<&[Sentence]> = vec![&d, &t, &n];
+        let kept = choose(&gold, &refs, &cands, false, Some(&max)).unwrap();
+        assert_eq!(kept.describe(), "union of dictionary + tagger/distant");
+        let p = |c: &Choice| c.overruled.as_ref().map(|o| o.2).unwrap();
+        assert!(p(&kept) >= p(&choose(&gold, &refs, &cands, false, Some(&guard)).unwrap()), "{}", kept.note());
+        // The guard's settings keep their serialized form (stage hashes of earlier runs stay).
+        let v = serde_json::to_value(&guard).unwrap();
+        assert!(v.get("test").is_none(), "{v}");
+        assert_eq!(serde_json::to_value(&max).unwrap()["test"], "max-permutation");
     }
 }
