@@ -106,7 +106,8 @@ fn ensemble_writes_a_combination_and_best_reports_its_choice() {
     ]));
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "x\tB-X\ny\tI-X\nz\tO\n\n");
     let gold = w("gold.tsv", "x\tB-X\ny\tI-X\nz\tB-Y\n\n");
-    let report = stdout(&hilgen(&[
+    // `--method best` over a and b, chosen on their dev predictions a and c.
+    let best = [
         "ensemble",
         "--method",
         "best",
@@ -120,10 +121,8 @@ fn ensemble_writes_a_combination_and_best_reports_its_choice() {
         &a,
         "--dev-pred",
         &c,
-        "--out",
-        &out,
-        "--overwrite",
-    ]));
+    ];
+    let report = stdout(&hilgen(&[&best[..], &["--out", &out, "--overwrite"]].concat()));
     let v: serde_json::Value = serde_json::from_str(&report).unwrap();
     assert_eq!(v["chosen"], "system 1");
     assert_eq!(v["dev_f1"], 1.0);
@@ -132,31 +131,8 @@ fn ensemble_writes_a_combination_and_best_reports_its_choice() {
     // (p = 1/1001); the permutation test, which counts the combinations tried, keeps the
     // default. At p = 1 both let it through.
     let guarded = |test: &str, p: &str| {
-        let args = [
-            "ensemble",
-            "--method",
-            "best",
-            "--pred",
-            &a,
-            "--pred",
-            &b,
-            "--dev-gold",
-            &gold,
-            "--dev-pred",
-            &a,
-            "--dev-pred",
-            &c,
-            "--guard-p",
-            p,
-            "--guard-default",
-            "1",
-            "--guard-test",
-            test,
-            "--out",
-            &out,
-            "--overwrite",
-        ];
-        let v: serde_json::Value = serde_json::from_str(&stdout(&hilgen(&args))).unwrap();
+        let guard = ["--guard-p", p, "--guard-default", "1", "--guard-test", test, "--out", &out, "--overwrite"];
+        let v: serde_json::Value = serde_json::from_str(&stdout(&hilgen(&[&best[..], &guard].concat()))).unwrap();
         (v, std::fs::read_to_string(&out).unwrap())
     };
     let (v, written) = guarded("max-permutation", "0.05");
@@ -171,27 +147,7 @@ fn ensemble_writes_a_combination_and_best_reports_its_choice() {
     let err =
         failure(&["ensemble", "--method", "union", "--pred", &a, "--pred", &b, "--guard-p", "0.05", "--out", &out]);
     assert!(err.contains("--method best"), "{err}");
-    let err = failure(&[
-        "ensemble",
-        "--method",
-        "best",
-        "--pred",
-        &a,
-        "--pred",
-        &b,
-        "--dev-gold",
-        &gold,
-        "--dev-pred",
-        &a,
-        "--dev-pred",
-        &c,
-        "--guard-p",
-        "0.05",
-        "--guard-default",
-        "3",
-        "--out",
-        &out,
-    ]);
+    let err = failure(&[&best[..], &["--guard-p", "0.05", "--guard-default", "3", "--out", &out]].concat());
     assert!(err.contains("--guard-default 3: expected a position among the 2 --pred files"), "{err}");
     let err =
         failure(&["ensemble", "--method", "vote", "--pred", &a, "--pred", &gold, "--weights", "1", "--out", &out]);

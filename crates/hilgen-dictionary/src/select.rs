@@ -11,7 +11,7 @@ use crate::types::TypeMap;
 use crate::{DictionaryError, Result};
 use hilgen_corpus::Sentence;
 use hilgen_kb::Kb;
-use hilgen_metrics::{bootstrap, evaluate_sentences, permutation, GuardTest, Options, ZeroDivision};
+use hilgen_metrics::{bootstrap, evaluate_sentences, GuardTest, Options, ZeroDivision};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
@@ -445,20 +445,9 @@ pub fn select_guarded(
         let base = Dictionary::build(kb, types, grid.default_config())?;
         if base.config != d.config {
             let base_tagged = base.tag(dev);
-            let (f1_default, p_value) = match tried_counts.take() {
-                None => {
-                    let config = bootstrap::Config { seed: g.seed, ..Default::default() };
-                    let test = bootstrap::paired_test_sentences(dev, &d.tag(dev), &base_tagged, scoring(), &config)?;
-                    (test.f1_b, test.p_value)
-                }
-                Some(seen) => {
-                    let base_counts = bootstrap::sentence_counts_of(dev, &base_tagged, scoring())?;
-                    let counts: Vec<_> = std::iter::once(base_counts).chain(seen).collect();
-                    let config = permutation::Config { seed: g.seed, ..Default::default() };
-                    let test = permutation::max_test(&counts, 0, scoring().zero_division, &config)?;
-                    (test.f1_default, test.p_value)
-                }
-            };
+            let f1_default = f1(dev, &base_tagged)?;
+            let candidates = || Ok(tried_counts.take().unwrap_or_default().into_iter().collect());
+            let p_value = g.test.p_value(dev, &d.tag(dev), &base_tagged, candidates, scoring(), g.seed)?;
             if p_value > g.p {
                 tracing::info!(
                     "the default dictionary stays: dev's choice scores {:.4} against its {:.4}, p = {:.3} > {} ({})",

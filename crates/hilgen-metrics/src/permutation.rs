@@ -26,8 +26,10 @@
 //! assert!(t.p_value > 0.2);
 //! ```
 
+use crate::bootstrap;
 use crate::error::{MetricsError, Result};
-use crate::scores::{prf_quiet, ZeroDivision};
+use crate::scores::{prf_quiet, Options, ZeroDivision};
+use hilgen_corpus::Sentence;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -51,6 +53,34 @@ impl GuardTest {
     /// Whether this is the default (left out of settings, so their hashes stay).
     pub fn is_default(&self) -> bool {
         *self == GuardTest::default()
+    }
+
+    /// The p-value of `best` beating `default` on the `gold` sentences, seeded by `seed`.
+    /// `tried` gives the per-sentence counts ([`crate::bootstrap::sentence_counts_of`]) of
+    /// every candidate the best was picked among; only [`GuardTest::MaxPermutation`] calls it,
+    /// and adds the default's counts itself.
+    pub fn p_value(
+        self,
+        gold: &[Sentence],
+        best: &[Sentence],
+        default: &[Sentence],
+        tried: impl FnOnce() -> Result<Vec<Vec<[usize; 3]>>>,
+        options: Options,
+        seed: u64,
+    ) -> Result<f64> {
+        Ok(match self {
+            GuardTest::PairedBootstrap => {
+                let config = bootstrap::Config { seed, ..Default::default() };
+                bootstrap::paired_test_sentences(gold, best, default, options, &config)?.p_value
+            }
+            GuardTest::MaxPermutation => {
+                let counts = std::iter::once(bootstrap::sentence_counts_of(gold, default, options)?)
+                    .chain(tried()?)
+                    .collect::<Vec<_>>();
+                let config = Config { seed, ..Default::default() };
+                max_test(&counts, 0, options.zero_division, &config)?.p_value
+            }
+        })
     }
 }
 

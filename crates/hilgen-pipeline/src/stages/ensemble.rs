@@ -12,7 +12,7 @@ use crate::stages::evaluate::{system_stages, systems};
 use crate::flow::{Outputs, Planned};
 use crate::Result;
 use hilgen_corpus::{Scheme, Sentence};
-use hilgen_metrics::{bootstrap, ensemble, permutation, GuardTest};
+use hilgen_metrics::{bootstrap, ensemble, GuardTest};
 use serde::{Deserialize, Serialize};
 
 /// What the ensemble search reads.
@@ -186,8 +186,8 @@ pub fn choose(
     })
 }
 
-/// The guard's p-value of `best` beating `default` on dev: the paired bootstrap of the two, or
-/// the max-statistic permutation test over every combination tried.
+/// The guard's p-value of `best` beating `default` on dev ([`GuardTest::p_value`]; the
+/// permutation test counts every combination tried).
 fn guard_p_value(
     gold_dev: &[Sentence],
     dev: &[&[Sentence]],
@@ -197,20 +197,10 @@ fn guard_p_value(
     g: &Guard,
 ) -> Result<f64> {
     let tagged = |c: &ensemble::Candidate| ensemble::apply(c, dev, &sel.weights, Scheme::Iob2);
-    Ok(match g.test {
-        GuardTest::PairedBootstrap => {
-            let config = bootstrap::Config { seed: g.seed, ..Default::default() };
-            bootstrap::paired_test_sentences(gold_dev, &tagged(best)?, &tagged(default)?, scoring(), &config)?.p_value
-        }
-        GuardTest::MaxPermutation => {
-            let counts = std::iter::once(default)
-                .chain(sel.tried.iter().map(|t| &t.candidate))
-                .map(|c| Ok(bootstrap::sentence_counts_of(gold_dev, &tagged(c)?, scoring())?))
-                .collect::<Result<Vec<_>>>()?;
-            let config = permutation::Config { seed: g.seed, ..Default::default() };
-            permutation::max_test(&counts, 0, scoring().zero_division, &config)?.p_value
-        }
-    })
+    let tried = || {
+        sel.tried.iter().map(|t| bootstrap::sentence_counts_of(gold_dev, &tagged(&t.candidate)?, scoring())).collect()
+    };
+    Ok(g.test.p_value(gold_dev, &tagged(best)?, &tagged(default)?, tried, scoring(), g.seed)?)
 }
 
 /// Members combined by `method` in words: `tagger/distant` (one member), or `union of
