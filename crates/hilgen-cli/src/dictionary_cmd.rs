@@ -96,6 +96,11 @@ pub struct DictionaryArgs {
     /// as synonyms of the diseases the genes cause), with or without --dev.
     #[arg(long)]
     pub drop_gene_symbols: bool,
+    /// A tree category the shots show only beside a counted tree's (G05 "genetic phenomena"
+    /// of "chromosomal abnormalities", also C23 diseases) labels no concept filed under it
+    /// alone ("mutations", "gene"), with or without --dev.
+    #[arg(long)]
+    pub drop_co_types: bool,
     /// The mentions of --shots are names of their label too ("toxicity" where a shot marks it
     /// and the graph has no such name), with or without --dev.
     #[arg(long)]
@@ -156,6 +161,7 @@ pub fn run(mut args: DictionaryArgs) -> Result<()> {
         local_definitions: args.local_definitions,
         prefixes: args.prefixes,
         drop_gene_symbols: args.drop_gene_symbols,
+        drop_co_types: args.drop_co_types,
         shot_names: args.shot_names,
         ..DictionaryConfig::default()
     };

@@ -101,6 +101,12 @@ pub struct DictionaryConfig {
     /// label, and all-capital mentions (abbreviations) are left to their documents.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub shot_names: bool,
+    /// Co-types label nothing: a tree category the shots show only beside a type of a counted
+    /// tree (G05 "genetic phenomena" of "chromosomal abnormalities", also C23) gives no label
+    /// to the concepts filed under it alone ("mutations", "gene"; see
+    /// [`crate::TypeMap::co_types`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub drop_co_types: bool,
 }
 
 impl Default for DictionaryConfig {
@@ -128,6 +134,7 @@ impl Default for DictionaryConfig {
             prefixes: false,
             drop_gene_symbols: false,
             shot_names: false,
+            drop_co_types: false,
         }
     }
 }
@@ -135,10 +142,10 @@ impl Default for DictionaryConfig {
 impl DictionaryConfig {
     /// The defaults with the recall options (salt forms, British spellings, learned endings,
     /// abbreviations across documents, modifiers, hyphenated prefixes, the shots' own
-    /// mentions), generic names and gene-symbol names left out, local definitions and
+    /// mentions), generic names, gene-symbol names and co-types left out, local definitions and
     /// coordinations on: what a user with no dev set to choose on gets (`hilgen fewshot`), each
     /// set on the dev splits of BC5CDR and NCBI-Disease (docs/results/README.md, "The
-    /// dictionary's recall", "Modifiers" and "Precision and prefixes").
+    /// dictionary's recall", "Modifiers", "Precision and prefixes" and "Co-types").
     pub fn recommended() -> DictionaryConfig {
         DictionaryConfig {
             salts: true,
@@ -152,6 +159,7 @@ impl DictionaryConfig {
             drop_gene_symbols: true,
             shot_names: true,
             coordination: true,
+            drop_co_types: true,
             ..DictionaryConfig::default()
         }
     }
@@ -253,6 +261,13 @@ impl Dictionary {
     /// Builds the dictionary of the concepts `types` gives a label.
     pub fn build(kb: &Kb, types: &TypeMap, config: DictionaryConfig) -> Result<Dictionary> {
         config.check()?;
+        let without;
+        let types = if config.drop_co_types {
+            without = types.without_co_types();
+            &without
+        } else {
+            types
+        };
         let mut stop: HashSet<&str> =
             if config.stop_words { STOP_WORDS.iter().copied().collect() } else { HashSet::new() };
         if config.generic_names {

@@ -68,6 +68,9 @@ pub struct Grid {
     /// The shots' mentions as names, tried (see [`DictionaryConfig::shot_names`]).
     #[serde(default = "off", skip_serializing_if = "is_off")]
     pub shot_names: Vec<bool>,
+    /// Co-types labelling nothing, tried (see [`DictionaryConfig::drop_co_types`]).
+    #[serde(default = "off", skip_serializing_if = "is_off")]
+    pub drop_co_types: Vec<bool>,
     /// In-document abbreviations tried (see [`DictionaryConfig::abbreviations`]); the default
     /// `[true, false]` lets dev decide, `[true]` keeps them on: a dev file of sampled sentences
     /// (`[selection] dev = "k-shot"`) holds no document to judge them on, since each sentence
@@ -120,6 +123,7 @@ impl Default for Grid {
             prefixes: off(),
             drop_gene_symbols: off(),
             shot_names: off(),
+            drop_co_types: off(),
             abbreviations: both(),
             adjectives: both(),
             adjective_evidence: false,
@@ -148,6 +152,7 @@ impl Grid {
             prefixes: vec![c.prefixes],
             drop_gene_symbols: vec![c.drop_gene_symbols],
             shot_names: vec![c.shot_names],
+            drop_co_types: vec![c.drop_co_types],
             context_typing: vec![c.context_typing],
             coordination: vec![c.coordination],
             ..Grid::default()
@@ -156,7 +161,7 @@ impl Grid {
 
     /// The recall and precision options: each one's key, the values to try and how it is set
     /// on a configuration (one line per option).
-    fn options(&self) -> [(&'static str, &[bool], SetOption); 10] {
+    fn options(&self) -> [(&'static str, &[bool], SetOption); 11] {
         [
             ("salts", &self.salts, |c, v| c.salts = v),
             ("spelling", &self.spelling, |c, v| c.spelling = v),
@@ -168,6 +173,7 @@ impl Grid {
             ("prefixes", &self.prefixes, |c, v| c.prefixes = v),
             ("drop_gene_symbols", &self.drop_gene_symbols, |c, v| c.drop_gene_symbols = v),
             ("shot_names", &self.shot_names, |c, v| c.shot_names = v),
+            ("drop_co_types", &self.drop_co_types, |c, v| c.drop_co_types = v),
         ]
     }
 

@@ -4,14 +4,18 @@
 //! tree letter, `D`). A concept then gets the label its types vote for: the fine types when any
 //! of them was seen in the shots, else the coarse ones; a coarse type counts only where at least
 //! two of its fine types were seen with the same label (two chemical branches make `D` a
-//! chemical tree; one psychiatric branch, `F03`, does not make all of `F` diseases). Nothing is
-//! written per dataset.
+//! chemical tree; one psychiatric branch, `F03`, does not make all of `F` diseases). A fine
+//! type of a tree no coarse type counts for, seen only on shot concepts that are also filed
+//! under a tree that does count, is a co-type ([`TypeMap::co_types`]): "chromosomal
+//! abnormalities" is in C23 (diseases) and G05 (genetic phenomena), and G05 is a co-type that
+//! [`crate::DictionaryConfig::drop_co_types`] keeps from labelling "mutations" or "gene".
+//! Nothing is written per dataset.
 
 use crate::context::ContextCounts;
 use hilgen_corpus::Sentence;
 use hilgen_kb::Kb;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The coarse type of a fine one: the letter of a MeSH tree category (`C04` -> `C`).
 pub fn coarse(t: &str) -> Option<&str> {
@@ -43,6 +47,12 @@ pub struct TypeMap {
     /// of their own (see [`crate::DictionaryConfig::shot_names`]).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub names: BTreeMap<String, BTreeMap<String, usize>>,
+    /// Fine types of a tree no coarse type counts for, seen only on shot concepts that also
+    /// have a type of a tree that counts (G05 of "chromosomal abnormalities", C23 and G05):
+    /// evidence of the concept's other tree, not of their own (see
+    /// [`crate::DictionaryConfig::drop_co_types`]).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub co_types: BTreeSet<String>,
 }
 
 /// The concepts of a mention: its concept IDs the graph knows, else its text's exact or
@@ -56,10 +66,27 @@ pub fn concepts_of(kb: &Kb, sentence: &Sentence, start: usize, end: usize) -> Ve
     kb.link(&text, 0, 3).into_iter().filter(|h| h.score >= 0.95).filter_map(|h| kb.lookup(&h.concept)).take(1).collect()
 }
 
+/// The fine types of trees `coarse` has no votes for whose every shot concept also has a type
+/// of a tree it has votes for.
+fn co_types(trees: &BTreeMap<String, BTreeMap<String, usize>>, shot_concepts: &[Vec<String>]) -> BTreeSet<String> {
+    let counted = |t: &str| coarse(t).is_some_and(|k| trees.contains_key(k));
+    let mut seen: BTreeMap<&str, bool> = BTreeMap::new();
+    for types in shot_concepts {
+        let beside_counted = types.iter().any(|t| counted(t));
+        for t in types.iter().filter(|t| coarse(t).is_some() && !counted(t)) {
+            let all = seen.entry(t.as_str()).or_insert(true);
+            *all &= beside_counted;
+        }
+    }
+    seen.into_iter().filter(|(_, all)| *all).map(|(t, _)| t.to_string()).collect()
+}
+
 impl TypeMap {
     /// Learns the votes from the mentions of `shots`.
     pub fn learn(kb: &Kb, shots: &[Sentence]) -> TypeMap {
         let mut map = TypeMap::default();
+        // The types of each linked shot concept, for the co-types.
+        let mut shot_concepts: Vec<Vec<String>> = Vec::new();
         for s in shots {
             let Ok(mentions) = s.mentions() else { continue };
             for m in mentions {
@@ -74,9 +101,11 @@ impl TypeMap {
                 }
                 map.linked += 1;
                 for c in concepts {
-                    for t in kb.types(c) {
-                        *map.fine.entry(t.to_string()).or_default().entry(m.span.label.clone()).or_default() += 1;
+                    let types: Vec<String> = kb.types(c).into_iter().map(str::to_string).collect();
+                    for t in &types {
+                        *map.fine.entry(t.clone()).or_default().entry(m.span.label.clone()).or_default() += 1;
                     }
+                    shot_concepts.push(types);
                 }
             }
         }
@@ -96,6 +125,15 @@ impl TypeMap {
                 map.coarse.entry(k).or_default().insert(label, votes);
             }
         }
+        map.co_types = co_types(&map.coarse, &shot_concepts);
+        map
+    }
+
+    /// The map without its co-types' votes: a concept filed only under co-types gets no label
+    /// (see [`crate::DictionaryConfig::drop_co_types`]).
+    pub fn without_co_types(&self) -> TypeMap {
+        let mut map = self.clone();
+        map.fine.retain(|t, _| !self.co_types.contains(t));
         map
     }
 
@@ -165,5 +203,35 @@ mod tests {
         assert_eq!(m.label_of(["A01"]), None);
         assert_eq!(m.label_of(["Unknown slim"]), None);
         assert_eq!(coarse("Nervous system disease"), None);
+    }
+
+    #[test]
+    fn co_types_are_types_of_uncounted_trees_seen_only_beside_counted_ones() {
+        let trees: BTreeMap<String, BTreeMap<String, usize>> = [("C".to_string(), BTreeMap::new())].into();
+        let shots = |c: &[&[&str]]| -> Vec<Vec<String>> {
+            c.iter().map(|ts| ts.iter().map(|t| t.to_string()).collect()).collect()
+        };
+        // "chromosomal abnormalities" (C23, G05) and a psychiatric concept of F03 alone.
+        let found = co_types(&trees, &shots(&[&["C23", "G05", "Genetic disease (inborn)"], &["F03"]]));
+        assert_eq!(found, ["G05".to_string()].into(), "G05 only beside C; F03 has a concept of its own");
+        // G05 seen once on its own too: no longer a co-type.
+        let found = co_types(&trees, &shots(&[&["C23", "G05"], &["G05"]]));
+        assert!(found.is_empty(), "{found:?}");
+        // Types of counted trees and slim categories are never co-types.
+        let found = co_types(&trees, &shots(&[&["C23", "C04", "Cancer"]]));
+        assert!(found.is_empty(), "{found:?}");
+
+        let mut m = TypeMap::default();
+        m.fine.insert("C23".into(), [("Disease".to_string(), 1)].into());
+        m.fine.insert("G05".into(), [("Disease".to_string(), 1)].into());
+        m.co_types = ["G05".to_string()].into();
+        assert_eq!(m.label_of(["G05"]).as_deref(), Some("Disease"), "kept unless dropped");
+        let without = m.without_co_types();
+        assert_eq!(without.label_of(["G05"]), None, "\"mutations\" (G05 alone) gets no label");
+        assert_eq!(
+            without.label_of(["C23", "G05"]).as_deref(),
+            Some("Disease"),
+            "the shot's own concept keeps its label"
+        );
     }
 }

@@ -22,8 +22,14 @@ pub fn kb() -> (hilgen_kb::Kb, tempfile::TempDir) {
 /// A registry dataset's dev sentences and the types learned from seed 1's 5 shots.
 #[allow(dead_code)] // each test file compiles this module; not every one calls it
 pub fn dev_and_types(kb: &hilgen_kb::Kb, name: &str) -> (Vec<Sentence>, TypeMap) {
+    dev_and_types_of_seed(kb, name, 1)
+}
+
+/// A registry dataset's dev sentences and the types learned from `seed`'s 5 shots.
+#[allow(dead_code)] // each test file compiles this module; not every one calls it
+pub fn dev_and_types_of_seed(kb: &hilgen_kb::Kb, name: &str, seed: u64) -> (Vec<Sentence>, TypeMap) {
     let loaded = dataset::load(name, &Fetcher::from_env()).unwrap();
     let train = loaded.corpus.split("train").unwrap();
-    let shots = sample::sample_per_type(train, 5, 1).unwrap().sentences(train);
+    let shots = sample::sample_per_type(train, 5, seed).unwrap().sentences(train);
     (loaded.corpus.split("devel").unwrap().to_vec(), TypeMap::learn(kb, &shots))
 }
