@@ -126,7 +126,19 @@ fn kept_systems_tag_as_the_run_scored_them_and_fewshot_makes_one() {
     let json = std::fs::read_to_string(d.join("fewshot-guard/kept/system/dictionary/dictionary.json")).unwrap();
     let saved: hilgen_dictionary::SavedDictionary = serde_json::from_str(&json).unwrap();
     assert_eq!(saved.selection.config, hilgen_dictionary::DictionaryConfig::recommended());
-    for bad in [&["--guard-p", "0.05"][..], &["--dev", &s(&d.join("dev.tsv")), "--guard-p", "1.5"]] {
+    // The same with the permutation test: still the choices of no dev file.
+    let perm = d.join("fewshot-perm");
+    let args = ["--dev", &s(&d.join("dev.tsv")), "--guard-p", "1e-9", "--guard-test", "max-permutation"];
+    let out = go(&[&["--out", &s(&perm)][..], &args].concat());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json = std::fs::read_to_string(perm.join("kept/system/dictionary/dictionary.json")).unwrap();
+    let saved: hilgen_dictionary::SavedDictionary = serde_json::from_str(&json).unwrap();
+    assert_eq!(saved.selection.config, hilgen_dictionary::DictionaryConfig::recommended());
+    for bad in [
+        &["--guard-p", "0.05"][..],
+        &["--dev", &s(&d.join("dev.tsv")), "--guard-p", "1.5"],
+        &["--dev", &s(&d.join("dev.tsv")), "--guard-test", "max-permutation"],
+    ] {
         let out = go(&[&["--out", &s(&d.join("x"))][..], bad].concat());
         let err = text(&out.stderr);
         assert!(!out.status.success() && err.contains("--guard-p"), "{err}");
@@ -184,4 +196,19 @@ fn kept_systems_tag_as_the_run_scored_them_and_fewshot_makes_one() {
             assert!(v["config"]["adjectives"] == false, "{v}");
         }
     }
+    // `hilgen dictionary --drop-co-types` and the guard's test: the report's configuration
+    // says so; a test without a guard is refused by name.
+    let (out_s, report_s, dev) = (s(&d.join("co.tsv")), s(&d.join("co.json")), s(&d.join("dev.tsv")));
+    let args = ["dictionary", "--kb", &kb_s, "--shots", &shots_s, "--input", &test_s, "--drop-co-types"];
+    let guarded = ["--dev", &dev, "--guard-p", "0.05", "--guard-test", "max-permutation"];
+    let out = hilgen(&[&args[..], &guarded, &["--out", &out_s, "--report", &report_s]].concat());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(d.join("co.json")).unwrap()).unwrap();
+    assert!(v["config"]["drop_co_types"] == true, "{v}");
+    let out = hilgen(
+        &[&args[..], &["--dev", &dev, "--guard-test", "max-permutation", "--out", &s(&d.join("z.tsv"))]].concat(),
+    );
+    let err = text(&out.stderr);
+    assert!(!out.status.success() && err.contains("--guard-p"), "{err}");
+    assert!(!d.join("z.tsv").exists());
 }
