@@ -261,12 +261,10 @@ impl Dictionary {
     /// Builds the dictionary of the concepts `types` gives a label.
     pub fn build(kb: &Kb, types: &TypeMap, config: DictionaryConfig) -> Result<Dictionary> {
         config.check()?;
-        let without;
         let types = if config.drop_co_types {
-            without = types.without_co_types();
-            &without
+            std::borrow::Cow::Owned(types.without_co_types())
         } else {
-            types
+            std::borrow::Cow::Borrowed(types)
         };
         let mut stop: HashSet<&str> =
             if config.stop_words { STOP_WORDS.iter().copied().collect() } else { HashSet::new() };
@@ -369,7 +367,7 @@ impl Dictionary {
             modifiers = modifiers.len(),
             "dictionary built"
         );
-        Ok(Dictionary { config, entries, exact, suffixes, modifiers, types: types.clone() })
+        Ok(Dictionary { config, entries, exact, suffixes, modifiers, types: types.into_owned() })
     }
 
     /// A dictionary of `(name, label, types)` entries in their variants, for tests.

@@ -66,8 +66,8 @@ pub fn concepts_of(kb: &Kb, sentence: &Sentence, start: usize, end: usize) -> Ve
     kb.link(&text, 0, 3).into_iter().filter(|h| h.score >= 0.95).filter_map(|h| kb.lookup(&h.concept)).take(1).collect()
 }
 
-/// The fine types of trees `coarse` has no votes for whose every shot concept also has a type
-/// of a tree it has votes for.
+/// The fine types of trees `trees` (the coarse votes) has no votes for whose every shot concept
+/// also has a type of a tree it has votes for.
 fn co_types(trees: &BTreeMap<String, BTreeMap<String, usize>>, shot_concepts: &[Vec<String>]) -> BTreeSet<String> {
     let counted = |t: &str| coarse(t).is_some_and(|k| trees.contains_key(k));
     let mut seen: BTreeMap<&str, bool> = BTreeMap::new();
