@@ -9,8 +9,12 @@
 //! inside). [`ContextCounts::label`] scores a match with naive Bayes over the features it has
 //! (add-one smoothing; features never seen in the shots ignored), its prior the label's share of
 //! the shot mentions, and picks among the labels the match's concept types were seen with. (A
-//! prior from those types' votes scored lower on NCBI-Disease dev.) Whether it is used at all is
-//! chosen on dev ([`crate::Grid::context_typing`]).
+//! prior from those types' votes scored lower on NCBI-Disease dev.) A label most of whose shot
+//! mentions hold a coordination (NCBI-Disease's `CompositeMention`: "breast and ovarian
+//! cancer") is no candidate for a match without one: a few shots' add-one smoothed counts
+//! cannot say that firmly enough, and "breast cancer" went to `CompositeMention` because the
+//! composites' shots link to its concept. Whether context typing is used at all is chosen on
+//! dev ([`crate::Grid::context_typing`]).
 
 use crate::words::is_word;
 use serde::{Deserialize, Serialize};
@@ -39,6 +43,11 @@ fn is_acronym(t: &str) -> bool {
 fn is_plural(t: &str) -> bool {
     let l = t.to_lowercase();
     l.chars().count() > 3 && l.ends_with('s') && !["ss", "is", "us"].iter().any(|e| l.ends_with(e))
+}
+
+/// Whether the mention `tokens[start..end]` holds a coordination ("and", "or", "/", ",").
+fn is_coordinated<S: AsRef<str>>(tokens: &[S], start: usize, end: usize) -> bool {
+    tokens[start..end].iter().any(|t| matches!(t.as_ref().to_lowercase().as_str(), "and" | "or" | "/" | ","))
 }
 
 /// The context features of the mention `tokens[start..end]`, with how broad its concept is
@@ -74,9 +83,7 @@ pub fn features<S: AsRef<str>>(tokens: &[S], start: usize, end: usize, children:
     if tokens[start..end].iter().any(|t| is_acronym(t.as_ref())) {
         f.push("shape:acronym".to_string());
     }
-    let coordinated =
-        tokens[start..end].iter().any(|t| matches!(t.as_ref().to_lowercase().as_str(), "and" | "or" | "/" | ","));
-    f.push(if coordinated { "shape:coordinated" } else { "shape:single" }.to_string());
+    f.push(if is_coordinated(tokens, start, end) { "shape:coordinated" } else { "shape:single" }.to_string());
     if let Some(n) = children {
         f.push(
             match n {
@@ -104,10 +111,19 @@ impl ContextCounts {
         self.mentions.keys().map(String::as_str)
     }
 
+    /// Whether more than half of `label`'s shot mentions hold a coordination: then a match
+    /// without one does not take it.
+    pub fn coordinations_only(&self, label: &str) -> bool {
+        let coordinated = self.features.get("shape:coordinated").and_then(|b| b.get(label)).copied().unwrap_or(0);
+        2 * coordinated > self.mentions.get(label).copied().unwrap_or(0)
+    }
+
     /// The best label for the mention `tokens[start..end]` among the labels `votes` has (those
-    /// the shots saw with the match's concept types), its prior the label's share of the shot
-    /// mentions among them (add-one smoothed); `None` when fewer than two of those labels have
-    /// mentions (nothing to choose between).
+    /// the shots saw with the match's concept types; for a match without a coordination, not
+    /// those [`ContextCounts::coordinations_only`]), its prior the label's share of the shot
+    /// mentions among them (add-one smoothed); the one left where that rule leaves one; `None`
+    /// when fewer than two of those labels have mentions (nothing to choose between) or the
+    /// rule leaves none.
     pub fn label<S: AsRef<str>>(
         &self,
         tokens: &[S],
@@ -116,10 +132,15 @@ impl ContextCounts {
         children: Option<usize>,
         votes: &BTreeMap<String, usize>,
     ) -> Option<String> {
-        let candidates: Vec<&str> =
+        let seen: Vec<&str> =
             votes.keys().filter(|l| self.mentions.get(*l).is_some_and(|n| *n > 0)).map(String::as_str).collect();
-        if candidates.len() < 2 {
+        if seen.len() < 2 {
             return None;
+        }
+        let single = !is_coordinated(tokens, start, end);
+        let candidates: Vec<&str> = seen.into_iter().filter(|l| !(single && self.coordinations_only(l))).collect();
+        if candidates.len() < 2 {
+            return candidates.first().map(|l| l.to_string());
         }
         let all: usize = candidates.iter().map(|l| self.mentions[*l]).sum();
         let k = candidates.len() as f64;
@@ -199,5 +220,29 @@ mod tests {
         // One candidate with mentions: nothing to decide.
         let one: BTreeMap<String, usize> = [("SpecificDisease".to_string(), 3), ("Chemical".to_string(), 1)].into();
         assert_eq!(c.label(&t, 2, 4, None, &one), None);
+    }
+
+    #[test]
+    fn a_label_of_coordinations_goes_to_coordinations_only() {
+        let mut c = ContextCounts::default();
+        // The composites' concept is breast cancer's: their head and first word pull it there.
+        for s in ["breast and ovarian cancer", "breast or ovarian cancer", "inherited breast - ovarian cancer"] {
+            let w = words(s);
+            c.add(&w, 0, w.len(), None, "CompositeMention");
+        }
+        c.add(&words("familial breast cancer"), 0, 3, None, "SpecificDisease");
+        c.add(&words("DMD"), 0, 1, None, "SpecificDisease");
+        assert!(c.coordinations_only("CompositeMention"));
+        assert!(!c.coordinations_only("SpecificDisease"));
+        let votes: BTreeMap<String, usize> =
+            [("SpecificDisease".to_string(), 2), ("CompositeMention".to_string(), 3)].into();
+        // Without the rule, naive Bayes would say CompositeMention (more mentions, and "breast"
+        // first and "cancer" head in two of three): a plain mention cannot be one.
+        let t = words("breast cancer");
+        assert_eq!(c.label(&t, 0, 2, None, &votes).as_deref(), Some("SpecificDisease"));
+        let only: BTreeMap<String, usize> = [("CompositeMention".to_string(), 3)].into();
+        assert_eq!(c.label(&t, 0, 2, None, &only), None, "one label seen: nothing to decide");
+        let t = words("breast and colon cancer");
+        assert_eq!(c.label(&t, 0, 4, None, &votes).as_deref(), Some("CompositeMention"));
     }
 }
