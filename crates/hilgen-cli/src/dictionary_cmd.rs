@@ -75,7 +75,8 @@ pub struct DictionaryArgs {
     pub corpus_abbreviations: bool,
     /// Grow a match left over words that, before names of its label, make other names of it
     /// in the graph ("hereditary breast cancer" where "hereditary breast neoplasms" and
-    /// "breast neoplasms" are names), with or without --dev.
+    /// "breast neoplasms" are names; with context typing, names of any label that shares
+    /// concept types with its label), with or without --dev.
     #[arg(long)]
     pub modifiers: bool,
     /// Leave out one-word names of a whole class ("disease", "syndrome", "disorder"), which

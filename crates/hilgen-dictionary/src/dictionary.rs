@@ -17,7 +17,7 @@ use crate::{DictionaryError, Result};
 use hilgen_corpus::{scheme, Scheme, Sentence, Span};
 use hilgen_kb::{normalize, Kb};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// Which names enter the dictionary and how text is matched.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,7 +73,8 @@ pub struct DictionaryConfig {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub suffixes: bool,
     /// A match grows left over words that, before names of its label, make other names of it
-    /// ("hereditary" in "hereditary breast cancer"; see [`crate::modifiers`]).
+    /// ("hereditary" in "hereditary breast cancer"; with context typing, of the labels it
+    /// shares concept types with, [`TypeMap::kin`]; see [`crate::modifiers`]).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub modifiers: bool,
     /// Leave out one-word names of a whole class of entities ("disease", "syndrome",
@@ -224,6 +225,10 @@ pub struct Dictionary {
     suffixes: Suffixes,
     /// Modifier words learned from the graph's names (empty unless `config.modifiers`).
     modifiers: Modifiers,
+    /// The same learned per kin of labels ([`TypeMap::kin`]), grown over with context typing,
+    /// which chooses a grown match's label among its kin afterwards (empty unless
+    /// `config.modifiers` and the shots have two or more labels).
+    kin_modifiers: Modifiers,
     /// The entity types it was built with.
     pub types: TypeMap,
 }
@@ -360,6 +365,11 @@ impl Dictionary {
         }
         let suffixes = if config.suffixes { endings.learn() } else { Suffixes::default() };
         let modifiers = if config.modifiers { names.learn(STOP_WORDS) } else { Modifiers::default() };
+        let kin_modifiers = if config.modifiers && types.context.labels().count() >= 2 {
+            names.learn_kin(STOP_WORDS, types.kin())
+        } else {
+            Modifiers::default()
+        };
         tracing::debug!(
             names = entries.len(),
             acronyms = exact.len(),
@@ -367,7 +377,7 @@ impl Dictionary {
             modifiers = modifiers.len(),
             "dictionary built"
         );
-        Ok(Dictionary { config, entries, exact, suffixes, modifiers, types: types.into_owned() })
+        Ok(Dictionary { config, entries, exact, suffixes, modifiers, kin_modifiers, types: types.into_owned() })
     }
 
     /// A dictionary of `(name, label, types)` entries in their variants, for tests.
@@ -392,7 +402,8 @@ impl Dictionary {
         }
         let suffixes = if config.suffixes { endings.learn() } else { Suffixes::default() };
         let modifiers = if config.modifiers { counts.learn(STOP_WORDS) } else { Modifiers::default() };
-        Dictionary { config, entries, exact: HashMap::new(), suffixes, modifiers, types }
+        let kin_modifiers = Modifiers::default();
+        Dictionary { config, entries, exact: HashMap::new(), suffixes, modifiers, kin_modifiers, types }
     }
 
     /// Names in the dictionary (acronyms included).
@@ -419,7 +430,7 @@ impl Dictionary {
 
     /// The labels a match could take, with their votes: those of its concept's types, or, for
     /// an abbreviation taken from its document (no concept), those confusable with its label.
-    pub(crate) fn label_votes(&self, m: &Match) -> std::collections::BTreeMap<String, usize> {
+    pub(crate) fn label_votes(&self, m: &Match) -> BTreeMap<String, usize> {
         match &m.target {
             Some(t) => self.types.votes(t.types.iter().map(String::as_str)),
             None => self.types.confusable(&m.span.label),
@@ -501,8 +512,12 @@ impl Dictionary {
             }
         }
         if self.config.modifiers {
+            // With context typing a match's label is not yet its last: it grows over the
+            // modifiers of its kin ("pancreatic tumors" where "tumors" is a DiseaseClass and
+            // "pancreatic neoplasms" a SpecificDisease).
+            let modifiers = if self.config.context_typing { &self.kin_modifiers } else { &self.modifiers };
             for (s, ms) in sentences.iter().zip(&mut out) {
-                self.modifiers.grow(&s.tokens, ms, |t| keyed(&self.config, normalize(t)));
+                modifiers.grow(&s.tokens, ms, |t| keyed(&self.config, normalize(t)));
             }
         }
         if self.config.context_typing {
@@ -584,10 +599,10 @@ impl Names for Dictionary {
     fn has_name(&self, key: &str) -> bool {
         Dictionary::has_name(self, key)
     }
-    fn label_votes(&self, m: &Match) -> std::collections::BTreeMap<String, usize> {
+    fn label_votes(&self, m: &Match) -> BTreeMap<String, usize> {
         Dictionary::label_votes(self, m)
     }
-    fn coordinated_labels(&self) -> Option<&std::collections::BTreeMap<String, usize>> {
+    fn coordinated_labels(&self) -> Option<&BTreeMap<String, usize>> {
         self.types.context.features.get("shape:coordinated")
     }
 }

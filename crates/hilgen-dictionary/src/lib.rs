@@ -9,7 +9,8 @@
 //! - [`suffixes`]: a word no vocabulary names labelled by an ending nearly all the graph's names
 //!   with that ending share ("olanzapine" as the "-apine" drugs).
 //! - [`modifiers`]: a match grown over words that, before names of its label, make other names
-//!   of it ("hereditary breast cancer" where "breast cancer" is a name).
+//!   of it ("hereditary breast cancer" where "breast cancer" is a name; with context typing,
+//!   of its kin of labels).
 //! - [`prefixes`]: a match grown over a locant or configuration letter joined to it by a hyphen
 //!   ("6-thioguanine", "D-penicillamine").
 //! - Local definitions ([`DictionaryConfig::local_definitions`]): a document's

@@ -13,6 +13,13 @@
 //! word of the dictionary or a word of severity, course or time ([`QUALIFIERS`]), which the
 //! corpora leave out of their mentions.
 //!
+//! With context typing a match's label is chosen after it has grown, among the labels its
+//! concept shares types with; the names are then counted per kin of labels
+//! ([`crate::TypeMap::kin`]) rather than per label: NCBI-Disease's four labels split the disease
+//! names between them, so that "pancreatic" begins three names of no one label, though many of
+//! the kin ("pancreatic tumors" where "tumors" is a `DiseaseClass` and "pancreatic neoplasms" a
+//! `SpecificDisease`).
+//!
 //! The limits ([`MIN_NAMES`], [`MIN_PURITY`], [`QUALIFIERS`]) were set on the dictionary's
 //! errors on the dev splits of NCBI-Disease and BC5CDR with the seed-1 shots (dev F1 68.7 ->
 //! 75.0 and 72.9 -> 72.8; docs/results/README.md, "Modifiers"), never on a test split.
@@ -94,6 +101,14 @@ impl NameCounts {
         }
     }
 
+    /// [`NameCounts::learn`] with every label counted as its kin (`kin`: label -> kin, as
+    /// [`crate::TypeMap::kin`]): a match of any label of a kin grows over the kin's modifiers.
+    pub(crate) fn learn_kin(&self, stop: &[&str], kin: BTreeMap<String, String>) -> Modifiers {
+        let as_kin = |labels: &BTreeSet<String>| labels.iter().map(|l| kin.get(l).unwrap_or(l).clone()).collect();
+        let counts = NameCounts { names: self.names.iter().map(|(k, ls)| (k.clone(), as_kin(ls))).collect() };
+        counts.learn(stop).with_kin(kin)
+    }
+
     /// The words before at least [`MIN_NAMES`] names of one label that are names of that label
     /// without them, [`MIN_PURITY`] of the names they start counting for them; `stop` words
     /// are never learned.
@@ -124,7 +139,7 @@ impl NameCounts {
                 }
             }
         }
-        Modifiers { rules }
+        Modifiers { rules, kin: BTreeMap::new() }
     }
 }
 
@@ -132,6 +147,8 @@ impl NameCounts {
 #[derive(Debug, Clone, Default)]
 pub struct Modifiers {
     rules: HashMap<String, BTreeSet<String>>,
+    /// Label -> the label it was learned as (its kin; see [`Modifiers::with_kin`]).
+    kin: BTreeMap<String, String>,
 }
 
 impl Modifiers {
@@ -145,8 +162,15 @@ impl Modifiers {
         self.rules.is_empty()
     }
 
+    /// The modifiers, learned per kin, with the map from label to kin that they look up.
+    fn with_kin(mut self, kin: BTreeMap<String, String>) -> Modifiers {
+        self.kin = kin;
+        self
+    }
+
     /// Whether a normalized word modifies mentions of `label`.
     pub fn modifies(&self, word: &str, label: &str) -> bool {
+        let label = self.kin.get(label).map_or(label, String::as_str);
         self.rules.get(word).is_some_and(|ls| ls.contains(label))
     }
 
@@ -217,6 +241,33 @@ mod tests {
         assert!(!m.modifies("cancer", "Disease"), "a name of the label is a mention of its own");
         assert!(!m.modifies("the", "Disease"), "stop words are never learned");
         assert_eq!(m.len(), 2);
+    }
+
+    #[test]
+    fn modifiers_of_a_kin_are_learned_across_its_labels() {
+        // "pancreatic neoplasms" a SpecificDisease, "neoplasms" a DiseaseClass: no label of its
+        // own has three names for "pancreatic", the kin has.
+        let mut c = NameCounts::default();
+        for (n, l) in [
+            ("neoplasms", "DiseaseClass"),
+            ("cysts", "SpecificDisease"),
+            ("fistula", "Modifier"),
+            ("pancreatic neoplasms", "SpecificDisease"),
+            ("pancreatic cysts", "SpecificDisease"),
+            ("pancreatic fistula", "SpecificDisease"),
+        ] {
+            c.add(n, Some(l));
+        }
+        assert!(!c.learn(&[]).modifies("pancreatic", "DiseaseClass"));
+        assert!(!c.learn(&[]).modifies("pancreatic", "SpecificDisease"), "one name of its own label");
+        let kin: BTreeMap<String, String> = ["DiseaseClass", "Modifier", "SpecificDisease"]
+            .iter()
+            .map(|l| (l.to_string(), "DiseaseClass".to_string()))
+            .collect();
+        let m = c.learn_kin(&[], kin);
+        assert!(m.modifies("pancreatic", "DiseaseClass"));
+        assert!(m.modifies("pancreatic", "Modifier"));
+        assert!(!m.modifies("pancreatic", "Chemical"), "a label outside the kin");
     }
 
     #[test]

@@ -3,8 +3,10 @@
 //! `D02`, CTD slim categories, UMLS semantic types), and on the coarse type of each (the MeSH
 //! tree letter, `D`). A concept then gets the label its types vote for: the fine types when any
 //! of them was seen in the shots, else the coarse ones; a coarse type counts only where at least
-//! two of its fine types were seen with the same label (two chemical branches make `D` a
-//! chemical tree; one psychiatric branch, `F03`, does not make all of `F` diseases). A fine
+//! two of its fine types were seen with the same label on at least two shot concepts (two
+//! chemical branches make `D` a chemical tree; one psychiatric branch, `F03`, does not make all
+//! of `F` diseases, nor does one concept filed under two branches: "mental retardation" is in
+//! `F01` and `F03`, and `F01` holds "family" and "role"). A fine
 //! type of a tree no coarse type counts for, seen only on shot concepts that are also filed
 //! under a tree that does count, is a co-type ([`TypeMap::co_types`]): "chromosomal
 //! abnormalities" is in C23 (diseases) and G05 (genetic phenomena), and G05 is a co-type that
@@ -66,6 +68,33 @@ pub fn concepts_of(kb: &Kb, sentence: &Sentence, start: usize, end: usize) -> Ve
     kb.link(&text, 0, 3).into_iter().filter(|h| h.score >= 0.95).filter_map(|h| kb.lookup(&h.concept)).take(1).collect()
 }
 
+/// The coarse votes: a label's fine-type votes summed under each tree letter, where two or more
+/// of its fine types under the letter were seen with the label on two or more shot concepts
+/// (`concepts`: the shot concepts under each letter and label).
+fn trees(
+    fine: &BTreeMap<String, BTreeMap<String, usize>>,
+    concepts: &BTreeMap<(String, String), BTreeSet<u32>>,
+) -> BTreeMap<String, BTreeMap<String, usize>> {
+    let mut branches: BTreeMap<(String, String), (usize, usize)> = BTreeMap::new();
+    for (t, votes) in fine {
+        if let Some(k) = coarse(t) {
+            for (label, n) in votes {
+                let e = branches.entry((k.to_string(), label.clone())).or_default();
+                e.0 += 1;
+                e.1 += n;
+            }
+        }
+    }
+    let mut out: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    for ((k, label), (types, votes)) in branches {
+        let seen_on = concepts.get(&(k.clone(), label.clone())).map_or(0, BTreeSet::len);
+        if types >= 2 && seen_on >= 2 {
+            out.entry(k).or_default().insert(label, votes);
+        }
+    }
+    out
+}
+
 /// The fine types of trees `trees` (the coarse votes) has no votes for whose every shot concept
 /// also has a type of a tree it has votes for.
 fn co_types(trees: &BTreeMap<String, BTreeMap<String, usize>>, shot_concepts: &[Vec<String>]) -> BTreeSet<String> {
@@ -87,6 +116,8 @@ impl TypeMap {
         let mut map = TypeMap::default();
         // The types of each linked shot concept, for the co-types.
         let mut shot_concepts: Vec<Vec<String>> = Vec::new();
+        // The shot concepts under each (tree letter, label), for the coarse votes.
+        let mut branch_concepts: BTreeMap<(String, String), BTreeSet<u32>> = BTreeMap::new();
         for s in shots {
             let Ok(mentions) = s.mentions() else { continue };
             for m in mentions {
@@ -104,27 +135,15 @@ impl TypeMap {
                     let types: Vec<String> = kb.types(c).into_iter().map(str::to_string).collect();
                     for t in &types {
                         *map.fine.entry(t.clone()).or_default().entry(m.span.label.clone()).or_default() += 1;
+                        if let Some(k) = coarse(t) {
+                            branch_concepts.entry((k.to_string(), m.span.label.clone())).or_default().insert(c);
+                        }
                     }
                     shot_concepts.push(types);
                 }
             }
         }
-        // Coarse votes: a label's fine types under one letter, when there are two or more.
-        let mut branches: BTreeMap<(String, String), (usize, usize)> = BTreeMap::new();
-        for (t, votes) in &map.fine {
-            if let Some(k) = coarse(t) {
-                for (label, n) in votes {
-                    let e = branches.entry((k.to_string(), label.clone())).or_default();
-                    e.0 += 1;
-                    e.1 += n;
-                }
-            }
-        }
-        for ((k, label), (types, votes)) in branches {
-            if types >= 2 {
-                map.coarse.entry(k).or_default().insert(label, votes);
-            }
-        }
+        map.coarse = trees(&map.fine, &branch_concepts);
         map.co_types = co_types(&map.coarse, &shot_concepts);
         map
     }
@@ -177,6 +196,32 @@ impl TypeMap {
         out
     }
 
+    /// Each label's kin: the first (in order) of the labels it is joined to by shared fine
+    /// types, directly or through others (NCBI-Disease's four labels are all one kin: their
+    /// shots share disease branches). Context typing chooses among a match's kin after the
+    /// match has grown, so modifiers are learned per kin when it is on.
+    pub fn kin(&self) -> BTreeMap<String, String> {
+        let mut kin: BTreeMap<String, String> = self.labels().into_iter().map(|l| (l.clone(), l)).collect();
+        loop {
+            let mut changed = false;
+            for votes in self.fine.values() {
+                let Some(least) = votes.keys().map(|l| kin[l].clone()).min() else { continue };
+                for l in votes.keys() {
+                    let old = kin[l].clone();
+                    if old != least {
+                        for v in kin.values_mut().filter(|v| **v == old) {
+                            *v = least.clone();
+                        }
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                return kin;
+            }
+        }
+    }
+
     /// The entity labels seen.
     pub fn labels(&self) -> Vec<String> {
         let mut l: Vec<String> = self.fine.values().flat_map(|v| v.keys().cloned()).collect();
@@ -203,6 +248,45 @@ mod tests {
         assert_eq!(m.label_of(["A01"]), None);
         assert_eq!(m.label_of(["Unknown slim"]), None);
         assert_eq!(coarse("Nervous system disease"), None);
+    }
+
+    #[test]
+    fn kin_joins_labels_that_share_fine_types() {
+        let mut m = TypeMap::default();
+        m.fine.insert("C04".into(), [("DiseaseClass".to_string(), 2), ("SpecificDisease".to_string(), 3)].into());
+        m.fine.insert("C10".into(), [("Modifier".to_string(), 1), ("SpecificDisease".to_string(), 1)].into());
+        m.fine.insert("D02".into(), [("Chemical".to_string(), 4)].into());
+        let kin = m.kin();
+        assert_eq!(kin["SpecificDisease"], "DiseaseClass");
+        assert_eq!(kin["Modifier"], "DiseaseClass", "joined through SpecificDisease");
+        assert_eq!(kin["DiseaseClass"], "DiseaseClass");
+        assert_eq!(kin["Chemical"], "Chemical", "no shared type: its own kin");
+    }
+
+    #[test]
+    fn a_tree_needs_two_branches_on_two_concepts() {
+        let fine: BTreeMap<String, BTreeMap<String, usize>> = [
+            ("D02".to_string(), [("Chemical".to_string(), 1)].into()),
+            ("D03".to_string(), [("Chemical".to_string(), 1)].into()),
+            ("F01".to_string(), [("Disease".to_string(), 1)].into()),
+            ("F03".to_string(), [("Disease".to_string(), 1)].into()),
+            ("C10".to_string(), [("Disease".to_string(), 1)].into()),
+        ]
+        .into();
+        let key = |k: &str, l: &str| (k.to_string(), l.to_string());
+        // Two chemicals in D02 and D03; one concept ("mental retardation") in both F01 and F03.
+        let mut concepts: BTreeMap<(String, String), BTreeSet<u32>> = [
+            (key("D", "Chemical"), [1, 2].into()),
+            (key("F", "Disease"), [3].into()),
+            (key("C", "Disease"), [3].into()),
+        ]
+        .into();
+        let found = trees(&fine, &concepts);
+        assert_eq!(found.keys().collect::<Vec<_>>(), ["D"], "F: one concept; C: one branch");
+        assert_eq!(found["D"]["Chemical"], 2);
+        // A second psychiatric concept makes F a tree.
+        concepts.get_mut(&key("F", "Disease")).unwrap().insert(4);
+        assert!(trees(&fine, &concepts).contains_key("F"));
     }
 
     #[test]
