@@ -515,7 +515,10 @@ impl Dictionary {
             // With context typing a match's label is not yet its last: it grows over the
             // modifiers of its kin ("pancreatic tumors" where "tumors" is a DiseaseClass and
             // "pancreatic neoplasms" a SpecificDisease).
-            let modifiers = if self.config.context_typing { &self.kin_modifiers } else { &self.modifiers };
+            // With fewer than two labels to choose between, context typing changes nothing and
+            // no kin was learned: the label's own modifiers.
+            let typed = self.config.context_typing && self.types.context.labels().count() >= 2;
+            let modifiers = if typed { &self.kin_modifiers } else { &self.modifiers };
             for (s, ms) in sentences.iter().zip(&mut out) {
                 modifiers.grow(&s.tokens, ms, |t| keyed(&self.config, normalize(t)));
             }
@@ -668,6 +671,9 @@ mod tests {
         let on = tags(DictionaryConfig { modifiers: true, ..DictionaryConfig::default() });
         // "severe" is a qualifier: never grown over, however many names it begins.
         assert_eq!(on[0].tags, ["B-Disease", "I-Disease", "I-Disease", "O", "O", "B-Disease", "I-Disease"]);
+        // Context typing with one label has no kin to learn: the label's own modifiers stay.
+        let typed = tags(DictionaryConfig { modifiers: true, context_typing: true, ..DictionaryConfig::default() });
+        assert_eq!(typed[0].tags, on[0].tags);
     }
 
     #[test]
