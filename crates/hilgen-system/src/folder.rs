@@ -163,11 +163,11 @@ fn build(
         Component::Dictionary { dictionary, kb } => {
             inside(folder, dictionary)?;
             inside(folder, &kb.file)?;
-            System::Dictionary(DictionarySystem::load(folder, dictionary, kb)?)
+            System::Dictionary(Box::new(DictionarySystem::load(folder, dictionary, kb)?))
         }
         Component::Tagger { model: m } => model(m, Head::Tagger)?,
         Component::Dann { model: m } => model(m, Head::Dann)?,
-        Component::Llm { settings } => System::Llm(LlmSystem::load(&inside(folder, settings)?)?),
+        Component::Llm { settings } => System::Llm(Box::new(LlmSystem::load(&inside(folder, settings)?)?)),
         Component::Ensemble { method, weights, members } => {
             if members.is_empty() || weights.len() != members.len() {
                 return Err(SystemError::folder(

@@ -55,12 +55,12 @@ pub trait Tag {
 
 /// Any system.
 pub enum System {
-    /// The dictionary.
-    Dictionary(DictionarySystem),
+    /// The dictionary (boxed, as the LLM tagger: both are far larger than the others).
+    Dictionary(Box<DictionarySystem>),
     /// A tagger or DANN.
     Model(Model),
     /// The LLM tagger.
-    Llm(LlmSystem),
+    Llm(Box<LlmSystem>),
     /// An ensemble.
     Ensemble(EnsembleSystem),
 }
@@ -68,9 +68,9 @@ pub enum System {
 impl System {
     fn inner(&self) -> &dyn Tag {
         match self {
-            System::Dictionary(s) => s,
+            System::Dictionary(s) => &**s,
             System::Model(s) => s,
-            System::Llm(s) => s,
+            System::Llm(s) => &**s,
             System::Ensemble(s) => s,
         }
     }
