@@ -7,8 +7,12 @@
 //! [`ContextCounts`] counts, per label, the context features of the shots' mentions (the words
 //! before and after, the first and last word, plural and acronym shape, length, a coordination
 //! inside). [`ContextCounts::label`] scores a match with naive Bayes over the features it has
-//! (add-one smoothing; features never seen in the shots ignored), its prior the label's share of
-//! the shot mentions, and picks among the labels the match's concept types were seen with. (A
+//! (features never seen in the shots ignored), its prior the label's share of the shot mentions,
+//! and picks among the labels the match's concept types were seen with. Each feature is one value
+//! of a group (the next word, the head word, the length...) and is add-one smoothed over that
+//! group's values; the plural and acronym flags count when absent too. (Smoothing each feature
+//! over present/absent made a value unseen with a label cost a label of n mentions ln(n + 2),
+//! so the label with the fewest shot mentions won: "breast cancer" went to `DiseaseClass`.) (A
 //! prior from those types' votes scored lower on NCBI-Disease dev.) A label most of whose shot
 //! mentions hold a coordination (NCBI-Disease's `CompositeMention`: "breast and ovarian
 //! cancer") is no candidate for a match without one: a few shots' add-one smoothed counts
@@ -19,6 +23,7 @@
 use crate::words::is_word;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::ops::Bound;
 
 /// Feature counts per label, learned from the shots' mentions.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,6 +40,10 @@ const FUNCTION_WORDS: &[&str] = &[
     "it", "may", "nor", "not", "of", "on", "or", "than", "that", "the", "to", "was", "were", "which", "while", "who",
     "with",
 ];
+
+/// Features present or absent, each a group of its own; every other feature is one value of
+/// the group its name starts with (`next:of` of `next:`).
+const FLAGS: &[&str] = &["shape:plural", "shape:acronym"];
 
 fn is_acronym(t: &str) -> bool {
     t.chars().filter(|c| c.is_alphabetic()).count() >= 2 && !t.chars().any(char::is_lowercase)
@@ -106,6 +115,33 @@ impl ContextCounts {
         }
     }
 
+    /// `P(feature | label)`, add-one smoothed within the feature's group (the values of one
+    /// slot: the next word, the head word, the length...), so that a value never seen with a
+    /// label costs a label with many mentions about what it costs one with few; `None` for a
+    /// feature no shot mention had (no evidence either way). A flag ([`FLAGS`]: plural,
+    /// acronym) is its own group of two values, present and absent.
+    fn likelihood(&self, feature: &str, label: &str) -> Option<f64> {
+        let count = |f: &str| self.features.get(f).and_then(|b| b.get(label)).copied().unwrap_or(0) as f64;
+        self.features.get(feature)?;
+        if FLAGS.contains(&feature) {
+            let n = self.mentions.get(label).copied().unwrap_or(0) as f64;
+            return Some((count(feature) + 1.0) / (n + 2.0));
+        }
+        let prefix = &feature[..=feature.find(':')?];
+        let (mut values, mut with_label) = (0usize, 0usize);
+        for (f, by_label) in self.features.range::<str, _>((Bound::Included(prefix), Bound::Unbounded)) {
+            if !f.starts_with(prefix) {
+                break;
+            }
+            if FLAGS.contains(&f.as_str()) {
+                continue;
+            }
+            values += 1;
+            with_label += by_label.get(label).copied().unwrap_or(0);
+        }
+        Some((count(feature) + 1.0) / (with_label + values) as f64)
+    }
+
     /// Labels with at least one mention.
     pub fn labels(&self) -> impl Iterator<Item = &str> {
         self.mentions.keys().map(String::as_str)
@@ -146,12 +182,18 @@ impl ContextCounts {
         let k = candidates.len() as f64;
         let feats = features(tokens, start, end, children);
         let score = |label: &str| -> f64 {
-            let n = self.mentions[label] as f64;
-            let mut s = ((n + 1.0) / (all as f64 + k)).ln();
+            let n = self.mentions[label];
+            let mut s = ((n as f64 + 1.0) / (all as f64 + k)).ln();
             for f in &feats {
-                if let Some(by_label) = self.features.get(f) {
-                    let c = by_label.get(label).copied().unwrap_or(0) as f64;
-                    s += ((c + 1.0) / (n + 2.0)).ln();
+                if let Some(p) = self.likelihood(f, label) {
+                    s += p.ln();
+                }
+            }
+            // A flag the mention lacks is evidence too (naive Bayes over present and absent).
+            for flag in FLAGS.iter().filter(|f| !feats.iter().any(|x| x == *f)) {
+                if let Some(c) = self.features.get(*flag) {
+                    let with = c.get(label).copied().unwrap_or(0);
+                    s += ((n - with) as f64 + 1.0).ln() - (n as f64 + 2.0).ln();
                 }
             }
             s
@@ -244,5 +286,45 @@ mod tests {
         assert_eq!(c.label(&t, 0, 2, None, &only), None, "one label seen: nothing to decide");
         let t = words("breast and colon cancer");
         assert_eq!(c.label(&t, 0, 4, None, &votes).as_deref(), Some("CompositeMention"));
+    }
+
+    #[test]
+    fn a_value_unseen_with_a_label_costs_a_large_label_no_more_than_a_small_one() {
+        let mut c = ContextCounts::default();
+        // Eight specific diseases, one a cancer; two classes, neither a cancer. The mention's
+        // first word and next word were seen only with the composites (no candidate here).
+        for s in [
+            "risk of familial breast cancer in",
+            "with von Willebrand disease .",
+            "with Huntington disease .",
+            "with Coats telangiectasis .",
+            "with Lesch - Nyhan syndrome",
+            "with copper deficiency .",
+            "with retinoblastoma .",
+            "with goiter .",
+        ] {
+            let w = words(s);
+            let end = w.len() - 1;
+            c.add(&w, if s.starts_with("risk") { 2 } else { 1 }, end, None, "SpecificDisease");
+        }
+        for s in ["a tumour suppressor", "of tumors ."] {
+            let w = words(s);
+            c.add(&w, 1, 2, None, "DiseaseClass");
+        }
+        for s in ["hereditary breast and ovarian cancer research", "of breast or ovarian cancer research"] {
+            let w = words(s);
+            let start = if s.starts_with("of") { 1 } else { 0 };
+            c.add(&w, start + 1, w.len() - 1, None, "CompositeMention");
+        }
+        let votes: BTreeMap<String, usize> =
+            [("SpecificDisease".to_string(), 1), ("DiseaseClass".to_string(), 1), ("CompositeMention".to_string(), 2)]
+                .into();
+        // Add-one smoothing per feature made each unseen value cost the eight-mention label
+        // ln(10/4) more than the two-mention one: "breast cancer" went to DiseaseClass.
+        let t = words("for breast cancer research");
+        assert_eq!(c.label(&t, 1, 3, None, &votes).as_deref(), Some("SpecificDisease"));
+        // One-word mentions that look like the classes still go there.
+        let t = words("of tumours .");
+        assert_eq!(c.label(&t, 1, 2, None, &votes).as_deref(), Some("DiseaseClass"));
     }
 }
