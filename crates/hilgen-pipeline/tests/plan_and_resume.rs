@@ -290,6 +290,16 @@ fn the_dictionary_distant_supervision_and_self_training_rounds() {
     assert_eq!(report.per_seed[0].augment["distant"].count as u64, 16 - shots);
     let t = hilgen_pipeline::stage::read_manifest(&out.join("seed-1/train/distant")).unwrap();
     assert_eq!(t.inputs["o_weight"], 0.5);
+    // A tagger that tags none of its shots right is trained again at half the learning rate
+    // (the tiny random BERT often does not fit its shots in two passes).
+    for config in ["original", "distant"] {
+        let t = hilgen_pipeline::stage::read_manifest(&out.join("seed-1/train").join(config)).unwrap();
+        if let Some(refit) = t.result.get("refit") {
+            println!("{config}: refitted, shot F1 {}", refit["shot_f1"]);
+            assert_eq!(refit["learning_rate"].as_f64(), Some(0.0005), "{refit}");
+            assert!(!refit["first"]["losses"].as_array().unwrap().is_empty(), "{refit}");
+        }
+    }
     let d = hilgen_pipeline::stage::read_manifest(&out.join("seed-1/dictionary")).unwrap();
     assert!(d.result["dev_f1"].as_f64().unwrap() >= 0.0);
     kept_systems_reproduce_the_ensemble_row(&out, &report);

@@ -58,6 +58,34 @@ pub struct TrainOutput {
     pub epochs: usize,
     /// The training run.
     pub report: TrainReport,
+    /// The second run, where the first tagged none of the shots right (`report` is the second's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refit: Option<Refit>,
+}
+
+/// A second training run, after the first tagged none of the shots right.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Refit {
+    /// The learning rate of the second run (half the first's).
+    pub learning_rate: f64,
+    /// The first run, whose tagger was dropped.
+    pub first: TrainReport,
+    /// The second tagger's micro F1 on the shots.
+    pub shot_f1: f64,
+}
+
+/// The tagger to train: the encoder's weights, or a tiny random BERT with its tokenizer.
+fn new_tagger(input: &TrainInput, cfg: TaggerConfig, cx: &Context<'_>) -> Result<Tagger> {
+    let enc = cx.path(&input.encoder);
+    cx.runtime.apply_threads();
+    let device = cx.runtime.device.resolve()?;
+    Ok(if input.random_tiny {
+        let encoder = WordEncoder::from_folder(&enc)?;
+        let bert = EncoderConfig::tiny(encoder.vocab_size() as i64);
+        Tagger::with_random_weights(bert, encoder, input.labels.clone(), cfg, device)?
+    } else {
+        Tagger::from_pretrained(&enc, input.labels.clone(), cfg, device)?
+    })
 }
 
 /// The stage.
@@ -86,31 +114,41 @@ impl Stage for Train {
         let drawn = input.synthetic_slots.unwrap_or(synthetic.len());
         stream.extend(synthetic.iter().cycle().take(if synthetic.is_empty() { 0 } else { drawn }).cloned());
         weights.resize(stream.len(), input.o_weight as f32);
-        let enc = cx.path(&input.encoder);
-        let cfg = input.tagger.clone();
-        let mut tagger = if input.random_tiny {
-            let encoder = WordEncoder::from_folder(&enc)?;
-            let bert = EncoderConfig::tiny(encoder.vocab_size() as i64);
-            Tagger::with_random_weights(bert, encoder, input.labels.clone(), cfg, {
-                cx.runtime.apply_threads();
-                cx.runtime.device.resolve()?
-            })?
-        } else {
-            Tagger::from_pretrained(&enc, input.labels.clone(), cfg, {
-                cx.runtime.apply_threads();
-                cx.runtime.device.resolve()?
-            })?
-        };
         let dev = input.dev.as_ref().map(|d| super::io::read(&cx.path(d))).transpose()?;
-        let checkpoint = cx.runtime.checkpoints.then(|| cx.scratch.join("checkpoint"));
-        let report = if input.shot_copies <= 1 && input.synthetic_slots.is_none() && input.o_weight == 1.0 {
-            tagger.train(&stream, dev.as_deref(), checkpoint.as_deref())?
-        } else {
-            tagger.train_weighted(&stream, Some(&weights), dev.as_deref(), checkpoint.as_deref())?
+        let weighted = input.shot_copies > 1 || input.synthetic_slots.is_some() || input.o_weight != 1.0;
+        let fit = |cfg: TaggerConfig, checkpoint: &str| -> Result<(Tagger, TrainReport)> {
+            let mut tagger = new_tagger(input, cfg, cx)?;
+            let checkpoint = cx.runtime.checkpoints.then(|| cx.scratch.join(checkpoint));
+            let report = if weighted {
+                tagger.train_weighted(&stream, Some(&weights), dev.as_deref(), checkpoint.as_deref())?
+            } else {
+                tagger.train(&stream, dev.as_deref(), checkpoint.as_deref())?
+            };
+            Ok((tagger, report))
         };
+        let (mut tagger, mut report) = fit(input.tagger.clone(), "checkpoint")?;
+        // A tagger that tags none of its own training shots right has not fitted (it tags
+        // nothing): no labelled data beyond the shots says so. Trained once more at half the
+        // learning rate.
+        let mut refit = None;
+        let shot_f1 = tagger.score(&shots)?;
+        if shot_f1 == 0.0 && shots.iter().any(|s| s.tags.iter().any(|t| t != "O")) {
+            let cfg = TaggerConfig { learning_rate: input.tagger.learning_rate / 2.0, ..input.tagger.clone() };
+            tracing::warn!(
+                "the tagger tags none of its {} shots right (F1 0, mean loss of its last epoch {:.3}): training it again at learning rate {:e}",
+                shots.len(),
+                report.losses.last().copied().unwrap_or(f64::NAN),
+                cfg.learning_rate
+            );
+            let first = report.clone();
+            (tagger, report) = fit(cfg.clone(), "checkpoint-refit")?;
+            let after = tagger.score(&shots)?;
+            tracing::info!("refitted tagger: F1 {after:.3} on its shots");
+            refit = Some(Refit { learning_rate: cfg.learning_rate, first, shot_f1: after });
+        }
         let dann = Dann::fit(&tagger, &data, input.dann)?;
         tagger.save_model(&cx.dir.join("model"), &report, |dir| dann.save(dir))?;
-        Ok(TrainOutput { model: cx.output_dir("model")?, sentences: data.len(), epochs: input.tagger.epochs, report })
+        Ok(TrainOutput { model: cx.output_dir("model")?, sentences: data.len(), epochs: input.tagger.epochs, report, refit })
     }
 }
 
