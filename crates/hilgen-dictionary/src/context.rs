@@ -121,11 +121,10 @@ impl ContextCounts {
     /// feature no shot mention had (no evidence either way). A flag ([`FLAGS`]: plural,
     /// acronym) is its own group of two values, present and absent.
     fn likelihood(&self, feature: &str, label: &str) -> Option<f64> {
-        let count = |f: &str| self.features.get(f).and_then(|b| b.get(label)).copied().unwrap_or(0) as f64;
-        self.features.get(feature)?;
+        let count = self.features.get(feature)?.get(label).copied().unwrap_or(0) as f64;
         if FLAGS.contains(&feature) {
             let n = self.mentions.get(label).copied().unwrap_or(0) as f64;
-            return Some((count(feature) + 1.0) / (n + 2.0));
+            return Some((count + 1.0) / (n + 2.0));
         }
         let prefix = &feature[..=feature.find(':')?];
         let (mut values, mut with_label) = (0usize, 0usize);
@@ -139,7 +138,7 @@ impl ContextCounts {
             values += 1;
             with_label += by_label.get(label).copied().unwrap_or(0);
         }
-        Some((count(feature) + 1.0) / (with_label + values) as f64)
+        Some((count + 1.0) / (with_label + values) as f64)
     }
 
     /// Labels with at least one mention.
@@ -182,8 +181,8 @@ impl ContextCounts {
         let k = candidates.len() as f64;
         let feats = features(tokens, start, end, children);
         let score = |label: &str| -> f64 {
-            let n = self.mentions[label];
-            let mut s = ((n as f64 + 1.0) / (all as f64 + k)).ln();
+            let n = self.mentions[label] as f64;
+            let mut s = ((n + 1.0) / (all as f64 + k)).ln();
             for f in &feats {
                 if let Some(p) = self.likelihood(f, label) {
                     s += p.ln();
@@ -191,9 +190,8 @@ impl ContextCounts {
             }
             // A flag the mention lacks is evidence too (naive Bayes over present and absent).
             for flag in FLAGS.iter().filter(|f| !feats.iter().any(|x| x == *f)) {
-                if let Some(c) = self.features.get(*flag) {
-                    let with = c.get(label).copied().unwrap_or(0);
-                    s += ((n - with) as f64 + 1.0).ln() - (n as f64 + 2.0).ln();
+                if let Some(p) = self.likelihood(flag, label) {
+                    s += (1.0 - p).ln();
                 }
             }
             s

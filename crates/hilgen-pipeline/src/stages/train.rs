@@ -132,7 +132,7 @@ impl Stage for Train {
         // learning rate.
         let mut refit = None;
         let shot_f1 = tagger.score(&shots)?;
-        if shot_f1 == 0.0 && shots.iter().any(|s| s.tags.iter().any(|t| t != "O")) {
+        if shot_f1 == 0.0 && !hilgen_corpus::label_set(&shots).is_empty() {
             let cfg = TaggerConfig { learning_rate: input.tagger.learning_rate / 2.0, ..input.tagger.clone() };
             tracing::warn!(
                 "the tagger tags none of its {} shots right (F1 0, mean loss of its last epoch {:.3}): training it again at learning rate {:e}",
@@ -141,10 +141,11 @@ impl Stage for Train {
                 cfg.learning_rate
             );
             let first = report.clone();
-            (tagger, report) = fit(cfg.clone(), "checkpoint-refit")?;
+            let learning_rate = cfg.learning_rate;
+            (tagger, report) = fit(cfg, "checkpoint-refit")?;
             let after = tagger.score(&shots)?;
             tracing::info!("refitted tagger: F1 {after:.3} on its shots");
-            refit = Some(Refit { learning_rate: cfg.learning_rate, first, shot_f1: after });
+            refit = Some(Refit { learning_rate, first, shot_f1: after });
         }
         let dann = Dann::fit(&tagger, &data, input.dann)?;
         tagger.save_model(&cx.dir.join("model"), &report, |dir| dann.save(dir))?;
