@@ -106,6 +106,11 @@ pub struct DictionaryArgs {
     /// and the graph has no such name), with or without --dev.
     #[arg(long)]
     pub shot_names: bool,
+    /// A symbol before a head word that many of the graph's names put after a symbol is one
+    /// mention with it ("C9 deficiency", "HPT-JT syndrome", "PAH-deficient", where the graph
+    /// has "HMGCS2 Deficiency" and the like), with or without --dev.
+    #[arg(long)]
+    pub symbol_heads: bool,
     /// Text to tag (any input format; JSON Lines and converted PubTator keep document ids, so
     /// abbreviations defined in a document are found in all of it).
     #[arg(long)]
@@ -164,6 +169,7 @@ pub fn run(mut args: DictionaryArgs) -> Result<()> {
         drop_gene_symbols: args.drop_gene_symbols,
         drop_co_types: args.drop_co_types,
         shot_names: args.shot_names,
+        symbol_heads: args.symbol_heads,
         ..DictionaryConfig::default()
     };
     let dev = args.dev.as_ref().map(read).transpose()?;

@@ -8,6 +8,7 @@
 use crate::abbreviations::{apply, definitions, exact_key, Definition};
 use crate::coordination::Names;
 use crate::forms::{american, variants};
+use crate::heads::{HeadCounts, Heads};
 use crate::matches::{Match, Target};
 use crate::modifiers::{Modifiers, NameCounts};
 use crate::suffixes::{EndingCounts, Suffixes};
@@ -108,6 +109,11 @@ pub struct DictionaryConfig {
     /// [`crate::TypeMap::co_types`]).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub drop_co_types: bool,
+    /// A symbol before a head word that many of the graph's names put after a symbol makes a
+    /// mention with it ("C9 deficiency", "HPT-JT syndrome", "PAH-deficient", where the graph
+    /// has "HMGCS2 Deficiency" and the like; see [`crate::heads`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub symbol_heads: bool,
 }
 
 impl Default for DictionaryConfig {
@@ -136,6 +142,7 @@ impl Default for DictionaryConfig {
             drop_gene_symbols: false,
             shot_names: false,
             drop_co_types: false,
+            symbol_heads: false,
         }
     }
 }
@@ -143,10 +150,11 @@ impl Default for DictionaryConfig {
 impl DictionaryConfig {
     /// The defaults with the recall options (salt forms, British spellings, learned endings,
     /// abbreviations across documents, modifiers, hyphenated prefixes, the shots' own
-    /// mentions), generic names, gene-symbol names and co-types left out, local definitions and
-    /// coordinations on: what a user with no dev set to choose on gets (`hilgen fewshot`), each
-    /// set on the dev splits of BC5CDR and NCBI-Disease (docs/results/README.md, "The
-    /// dictionary's recall", "Modifiers", "Precision and prefixes" and "Co-types").
+    /// mentions, symbols before learned heads), generic names, gene-symbol names and co-types
+    /// left out, local definitions and coordinations on: what a user with no dev set to choose
+    /// on gets (`hilgen fewshot`), each set on the dev splits of BC5CDR and NCBI-Disease
+    /// (docs/results/README.md, "The dictionary's recall", "Modifiers", "Precision and
+    /// prefixes", "Co-types" and "Symbol heads").
     pub fn recommended() -> DictionaryConfig {
         DictionaryConfig {
             salts: true,
@@ -161,6 +169,7 @@ impl DictionaryConfig {
             shot_names: true,
             coordination: true,
             drop_co_types: true,
+            symbol_heads: true,
             ..DictionaryConfig::default()
         }
     }
@@ -225,6 +234,9 @@ pub struct Dictionary {
     suffixes: Suffixes,
     /// Modifier words learned from the graph's names (empty unless `config.modifiers`).
     modifiers: Modifiers,
+    /// Head words learned from the graph's names after symbols (empty unless
+    /// `config.symbol_heads`).
+    heads: Heads,
     /// The same learned per kin of labels ([`TypeMap::kin`]), grown over with context typing,
     /// which chooses a grown match's label among its kin afterwards (empty unless
     /// `config.modifiers` and the shots have two or more labels).
@@ -280,6 +292,8 @@ impl Dictionary {
         let mut exact: HashMap<String, Vec<Target>> = HashMap::new();
         let mut endings = EndingCounts::default();
         let mut names = NameCounts::default();
+        let mut heads = HeadCounts::default();
+        let head_key = |w: &str| keyed(&config, normalize(w));
         for c in 0..kb.len() as u32 {
             let ctypes = kb.types(c);
             // A concept without a label of its own takes that of a concept it cross-references
@@ -292,8 +306,11 @@ impl Dictionary {
                     .find_map(|o| types.label_of(kb.types(o)))
             });
             let Some(label) = label else {
-                if config.suffixes || config.modifiers {
+                if config.suffixes || config.modifiers || config.symbol_heads {
                     for n in kb.names(c) {
+                        if config.symbol_heads {
+                            heads.add(n.text, None, head_key);
+                        }
                         for v in variants(n.text, &config) {
                             let key = keyed(&config, normalize(&v));
                             if config.suffixes {
@@ -315,6 +332,9 @@ impl Dictionary {
             };
             let mut seen = HashSet::new();
             for n in kb.names(c) {
+                if config.symbol_heads {
+                    heads.add(n.text, Some(&target), head_key);
+                }
                 if config.drop_gene_symbols && is_gene_symbol(n.text) {
                     continue;
                 }
@@ -365,6 +385,8 @@ impl Dictionary {
         }
         let suffixes = if config.suffixes { endings.learn() } else { Suffixes::default() };
         let modifiers = if config.modifiers { names.learn(STOP_WORDS) } else { Modifiers::default() };
+        let mut heads = if config.symbol_heads { heads.learn() } else { Heads::default() };
+        heads.retain(|h| !entries.contains_key(h));
         let kin_modifiers = if config.modifiers && types.context.labels().count() >= 2 {
             names.learn_kin(STOP_WORDS, types.kin())
         } else {
@@ -375,9 +397,10 @@ impl Dictionary {
             acronyms = exact.len(),
             endings = suffixes.len(),
             modifiers = modifiers.len(),
+            heads = heads.len(),
             "dictionary built"
         );
-        Ok(Dictionary { config, entries, exact, suffixes, modifiers, kin_modifiers, types: types.into_owned() })
+        Ok(Dictionary { config, entries, exact, suffixes, modifiers, heads, kin_modifiers, types: types.into_owned() })
     }
 
     /// A dictionary of `(name, label, types)` entries in their variants, for tests.
@@ -403,7 +426,8 @@ impl Dictionary {
         let suffixes = if config.suffixes { endings.learn() } else { Suffixes::default() };
         let modifiers = if config.modifiers { counts.learn(STOP_WORDS) } else { Modifiers::default() };
         let kin_modifiers = Modifiers::default();
-        Dictionary { config, entries, exact: HashMap::new(), suffixes, modifiers, kin_modifiers, types }
+        let heads = Heads::default();
+        Dictionary { config, entries, exact: HashMap::new(), suffixes, modifiers, heads, kin_modifiers, types }
     }
 
     /// Names in the dictionary (acronyms included).
@@ -505,6 +529,20 @@ impl Dictionary {
         }
         if self.config.abbreviations {
             self.abbreviations_by_document(sentences, &mut out);
+        }
+        // After the abbreviations: "HPT-JT syndrome" takes in a defined "HPT-JT".
+        if self.config.symbol_heads {
+            let key = |t: &str| keyed(&self.config, normalize(t));
+            for (s, ms) in sentences.iter().zip(&mut out) {
+                let keep = |t: &Target| all || self.pick(std::slice::from_ref(t)).is_some();
+                let found: Vec<Match> = self
+                    .heads
+                    .find(&s.tokens, key, keep)
+                    .into_iter()
+                    .filter(|m| all || !self.config.dropped_names.contains(&m.key))
+                    .collect();
+                crate::heads::merge(ms, found);
+            }
         }
         if self.config.coordination {
             for (s, ms) in sentences.iter().zip(&mut out) {

@@ -11,6 +11,8 @@
 //! - [`modifiers`]: a match grown over words that, before names of its label, make other names
 //!   of it ("hereditary breast cancer" where "breast cancer" is a name; with context typing,
 //!   of its kin of labels).
+//! - [`heads`]: a symbol before a head word that many of the graph's names put after a symbol
+//!   as one mention ("C9 deficiency" where the graph has "HMGCS2 Deficiency").
 //! - [`prefixes`]: a match grown over a locant or configuration letter joined to it by a hyphen
 //!   ("6-thioguanine", "D-penicillamine").
 //! - Local definitions ([`DictionaryConfig::local_definitions`]): a document's
@@ -42,6 +44,7 @@ pub mod coordination;
 mod dictionary;
 pub mod evidence;
 pub mod forms;
+pub mod heads;
 mod matches;
 pub mod modifiers;
 pub mod prefixes;

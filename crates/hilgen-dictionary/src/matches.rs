@@ -2,6 +2,7 @@
 
 use hilgen_corpus::Span;
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
 
 /// One name's target: the label and the concept it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,4 +48,17 @@ pub(crate) fn grow_left(
         }
         free_from = m.span.end;
     }
+}
+
+/// The names of one label that a learned rule counted: how many, and how many per list of
+/// concept types.
+pub(crate) type LabelCount = (usize, HashMap<Vec<String>, usize>);
+
+/// The label with the most names (ties: the first by name), its count and its most common list
+/// of concept types (ties: the first): the target a rule learned from the names takes
+/// ([`crate::suffixes`], [`crate::heads`]).
+pub(crate) fn majority(labels: BTreeMap<String, LabelCount>) -> Option<(String, usize, Vec<String>)> {
+    let (label, (n, types)) = labels.into_iter().max_by_key(|(l, (n, _))| (*n, std::cmp::Reverse(l.clone())))?;
+    let types = types.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0))).map(|(t, _)| t).unwrap_or_default();
+    Some((label, n, types))
 }

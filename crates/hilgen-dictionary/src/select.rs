@@ -71,6 +71,9 @@ pub struct Grid {
     /// Co-types labelling nothing, tried (see [`DictionaryConfig::drop_co_types`]).
     #[serde(default = "off", skip_serializing_if = "is_off")]
     pub drop_co_types: Vec<bool>,
+    /// Symbols before learned heads as mentions, tried (see [`DictionaryConfig::symbol_heads`]).
+    #[serde(default = "off", skip_serializing_if = "is_off")]
+    pub symbol_heads: Vec<bool>,
     /// In-document abbreviations tried (see [`DictionaryConfig::abbreviations`]); the default
     /// `[true, false]` lets dev decide, `[true]` keeps them on: a dev file of sampled sentences
     /// (`[selection] dev = "k-shot"`) holds no document to judge them on, since each sentence
@@ -124,6 +127,7 @@ impl Default for Grid {
             drop_gene_symbols: off(),
             shot_names: off(),
             drop_co_types: off(),
+            symbol_heads: off(),
             abbreviations: both(),
             adjectives: both(),
             adjective_evidence: false,
@@ -153,6 +157,7 @@ impl Grid {
             drop_gene_symbols: vec![c.drop_gene_symbols],
             shot_names: vec![c.shot_names],
             drop_co_types: vec![c.drop_co_types],
+            symbol_heads: vec![c.symbol_heads],
             context_typing: vec![c.context_typing],
             coordination: vec![c.coordination],
             ..Grid::default()
@@ -161,7 +166,7 @@ impl Grid {
 
     /// The recall and precision options: each one's key, the values to try and how it is set
     /// on a configuration (one line per option).
-    fn options(&self) -> [(&'static str, &[bool], SetOption); 11] {
+    fn options(&self) -> [(&'static str, &[bool], SetOption); 12] {
         [
             ("salts", &self.salts, |c, v| c.salts = v),
             ("spelling", &self.spelling, |c, v| c.spelling = v),
@@ -174,6 +179,7 @@ impl Grid {
             ("drop_gene_symbols", &self.drop_gene_symbols, |c, v| c.drop_gene_symbols = v),
             ("shot_names", &self.shot_names, |c, v| c.shot_names = v),
             ("drop_co_types", &self.drop_co_types, |c, v| c.drop_co_types = v),
+            ("symbol_heads", &self.symbol_heads, |c, v| c.symbol_heads = v),
         ]
     }
 

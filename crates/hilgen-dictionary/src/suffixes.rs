@@ -8,7 +8,7 @@
 //! share. Only whole words of letters are judged, so codes, abbreviations and numbers never
 //! match, and no plural ending labels a word ("-tions" ends names of every kind).
 
-use crate::matches::Target;
+use crate::matches::{majority, LabelCount, Target};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Shortest and longest ending tried, in letters.
@@ -21,9 +21,6 @@ pub const MIN_WORD: usize = 7;
 pub const MIN_NAMES: usize = 5;
 /// Least share of those names with one label.
 pub const MIN_PURITY: f64 = 0.95;
-
-/// The names of one label that end one way: how many, and how many per list of concept types.
-type LabelCount = (usize, HashMap<Vec<String>, usize>);
 
 /// Endings counted while the dictionary is built.
 #[derive(Debug, Default)]
@@ -76,16 +73,10 @@ impl EndingCounts {
         let mut rules = HashMap::new();
         for (ending, (unlabelled, labels)) in self.endings {
             let total = unlabelled + labels.values().map(|(n, _)| n).sum::<usize>();
-            let Some((label, (n, types))) =
-                labels.into_iter().max_by_key(|(l, (n, _))| (*n, std::cmp::Reverse(l.clone())))
-            else {
-                continue;
-            };
+            let Some((label, n, types)) = majority(labels) else { continue };
             if n < MIN_NAMES || (n as f64) < MIN_PURITY * total as f64 || !labelling(&ending) {
                 continue;
             }
-            let types =
-                types.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0))).map(|(t, _)| t).unwrap_or_default();
             let target = Target { label, concept: format!("suffix:-{ending}"), types, children: 0 };
             rules.insert(ending, target);
         }
