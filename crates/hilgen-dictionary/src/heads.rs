@@ -15,8 +15,8 @@
 //! dictionary's errors on the dev splits of NCBI-Disease and BC5CDR with the seed 1-5 shots
 //! (docs/results/README.md, "Symbol heads"), never on a test split.
 
-use crate::matches::{majority, LabelCount, Match, Target};
-use std::collections::{BTreeMap, HashMap};
+use crate::matches::{Match, Target, Votes};
+use std::collections::HashMap;
 
 /// Fewest names a head must end after a symbol.
 pub const MIN_NAMES: usize = 10;
@@ -37,8 +37,8 @@ pub fn is_symbol(token: &str) -> bool {
 /// Heads counted while the dictionary is built.
 #[derive(Debug, Default)]
 pub(crate) struct HeadCounts {
-    /// Head (keyed) -> (names of concepts with no label, per label: its names).
-    heads: HashMap<String, (usize, BTreeMap<String, LabelCount>)>,
+    /// Head (keyed) -> the names of a symbol and it.
+    heads: HashMap<String, Votes>,
 }
 
 impl HeadCounts {
@@ -54,26 +54,14 @@ impl HeadCounts {
         if head.len() < MIN_HEAD || !head.bytes().all(|b| b.is_ascii_lowercase()) {
             return;
         }
-        let h = self.heads.entry(head).or_default();
-        match target {
-            None => h.0 += 1,
-            Some(t) => {
-                let (n, types) = h.1.entry(t.label.clone()).or_default();
-                *n += 1;
-                *types.entry(t.types.clone()).or_default() += 1;
-            }
-        }
+        self.heads.entry(head).or_default().add(target);
     }
 
     /// The heads where one label has at least [`MIN_NAMES`] names and [`MIN_PURITY`] of all.
     pub(crate) fn learn(self) -> Heads {
         let mut rules = HashMap::new();
-        for (head, (unlabelled, labels)) in self.heads {
-            let total = unlabelled + labels.values().map(|(n, _)| n).sum::<usize>();
-            let Some((label, n, types)) = majority(labels) else { continue };
-            if n < MIN_NAMES || (n as f64) < MIN_PURITY * total as f64 {
-                continue;
-            }
+        for (head, votes) in self.heads {
+            let Some((label, types)) = votes.winner(MIN_NAMES, MIN_PURITY) else { continue };
             let target = Target { label, concept: format!("head:{head}"), types, children: 0 };
             if let Some(adjective) = head.strip_suffix("ency").map(|stem| format!("{stem}ent")) {
                 rules.entry(adjective).or_insert_with(|| target.clone());

@@ -52,13 +52,42 @@ pub(crate) fn grow_left(
 
 /// The names of one label that a learned rule counted: how many, and how many per list of
 /// concept types.
-pub(crate) type LabelCount = (usize, HashMap<Vec<String>, usize>);
+type LabelCount = (usize, HashMap<Vec<String>, usize>);
 
-/// The label with the most names (ties: the first by name), its count and its most common list
-/// of concept types (ties: the first): the target a rule learned from the names takes
-/// ([`crate::suffixes`], [`crate::heads`]).
-pub(crate) fn majority(labels: BTreeMap<String, LabelCount>) -> Option<(String, usize, Vec<String>)> {
-    let (label, (n, types)) = labels.into_iter().max_by_key(|(l, (n, _))| (*n, std::cmp::Reverse(l.clone())))?;
-    let types = types.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0))).map(|(t, _)| t).unwrap_or_default();
-    Some((label, n, types))
+/// The names a rule learned from the graph's names counted ([`crate::suffixes`],
+/// [`crate::heads`]): those of concepts the shots give no label, and those of each label.
+#[derive(Debug, Default)]
+pub(crate) struct Votes {
+    unlabelled: usize,
+    labels: BTreeMap<String, LabelCount>,
+}
+
+impl Votes {
+    /// Counts one name (`target`: its concept's label and types; `None`: a concept with no
+    /// label, which votes against).
+    pub(crate) fn add(&mut self, target: Option<&Target>) {
+        match target {
+            None => self.unlabelled += 1,
+            Some(t) => {
+                let (n, types) = self.labels.entry(t.label.clone()).or_default();
+                *n += 1;
+                *types.entry(t.types.clone()).or_default() += 1;
+            }
+        }
+    }
+
+    /// The label with the most names (ties: the first by name) and its most common list of
+    /// concept types (ties: the first), where it has at least `min_names` names and
+    /// `min_purity` of all counted.
+    pub(crate) fn winner(self, min_names: usize, min_purity: f64) -> Option<(String, Vec<String>)> {
+        let total = self.unlabelled + self.labels.values().map(|(n, _)| n).sum::<usize>();
+        let (label, (n, types)) =
+            self.labels.into_iter().max_by_key(|(l, (n, _))| (*n, std::cmp::Reverse(l.clone())))?;
+        if n < min_names || (n as f64) < min_purity * total as f64 {
+            return None;
+        }
+        let types =
+            types.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0))).map(|(t, _)| t).unwrap_or_default();
+        Some((label, types))
+    }
 }

@@ -8,8 +8,8 @@
 //! share. Only whole words of letters are judged, so codes, abbreviations and numbers never
 //! match, and no plural ending labels a word ("-tions" ends names of every kind).
 
-use crate::matches::{majority, LabelCount, Target};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use crate::matches::{Target, Votes};
+use std::collections::{HashMap, HashSet};
 
 /// Shortest and longest ending tried, in letters.
 const ENDINGS: std::ops::RangeInclusive<usize> = 5..=7;
@@ -25,8 +25,8 @@ pub const MIN_PURITY: f64 = 0.95;
 /// Endings counted while the dictionary is built.
 #[derive(Debug, Default)]
 pub(crate) struct EndingCounts {
-    /// ending -> (names with no label, per label: its names).
-    endings: HashMap<String, (usize, BTreeMap<String, LabelCount>)>,
+    /// ending -> the names with it.
+    endings: HashMap<String, Votes>,
     /// Every one-word name of the graph (labelled or not).
     names: HashSet<String>,
 }
@@ -56,27 +56,18 @@ impl EndingCounts {
             if key.len() < len + STEM {
                 break;
             }
-            let e = self.endings.entry(key[key.len() - len..].to_string()).or_default();
-            match target {
-                None => e.0 += 1,
-                Some(t) => {
-                    let (n, types) = e.1.entry(t.label.clone()).or_default();
-                    *n += 1;
-                    *types.entry(t.types.clone()).or_default() += 1;
-                }
-            }
+            self.endings.entry(key[key.len() - len..].to_string()).or_default().add(target);
         }
     }
 
     /// The endings where one label has at least [`MIN_NAMES`] names and [`MIN_PURITY`] of all.
     pub(crate) fn learn(self) -> Suffixes {
         let mut rules = HashMap::new();
-        for (ending, (unlabelled, labels)) in self.endings {
-            let total = unlabelled + labels.values().map(|(n, _)| n).sum::<usize>();
-            let Some((label, n, types)) = majority(labels) else { continue };
-            if n < MIN_NAMES || (n as f64) < MIN_PURITY * total as f64 || !labelling(&ending) {
+        for (ending, votes) in self.endings {
+            if !labelling(&ending) {
                 continue;
             }
+            let Some((label, types)) = votes.winner(MIN_NAMES, MIN_PURITY) else { continue };
             let target = Target { label, concept: format!("suffix:-{ending}"), types, children: 0 };
             rules.insert(ending, target);
         }
