@@ -533,8 +533,8 @@ impl Dictionary {
         // After the abbreviations: "HPT-JT syndrome" takes in a defined "HPT-JT".
         if self.config.symbol_heads {
             let key = |t: &str| keyed(&self.config, normalize(t));
+            let keep = |t: &Target| all || self.pick(std::slice::from_ref(t)).is_some();
             for (s, ms) in sentences.iter().zip(&mut out) {
-                let keep = |t: &Target| all || self.pick(std::slice::from_ref(t)).is_some();
                 let found: Vec<Match> = self
                     .heads
                     .find(&s.tokens, key, keep)

@@ -106,7 +106,8 @@ impl Heads {
     pub fn find(&self, tokens: &[String], key: impl Fn(&str) -> String, keep: impl Fn(&Target) -> bool) -> Vec<Match> {
         let mut out = Vec::new();
         for (i, token) in tokens.iter().enumerate() {
-            let Some(target) = self.get(&key(token)).filter(|t| keep(t)) else { continue };
+            // The symbol before is checked first: it is cheap, and few words have one, so the
+            // keying (normalizing) of a word as a head is left to those that do.
             let mut j = i;
             if j >= 2 && tokens[j - 1] == "-" && is_symbol(&tokens[j - 2]) {
                 j -= 1;
@@ -114,6 +115,7 @@ impl Heads {
             if j == 0 || !is_symbol(&tokens[j - 1]) {
                 continue;
             }
+            let Some(target) = self.get(&key(token)).filter(|t| keep(t)) else { continue };
             let mut start = j - 1;
             while start >= 2 && tokens[start - 1] == "-" && is_symbol(&tokens[start - 2]) {
                 start -= 2;
