@@ -36,8 +36,12 @@ pub struct DictionaryArgs {
     /// mark: on where more of the matches they add are whole mentions than lie outside every
     /// mention, off where fewer. Where that does not decide, dev decides (with --dev) or they
     /// stay off.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "adjectives")]
     pub adjective_evidence: bool,
+    /// Enter the adjectives of one-word names (hypertension -> "hypertensive", epilepsy ->
+    /// "epileptic") whatever the labelled files show, with or without --dev.
+    #[arg(long)]
+    pub adjectives: bool,
     /// The seed of --guard-p's test.
     #[arg(long, requires = "guard_p", default_value_t = 1)]
     pub guard_seed: u64,
@@ -111,6 +115,11 @@ pub struct DictionaryArgs {
     /// has "HMGCS2 Deficiency" and the like), with or without --dev.
     #[arg(long)]
     pub symbol_heads: bool,
+    /// A match grows over a word and code that many of the graph's names add to another name
+    /// of their label ("type IID von Willebrand disease", "SJS type 1A", where the graph has
+    /// "Mucopolysaccharidosis Type IVA" and "Mucopolysaccharidosis"), with or without --dev.
+    #[arg(long)]
+    pub subtypes: bool,
     /// Text to tag (any input format; JSON Lines and converted PubTator keep document ids, so
     /// abbreviations defined in a document are found in all of it).
     #[arg(long)]
@@ -170,6 +179,7 @@ pub fn run(mut args: DictionaryArgs) -> Result<()> {
         drop_co_types: args.drop_co_types,
         shot_names: args.shot_names,
         symbol_heads: args.symbol_heads,
+        subtypes: args.subtypes,
         ..DictionaryConfig::default()
     };
     let dev = args.dev.as_ref().map(read).transpose()?;
@@ -192,7 +202,10 @@ pub fn run(mut args: DictionaryArgs) -> Result<()> {
         }
         false => None,
     };
-    let config = DictionaryConfig { adjectives: evidence.and_then(|e| e.decision()).unwrap_or(false), ..config };
+    let config = DictionaryConfig {
+        adjectives: args.adjectives || evidence.and_then(|e| e.decision()).unwrap_or(false),
+        ..config
+    };
     let (dictionary, selection) = match dev {
         Some(dev) => {
             // The recall options as given; dev decides context typing and coordination (under a

@@ -11,6 +11,7 @@ use crate::forms::{american, variants};
 use crate::heads::{HeadCounts, Heads};
 use crate::matches::{Match, Target};
 use crate::modifiers::{Modifiers, NameCounts};
+use crate::subtypes::{SubtypeCounts, Subtypes};
 use crate::suffixes::{EndingCounts, Suffixes};
 use crate::types::{most_voted, TypeMap};
 use crate::words::is_word;
@@ -114,6 +115,11 @@ pub struct DictionaryConfig {
     /// has "HMGCS2 Deficiency" and the like; see [`crate::heads`]).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub symbol_heads: bool,
+    /// A match grows over a word and code that many of the graph's names add to another name
+    /// of their label ("type IID von Willebrand disease", "SJS type 1A", where the graph has
+    /// "Mucopolysaccharidosis Type IVA" and "Mucopolysaccharidosis"; see [`crate::subtypes`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub subtypes: bool,
 }
 
 impl Default for DictionaryConfig {
@@ -143,6 +149,7 @@ impl Default for DictionaryConfig {
             shot_names: false,
             drop_co_types: false,
             symbol_heads: false,
+            subtypes: false,
         }
     }
 }
@@ -150,7 +157,7 @@ impl Default for DictionaryConfig {
 impl DictionaryConfig {
     /// The defaults with the recall options (salt forms, British spellings, learned endings,
     /// abbreviations across documents, modifiers, hyphenated prefixes, the shots' own
-    /// mentions, symbols before learned heads), generic names, gene-symbol names and co-types
+    /// mentions, symbols before learned heads, subtype words and codes), generic names, gene-symbol names and co-types
     /// left out, local definitions and coordinations on: what a user with no dev set to choose
     /// on gets (`hilgen fewshot`), each set on the dev splits of BC5CDR and NCBI-Disease
     /// (docs/results/README.md, "The dictionary's recall", "Modifiers", "Precision and
@@ -170,6 +177,7 @@ impl DictionaryConfig {
             coordination: true,
             drop_co_types: true,
             symbol_heads: true,
+            subtypes: true,
             ..DictionaryConfig::default()
         }
     }
@@ -184,13 +192,14 @@ impl DictionaryConfig {
 }
 
 /// Common English words that are also names in biomedical vocabularies ("lead", "iron" are
-/// not here: they are chemicals).
+/// not here: they are chemicals; nor is "pain", which BC5CDR marks as a disease wherever it
+/// stands, 72 times in its dev split, and NCBI-Disease's dev split never uses).
 const STOP_WORDS: &[&str] = &[
     "a", "about", "acid", "action", "age", "aid", "aids", "air", "all", "also", "an", "and", "any", "are", "as", "at",
     "base", "be", "been", "being", "but", "by", "can", "case", "cases", "cell", "cells", "control", "could", "day",
     "did", "do", "does", "dose", "doses", "drug", "drugs", "during", "each", "effect", "effects", "factor", "for",
     "form", "from", "gas", "had", "has", "have", "he", "her", "his", "how", "if", "in", "into", "is", "it", "its",
-    "level", "levels", "may", "more", "most", "no", "not", "of", "on", "one", "or", "other", "our", "pain", "patient",
+    "level", "levels", "may", "more", "most", "no", "not", "of", "on", "one", "or", "other", "our", "patient",
     "patients", "per", "rat", "rats", "risk", "salt", "same", "she", "should", "some", "such", "than", "that", "the",
     "their", "them", "then", "there", "these", "they", "this", "those", "time", "to", "two", "type", "use", "used",
     "using", "via", "was", "water", "we", "were", "what", "when", "which", "who", "will", "with", "would",
@@ -237,6 +246,8 @@ pub struct Dictionary {
     /// Head words learned from the graph's names after symbols (empty unless
     /// `config.symbol_heads`).
     heads: Heads,
+    /// Subtype words learned from the graph's names (empty unless `config.subtypes`).
+    subtypes: Subtypes,
     /// The same learned per kin of labels ([`TypeMap::kin`]), grown over with context typing,
     /// which chooses a grown match's label among its kin afterwards (empty unless
     /// `config.modifiers` and the shots have two or more labels).
@@ -293,6 +304,7 @@ impl Dictionary {
         let mut endings = EndingCounts::default();
         let mut names = NameCounts::default();
         let mut heads = HeadCounts::default();
+        let mut subtypes = SubtypeCounts::default();
         let head_key = |w: &str| keyed(&config, normalize(w));
         for c in 0..kb.len() as u32 {
             let ctypes = kb.types(c);
@@ -306,10 +318,13 @@ impl Dictionary {
                     .find_map(|o| types.label_of(kb.types(o)))
             });
             let Some(label) = label else {
-                if config.suffixes || config.modifiers || config.symbol_heads {
+                if config.suffixes || config.modifiers || config.symbol_heads || config.subtypes {
                     for n in kb.names(c) {
                         if config.symbol_heads {
                             heads.add(n.text, None, head_key);
+                        }
+                        if config.subtypes {
+                            subtypes.add(&keyed(&config, normalize(n.text)), None);
                         }
                         for v in variants(n.text, &config) {
                             let key = keyed(&config, normalize(&v));
@@ -335,6 +350,9 @@ impl Dictionary {
                 if config.symbol_heads {
                     heads.add(n.text, Some(&target), head_key);
                 }
+                if config.subtypes {
+                    subtypes.add(&keyed(&config, normalize(n.text)), Some(&target.label));
+                }
                 if config.drop_gene_symbols && is_gene_symbol(n.text) {
                     continue;
                 }
@@ -353,6 +371,7 @@ impl Dictionary {
                     if config.modifiers {
                         names.add(&key, Some(&target.label));
                     }
+
                     let words = key.split(' ').count();
                     if key.chars().count() < config.min_chars
                         || words > config.max_tokens
@@ -387,6 +406,12 @@ impl Dictionary {
         let modifiers = if config.modifiers { names.learn(STOP_WORDS) } else { Modifiers::default() };
         let mut heads = if config.symbol_heads { heads.learn() } else { Heads::default() };
         heads.retain(|h| !entries.contains_key(h));
+        let subtypes = if config.subtypes {
+            subtypes
+                .learn(|rest| entries.get(rest).map_or(Vec::new(), |ts| ts.iter().map(|t| t.label.as_str()).collect()))
+        } else {
+            Subtypes::default()
+        };
         let kin_modifiers = if config.modifiers && types.context.labels().count() >= 2 {
             names.learn_kin(STOP_WORDS, types.kin())
         } else {
@@ -398,9 +423,20 @@ impl Dictionary {
             endings = suffixes.len(),
             modifiers = modifiers.len(),
             heads = heads.len(),
+            subtypes = ?subtypes.words().collect::<Vec<_>>(),
             "dictionary built"
         );
-        Ok(Dictionary { config, entries, exact, suffixes, modifiers, heads, kin_modifiers, types: types.into_owned() })
+        Ok(Dictionary {
+            config,
+            entries,
+            exact,
+            suffixes,
+            modifiers,
+            heads,
+            subtypes,
+            kin_modifiers,
+            types: types.into_owned(),
+        })
     }
 
     /// A dictionary of `(name, label, types)` entries in their variants, for tests.
@@ -426,8 +462,18 @@ impl Dictionary {
         let suffixes = if config.suffixes { endings.learn() } else { Suffixes::default() };
         let modifiers = if config.modifiers { counts.learn(STOP_WORDS) } else { Modifiers::default() };
         let kin_modifiers = Modifiers::default();
-        let heads = Heads::default();
-        Dictionary { config, entries, exact: HashMap::new(), suffixes, modifiers, heads, kin_modifiers, types }
+        let (heads, subtypes) = (Heads::default(), Subtypes::default());
+        Dictionary {
+            config,
+            entries,
+            exact: HashMap::new(),
+            suffixes,
+            modifiers,
+            heads,
+            subtypes,
+            kin_modifiers,
+            types,
+        }
     }
 
     /// Names in the dictionary (acronyms included).
@@ -559,6 +605,12 @@ impl Dictionary {
             let modifiers = if typed { &self.kin_modifiers } else { &self.modifiers };
             for (s, ms) in sentences.iter().zip(&mut out) {
                 modifiers.grow(&s.tokens, ms, |t| keyed(&self.config, normalize(t)));
+            }
+        }
+        // After the modifiers: "type IID" before "von Willebrand disease" or a grown match.
+        if self.config.subtypes {
+            for (s, ms) in sentences.iter().zip(&mut out) {
+                self.subtypes.grow(&s.tokens, ms, |t| keyed(&self.config, normalize(t)));
             }
         }
         if self.config.context_typing {

@@ -13,6 +13,8 @@
 //!   of its kin of labels).
 //! - [`heads`]: a symbol before a head word that many of the graph's names put after a symbol
 //!   as one mention ("C9 deficiency" where the graph has "HMGCS2 Deficiency").
+//! - [`subtypes`]: a match grown over a subtype word and code that many of the graph's names
+//!   add to another name ("type IID von Willebrand disease", "SJS type 1A").
 //! - [`prefixes`]: a match grown over a locant or configuration letter joined to it by a hyphen
 //!   ("6-thioguanine", "D-penicillamine").
 //! - Local definitions ([`DictionaryConfig::local_definitions`]): a document's
@@ -50,6 +52,7 @@ pub mod modifiers;
 pub mod prefixes;
 mod saved;
 pub mod select;
+pub mod subtypes;
 pub mod suffixes;
 pub mod types;
 mod words;

@@ -74,6 +74,9 @@ pub struct Grid {
     /// Symbols before learned heads as mentions, tried (see [`DictionaryConfig::symbol_heads`]).
     #[serde(default = "off", skip_serializing_if = "is_off")]
     pub symbol_heads: Vec<bool>,
+    /// Subtype words and codes grown over, tried (see [`DictionaryConfig::subtypes`]).
+    #[serde(default = "off", skip_serializing_if = "is_off")]
+    pub subtypes: Vec<bool>,
     /// In-document abbreviations tried (see [`DictionaryConfig::abbreviations`]); the default
     /// `[true, false]` lets dev decide, `[true]` keeps them on: a dev file of sampled sentences
     /// (`[selection] dev = "k-shot"`) holds no document to judge them on, since each sentence
@@ -128,6 +131,7 @@ impl Default for Grid {
             shot_names: off(),
             drop_co_types: off(),
             symbol_heads: off(),
+            subtypes: off(),
             abbreviations: both(),
             adjectives: both(),
             adjective_evidence: false,
@@ -158,6 +162,7 @@ impl Grid {
             shot_names: vec![c.shot_names],
             drop_co_types: vec![c.drop_co_types],
             symbol_heads: vec![c.symbol_heads],
+            subtypes: vec![c.subtypes],
             context_typing: vec![c.context_typing],
             coordination: vec![c.coordination],
             ..Grid::default()
@@ -166,7 +171,7 @@ impl Grid {
 
     /// The recall and precision options: each one's key, the values to try and how it is set
     /// on a configuration (one line per option).
-    fn options(&self) -> [(&'static str, &[bool], SetOption); 12] {
+    fn options(&self) -> [(&'static str, &[bool], SetOption); 13] {
         [
             ("salts", &self.salts, |c, v| c.salts = v),
             ("spelling", &self.spelling, |c, v| c.spelling = v),
@@ -180,6 +185,7 @@ impl Grid {
             ("shot_names", &self.shot_names, |c, v| c.shot_names = v),
             ("drop_co_types", &self.drop_co_types, |c, v| c.drop_co_types = v),
             ("symbol_heads", &self.symbol_heads, |c, v| c.symbol_heads = v),
+            ("subtypes", &self.subtypes, |c, v| c.subtypes = v),
         ]
     }
 
