@@ -175,17 +175,23 @@ impl Modifiers {
     }
 
     /// Grows each match (sorted, disjoint) left over up to [`MAX_GROWTH`] modifiers of its
-    /// label that no other match holds; `key` normalizes a token as the dictionary does. The
-    /// match's key becomes that of its grown text.
+    /// label that no other match holds, each joined to what follows by a space or a hyphen
+    /// ("non-papillary renal cell carcinoma", where the graph has "Non Small Cell Lung
+    /// Carcinoma" and "Small Cell Lung Carcinoma"); `key` normalizes a token as the dictionary
+    /// does. The match's key becomes that of its grown text.
     pub fn grow(&self, tokens: &[String], matches: &mut [Match], key: impl Fn(&str) -> String) {
         grow_left(tokens, matches, &key, |m, free_from| {
             let mut start = m.span.start;
-            while start > free_from
-                && m.span.start - start < MAX_GROWTH
-                && is_word(&tokens[start - 1])
-                && self.modifies(&key(&tokens[start - 1]), &m.span.label)
-            {
-                start -= 1;
+            let mut grown = 0;
+            while grown < MAX_GROWTH {
+                let hyphen = usize::from(start > free_from && tokens[start - 1] == "-");
+                let at = start - hyphen;
+                if at <= free_from || !is_word(&tokens[at - 1]) || !self.modifies(&key(&tokens[at - 1]), &m.span.label)
+                {
+                    break;
+                }
+                start = at - 1;
+                grown += 1;
             }
             start
         });
@@ -284,5 +290,11 @@ mod tests {
         let mut ms = vec![mk(0, 1, "Disease"), mk(1, 3, "Disease")];
         m.grow(&tokens, &mut ms, |t| t.to_lowercase());
         assert_eq!(ms[1].span.start, 1, "never into the match before");
+        // A modifier joined by a hyphen; a hyphen alone is not grown over.
+        let tokens: Vec<String> = "hereditary - deafness , - deafness".split(' ').map(String::from).collect();
+        let mut ms = vec![mk(2, 3, "Disease"), mk(5, 6, "Disease")];
+        m.grow(&tokens, &mut ms, |t| t.to_lowercase());
+        assert_eq!((ms[0].span.start, ms[0].key.as_str()), (0, "hereditary - deafness"));
+        assert_eq!(ms[1].span.start, 5);
     }
 }
