@@ -12,7 +12,7 @@ use crate::heads::{HeadCounts, Heads};
 use crate::matches::{Match, Target};
 use crate::modifiers::{Modifiers, NameCounts};
 use crate::subtypes::{SubtypeCounts, Subtypes};
-use crate::suffixes::{EndingCounts, Suffixes};
+use crate::suffixes::{EndingCounts, Inflections, Suffixes, SUFFIX_CONCEPT};
 use crate::types::{most_voted, TypeMap};
 use crate::words::is_word;
 use crate::{DictionaryError, Result};
@@ -567,6 +567,16 @@ impl Dictionary {
     /// each labelled by its context when `context_typing` is.
     pub fn match_all(&self, sentences: &[Sentence], all: bool) -> Vec<Vec<Match>> {
         let mut out: Vec<Vec<Match>> = sentences.iter().map(|s| self.matches(s, all)).collect();
+        if self.config.suffixes {
+            // A word labelled by its ending that the text also writes as a verb ("determine",
+            // "determined") is English.
+            let forms = Inflections::of(sentences.iter().map(|s| s.tokens.as_slice()));
+            for ms in &mut out {
+                ms.retain(|m| {
+                    !m.target.as_ref().is_some_and(|t| t.concept.starts_with(SUFFIX_CONCEPT)) || !forms.is_verb(&m.key)
+                });
+            }
+        }
         // Before the abbreviations: "serotonin (5-HT)" defines the grown "5-HT".
         if self.config.prefixes {
             for (s, ms) in sentences.iter().zip(&mut out) {

@@ -6,7 +6,9 @@
 //! Learned without labels: the names of every concept vote (with their plurals), those of
 //! concepts the shots give no label (anatomy, organisms, procedures) against every ending they
 //! share. Only whole words of letters are judged, so codes, abbreviations and numbers never
-//! match, and no plural ending labels a word ("-tions" ends names of every kind).
+//! match, and no plural ending labels a word ("-tions" ends names of every kind). A word the
+//! text also writes as a verb ("determined", "examining", "released") is English, not a drug
+//! named by its "-mine" or "-ase" ending ([`Inflections`]).
 
 use crate::matches::{Target, Votes};
 use std::collections::{HashMap, HashSet};
@@ -21,6 +23,9 @@ pub const MIN_WORD: usize = 7;
 pub const MIN_NAMES: usize = 5;
 /// Least share of those names with one label.
 pub const MIN_PURITY: f64 = 0.95;
+
+/// How the concept of a word labelled by its ending begins (`suffix:-apine`).
+pub const SUFFIX_CONCEPT: &str = "suffix:-";
 
 /// Endings counted while the dictionary is built.
 #[derive(Debug, Default)]
@@ -68,7 +73,7 @@ impl EndingCounts {
                 continue;
             }
             let Some((label, types)) = votes.winner(MIN_NAMES, MIN_PURITY) else { continue };
-            let target = Target { label, concept: format!("suffix:-{ending}"), types, children: 0 };
+            let target = Target { label, concept: format!("{SUFFIX_CONCEPT}{ending}"), types, children: 0 };
             rules.insert(ending, target);
         }
         Suffixes { rules, names: self.names }
@@ -104,9 +109,49 @@ impl Suffixes {
     }
 }
 
+/// The words of a text, lower case, to tell English verbs from names by their endings: a word
+/// the text also writes with a verb's ending (`-ed`, `-ing`; "determine" where "determined"
+/// occurs) is no drug or disease a learned ending names. Drug and disease names take neither
+/// ending. Built once per text tagged (all its sentences).
+#[derive(Debug, Default)]
+pub struct Inflections {
+    words: HashSet<String>,
+}
+
+impl Inflections {
+    /// The lower-case words of `tokens`' sentences.
+    pub fn of<'a>(sentences: impl IntoIterator<Item = &'a [String]>) -> Inflections {
+        let words = sentences
+            .into_iter()
+            .flatten()
+            .filter(|t| t.len() >= MIN_WORD && t.bytes().all(|b| b.is_ascii_alphabetic()))
+            .map(|t| t.to_ascii_lowercase())
+            .collect();
+        Inflections { words }
+    }
+
+    /// Whether the text writes `word` (lower case) as a verb: with `-d`/`-ed` or `-ing`
+    /// ("determine": "determined", "determining"; "release": "released").
+    pub fn is_verb(&self, word: &str) -> bool {
+        let stem = word.strip_suffix('e').unwrap_or(word);
+        ["ed", "ing"].iter().any(|end| self.words.contains(&format!("{stem}{end}")))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn words_the_text_inflects_as_verbs_are_verbs() {
+        let text: Vec<Vec<String>> = [["we", "determined", "it"], ["releasing", "olanzapine", "doses"]]
+            .iter()
+            .map(|s| s.iter().map(|t| t.to_string()).collect())
+            .collect();
+        let forms = Inflections::of(text.iter().map(Vec::as_slice));
+        assert!(forms.is_verb("determine") && forms.is_verb("release"));
+        assert!(!forms.is_verb("olanzapine") && !forms.is_verb("examine"));
+    }
 
     fn target(label: &str, ty: &str) -> Target {
         Target { label: label.into(), concept: "C".into(), types: vec![ty.into()], children: 0 }

@@ -23,6 +23,18 @@ pub struct CtdReport {
 /// The hierarchy source name CTD edges get.
 pub const SOURCE: &str = "MEDIC";
 
+/// Whether a synonym is a name: CTD copies OMIM's titles of the variants an entry includes
+/// with OMIM's marker (`GSD IIIc, INCLUDED`, 1,141 synonyms of the 2017 MEDIC), and cuts some
+/// long titles into pieces at its field separator, so that seven are the marker alone. Neither
+/// is a name: the marker alone would make "included" a disease name that matches the word in
+/// any text, and a marked title read as an inverted name ("INCLUDED GSD IIIc") begins with
+/// it, while cutting the marker off would make pieces of titles names ("ACTIVATOR, INCLUDED",
+/// "SUSCEPTIBILITY TO, INCLUDED").
+pub fn is_name(synonym: &str) -> bool {
+    let t = synonym.trim().to_ascii_lowercase();
+    !(t == "included" || t.ends_with(", included"))
+}
+
 /// Loads a CTD diseases or chemicals file into `graph`.
 pub fn load(path: &Path, graph: &mut Graph) -> Result<CtdReport> {
     let text = read_text(path)?;
@@ -91,7 +103,7 @@ pub fn load(path: &Path, graph: &mut Graph) -> Result<CtdReport> {
             i.map(|i| record[i].split('|').filter(|s| !s.is_empty()).map(String::from).collect::<Vec<_>>())
                 .unwrap_or_default()
         };
-        for s in list(synonyms) {
+        for s in list(synonyms).into_iter().filter(|s| is_name(s)) {
             graph.add_name(c, &s, false, source);
             report.synonyms += 1;
         }
@@ -109,4 +121,16 @@ pub fn load(path: &Path, graph: &mut Graph) -> Result<CtdReport> {
         report.parent_edges += 1;
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_name;
+
+    #[test]
+    fn omim_included_markers_and_marked_titles_are_no_names() {
+        assert!(!is_name("INCLUDED") && !is_name("included "));
+        assert!(!is_name("GSD IIIc, INCLUDED") && !is_name("ACTIVATOR, INCLUDED"));
+        assert!(is_name("Included body myositis") && is_name("Anemia, Hemolytic") && is_name("Symptoms included"));
+    }
 }
