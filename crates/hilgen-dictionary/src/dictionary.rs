@@ -157,11 +157,12 @@ impl Default for DictionaryConfig {
 impl DictionaryConfig {
     /// The defaults with the recall options (salt forms, British spellings, learned endings,
     /// abbreviations across documents, modifiers, hyphenated prefixes, the shots' own
-    /// mentions, symbols before learned heads, subtype words and codes), generic names, gene-symbol names and co-types
-    /// left out, local definitions and coordinations on: what a user with no dev set to choose
-    /// on gets (`hilgen fewshot`), each set on the dev splits of BC5CDR and NCBI-Disease
-    /// (docs/results/README.md, "The dictionary's recall", "Modifiers", "Precision and
-    /// prefixes", "Co-types" and "Symbol heads").
+    /// mentions, symbols before learned heads, subtype words and codes), generic names,
+    /// gene-symbol names and co-types left out, local definitions and coordinations on: what a
+    /// user with no dev set to choose on gets (`hilgen fewshot`), each set on the dev splits of
+    /// BC5CDR and NCBI-Disease (docs/results/README.md, "The dictionary's recall",
+    /// "Modifiers", "Precision and prefixes", "Co-types", "Symbol heads" and "Subtypes and
+    /// hyphens").
     pub fn recommended() -> DictionaryConfig {
         DictionaryConfig {
             salts: true,
@@ -371,7 +372,6 @@ impl Dictionary {
                     if config.modifiers {
                         names.add(&key, Some(&target.label));
                     }
-
                     let words = key.split(' ').count();
                     if key.chars().count() < config.min_chars
                         || words > config.max_tokens

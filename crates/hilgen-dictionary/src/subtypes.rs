@@ -18,7 +18,7 @@
 //! in its mentions and BC5CDR leaves out ("stage II hypertension"), are never learned
 //! ([`SEVERITY`]). The limits ([`MIN_NAMES`], [`MIN_PURITY`]) were set on the
 //! dictionary's errors on the dev splits of NCBI-Disease and BC5CDR with the seed 1-5 shots
-//! (docs/results/README.md, "Subtypes"), never on a test split.
+//! (docs/results/README.md, "Subtypes and hyphens"), never on a test split.
 
 use crate::matches::Match;
 use crate::modifiers::QUALIFIERS;
