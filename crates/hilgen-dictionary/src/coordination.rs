@@ -1,9 +1,9 @@
 //! Coordinated mentions that share a head: "breast and ovarian cancer", "Duchenne or Becker
-//! muscular dystrophy", "colorectal, endometrial, and ovarian cancers", "breast-ovarian cancer". Longest match finds
-//! only the last conjunct ("ovarian cancer"); when each word before the coordinator, joined to
-//! the match's head, is itself a name of the dictionary ("breast cancer"), the match grows to
-//! cover the whole coordination, as the corpora annotate it (NCBI-Disease's `CompositeMention`,
-//! one BC5CDR span with two concepts).
+//! muscular dystrophy", "colorectal, endometrial, and ovarian cancers", "breast-ovarian
+//! cancer". Longest match finds only the last conjunct ("ovarian cancer"); when each word
+//! before the coordinator, joined to the match's head, is itself a name of the dictionary
+//! ("breast cancer"), the match grows to cover the whole coordination, as the corpora annotate
+//! it (NCBI-Disease's `CompositeMention`, one BC5CDR span with two concepts).
 //!
 //! The grown span's label is the one the shots give coordinated mentions most often, among the
 //! labels the head match's concept types were seen with (NCBI-Disease's `CompositeMention`); where

@@ -29,8 +29,9 @@ pub const MIN_NAMES: usize = 20;
 /// Least share of the names with the word before a code that count for it.
 pub const MIN_PURITY: f64 = 0.4;
 /// Words of severity or course before a code ("grade 4", "stage II"): the graph has them in
-/// names ("Astrocytoma, Grade IV") but BC5CDR leaves them out of its mentions ("grade 4
-/// [neutropenia]", "stage II [hypertension]"), so they are never learned, nor are the
+/// names ("Astrocytoma, Grade IV") but BC5CDR leaves them out of its mentions (it marks
+/// "neutropenia" in "grade 4 neutropenia", "hypertension" in "stage II hypertension"), so they
+/// are never learned, nor are the
 /// modifiers' [`crate::modifiers::QUALIFIERS`] ("isolated").
 pub const SEVERITY: &[&str] = &["grade", "grades", "stage", "stages"];
 /// Shortest word judged, in letters.
@@ -64,6 +65,11 @@ pub fn is_text_code(token: &str) -> bool {
     }
 }
 
+/// Whether a token joins two codes of one subtype ("1 and 2", "I , II or III").
+fn joins_codes(token: &str) -> bool {
+    matches!(token, "and" | "or" | "," | "/")
+}
+
 /// Names with a word before a code, counted while the dictionary is built.
 #[derive(Debug, Default)]
 pub(crate) struct SubtypeCounts {
@@ -94,19 +100,18 @@ impl SubtypeCounts {
     pub(crate) fn learn<'a>(self, labels_of: impl Fn(&str) -> Vec<&'a str>) -> Subtypes {
         let mut counts: HashMap<String, (usize, usize)> = HashMap::new();
         for (word, rest, label) in self.seen {
-            if SEVERITY.contains(&word.as_str()) || QUALIFIERS.contains(&word.as_str()) || !labels_of(&word).is_empty()
-            {
-                continue;
-            }
             let entry = counts.entry(word).or_default();
             entry.1 += 1;
             if label.is_some_and(|l| labels_of(&rest).contains(&l.as_str())) {
                 entry.0 += 1;
             }
         }
+        // Each word judged once, after counting.
+        let never = |w: &str| SEVERITY.contains(&w) || QUALIFIERS.contains(&w) || !labels_of(w).is_empty();
         let words = counts
             .into_iter()
             .filter(|(_, (hits, total))| *hits >= MIN_NAMES && *hits as f64 >= MIN_PURITY * *total as f64)
+            .filter(|(w, _)| !never(w))
             .map(|(w, _)| w)
             .collect();
         Subtypes { words }
@@ -147,10 +152,7 @@ impl Subtypes {
             return None;
         }
         let mut end = at + 1;
-        while end + 1 < tokens.len()
-            && matches!(tokens[end].as_str(), "and" | "or" | "," | "/")
-            && is_text_code(&tokens[end + 1])
-        {
+        while end + 1 < tokens.len() && joins_codes(&tokens[end]) && is_text_code(&tokens[end + 1]) {
             end += 2;
         }
         Some(end)
@@ -162,10 +164,7 @@ impl Subtypes {
             return None;
         }
         let mut start = end - 1;
-        while start >= 2
-            && matches!(tokens[start - 1].as_str(), "and" | "or" | "," | "/")
-            && is_text_code(&tokens[start - 2])
-        {
+        while start >= 2 && joins_codes(&tokens[start - 1]) && is_text_code(&tokens[start - 2]) {
             start -= 2;
         }
         Some(start)
