@@ -309,6 +309,7 @@ fn saved_kept() -> &'static Path {
                     hilgen::system::Source::Model {
                         folder: saved_model().to_path_buf(),
                         head: hilgen::system::Head::Tagger,
+                        min_confidence: None,
                     },
                 ),
             ],

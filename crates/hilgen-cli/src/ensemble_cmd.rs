@@ -81,6 +81,9 @@ pub enum EnsembleMethod {
     Majority,
     /// Per-token weighted vote with scheme repair.
     TokenVote,
+    /// Back-off in --pred order: every span of the first file, then each later file's spans
+    /// that overlap none kept (weights ignored).
+    Backoff,
     /// Try singles and every subset with vote/intersection/union/majority on dev; apply the best.
     Best,
 }
@@ -163,7 +166,7 @@ pub fn run(args: EnsembleArgs) -> Result<()> {
             test: args.guard_test,
         };
         let dev_refs: Vec<&[Sentence]> = dev_systems.iter().map(Vec::as_slice).collect();
-        let choice = choose(gold, &dev_refs, &candidates, false, Some(&guard))?;
+        let choice = choose(gold, &dev_refs, &candidates, false, Some(&guard), &Method::Union)?;
         println!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
@@ -191,6 +194,7 @@ pub fn run(args: EnsembleArgs) -> Result<()> {
             EnsembleMethod::Union => Method::Union,
             EnsembleMethod::Majority => Method::Majority,
             EnsembleMethod::TokenVote => Method::TokenVote,
+            EnsembleMethod::Backoff => Method::Backoff,
             EnsembleMethod::Best => unreachable!(),
         };
         let weights = match (&args.weights, &dev) {

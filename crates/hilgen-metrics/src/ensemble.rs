@@ -45,6 +45,10 @@ pub enum Method {
     Majority,
     /// Per-token weighted vote, then scheme repair.
     TokenVote,
+    /// Back-off in member order: every span of the first system, then each later system's
+    /// spans that overlap none kept so far (the dictionary first, a tagger where it had no
+    /// entry). Weights are ignored.
+    Backoff,
 }
 
 impl fmt::Display for Method {
@@ -56,6 +60,7 @@ impl fmt::Display for Method {
             Method::Union => write!(f, "union"),
             Method::Majority => write!(f, "majority"),
             Method::TokenVote => write!(f, "token-vote"),
+            Method::Backoff => write!(f, "backoff"),
         }
     }
 }
@@ -91,6 +96,18 @@ pub fn combine(systems: &[&[Sentence]], method: &Method, weights: &[f64], scheme
         let base = &systems[0][i];
         let tags = if *method == Method::TokenVote {
             token_vote(systems, weights, i, scheme)?
+        } else if *method == Method::Backoff {
+            let mut chosen: Vec<Span> = Vec::new();
+            for s in systems {
+                let kept = chosen.len();
+                for m in s[i].mentions()? {
+                    if chosen[..kept].iter().all(|c| c.end <= m.span.start || m.span.end <= c.start) {
+                        chosen.push(m.span);
+                    }
+                }
+            }
+            chosen.sort();
+            scheme::encode(&chosen, base.len(), scheme)?
         } else {
             // span -> (weighted score, votes)
             let mut votes: BTreeMap<Span, (f64, usize)> = BTreeMap::new();
@@ -106,7 +123,7 @@ pub fn combine(systems: &[&[Sentence]], method: &Method, weights: &[f64], scheme
                 Method::Intersection { k } => count >= k.unwrap_or(n),
                 Method::Union => true,
                 Method::Majority => 2 * count > n,
-                Method::TokenVote => unreachable!(),
+                Method::TokenVote | Method::Backoff => unreachable!(),
             };
             let mut cands: Vec<(Span, f64, usize)> =
                 votes.into_iter().filter(|(_, (s, c))| keep(*s, *c)).map(|(sp, (s, c))| (sp, s, c)).collect();
@@ -297,6 +314,25 @@ mod tests {
         assert_eq!(tags(Method::Union, &eq), "B-X I-X O B-Y");
         assert_eq!(tags(Method::Vote { threshold: 0.5 }, &[0.1, 1.0, 0.1]), "B-X O O B-Y");
         assert_eq!(tags(Method::TokenVote, &eq), "B-X I-X O B-Y");
+    }
+
+    #[test]
+    fn backoff_keeps_the_first_system_and_fills_in_where_it_has_nothing() {
+        let dictionary = vec![s("B-X O O O O")];
+        let tagger = vec![s("B-X I-X O B-Y I-Y")];
+        let other = vec![s("O O B-Z I-Z O")];
+        let sys: Vec<&[Sentence]> = vec![&dictionary, &tagger, &other];
+        let tags = |sys: &[&[Sentence]]| {
+            combine(sys, &Method::Backoff, &vec![1.0; sys.len()], Scheme::Iob2).unwrap()[0].tags.join(" ")
+        };
+        // The tagger's longer B-X I-X overlaps the dictionary's B-X: the dictionary's stays; its
+        // B-Y I-Y overlaps nothing and is added; the third system's span overlaps the tagger's.
+        assert_eq!(tags(&sys), "B-X O O B-Y I-Y");
+        // Order decides: the tagger first keeps its own spans.
+        assert_eq!(tags(&[&tagger, &dictionary]), "B-X I-X O B-Y I-Y");
+        assert_eq!(tags(&[&dictionary, &other]), "B-X O B-Z I-Z O");
+        assert_eq!(Method::Backoff.to_string(), "backoff");
+        assert_eq!(serde_json::to_value(Method::Backoff).unwrap(), "backoff");
     }
 
     #[test]

@@ -182,6 +182,21 @@ pub struct Prediction {
 }
 
 impl Prediction {
+    /// The prediction with only the entities the tagger is sure of: an entity (decoded
+    /// leniently) stays when every one of its words' tags has probability at least `min`;
+    /// the others' words become `O` (their probabilities stay).
+    pub fn confident(&self, min: f32) -> Prediction {
+        let mut tags = self.tags.clone();
+        if let Ok(parsed) = hilgen_corpus::scheme::parse_tags(&self.tags) {
+            for span in hilgen_corpus::scheme::decode_lenient(&parsed) {
+                if self.probs[span.start..span.end].iter().any(|&p| p < min) {
+                    tags[span.start..span.end].iter_mut().for_each(|t| *t = "O".to_string());
+                }
+            }
+        }
+        Prediction { tags, probs: self.probs.clone() }
+    }
+
     /// The sentence `source` with these tags (tokens and document id kept).
     pub fn to_sentence(&self, source: &Sentence) -> Sentence {
         Sentence {
@@ -711,6 +726,19 @@ fn read_saved(dir: &Path) -> Result<Option<Saved>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn confident_predictions_keep_entities_whose_every_word_is_sure() {
+        let p = Prediction {
+            tags: ["B-X", "I-X", "O", "B-Y", "I-Y", "B-Y"].map(String::from).to_vec(),
+            probs: vec![0.99, 0.95, 0.6, 0.99, 0.5, 0.9],
+        };
+        let c = p.confident(0.9);
+        assert_eq!(c.tags, ["B-X", "I-X", "O", "O", "O", "B-Y"]);
+        assert_eq!(c.probs, p.probs);
+        assert_eq!(p.confident(0.0), p);
+        assert!(p.confident(1.0).tags.iter().all(|t| t == "O"));
+    }
 
     #[test]
     fn non_finite_and_out_of_range_settings_are_refused_with_their_range() {

@@ -405,6 +405,41 @@ pub struct SelectionSpec {
     /// was picked among many, see `hilgen_metrics::permutation`).
     #[serde(default, skip_serializing_if = "GuardTest::is_default")]
     pub guard_test: GuardTest,
+    /// The ensemble a run falls back on (under `dev = "none"`, or where `guard_p` keeps the
+    /// default): `union` of the dictionary and the last strategy's tagger (the default), or
+    /// `backoff`: the dictionary's entities, then the tagger's entities that overlap none of
+    /// them and whose every word's tag has probability at least `backoff_confidence`.
+    #[serde(default, skip_serializing_if = "DefaultEnsemble::is_union")]
+    pub default_ensemble: DefaultEnsemble,
+    /// For `default_ensemble = "backoff"`: the least probability of every word's tag in a
+    /// tagger entity the back-off adds (default [`DEFAULT_BACKOFF_CONFIDENCE`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backoff_confidence: Option<f64>,
+}
+
+/// The tagger confidence a back-off ensemble adds entities at unless `backoff_confidence` says
+/// otherwise: set on the dictionary's and the tagger's full dev splits of BC5CDR and
+/// NCBI-Disease (docs/results/README.md, "Back-off"), never on test.
+pub const DEFAULT_BACKOFF_CONFIDENCE: f64 = 0.9;
+
+/// The ensemble a run falls back on when nothing on labelled data chooses another.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DefaultEnsemble {
+    /// Every entity of the dictionary and the last strategy's tagger (overlaps: the one both
+    /// predict, else the longer).
+    #[default]
+    Union,
+    /// The dictionary's entities, then the tagger's sure entities where the dictionary has
+    /// none.
+    Backoff,
+}
+
+impl DefaultEnsemble {
+    /// Whether it is the union (the default; left out of settings hashes).
+    pub fn is_union(&self) -> bool {
+        *self == DefaultEnsemble::Union
+    }
 }
 
 /// Which labelled dev data a run chooses on.
@@ -439,6 +474,8 @@ impl Default for SelectionSpec {
             guard_p: None,
             dictionary_guard_p: None,
             guard_test: GuardTest::default(),
+            default_ensemble: DefaultEnsemble::Union,
+            backoff_confidence: None,
         }
     }
 }
@@ -561,6 +598,24 @@ impl Experiment {
                         set one of them or remove guard_test"
                 .into());
         }
+        match (self.selection.default_ensemble, self.selection.backoff_confidence) {
+            (DefaultEnsemble::Union, Some(_)) => {
+                return Err("[selection] backoff_confidence without default_ensemble = \"backoff\": \
+                            only the back-off reads it"
+                    .into())
+            }
+            (DefaultEnsemble::Backoff, Some(p)) if !(p > 0.0 && p <= 1.0) => {
+                return Err(format!(
+                    "[selection] backoff_confidence = {p}: expected a probability in (0, 1], such as 0.9"
+                ))
+            }
+            (DefaultEnsemble::Backoff, _) if self.dictionary.system == Some(false) => {
+                return Err("[selection] default_ensemble = \"backoff\" backs the dictionary off to a tagger; \
+                            it needs the dictionary as a system (remove dictionary.system = false)"
+                    .into())
+            }
+            _ => {}
+        }
         if self.selection.guard_p.is_some() && self.selection.dev == DevProtocol::None {
             return Err("[selection] guard_p with dev = \"none\": without dev labels the ensemble is the fixed union \
                         already; remove guard_p"
@@ -665,6 +720,20 @@ mod tests {
         assert!(with("bootstrap = 1000000000000").contains("at most 1000000"));
         assert!(with("[model.tagger]\nweight_decay = nan").contains("weight_decay NaN"));
         assert!(with("[model.tagger]\nmax_grad_norm = inf").contains("max_grad_norm inf"));
+        assert!(with("[selection]\nbackoff_confidence = 0.9").contains("without default_ensemble"));
+        let e = with("[selection]\ndefault_ensemble = \"backoff\"\nbackoff_confidence = 1.5");
+        assert!(e.contains("backoff_confidence = 1.5") && e.contains("(0, 1]"), "{e}");
+        let e = with("[selection]\ndefault_ensemble = \"backoff\"\n[dictionary]\nsystem = false");
+        assert!(e.contains("needs the dictionary"), "{e}");
+        assert!(with("[selection]\ndefault_ensemble = \"vote\"").contains("vote"));
+        let ok =
+            Experiment::from_toml("name = \"x\"\ndataset = \"bc5cdr\"\n[selection]\ndefault_ensemble = \"backoff\"\n")
+                .unwrap();
+        assert_eq!(ok.selection.default_ensemble, DefaultEnsemble::Backoff);
+        assert_eq!(ok.selection.backoff_confidence, None);
+        // Left out of the serialized settings when the union (earlier runs' hashes stay).
+        let v = serde_json::to_value(SelectionSpec::default()).unwrap();
+        assert!(v.get("default_ensemble").is_none() && v.get("backoff_confidence").is_none(), "{v}");
     }
 
     #[test]

@@ -204,7 +204,7 @@ impl Stage for FewshotKeep {
 
     fn run(input: &KeepInput, cx: &Context<'_>) -> Result<KeepOutput> {
         let dictionary = Source::Dictionary { dictionary: cx.path(&input.dictionary), kb: cx.path(&input.kb) };
-        let model = |head| Source::Model { folder: cx.path(&input.model), head };
+        let model = |head| Source::Model { folder: cx.path(&input.model), head, min_confidence: None };
         let mut card = input.card.clone();
         let (members, rule, chosen, dev_f1) = match &input.dev {
             None => (
@@ -259,7 +259,8 @@ impl Stage for FewshotKeep {
                     seed: 1,
                     test: input.guard_test,
                 });
-                let choice = choose(&gold, &refs, &candidates, false, guard.as_ref())?;
+                let choice =
+                    choose(&gold, &refs, &candidates, false, guard.as_ref(), &hilgen_metrics::ensemble::Method::Union)?;
                 let prf = hilgen_metrics::evaluate_sentences(&gold, &choice.apply(&refs)?, scoring())?.micro;
                 card.dev = Some(Prf { precision: prf.precision, recall: prf.recall, f1: prf.f1 });
                 let members: Vec<(String, Source)> =

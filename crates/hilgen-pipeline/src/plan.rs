@@ -385,6 +385,13 @@ impl Plan {
                 "the dictionary system (dictionary.system, or a strategy such as `distant`) needs a [kb] table".into(),
             ));
         }
+        if exp.selection.default_ensemble == crate::experiment::DefaultEnsemble::Backoff && !dictionary_system {
+            return Err(PipelineError::Invalid(
+                "[selection] default_ensemble = \"backoff\" backs the dictionary off to a tagger: it needs a [kb] table \
+                 and the dictionary as a system"
+                    .into(),
+            ));
+        }
         exp.dictionary.grid.check()?;
         let dictionary = (dictionary_system || needs_dictionary).then(|| exp.dictionary.grid.clone());
         let needs_pool = strategies.iter().any(|s| s.needs.pool.uses());
@@ -494,13 +501,18 @@ impl Plan {
             }
             _ => "",
         };
-        let guard = format!("{guard}{evidence}{test}");
+        let fallback = match (self.selection.guard_p, self.backoff()) {
+            (Some(_), Some(_)) => format!("; the ensemble falls back on {}", self.default_ensemble_words()),
+            _ => String::new(),
+        };
+        let guard = format!("{guard}{evidence}{test}{fallback}");
         let protocol = match self.data.dev_samples.values().next() {
             Some(d) if self.selection.dev == crate::experiment::DevProtocol::None => format!(
                 "{}: dictionary filters chosen on the shots ({} sentences for the first sample), \
-                 ensemble fixed (union of the dictionary and the last strategy's tagger)",
+                 ensemble fixed ({})",
                 NO_DEV_LABELS,
-                d.split.sentences
+                d.split.sentences,
+                self.default_ensemble_words()
             ),
             Some(d) => format!(
                 "k-shot dev: {} per entity type sampled from the dev split per seed (seed + {}; {} sentences for the first)",
@@ -733,11 +745,46 @@ impl Plan {
 
     /// The members of the ensemble a run falls back on (`[selection] dev = "none"`, or a dev
     /// choice that `guard_p` does not let through): the dictionary (when it is a system) and
-    /// the last strategy's tagger, combined by union.
+    /// the last strategy's tagger, combined by union; under `default_ensemble = "backoff"`,
+    /// the dictionary and that tagger's sure entities ([`Plan::backoff_system`]), in that order.
     pub fn default_ensemble(&self) -> Vec<String> {
         let last = *self.all_configs().last().expect("original is always there");
         let [tagger, _] = crate::results::model_systems(self.config_name(last));
+        let tagger = self.backoff_system().unwrap_or(tagger);
         self.dictionary_system.then(|| "dictionary".to_string()).into_iter().chain([tagger]).collect()
+    }
+
+    /// How [`Plan::default_ensemble`]'s members are combined.
+    pub fn default_method(&self) -> hilgen_metrics::ensemble::Method {
+        match self.backoff() {
+            Some(_) => hilgen_metrics::ensemble::Method::Backoff,
+            None => hilgen_metrics::ensemble::Method::Union,
+        }
+    }
+
+    /// Under `[selection] default_ensemble = "backoff"`: the least probability of every word's
+    /// tag in a tagger entity the back-off adds.
+    pub fn backoff(&self) -> Option<f64> {
+        (self.selection.default_ensemble == crate::experiment::DefaultEnsemble::Backoff)
+            .then(|| self.selection.backoff_confidence.unwrap_or(crate::experiment::DEFAULT_BACKOFF_CONFIDENCE))
+    }
+
+    /// Under `[selection] default_ensemble = "backoff"`: the back-off's tagger member, the last
+    /// strategy's tagger with only its sure entities (`tagger/CONFIG@P`).
+    pub fn backoff_system(&self) -> Option<String> {
+        let last = *self.all_configs().last().expect("original is always there");
+        self.backoff().map(|p| crate::results::confident_system(self.config_name(last), p))
+    }
+
+    /// The default ensemble in words.
+    pub fn default_ensemble_words(&self) -> String {
+        match self.backoff() {
+            Some(p) => format!(
+                "the dictionary, backed off to the last strategy's tagger where it has no entity and the tagger is \
+                 sure (every word's tag at p >= {p})"
+            ),
+            None => "union of the dictionary and the last strategy's tagger".to_string(),
+        }
     }
 
     /// `[selection] guard_p` for `unit`: the members it guards (see

@@ -35,10 +35,10 @@ pub fn load(folder: &Path, head: Option<Head>, options: &RunOptions) -> Result<L
             let manifest = read_manifest(&file, v)?;
             let component = match (head, &manifest.system) {
                 (None, c) => c.clone(),
-                (Some(Head::Tagger), Component::Tagger { model } | Component::Dann { model }) => {
-                    Component::Tagger { model: model.clone() }
+                (Some(Head::Tagger), Component::Tagger { model, .. } | Component::Dann { model }) => {
+                    Component::Tagger { model: model.clone(), min_confidence: None }
                 }
-                (Some(Head::Dann), Component::Tagger { model } | Component::Dann { model }) => {
+                (Some(Head::Dann), Component::Tagger { model, .. } | Component::Dann { model }) => {
                     Component::Dann { model: model.clone() }
                 }
                 (Some(h), _) => {
@@ -76,7 +76,7 @@ pub fn load(folder: &Path, head: Option<Head>, options: &RunOptions) -> Result<L
             }
             let head = head.or(named).unwrap_or(Head::Tagger);
             let component = match head {
-                Head::Tagger => Component::Tagger { model: PathBuf::from(".") },
+                Head::Tagger => Component::Tagger { model: PathBuf::from("."), min_confidence: None },
                 Head::Dann => Component::Dann { model: PathBuf::from(".") },
             };
             let system = build(folder, &component, options, &mut cache)?;
@@ -157,7 +157,7 @@ fn build(
                 "has no DANN support set (dann.json and dann.safetensors); use its tagger",
             ));
         }
-        Ok(System::Model(Model { neural, head }))
+        Ok(System::Model(Model { neural, head, min_confidence: None }))
     };
     Ok(match component {
         Component::Dictionary { dictionary, kb } => {
@@ -165,7 +165,21 @@ fn build(
             inside(folder, &kb.file)?;
             System::Dictionary(Box::new(DictionarySystem::load(folder, dictionary, kb)?))
         }
-        Component::Tagger { model: m } => model(m, Head::Tagger)?,
+        Component::Tagger { model: m, min_confidence } => match model(m, Head::Tagger)? {
+            System::Model(mut t) => {
+                if let Some(p) = *min_confidence {
+                    if !(0.0..=1.0).contains(&p) {
+                        return Err(SystemError::folder(
+                            folder.join(SYSTEM_FILE),
+                            format!("a tagger's min_confidence is a probability in [0, 1]; got {p}"),
+                        ));
+                    }
+                    t.min_confidence = Some(p as f32);
+                }
+                System::Model(t)
+            }
+            other => other,
+        },
         Component::Dann { model: m } => model(m, Head::Dann)?,
         Component::Llm { settings } => System::Llm(Box::new(LlmSystem::load(&inside(folder, settings)?)?)),
         Component::Ensemble { method, weights, members } => {
@@ -200,6 +214,9 @@ pub enum Source {
         folder: PathBuf,
         /// The head.
         head: Head,
+        /// For the tagger head: keep only its entities whose every word's tag has at least
+        /// this probability (a back-off member).
+        min_confidence: Option<f64>,
     },
     /// The LLM tagger.
     Llm(Box<LlmSettings>),
@@ -254,7 +271,7 @@ pub fn assemble(dest: &Path, assembly: &Assembly) -> Result<Manifest> {
                     kb: Pinned { sha256: crate::sha256_file(&dest.join(&kb_rel))?, file: kb_rel },
                 }
             }
-            Source::Model { folder, head } => {
+            Source::Model { folder, head, min_confidence } => {
                 let rel = match folders.get(folder) {
                     Some(rel) => rel.clone(),
                     None => {
@@ -271,7 +288,7 @@ pub fn assemble(dest: &Path, assembly: &Assembly) -> Result<Manifest> {
                     }
                 };
                 match head {
-                    Head::Tagger => Component::Tagger { model: rel },
+                    Head::Tagger => Component::Tagger { model: rel, min_confidence: *min_confidence },
                     Head::Dann => Component::Dann { model: rel },
                 }
             }
@@ -411,7 +428,9 @@ mod tests {
     #[test]
     fn assembling_needs_one_member_or_a_rule() {
         let dir = tempfile::tempdir().unwrap();
-        let m = |n: &str| (n.to_string(), Source::Model { folder: dir.path().into(), head: Head::Tagger });
+        let m = |n: &str| {
+            (n.to_string(), Source::Model { folder: dir.path().into(), head: Head::Tagger, min_confidence: None })
+        };
         let bad = [
             Assembly { members: vec![], rule: None, types: vec![], card: CardInfo::default() },
             Assembly { members: vec![m("a"), m("b")], rule: None, types: vec![], card: CardInfo::default() },

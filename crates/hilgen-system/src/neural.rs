@@ -135,11 +135,16 @@ pub struct Model {
     pub neural: Rc<Neural>,
     /// The head.
     pub head: Head,
+    /// The tagger's entities only where every word's tag has at least this probability.
+    pub min_confidence: Option<f32>,
 }
 
 impl Tag for Model {
     fn describe(&self) -> String {
-        format!("{} of {}", self.head.name(), self.neural.folder.display())
+        match (self.head, self.min_confidence) {
+            (Head::Tagger, Some(p)) => format!("tagger of {} (entities with p >= {p})", self.neural.folder.display()),
+            _ => format!("{} of {}", self.head.name(), self.neural.folder.display()),
+        }
     }
 
     fn types(&self) -> Vec<String> {
@@ -147,6 +152,12 @@ impl Tag for Model {
     }
 
     fn tag(&self, sentences: &[Sentence]) -> Result<Vec<Sentence>> {
-        Ok(self.neural.tag_heads(sentences, &[self.head])?.remove(0))
+        match (self.head, self.min_confidence) {
+            (Head::Tagger, Some(min)) => {
+                let predictions = self.neural.predict(sentences, &[Head::Tagger])?.remove(0);
+                Ok(predictions.iter().zip(sentences).map(|(p, s)| p.confident(min).to_sentence(s)).collect())
+            }
+            _ => Ok(self.neural.tag_heads(sentences, &[self.head])?.remove(0)),
+        }
     }
 }

@@ -48,6 +48,10 @@ pub enum Component {
     Tagger {
         /// The model folder.
         model: PathBuf,
+        /// Keep only the entities the tagger is sure of: every word's tag has at least this
+        /// probability (a back-off member; unset: every entity).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min_confidence: Option<f64>,
     },
     /// DANN: nearest neighbours over a tagger's emissions (the same folder's support set).
     Dann {
@@ -85,7 +89,7 @@ impl Component {
     /// Every model folder the component reads.
     pub fn models(&self) -> Vec<&PathBuf> {
         match self {
-            Component::Tagger { model } | Component::Dann { model } => vec![model],
+            Component::Tagger { model, .. } | Component::Dann { model } => vec![model],
             Component::Ensemble { members, .. } => members.iter().flat_map(|m| m.component.models()).collect(),
             _ => vec![],
         }
@@ -178,7 +182,7 @@ mod tests {
                 },
                 Member {
                     name: "tagger/distant".into(),
-                    component: Component::Tagger { model: "models/distant".into() },
+                    component: Component::Tagger { model: "models/distant".into(), min_confidence: None },
                 },
             ],
         };
@@ -188,6 +192,18 @@ mod tests {
         assert_eq!(v["members"][1]["name"], "tagger/distant");
         assert_eq!(serde_json::from_value::<Component>(v).unwrap(), c);
         assert_eq!(c.models(), vec![&PathBuf::from("models/distant")]);
+        // A back-off member keeps its confidence; a plain tagger writes none (older files read).
+        let sure = Component::Tagger { model: "models/distant".into(), min_confidence: Some(0.9) };
+        let v = serde_json::to_value(&sure).unwrap();
+        assert_eq!(v["min_confidence"], 0.9);
+        assert_eq!(serde_json::from_value::<Component>(v).unwrap(), sure);
+        let plain = serde_json::json!({"type": "tagger", "model": "models/distant"});
+        assert_eq!(
+            serde_json::from_value::<Component>(plain.clone()).unwrap(),
+            Component::Tagger { model: "models/distant".into(), min_confidence: None }
+        );
+        let written = Component::Tagger { model: "models/distant".into(), min_confidence: None };
+        assert_eq!(serde_json::to_value(&written).unwrap(), plain);
         let bad = serde_json::json!({"type": "crf", "model": "m"});
         assert!(serde_json::from_value::<Component>(bad).unwrap_err().to_string().contains("crf"));
     }

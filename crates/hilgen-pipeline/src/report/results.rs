@@ -104,6 +104,18 @@ pub fn model_systems(config: &str) -> [String; 2] {
     [format!("tagger/{config}"), format!("{DANN}/{config}")]
 }
 
+/// The back-off member of configuration `config`: its tagger's entities whose every word's tag
+/// has probability at least `p` (`tagger/CONFIG@P`).
+pub fn confident_system(config: &str, p: f64) -> String {
+    format!("tagger/{config}@{p}")
+}
+
+/// Whether `name` is a back-off member ([`confident_system`]): a system the ensemble search
+/// leaves out (it is only ever the back-off's second member).
+pub fn is_confident_system(name: &str) -> bool {
+    name.starts_with("tagger/") && name.contains('@')
+}
+
 /// The model part of DANN systems' names.
 pub const DANN: &str = "dann";
 

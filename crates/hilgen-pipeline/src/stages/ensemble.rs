@@ -34,6 +34,14 @@ pub struct EnsembleInput {
     /// `[selection] guard_p`: the default union stays unless dev overturns it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub guard: Option<Guard>,
+    /// How the fixed or guarded default combines its members (`[selection] default_ensemble`).
+    #[serde(skip_serializing_if = "is_union")]
+    pub default_method: ensemble::Method,
+}
+
+/// Whether `m` is the union (the default method; left out of settings hashes).
+pub(crate) fn is_union(m: &ensemble::Method) -> bool {
+    *m == ensemble::Method::Union
 }
 
 /// `[selection] guard_p`: the union of `default` is the ensemble unless the combination best
@@ -77,7 +85,7 @@ impl Stage for Ensemble {
             input.candidates.iter().map(|s| super::io::read(&cx.path(&s.predictions.test))).collect::<Result<_>>()?;
         let dev_refs: Vec<&[Sentence]> = dev.iter().map(Vec::as_slice).collect();
         let test_refs: Vec<&[Sentence]> = test.iter().map(Vec::as_slice).collect();
-        let choice = choose(&gold_dev, &dev_refs, &input.candidates, input.fixed, input.guard.as_ref())?;
+        let choice = choose(&gold_dev, &dev_refs, &input.candidates, input.fixed, input.guard.as_ref(), &input.default_method)?;
         let combined = choice.apply(&test_refs)?;
         super::io::write_tsv(&cx.dir.join("ensemble.test.tsv"), &combined)?;
         let (prf, ci, e) = score(&gold_test, &combined, input.bootstrap, input.seed)?;
@@ -134,27 +142,51 @@ impl Choice {
 
 /// The best combination on dev of the candidates (their dev predictions in candidate order):
 /// every single system, and for every subset of two or more the dev-F1-weighted vote,
-/// intersection, union and majority (ties: the earlier). With `fixed`, nothing is chosen: the
-/// union of all the candidates (dev only scores it). With a `guard`, the union of its default
-/// members stays unless the best beats it on dev with a paired bootstrap p-value at most
-/// `guard.p` (resamples seeded by `guard.seed`).
+/// intersection, union and majority (ties: the earlier). With `fixed`, nothing is chosen: all
+/// the candidates combined by `default_method` (dev only scores it). With a `guard`, its
+/// default members combined by `default_method` stay unless the best beats them on dev with a
+/// paired bootstrap p-value at most `guard.p` (resamples seeded by `guard.seed`). A back-off
+/// member ([`crate::results::is_confident_system`]) enters no combination but the default.
 pub fn choose(
     gold_dev: &[Sentence],
     dev: &[&[Sentence]],
     candidates: &[System],
     fixed: bool,
     guard: Option<&Guard>,
+    default_method: &ensemble::Method,
 ) -> Result<Choice> {
-    let union = |systems: Vec<usize>| ensemble::Candidate { systems, method: ensemble::Method::Union, dev_weights: false };
-    let cands = if fixed { vec![union((0..candidates.len()).collect())] } else { ensemble::default_candidates(candidates.len()) };
-    let sel = ensemble::select_best(gold_dev, dev, &cands, scoring(), Scheme::Iob2)?;
-    let mut chosen = sel.chosen().clone();
-    let mut overruled = None;
+    let by_default =
+        |systems: Vec<usize>| ensemble::Candidate { systems, method: default_method.clone(), dev_weights: false };
     let default: Vec<usize> = guard
         .map(|g| (0..candidates.len()).filter(|&i| g.default.contains(&candidates[i].name)).collect())
         .unwrap_or_default();
+    let cands = if fixed {
+        vec![by_default((0..candidates.len()).collect())]
+    } else {
+        // The search runs over the ordinary systems; the default joins it.
+        let searched: Vec<usize> =
+            (0..candidates.len()).filter(|&i| !crate::results::is_confident_system(&candidates[i].name)).collect();
+        let mut cands: Vec<ensemble::Candidate> = ensemble::default_candidates(searched.len())
+            .into_iter()
+            .map(|mut c| {
+                c.systems = c.systems.iter().map(|&i| searched[i]).collect();
+                c
+            })
+            .collect();
+        if default.len() > 1 && !cands.contains(&by_default(default.clone())) {
+            cands.push(by_default(default.clone()));
+        }
+        cands
+    };
+    let sel = ensemble::select_best(gold_dev, dev, &cands, scoring(), Scheme::Iob2)?;
+    let mut chosen = sel.chosen().clone();
+    let mut overruled = None;
     if let (Some(g), false) = (guard, default.is_empty() || fixed) {
-        let fallback = sel.tried.iter().find(|t| t.candidate == union(default.clone())).expect("every union is tried");
+        let fallback = sel
+            .tried
+            .iter()
+            .find(|t| t.candidate == by_default(default.clone()) || (default.len() == 1 && t.candidate.systems == default))
+            .expect("the default is tried");
         if fallback.candidate != chosen.candidate {
             let p_value = guard_p_value(gold_dev, dev, &sel, &chosen.candidate, &fallback.candidate, g)?;
             if p_value > g.p {
@@ -216,15 +248,20 @@ fn describe<S: AsRef<str>>(names: &[S], method: &ensemble::Method) -> String {
 /// among equals), at most the plan's `ensemble_systems`; under `[selection] dev = "none"`, the
 /// plan's fixed members in its order.
 pub(crate) fn ranked(plan: &Plan, unit: crate::graph::Unit, outputs: &Outputs<'_>) -> Option<Vec<System>> {
-    let mut ranked = systems(plan, unit, outputs)?;
+    let all = systems(plan, unit, outputs)?;
     if let Some(fixed) = plan.fixed_ensemble() {
+        let mut ranked = all;
         ranked.retain(|s| fixed.contains(&s.name));
         ranked.sort_by_key(|s| fixed.iter().position(|f| f == &s.name));
         return Some(ranked);
     }
+    // A back-off member is never ranked: it can only be the default's.
+    let (confident, mut ranked): (Vec<System>, Vec<System>) =
+        all.into_iter().partition(|s| crate::results::is_confident_system(&s.name));
     let scores = outputs.get::<super::evaluate::Scores>(&ids::evaluate(unit))?;
     ranked.sort_by(|a, b| scores[&b.name].dev_f1.total_cmp(&scores[&a.name].dev_f1));
-    let rest = ranked.split_off(plan.ensemble_systems.max(1).min(ranked.len()));
+    let mut rest = ranked.split_off(plan.ensemble_systems.max(1).min(ranked.len()));
+    rest.extend(confident);
     let mut top = ranked;
     if plan.selection.guard_p.is_some() {
         // The default members are candidates whatever their dev rank, so the guard can keep them.
@@ -257,6 +294,7 @@ impl Planned for Ensemble {
             seed: unit.seed,
             fixed: plan.fixed_ensemble().is_some(),
             guard: plan.ensemble_guard(unit),
+            default_method: plan.default_method(),
         })
     }
 }
@@ -299,30 +337,63 @@ mod tests {
         // only in resamples that hold the second sentence (p about 0.3).
         let [gold, d, t, n] = dev(4, 1);
         let refs: Vec<&[Sentence]> = vec![&d, &t, &n];
-        let free = choose(&gold, &refs, &cands, false, None).unwrap();
+        let free = choose(&gold, &refs, &cands, false, None, &ensemble::Method::Union).unwrap();
         assert_eq!(free.describe(), "dann/distant");
-        let guarded = choose(&gold, &refs, &cands, false, Some(&guard)).unwrap();
+        let guarded = choose(&gold, &refs, &cands, false, Some(&guard), &ensemble::Method::Union).unwrap();
         assert_eq!(guarded.describe(), "union of dictionary + tagger/distant");
         assert!(guarded.note().contains("kept by guard_p: dann/distant"), "{}", guarded.note());
         // Two hundred: the dev-best is clearly better, and the guard lets the choice through.
         let [gold, d, t, n] = dev(200, 10);
         let refs: Vec<&[Sentence]> = vec![&d, &t, &n];
-        let free = choose(&gold, &refs, &cands, false, None).unwrap();
+        let free = choose(&gold, &refs, &cands, false, None, &ensemble::Method::Union).unwrap();
         assert_eq!(free.describe(), "union of dictionary + dann/distant");
-        let guarded = choose(&gold, &refs, &cands, false, Some(&guard)).unwrap();
+        let guarded = choose(&gold, &refs, &cands, false, Some(&guard), &ensemble::Method::Union).unwrap();
         assert_eq!(guarded.note(), free.describe());
         // The max-statistic permutation test over the 48 combinations tried: the same choices.
         let max = Guard { test: GuardTest::MaxPermutation, ..guard.clone() };
-        assert_eq!(choose(&gold, &refs, &cands, false, Some(&max)).unwrap().note(), free.describe());
+        assert_eq!(choose(&gold, &refs, &cands, false, Some(&max), &ensemble::Method::Union).unwrap().note(), free.describe());
         let [gold, d, t, n] = dev(4, 1);
         let refs: Vec<&[Sentence]> = vec![&d, &t, &n];
-        let kept = choose(&gold, &refs, &cands, false, Some(&max)).unwrap();
+        let kept = choose(&gold, &refs, &cands, false, Some(&max), &ensemble::Method::Union).unwrap();
         assert_eq!(kept.describe(), "union of dictionary + tagger/distant");
         let p = |c: &Choice| c.overruled.as_ref().map(|o| o.2).unwrap();
-        assert!(p(&kept) >= p(&choose(&gold, &refs, &cands, false, Some(&guard)).unwrap()), "{}", kept.note());
+        assert!(p(&kept) >= p(&choose(&gold, &refs, &cands, false, Some(&guard), &ensemble::Method::Union).unwrap()), "{}", kept.note());
         // The guard's settings keep their serialized form (stage hashes of earlier runs stay).
         let v = serde_json::to_value(&guard).unwrap();
         assert!(v.get("test").is_none(), "{v}");
         assert_eq!(serde_json::to_value(&max).unwrap()["test"], "max-permutation");
+    }
+
+    #[test]
+    fn a_backoff_default_is_tried_and_its_member_enters_no_other_combination() {
+        let cands = [system("dictionary"), system("tagger/distant"), system("tagger/distant@0.9")];
+        let guard = Guard {
+            p: 0.05,
+            default: vec!["dictionary".into(), "tagger/distant@0.9".into()],
+            seed: 1,
+            test: GuardTest::PairedBootstrap,
+        };
+        // Gold has two mentions a sentence; the dictionary finds the first, the sure tagger the
+        // second, the full tagger both and a wrong third.
+        let gold = vec![s("B-X O B-X O"); 6];
+        let d = vec![s("B-X O O O"); 6];
+        let t = vec![s("B-X O B-X B-X"); 6];
+        let sure = vec![s("O O B-X O"); 6];
+        let refs: Vec<&[Sentence]> = vec![&d, &t, &sure];
+        let backoff = ensemble::Method::Backoff;
+        let guarded = choose(&gold, &refs, &cands, false, Some(&guard), &backoff).unwrap();
+        assert_eq!(guarded.describe(), "backoff of dictionary + tagger/distant@0.9");
+        assert!((guarded.dev_f1 - 1.0).abs() < 1e-9);
+        assert_eq!(guarded.apply(&refs).unwrap()[0].tags, ["B-X", "O", "B-X", "O"]);
+        // Without a guard the search runs over the ordinary systems only.
+        let free = choose(&gold, &refs, &cands, false, None, &backoff).unwrap();
+        assert!(!free.names.iter().any(|n| n.contains('@')), "{}", free.describe());
+        // Fixed (no dev labels): all the candidates by the default method, in their order.
+        let pair: Vec<&[Sentence]> = vec![&d, &sure];
+        let fixed =
+            choose(&gold, &pair, &[system("dictionary"), system("tagger/distant@0.9")], true, None, &backoff).unwrap();
+        assert_eq!(fixed.describe(), "backoff of dictionary + tagger/distant@0.9");
+        // The default method is left out of settings where it is the union (earlier runs' hashes).
+        assert!(is_union(&ensemble::Method::Union) && !is_union(&backoff));
     }
 }

@@ -36,6 +36,10 @@ pub enum MemberSource {
         model: FileRef,
         /// `tagger` or `dann`.
         head: String,
+        /// A back-off member: the tagger's entities whose every word's tag has at least this
+        /// probability.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min_confidence: Option<f64>,
     },
     /// The LLM tagger.
     Llm {
@@ -65,6 +69,9 @@ pub struct KeepInput {
     /// `[selection] guard_p`, as the ensemble stage applied it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub guard: Option<super::ensemble::Guard>,
+    /// How the default combines its members, as the ensemble stage applied it.
+    #[serde(skip_serializing_if = "super::ensemble::is_union")]
+    pub default_method: hilgen_metrics::ensemble::Method,
 }
 
 /// A kept system.
@@ -96,7 +103,8 @@ impl Stage for Keep {
         let dev: Vec<Vec<Sentence>> =
             input.candidates.iter().map(|s| super::io::read(&cx.path(&s.predictions.dev))).collect::<Result<_>>()?;
         let refs: Vec<&[Sentence]> = dev.iter().map(Vec::as_slice).collect();
-        let choice = choose(&gold, &refs, &input.candidates, input.fixed, input.guard.as_ref())?;
+        let choice =
+            choose(&gold, &refs, &input.candidates, input.fixed, input.guard.as_ref(), &input.default_method)?;
         let chose = input.ensemble.note.clone().unwrap_or_default();
         if choice.note() != chose {
             return Err(PipelineError::Invalid(format!(
@@ -117,9 +125,10 @@ impl Stage for Keep {
                     MemberSource::Dictionary { dictionary, kb } => {
                         Source::Dictionary { dictionary: cx.path(dictionary), kb: cx.path(kb) }
                     }
-                    MemberSource::Model { model, head } => Source::Model {
+                    MemberSource::Model { model, head, min_confidence } => Source::Model {
                         folder: cx.path(model),
                         head: if head == "dann" { Head::Dann } else { Head::Tagger },
+                        min_confidence: *min_confidence,
                     },
                     MemberSource::Llm { settings } => Source::Llm(settings.clone()),
                 },
@@ -249,8 +258,12 @@ impl Planned for Keep {
             let name = plan.config_name(c);
             let model = outputs.get::<super::train::TrainOutput>(&ids::train(unit, name))?.model;
             let [tagger, dann] = crate::results::model_systems(name);
-            sources.insert(tagger, MemberSource::Model { model: model.clone(), head: "tagger".into() });
-            sources.insert(dann, MemberSource::Model { model, head: "dann".into() });
+            if let Some(p) = plan.backoff() {
+                let sure = MemberSource::Model { model: model.clone(), head: "tagger".into(), min_confidence: Some(p) };
+                sources.insert(crate::results::confident_system(name, p), sure);
+            }
+            sources.insert(tagger, MemberSource::Model { model: model.clone(), head: "tagger".into(), min_confidence: None });
+            sources.insert(dann, MemberSource::Model { model, head: "dann".into(), min_confidence: None });
         }
         if let (true, Some(llm)) = (plan.zero_shot_tagger, &plan.llm) {
             let input = llm.input(hilgen_llm::prompts::Task::Tag);
@@ -274,6 +287,7 @@ impl Planned for Keep {
             card: card(plan, unit, shots),
             fixed: plan.fixed_ensemble().is_some(),
             guard: plan.ensemble_guard(unit),
+            default_method: plan.default_method(),
         })
     }
 }

@@ -9,6 +9,7 @@ use crate::stage::{Context, Stage};
 use crate::flow::{Outputs, Planned, System};
 use crate::Result;
 use hilgen_corpus::Sentence;
+use hilgen_models::Prediction;
 use hilgen_system::Head;
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +22,10 @@ pub struct PredictInput {
     pub dev: FileRef,
     /// The test split (hash of its tokens).
     pub test: FileRef,
+    /// `[selection] default_ensemble = "backoff"`, for the configuration it backs off to: also
+    /// the tagger's entities whose every word's tag has at least this probability.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_confidence: Option<f64>,
 }
 
 /// The predictions.
@@ -30,6 +35,9 @@ pub struct PredictOutput {
     pub tagger: Predictions,
     /// DANN's.
     pub dann: Predictions,
+    /// The tagger's sure entities (with `min_confidence`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confident: Option<Predictions>,
 }
 
 /// The stage.
@@ -46,15 +54,23 @@ impl Stage for Predict {
         let model = hilgen_system::Neural::load(&cx.path(&input.model), &options)?;
         for (split, file) in [("dev", &input.dev), ("test", &input.test)] {
             let gold = super::io::read(&cx.path(file))?;
-            let [tagger, dann]: [Vec<Sentence>; 2] =
-                model.tag_heads(&gold, &[Head::Tagger, Head::Dann])?.try_into().expect("two heads");
-            super::io::write_tsv(&cx.dir.join(format!("tagger.{split}.tsv")), &tagger)?;
-            super::io::write_tsv(&cx.dir.join(format!("dann.{split}.tsv")), &dann)?;
+            let [tagger, dann]: [Vec<Prediction>; 2] =
+                model.predict(&gold, &[Head::Tagger, Head::Dann])?.try_into().expect("two heads");
+            let sentences = |p: &[Prediction]| -> Vec<Sentence> {
+                p.iter().zip(&gold).map(|(p, s)| p.to_sentence(s)).collect()
+            };
+            super::io::write_tsv(&cx.dir.join(format!("tagger.{split}.tsv")), &sentences(&tagger))?;
+            super::io::write_tsv(&cx.dir.join(format!("dann.{split}.tsv")), &sentences(&dann))?;
+            if let Some(min) = input.min_confidence {
+                let sure: Vec<Prediction> = tagger.iter().map(|p| p.confident(min as f32)).collect();
+                super::io::write_tsv(&cx.dir.join(format!("confident.{split}.tsv")), &sentences(&sure))?;
+            }
         }
         let pair = |m: &str| -> Result<Predictions> {
             Ok(Predictions { dev: cx.output(&format!("{m}.dev.tsv"))?, test: cx.output(&format!("{m}.test.tsv"))? })
         };
-        Ok(PredictOutput { tagger: pair("tagger")?, dann: pair("dann")? })
+        let confident = input.min_confidence.map(|_| pair("confident")).transpose()?;
+        Ok(PredictOutput { tagger: pair("tagger")?, dann: pair("dann")?, confident })
     }
 }
 
@@ -73,16 +89,35 @@ impl Planned for Predict {
         let name = plan.config_name(at.config.expect("a configuration's stage"));
         let t = outputs.get::<super::train::TrainOutput>(&ids::train(at.sample(), name))?;
         let dev = plan.dev(at.sample()).tokens.clone();
-        Some(PredictInput { model: t.model, dev, test: plan.data.test.tokens.clone() })
+        // The back-off's tagger is the last configuration's.
+        let last = plan.all_configs().last().copied();
+        let min_confidence = plan.backoff().filter(|_| at.config == last);
+        Some(PredictInput { model: t.model, dev, test: plan.data.test.tokens.clone(), min_confidence })
     }
 
-    /// The tagger and DANN of the configuration: `tagger/CONFIG`, `dann/CONFIG`.
+    /// The back-off's tagger member has a row of its own (the tagger and DANN have the
+    /// training sets' columns).
+    fn rows(plan: &Plan, _: At) -> Vec<(String, String)> {
+        match (plan.backoff_system(), plan.backoff()) {
+            (Some(name), Some(p)) => {
+                vec![(name.clone(), format!("{name}: the tagger's sure entities (every word's tag at p >= {p}), the back-off's member"))]
+            }
+            _ => vec![],
+        }
+    }
+
+    /// The tagger and DANN of the configuration: `tagger/CONFIG`, `dann/CONFIG` (and the
+    /// back-off's `tagger/CONFIG@P`).
     fn systems(plan: &Plan, at: At, output: &PredictOutput) -> Vec<System> {
         let name = plan.config_name(at.config.expect("a configuration's stage"));
         let [tagger, dann] = crate::results::model_systems(name);
-        vec![
+        let mut out = vec![
             System { name: tagger, predictions: output.tagger.clone() },
             System { name: dann, predictions: output.dann.clone() },
-        ]
+        ];
+        if let (Some(c), Some(p)) = (&output.confident, plan.backoff()) {
+            out.push(System { name: crate::results::confident_system(name, p), predictions: c.clone() });
+        }
+        out
     }
 }

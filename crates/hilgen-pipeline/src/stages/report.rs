@@ -113,6 +113,7 @@ fn own_rows(plan: &Plan) -> Vec<(String, String)> {
     let mut rows = Vec::new();
     if let Some(&u) = plan.units().first() {
         rows.extend(TuneDictionary::rows(plan, At::unit(u)));
+        rows.extend(super::predict::Predict::rows(plan, At::unit(u)));
     }
     if plan.zero_shot_tagger {
         rows.extend(LlmTagger::rows(plan, At::EXPERIMENT));
