@@ -89,7 +89,8 @@ impl Planned for Best {
         plan.units().into_iter().map(node).collect()
     }
 
-    /// Every trained model's systems (tagger and DANN), with their dev F1.
+    /// Every trained model's systems (tagger and DANN; not the back-off's tagger member), with
+    /// their dev F1.
     fn input(plan: &Plan, at: At, outputs: &Outputs<'_>) -> Option<BestInput> {
         let unit = at.sample();
         let scores = outputs.get::<super::evaluate::Scores>(&ids::evaluate(unit))?;
@@ -97,7 +98,11 @@ impl Planned for Best {
         for c in plan.all_configs() {
             let name = plan.config_name(c);
             let model = outputs.get::<super::train::TrainOutput>(&ids::train(unit, name))?.model;
+            // A back-off member is a filter on the tagger, not a model folder's head of its own.
             for s in outputs.systems(&ids::predict(unit, name))? {
+                if crate::results::is_confident_system(&s.name) {
+                    continue;
+                }
                 candidates.push(Candidate { dev_f1: scores[&s.name].dev_f1, system: s.name, model: model.clone() });
             }
         }
