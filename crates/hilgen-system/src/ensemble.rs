@@ -8,8 +8,9 @@ use hilgen_corpus::{Scheme, Sentence};
 use hilgen_metrics::ensemble::{combine, Method};
 use std::rc::Rc;
 
-/// A member's index and the head it uses of a shared model folder.
-type MemberHead = (usize, Head);
+/// A member's index, the head it uses of a shared model folder, and a tagger member's least
+/// word probability (a back-off member's `min_confidence`).
+type MemberHead = (usize, Head, Option<f32>);
 
 /// An ensemble ready to tag.
 pub struct EnsembleSystem {
@@ -30,16 +31,20 @@ impl EnsembleSystem {
         for (i, (_, m)) in self.members.iter().enumerate() {
             match m {
                 System::Model(model) => match folders.iter_mut().find(|(n, _)| Rc::ptr_eq(n, &model.neural)) {
-                    Some((_, heads)) => heads.push((i, model.head)),
-                    None => folders.push((model.neural.clone(), vec![(i, model.head)])),
+                    Some((_, heads)) => heads.push((i, model.head, model.min_confidence)),
+                    None => folders.push((model.neural.clone(), vec![(i, model.head, model.min_confidence)])),
                 },
                 other => out[i] = Some(other.tag(sentences)?),
             }
         }
         for (neural, heads) in folders {
-            let which: Vec<Head> = heads.iter().map(|&(_, h)| h).collect();
-            for ((i, _), tagged) in heads.iter().zip(neural.tag_heads(sentences, &which)?) {
-                out[*i] = Some(tagged);
+            let which: Vec<Head> = heads.iter().map(|&(_, h, _)| h).collect();
+            for (&(i, head, min), predicted) in heads.iter().zip(neural.predict(sentences, &which)?) {
+                let sure = |p: &hilgen_models::Prediction| match (head, min) {
+                    (Head::Tagger, Some(min)) => p.confident(min),
+                    _ => p.clone(),
+                };
+                out[i] = Some(predicted.iter().zip(sentences).map(|(p, s)| sure(p).to_sentence(s)).collect());
             }
         }
         Ok(out.into_iter().map(|p| p.expect("every member tagged")).collect())
