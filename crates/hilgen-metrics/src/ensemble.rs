@@ -6,7 +6,8 @@
 //! method's rule, and resolve overlaps greedily in a fixed order: higher weighted score, then
 //! more votes, then longer, then earlier start, then type name. Token-level voting picks, per
 //! token, the tag with the highest summed weight (ties: the tag of the earliest-listed system
-//! among the tied ones), then repairs the sequence in the scheme.
+//! among the tied ones), then repairs the sequence in the scheme. Back-off keeps every entity of
+//! the first system, then each later system's entities that overlap none kept.
 //!
 //! ```
 //! use hilgen_corpus::{Scheme, Sentence};

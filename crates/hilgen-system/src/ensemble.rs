@@ -1,5 +1,5 @@
 //! Several systems combined by a rule (union, intersection, weighted vote, majority, token
-//! vote), as the run's ensemble stage combined their predictions. Members that are heads of one
+//! vote, back-off), as the run's ensemble stage combined their predictions. Members that are heads of one
 //! model folder share its encoder pass.
 
 use crate::neural::{Head, Neural};
