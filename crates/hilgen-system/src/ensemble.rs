@@ -2,15 +2,14 @@
 //! vote, back-off), as the run's ensemble stage combined their predictions. Members that are heads of one
 //! model folder share its encoder pass.
 
-use crate::neural::{Head, Neural};
+use crate::neural::{Head, Model, Neural};
 use crate::{Result, System, Tag};
 use hilgen_corpus::{Scheme, Sentence};
 use hilgen_metrics::ensemble::{combine, Method};
 use std::rc::Rc;
 
-/// A member's index, the head it uses of a shared model folder, and a tagger member's least
-/// word probability (a back-off member's `min_confidence`).
-type MemberHead = (usize, Head, Option<f32>);
+/// A member's index and the member (a head of a shared model folder).
+type MemberHead<'a> = (usize, &'a Model);
 
 /// An ensemble ready to tag.
 pub struct EnsembleSystem {
@@ -27,24 +26,20 @@ impl EnsembleSystem {
     pub fn member_predictions(&self, sentences: &[Sentence]) -> Result<Vec<Vec<Sentence>>> {
         let mut out: Vec<Option<Vec<Sentence>>> = vec![None; self.members.len()];
         // Heads of one folder: one pass.
-        let mut folders: Vec<(Rc<Neural>, Vec<MemberHead>)> = Vec::new();
+        let mut folders: Vec<(Rc<Neural>, Vec<MemberHead<'_>>)> = Vec::new();
         for (i, (_, m)) in self.members.iter().enumerate() {
             match m {
                 System::Model(model) => match folders.iter_mut().find(|(n, _)| Rc::ptr_eq(n, &model.neural)) {
-                    Some((_, heads)) => heads.push((i, model.head, model.min_confidence)),
-                    None => folders.push((model.neural.clone(), vec![(i, model.head, model.min_confidence)])),
+                    Some((_, heads)) => heads.push((i, model)),
+                    None => folders.push((model.neural.clone(), vec![(i, model)])),
                 },
                 other => out[i] = Some(other.tag(sentences)?),
             }
         }
         for (neural, heads) in folders {
-            let which: Vec<Head> = heads.iter().map(|&(_, h, _)| h).collect();
-            for (&(i, head, min), predicted) in heads.iter().zip(neural.predict(sentences, &which)?) {
-                let sure = |p: &hilgen_models::Prediction| match (head, min) {
-                    (Head::Tagger, Some(min)) => p.confident(min),
-                    _ => p.clone(),
-                };
-                out[i] = Some(predicted.iter().zip(sentences).map(|(p, s)| sure(p).to_sentence(s)).collect());
+            let which: Vec<Head> = heads.iter().map(|(_, m)| m.head).collect();
+            for (&(i, model), predicted) in heads.iter().zip(neural.predict(sentences, &which)?) {
+                out[i] = Some(predicted.iter().zip(sentences).map(|(p, s)| model.entities(p).to_sentence(s)).collect());
             }
         }
         Ok(out.into_iter().map(|p| p.expect("every member tagged")).collect())

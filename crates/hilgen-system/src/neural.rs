@@ -139,6 +139,17 @@ pub struct Model {
     pub min_confidence: Option<f32>,
 }
 
+impl Model {
+    /// This member's entities from its head's prediction: a tagger with `min_confidence`
+    /// keeps only its sure ones (one place for `Tag::tag` and an ensemble's shared pass).
+    pub fn entities(&self, predicted: &Prediction) -> Prediction {
+        match (self.head, self.min_confidence) {
+            (Head::Tagger, Some(min)) => predicted.confident(min),
+            _ => predicted.clone(),
+        }
+    }
+}
+
 impl Tag for Model {
     fn describe(&self) -> String {
         match (self.head, self.min_confidence) {
@@ -152,12 +163,7 @@ impl Tag for Model {
     }
 
     fn tag(&self, sentences: &[Sentence]) -> Result<Vec<Sentence>> {
-        match (self.head, self.min_confidence) {
-            (Head::Tagger, Some(min)) => {
-                let predictions = self.neural.predict(sentences, &[Head::Tagger])?.remove(0);
-                Ok(predictions.iter().zip(sentences).map(|(p, s)| p.confident(min).to_sentence(s)).collect())
-            }
-            _ => Ok(self.neural.tag_heads(sentences, &[self.head])?.remove(0)),
-        }
+        let predicted = self.neural.predict(sentences, &[self.head])?.remove(0);
+        Ok(predicted.iter().zip(sentences).map(|(p, s)| self.entities(p).to_sentence(s)).collect())
     }
 }
