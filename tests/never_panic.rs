@@ -310,6 +310,7 @@ fn saved_kept() -> &'static Path {
                         folder: saved_model().to_path_buf(),
                         head: hilgen::system::Head::Tagger,
                         min_confidence: None,
+                        skip_symbols: false,
                     },
                 ),
             ],

@@ -26,11 +26,11 @@ pub struct FewshotArgs {
     pub kb: Vec<PathBuf>,
     /// A labelled dev file, if you have one: the dictionary's filters and the kept system are
     /// then chosen on it (without one: default filters, with the recall options and
-    /// coordinations on as always, and the union of dictionary and tagger).
+    /// coordinations on as always, and the dictionary backed off to the tagger's sure entities).
     #[arg(long, value_name = "FILE")]
     pub dev: Option<PathBuf>,
-    /// With --dev: the choices of no dev file (the recommended dictionary options; the union of
-    /// dictionary and tagger) stay unless dev's choice beats them with a p-value at most this in
+    /// With --dev: the choices of no dev file (the recommended dictionary options; the back-off
+    /// of the dictionary to the tagger's sure entities) stay unless dev's choice beats them with a p-value at most this in
     /// --guard-test over the dev sentences (0.05 is the usual; for a dev file of a few
     /// sentences per type).
     #[arg(long, requires = "dev", value_name = "P")]

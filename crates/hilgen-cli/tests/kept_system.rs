@@ -96,11 +96,16 @@ fn kept_systems_tag_as_the_run_scored_them_and_fewshot_makes_one() {
     let out = go(&["--out", &s(&fs)]);
     let err = text(&out.stderr);
     assert!(out.status.success(), "{err}");
-    assert!(err.contains("union of dictionary + tagger/distant") && err.contains("Stages run now: 4"), "{err}");
+    let default = "backoff of dictionary + tagger/distant@0.9";
+    assert!(err.contains(default) && err.contains("Stages run now: 4"), "{err}");
     let system = fs.join("kept/system");
-    for f in
-        ["system.json", "README.md", "dictionary/dictionary.json", "dictionary/kb.hkb", "models/distant/config.json"]
-    {
+    for f in [
+        "system.json",
+        "README.md",
+        "dictionary/dictionary.json",
+        "dictionary/kb.hkb",
+        "models/distant@0.9/config.json",
+    ] {
         assert!(system.join(f).is_file(), "{f}");
     }
     let card = std::fs::read_to_string(system.join("README.md")).unwrap();
@@ -122,7 +127,7 @@ fn kept_systems_tag_as_the_run_scored_them_and_fewshot_makes_one() {
     let err = text(&out.stderr);
     assert!(out.status.success() && err.contains("Chosen on 40 labelled dev sentences"), "{err}");
     let kept = std::fs::read_to_string(d.join("fewshot-guard/kept/system/README.md")).unwrap();
-    assert!(kept.contains("union of dictionary + tagger/distant"), "{kept}");
+    assert!(kept.contains(default), "{kept}");
     let json = std::fs::read_to_string(d.join("fewshot-guard/kept/system/dictionary/dictionary.json")).unwrap();
     let saved: hilgen_dictionary::SavedDictionary = serde_json::from_str(&json).unwrap();
     assert_eq!(saved.selection.config, hilgen_dictionary::DictionaryConfig::recommended());

@@ -10,6 +10,7 @@
 //! - [`formats`]: read and write any supported format, named or detected.
 //! - [`sample`]: the paper's K-per-type sampler and Few-NERD's greedy N-way K~2K sampler.
 //! - [`substitute`]: replace one mention, relabel, keep provenance.
+//! - [`shape`]: word shapes (symbols).
 //! - [`registry`], [`fetch`], [`dataset`]: known datasets, checksummed fetching, loading.
 //!
 //! ```
@@ -38,6 +39,7 @@ pub mod registry;
 pub mod sample;
 pub mod scheme;
 mod sentence;
+pub mod shape;
 mod stats;
 pub mod stream;
 pub mod substitute;

@@ -197,6 +197,37 @@ impl Prediction {
         Prediction { tags, probs: self.probs.clone() }
     }
 
+    /// A back-off member's entities over `tokens` (the sentence's words): with `min`, only
+    /// those [`Prediction::confident`] keeps; with `skip_symbols`, none of
+    /// [`Prediction::without_symbols`]'s symbols.
+    pub fn filtered(&self, min: Option<f32>, skip_symbols: bool, tokens: &[String]) -> Prediction {
+        let sure = match min {
+            Some(min) => self.confident(min),
+            None => self.clone(),
+        };
+        match skip_symbols {
+            true => sure.without_symbols(tokens),
+            false => sure,
+        }
+    }
+
+    /// The prediction without its one-word entities shaped like symbols ("RB1", "G6PD";
+    /// see [`hilgen_corpus::shape::is_symbol`]) over `tokens` (the sentence's words): their
+    /// words become `O` (their probabilities stay).
+    pub fn without_symbols(&self, tokens: &[String]) -> Prediction {
+        let mut tags = self.tags.clone();
+        if let Ok(parsed) = hilgen_corpus::scheme::parse_tags(&self.tags) {
+            for span in hilgen_corpus::scheme::decode_lenient(&parsed) {
+                if span.end == span.start + 1
+                    && tokens.get(span.start).is_some_and(|w| hilgen_corpus::shape::is_symbol(w))
+                {
+                    tags[span.start] = "O".to_string();
+                }
+            }
+        }
+        Prediction { tags, probs: self.probs.clone() }
+    }
+
     /// The sentence `source` with these tags (tokens and document id kept).
     pub fn to_sentence(&self, source: &Sentence) -> Sentence {
         Sentence {
@@ -738,6 +769,22 @@ mod tests {
         assert_eq!(c.probs, p.probs);
         assert_eq!(p.confident(0.0), p);
         assert!(p.confident(1.0).tags.iter().all(|t| t == "O"));
+    }
+
+    #[test]
+    fn one_word_symbols_are_left_out_and_longer_entities_stay() {
+        let p = Prediction {
+            tags: ["B-X", "O", "B-X", "I-X", "B-X", "B-X"].map(String::from).to_vec(),
+            probs: vec![0.99; 6],
+        };
+        let words = ["G6PD", "in", "RB1", "deficiency", "anaemia", "DCC"].map(String::from);
+        let w = p.without_symbols(&words);
+        assert_eq!(w.tags, ["O", "O", "B-X", "I-X", "B-X", "O"]);
+        assert_eq!(w.probs, p.probs);
+        assert_eq!(p.filtered(None, true, &words), w);
+        assert_eq!(p.filtered(None, false, &words), p);
+        let unsure = Prediction { probs: vec![0.5, 1.0, 1.0, 1.0, 1.0, 1.0], ..p.clone() };
+        assert_eq!(unsure.filtered(Some(0.9), true, &words).tags, ["O", "O", "B-X", "I-X", "B-X", "O"]);
     }
 
     #[test]

@@ -415,6 +415,12 @@ pub struct SelectionSpec {
     /// tagger entity the back-off adds (default [`DEFAULT_BACKOFF_CONFIDENCE`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backoff_confidence: Option<f64>,
+    /// For `default_ensemble = "backoff"`: the back-off adds no one-word entity shaped like a
+    /// symbol ("RB1", "G6PD", "DCC"; `hilgen_corpus::shape::is_symbol`): abbreviations and gene
+    /// symbols are left to the dictionary, which reads them from their definitions in the
+    /// document. Default `false`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub backoff_skip_symbols: bool,
 }
 
 /// The tagger confidence a back-off ensemble adds entities at unless `backoff_confidence` says
@@ -476,6 +482,7 @@ impl Default for SelectionSpec {
             guard_test: GuardTest::default(),
             default_ensemble: DefaultEnsemble::Union,
             backoff_confidence: None,
+            backoff_skip_symbols: false,
         }
     }
 }
@@ -609,6 +616,11 @@ impl Experiment {
                     "[selection] backoff_confidence = {p}: expected a probability in (0, 1], such as 0.9"
                 ))
             }
+            (DefaultEnsemble::Union, None) if self.selection.backoff_skip_symbols => {
+                return Err("[selection] backoff_skip_symbols without default_ensemble = \"backoff\": \
+                            only the back-off reads it"
+                    .into())
+            }
             (DefaultEnsemble::Backoff, _) if self.dictionary.system == Some(false) => {
                 return Err("[selection] default_ensemble = \"backoff\" backs the dictionary off to a tagger; \
                             it needs the dictionary as a system (remove dictionary.system = false)"
@@ -721,6 +733,7 @@ mod tests {
         assert!(with("[model.tagger]\nweight_decay = nan").contains("weight_decay NaN"));
         assert!(with("[model.tagger]\nmax_grad_norm = inf").contains("max_grad_norm inf"));
         assert!(with("[selection]\nbackoff_confidence = 0.9").contains("without default_ensemble"));
+        assert!(with("[selection]\nbackoff_skip_symbols = true").contains("backoff_skip_symbols without"));
         let e = with("[selection]\ndefault_ensemble = \"backoff\"\nbackoff_confidence = 1.5");
         assert!(e.contains("backoff_confidence = 1.5") && e.contains("(0, 1]"), "{e}");
         let e = with("[selection]\ndefault_ensemble = \"backoff\"\n[dictionary]\nsystem = false");

@@ -769,11 +769,18 @@ impl Plan {
             .then(|| self.selection.backoff_confidence.unwrap_or(crate::experiment::DEFAULT_BACKOFF_CONFIDENCE))
     }
 
+    /// Under `[selection] default_ensemble = "backoff"` with `backoff_skip_symbols`: the back-off
+    /// adds no one-word entity shaped like a symbol.
+    pub fn backoff_skips_symbols(&self) -> bool {
+        self.backoff().is_some() && self.selection.backoff_skip_symbols
+    }
+
     /// Under `[selection] default_ensemble = "backoff"`: the back-off's tagger member, the last
     /// strategy's tagger with only its sure entities (`tagger/CONFIG@P`).
     pub fn backoff_system(&self) -> Option<String> {
         let last = *self.all_configs().last().expect("original is always there");
-        self.backoff().map(|p| crate::results::confident_system(self.config_name(last), p))
+        self.backoff()
+            .map(|p| crate::results::confident_system(self.config_name(last), p, self.backoff_skips_symbols()))
     }
 
     /// The default ensemble in words.
@@ -781,7 +788,8 @@ impl Plan {
         match self.backoff() {
             Some(p) => format!(
                 "the dictionary, backed off to the last strategy's tagger where it has no entity and the tagger is \
-                 sure (every word's tag at p >= {p})"
+                 sure (every word's tag at p >= {p}){}",
+                if self.backoff_skips_symbols() { ", one-word symbols left to the dictionary" } else { "" }
             ),
             None => "union of the dictionary and the last strategy's tagger".to_string(),
         }

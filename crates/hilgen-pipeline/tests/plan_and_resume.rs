@@ -358,6 +358,7 @@ fn kept_systems_reproduce_the_ensemble_row(out: &Path, report: &hilgen_pipeline:
         folder: out.join("seed-1/train/distant/model"),
         head: hilgen_system::Head::Tagger,
         min_confidence: None,
+        skip_symbols: false,
     };
     let cases = [
         ("dictionary", vec![("dictionary".to_string(), d.clone())], None, dictionary),

@@ -36,13 +36,19 @@ fn parts(c: &Component, indent: usize, out: &mut String) {
             kb.file.display(),
             &kb.sha256[..kb.sha256.len().min(12)]
         )),
-        Component::Tagger { model, min_confidence: None } => {
-            out.push_str(&format!("{pad}- tagger: the model folder `{}`\n", model.display()))
+        Component::Tagger { model, min_confidence, skip_symbols } => {
+            let mut what = format!("{pad}- tagger: the model folder `{}`", model.display());
+            if let Some(p) = min_confidence {
+                what.push_str(&format!(", its entities whose every word's tag has probability at least {p}"));
+            }
+            if *skip_symbols {
+                what.push_str(
+                    ", without one-word entities shaped like symbols (\"RB1\", \"G6PD\": left to the dictionary)",
+                );
+            }
+            out.push_str(&what);
+            out.push('\n');
         }
-        Component::Tagger { model, min_confidence: Some(p) } => out.push_str(&format!(
-            "{pad}- tagger: the model folder `{}`, its entities whose every word's tag has probability at least {p}\n",
-            model.display()
-        )),
         Component::Dann { model } => {
             out.push_str(&format!("{pad}- DANN: nearest neighbours over the emissions of `{}`\n", model.display()))
         }
@@ -171,7 +177,7 @@ mod tests {
             hilgen: "0.1.0".into(),
             types: vec!["Chemical".into(), "Disease".into()],
             description: "union of dictionary + tagger/distant".into(),
-            system: Component::Tagger { model: "models/distant".into(), min_confidence: None },
+            system: Component::Tagger { model: "models/distant".into(), min_confidence: None, skip_symbols: false },
             card: CardInfo {
                 name: "bc5cdr seed 1".into(),
                 dataset: Some("bc5cdr".into()),

@@ -39,7 +39,9 @@ impl EnsembleSystem {
         for (neural, heads) in folders {
             let which: Vec<Head> = heads.iter().map(|(_, m)| m.head).collect();
             for (&(i, model), predicted) in heads.iter().zip(neural.predict(sentences, &which)?) {
-                out[i] = Some(predicted.iter().zip(sentences).map(|(p, s)| model.entities(p).to_sentence(s)).collect());
+                out[i] = Some(
+                    predicted.iter().zip(sentences).map(|(p, s)| model.entities(p, &s.tokens).to_sentence(s)).collect(),
+                );
             }
         }
         Ok(out.into_iter().map(|p| p.expect("every member tagged")).collect())

@@ -36,7 +36,7 @@ pub fn load(folder: &Path, head: Option<Head>, options: &RunOptions) -> Result<L
             let component = match (head, &manifest.system) {
                 (None, c) => c.clone(),
                 (Some(Head::Tagger), Component::Tagger { model, .. } | Component::Dann { model }) => {
-                    Component::Tagger { model: model.clone(), min_confidence: None }
+                    Component::Tagger { model: model.clone(), min_confidence: None, skip_symbols: false }
                 }
                 (Some(Head::Dann), Component::Tagger { model, .. } | Component::Dann { model }) => {
                     Component::Dann { model: model.clone() }
@@ -76,7 +76,9 @@ pub fn load(folder: &Path, head: Option<Head>, options: &RunOptions) -> Result<L
             }
             let head = head.or(named).unwrap_or(Head::Tagger);
             let component = match head {
-                Head::Tagger => Component::Tagger { model: PathBuf::from("."), min_confidence: None },
+                Head::Tagger => {
+                    Component::Tagger { model: PathBuf::from("."), min_confidence: None, skip_symbols: false }
+                }
                 Head::Dann => Component::Dann { model: PathBuf::from(".") },
             };
             let system = build(folder, &component, options, &mut cache)?;
@@ -157,7 +159,7 @@ fn build(
                 "has no DANN support set (dann.json and dann.safetensors); use its tagger",
             ));
         }
-        Ok(System::Model(Model { neural, head, min_confidence: None }))
+        Ok(System::Model(Model { neural, head, min_confidence: None, skip_symbols: false }))
     };
     Ok(match component {
         Component::Dictionary { dictionary, kb } => {
@@ -165,7 +167,7 @@ fn build(
             inside(folder, &kb.file)?;
             System::Dictionary(Box::new(DictionarySystem::load(folder, dictionary, kb)?))
         }
-        Component::Tagger { model: m, min_confidence } => match model(m, Head::Tagger)? {
+        Component::Tagger { model: m, min_confidence, skip_symbols } => match model(m, Head::Tagger)? {
             System::Model(mut t) => {
                 if let Some(p) = *min_confidence {
                     if !(0.0..=1.0).contains(&p) {
@@ -176,6 +178,7 @@ fn build(
                     }
                     t.min_confidence = Some(p as f32);
                 }
+                t.skip_symbols = *skip_symbols;
                 System::Model(t)
             }
             other => other,
@@ -217,6 +220,9 @@ pub enum Source {
         /// For the tagger head: keep only its entities whose every word's tag has at least
         /// this probability (a back-off member).
         min_confidence: Option<f64>,
+        /// For the tagger head: leave out its one-word entities shaped like symbols (see
+        /// [`Component::Tagger`]'s `skip_symbols`).
+        skip_symbols: bool,
     },
     /// The LLM tagger.
     Llm(Box<LlmSettings>),
@@ -271,7 +277,7 @@ pub fn assemble(dest: &Path, assembly: &Assembly) -> Result<Manifest> {
                     kb: Pinned { sha256: crate::sha256_file(&dest.join(&kb_rel))?, file: kb_rel },
                 }
             }
-            Source::Model { folder, head, min_confidence } => {
+            Source::Model { folder, head, min_confidence, skip_symbols } => {
                 let rel = match folders.get(folder) {
                     Some(rel) => rel.clone(),
                     None => {
@@ -288,7 +294,9 @@ pub fn assemble(dest: &Path, assembly: &Assembly) -> Result<Manifest> {
                     }
                 };
                 match head {
-                    Head::Tagger => Component::Tagger { model: rel, min_confidence: *min_confidence },
+                    Head::Tagger => {
+                        Component::Tagger { model: rel, min_confidence: *min_confidence, skip_symbols: *skip_symbols }
+                    }
                     Head::Dann => Component::Dann { model: rel },
                 }
             }
@@ -429,7 +437,15 @@ mod tests {
     fn assembling_needs_one_member_or_a_rule() {
         let dir = tempfile::tempdir().unwrap();
         let m = |n: &str| {
-            (n.to_string(), Source::Model { folder: dir.path().into(), head: Head::Tagger, min_confidence: None })
+            (
+                n.to_string(),
+                Source::Model {
+                    folder: dir.path().into(),
+                    head: Head::Tagger,
+                    min_confidence: None,
+                    skip_symbols: false,
+                },
+            )
         };
         let bad = [
             Assembly { members: vec![], rule: None, types: vec![], card: CardInfo::default() },

@@ -137,15 +137,19 @@ pub struct Model {
     pub head: Head,
     /// The tagger's entities only where every word's tag has at least this probability.
     pub min_confidence: Option<f32>,
+    /// The tagger's entities without its one-word symbols ("RB1"; see
+    /// [`hilgen_corpus::shape::is_symbol`]).
+    pub skip_symbols: bool,
 }
 
 impl Model {
-    /// This member's entities from its head's prediction: a tagger with `min_confidence`
-    /// keeps only its sure ones (one place for `Tag::tag` and an ensemble's shared pass).
-    pub fn entities(&self, predicted: &Prediction) -> Prediction {
-        match (self.head, self.min_confidence) {
-            (Head::Tagger, Some(min)) => predicted.confident(min),
-            _ => predicted.clone(),
+    /// This member's entities from its head's prediction over `tokens`: a tagger with
+    /// `min_confidence` keeps only its sure ones, with `skip_symbols` none shaped like a symbol
+    /// (one place for `Tag::tag` and an ensemble's shared pass).
+    pub fn entities(&self, predicted: &Prediction, tokens: &[String]) -> Prediction {
+        match self.head {
+            Head::Tagger => predicted.filtered(self.min_confidence, self.skip_symbols, tokens),
+            Head::Dann => predicted.clone(),
         }
     }
 }
@@ -153,7 +157,11 @@ impl Model {
 impl Tag for Model {
     fn describe(&self) -> String {
         match (self.head, self.min_confidence) {
-            (Head::Tagger, Some(p)) => format!("tagger of {} (entities with p >= {p})", self.neural.folder.display()),
+            (Head::Tagger, Some(p)) => format!(
+                "tagger of {} (entities with p >= {p}{})",
+                self.neural.folder.display(),
+                if self.skip_symbols { ", no one-word symbols" } else { "" }
+            ),
             _ => format!("{} of {}", self.head.name(), self.neural.folder.display()),
         }
     }
@@ -164,6 +172,6 @@ impl Tag for Model {
 
     fn tag(&self, sentences: &[Sentence]) -> Result<Vec<Sentence>> {
         let predicted = self.neural.predict(sentences, &[self.head])?.remove(0);
-        Ok(predicted.iter().zip(sentences).map(|(p, s)| self.entities(p).to_sentence(s)).collect())
+        Ok(predicted.iter().zip(sentences).map(|(p, s)| self.entities(p, &s.tokens).to_sentence(s)).collect())
     }
 }

@@ -52,6 +52,11 @@ pub enum Component {
         /// probability (a back-off member; unset: every entity).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         min_confidence: Option<f64>,
+        /// Leave out its one-word entities shaped like symbols ("RB1", "G6PD"; see
+        /// [`hilgen_corpus::shape::is_symbol`]): a back-off member that leaves abbreviations
+        /// and gene symbols to the dictionary, which reads them from their definitions.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        skip_symbols: bool,
     },
     /// DANN: nearest neighbours over a tagger's emissions (the same folder's support set).
     Dann {
@@ -182,7 +187,11 @@ mod tests {
                 },
                 Member {
                     name: "tagger/distant".into(),
-                    component: Component::Tagger { model: "models/distant".into(), min_confidence: None },
+                    component: Component::Tagger {
+                        model: "models/distant".into(),
+                        min_confidence: None,
+                        skip_symbols: false,
+                    },
                 },
             ],
         };
@@ -193,16 +202,21 @@ mod tests {
         assert_eq!(serde_json::from_value::<Component>(v).unwrap(), c);
         assert_eq!(c.models(), vec![&PathBuf::from("models/distant")]);
         // A back-off member keeps its confidence; a plain tagger writes none (older files read).
-        let sure = Component::Tagger { model: "models/distant".into(), min_confidence: Some(0.9) };
+        let sure = Component::Tagger { model: "models/distant".into(), min_confidence: Some(0.9), skip_symbols: false };
         let v = serde_json::to_value(&sure).unwrap();
         assert_eq!(v["min_confidence"], 0.9);
+        assert!(v.get("skip_symbols").is_none(), "{v}");
         assert_eq!(serde_json::from_value::<Component>(v).unwrap(), sure);
+        let words = Component::Tagger { model: "models/distant".into(), min_confidence: Some(0.9), skip_symbols: true };
+        let v = serde_json::to_value(&words).unwrap();
+        assert_eq!(v["skip_symbols"], true);
+        assert_eq!(serde_json::from_value::<Component>(v).unwrap(), words);
         let plain = serde_json::json!({"type": "tagger", "model": "models/distant"});
         assert_eq!(
             serde_json::from_value::<Component>(plain.clone()).unwrap(),
-            Component::Tagger { model: "models/distant".into(), min_confidence: None }
+            Component::Tagger { model: "models/distant".into(), min_confidence: None, skip_symbols: false }
         );
-        let written = Component::Tagger { model: "models/distant".into(), min_confidence: None };
+        let written = Component::Tagger { model: "models/distant".into(), min_confidence: None, skip_symbols: false };
         assert_eq!(serde_json::to_value(&written).unwrap(), plain);
         let bad = serde_json::json!({"type": "crf", "model": "m"});
         assert!(serde_json::from_value::<Component>(bad).unwrap_err().to_string().contains("crf"));

@@ -185,7 +185,24 @@ pub fn merge(parts: &[(PathBuf, Report)]) -> Result<Report> {
         }
     }
     seeds.sort_by_key(|s| (meta.ks.iter().position(|&k| k == s.k), s.seed));
+    mark_run_kept(&mut seeds);
     Ok(report::build(&meta, &seeds, tagger.as_ref(), &times))
+}
+
+/// Each part marks its own run's kept system (its seeds' best on dev); pooled, the mark goes
+/// to the one the kept stage would choose over all seeds: the first best on dev.
+fn mark_run_kept(seeds: &mut [crate::results::SeedResult]) {
+    let best = seeds
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| s.kept_system.as_ref().map(|k| (i, k.dev_f1)))
+        .reduce(|a, b| if b.1 > a.1 { b } else { a })
+        .map(|(i, _)| i);
+    for (i, s) in seeds.iter_mut().enumerate() {
+        if let Some(k) = &mut s.kept_system {
+            k.run = Some(i) == best;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -285,6 +302,28 @@ mod tests {
         let e = merge(&[("a.json".into(), a.clone()), ("d.json".into(), lr)]).unwrap_err().to_string();
         assert!(e.contains("d.json") && e.contains("settings hash") && e.contains("bbbbbbbbbbbb"), "{e}");
         assert!(merge(&[]).is_err());
+    }
+
+    #[test]
+    fn a_merge_marks_one_run_kept_system_the_first_best_on_dev() {
+        let kept = |seed_no: u64, dev_f1: f64| {
+            let mut s = seed(seed_no, 0.1);
+            s.kept_system = Some(crate::results::KeptSystem {
+                system: "union".into(),
+                dev_f1,
+                test_f1: 0.5,
+                folder: format!("seed-{seed_no}/kept/system"),
+                run: true,
+            });
+            s
+        };
+        let a = report::build(&meta(), &[kept(1, 0.6), kept(2, 0.9)], None, &BTreeMap::new());
+        let b = report::build(&meta(), &[kept(3, 0.9)], None, &BTreeMap::new());
+        let merged = merge(&[("b.json".into(), b), ("a.json".into(), a)]).unwrap();
+        let runs: Vec<u64> =
+            merged.per_seed.iter().filter(|s| s.kept_system.as_ref().is_some_and(|k| k.run)).map(|s| s.seed).collect();
+        assert_eq!(runs, vec![2]);
+        assert_eq!(report::markdown(&merged).matches("the run's kept system").count(), 1);
     }
 
     #[test]

@@ -105,9 +105,13 @@ pub fn model_systems(config: &str) -> [String; 2] {
 }
 
 /// The back-off member of configuration `config`: its tagger's entities whose every word's tag
-/// has probability at least `p` (`tagger/CONFIG@P`).
-pub fn confident_system(config: &str, p: f64) -> String {
-    format!("tagger/{config}@{p}")
+/// has probability at least `p` (`tagger/CONFIG@P`), with `skip_symbols` none of them a one-word
+/// symbol (`tagger/CONFIG@P-symbols`).
+pub fn confident_system(config: &str, p: f64, skip_symbols: bool) -> String {
+    match skip_symbols {
+        true => format!("tagger/{config}@{p}-symbols"),
+        false => format!("tagger/{config}@{p}"),
+    }
 }
 
 /// Whether `name` is a back-off member ([`confident_system`]): a system the ensemble search

@@ -157,9 +157,14 @@ pub fn choose(
 ) -> Result<Choice> {
     let by_default =
         |systems: Vec<usize>| ensemble::Candidate { systems, method: default_method.clone(), dev_weights: false };
-    let default: Vec<usize> = guard
+    let mut default: Vec<usize> = guard
         .map(|g| (0..candidates.len()).filter(|&i| g.default.contains(&candidates[i].name)).collect())
         .unwrap_or_default();
+    // A back-off's order is the default's (the dictionary first), whatever the ranking on dev;
+    // the other methods keep candidate order (earlier runs' choices).
+    if let (Some(g), ensemble::Method::Backoff) = (guard, default_method) {
+        default.sort_by_key(|&i| g.default.iter().position(|n| n == &candidates[i].name));
+    }
     let cands = if fixed {
         vec![by_default((0..candidates.len()).collect())]
     } else {
@@ -385,6 +390,11 @@ mod tests {
         assert_eq!(guarded.describe(), "backoff of dictionary + tagger/distant@0.9");
         assert!((guarded.dev_f1 - 1.0).abs() < 1e-9);
         assert_eq!(guarded.apply(&refs).unwrap()[0].tags, ["B-X", "O", "B-X", "O"]);
+        // Ranked below the sure tagger on dev, the dictionary still comes first in the back-off.
+        let ranked = [system("tagger/distant@0.9"), system("tagger/distant"), system("dictionary")];
+        let ranked_refs: Vec<&[Sentence]> = vec![&sure, &t, &d];
+        let kept = choose(&gold, &ranked_refs, &ranked, false, Some(&guard), &backoff).unwrap();
+        assert_eq!(kept.describe(), "backoff of dictionary + tagger/distant@0.9");
         // Without a guard the search runs over the ordinary systems only.
         let free = choose(&gold, &refs, &cands, false, None, &backoff).unwrap();
         assert!(!free.names.iter().any(|n| n.contains('@')), "{}", free.describe());

@@ -40,6 +40,9 @@ pub enum MemberSource {
         /// probability.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         min_confidence: Option<f64>,
+        /// A back-off member that leaves out one-word symbols.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        skip_symbols: bool,
     },
     /// The LLM tagger.
     Llm {
@@ -125,10 +128,11 @@ impl Stage for Keep {
                     MemberSource::Dictionary { dictionary, kb } => {
                         Source::Dictionary { dictionary: cx.path(dictionary), kb: cx.path(kb) }
                     }
-                    MemberSource::Model { model, head, min_confidence } => Source::Model {
+                    MemberSource::Model { model, head, min_confidence, skip_symbols } => Source::Model {
                         folder: cx.path(model),
                         head: if head == "dann" { Head::Dann } else { Head::Tagger },
                         min_confidence: *min_confidence,
+                        skip_symbols: *skip_symbols,
                     },
                     MemberSource::Llm { settings } => Source::Llm(settings.clone()),
                 },
@@ -259,11 +263,13 @@ impl Planned for Keep {
             let model = outputs.get::<super::train::TrainOutput>(&ids::train(unit, name))?.model;
             let [tagger, dann] = crate::results::model_systems(name);
             if let Some(p) = plan.backoff() {
-                let sure = MemberSource::Model { model: model.clone(), head: "tagger".into(), min_confidence: Some(p) };
-                sources.insert(crate::results::confident_system(name, p), sure);
+                let skip_symbols = plan.backoff_skips_symbols();
+                let sure =
+                    MemberSource::Model { model: model.clone(), head: "tagger".into(), min_confidence: Some(p), skip_symbols };
+                sources.insert(crate::results::confident_system(name, p, skip_symbols), sure);
             }
-            sources.insert(tagger, MemberSource::Model { model: model.clone(), head: "tagger".into(), min_confidence: None });
-            sources.insert(dann, MemberSource::Model { model, head: "dann".into(), min_confidence: None });
+            sources.insert(tagger, MemberSource::Model { model: model.clone(), head: "tagger".into(), min_confidence: None, skip_symbols: false });
+            sources.insert(dann, MemberSource::Model { model, head: "dann".into(), min_confidence: None, skip_symbols: false });
         }
         if let (true, Some(llm)) = (plan.zero_shot_tagger, &plan.llm) {
             let input = llm.input(hilgen_llm::prompts::Task::Tag);

@@ -26,6 +26,10 @@ pub struct PredictInput {
     /// the tagger's entities whose every word's tag has at least this probability.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min_confidence: Option<f64>,
+    /// With `min_confidence` under `[selection] backoff_skip_symbols`: the sure entities leave
+    /// out one-word symbols.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub skip_symbols: bool,
 }
 
 /// The predictions.
@@ -62,7 +66,11 @@ impl Stage for Predict {
             super::io::write_tsv(&cx.dir.join(format!("tagger.{split}.tsv")), &sentences(&tagger))?;
             super::io::write_tsv(&cx.dir.join(format!("dann.{split}.tsv")), &sentences(&dann))?;
             if let Some(min) = input.min_confidence {
-                let sure: Vec<Prediction> = tagger.iter().map(|p| p.confident(min as f32)).collect();
+                let sure: Vec<Prediction> = tagger
+                    .iter()
+                    .zip(&gold)
+                    .map(|(p, s)| p.filtered(Some(min as f32), input.skip_symbols, &s.tokens))
+                    .collect();
                 super::io::write_tsv(&cx.dir.join(format!("confident.{split}.tsv")), &sentences(&sure))?;
             }
         }
@@ -92,7 +100,8 @@ impl Planned for Predict {
         // The back-off's tagger is the last configuration's.
         let last = plan.all_configs().last().copied();
         let min_confidence = plan.backoff().filter(|_| at.config == last);
-        Some(PredictInput { model: t.model, dev, test: plan.data.test.tokens.clone(), min_confidence })
+        let skip_symbols = min_confidence.is_some() && plan.backoff_skips_symbols();
+        Some(PredictInput { model: t.model, dev, test: plan.data.test.tokens.clone(), min_confidence, skip_symbols })
     }
 
     /// The back-off's tagger member has a row of its own (the tagger and DANN have the
@@ -100,14 +109,18 @@ impl Planned for Predict {
     fn rows(plan: &Plan, _: At) -> Vec<(String, String)> {
         match (plan.backoff_system(), plan.backoff()) {
             (Some(name), Some(p)) => {
-                vec![(name.clone(), format!("{name}: the tagger's sure entities (every word's tag at p >= {p}), the back-off's member"))]
+                let symbols = if plan.backoff_skips_symbols() { ", no one-word symbols" } else { "" };
+                vec![(
+                    name.clone(),
+                    format!("{name}: the tagger's sure entities (every word's tag at p >= {p}{symbols}), the back-off's member"),
+                )]
             }
             _ => vec![],
         }
     }
 
     /// The tagger and DANN of the configuration: `tagger/CONFIG`, `dann/CONFIG` (and the
-    /// back-off's `tagger/CONFIG@P`).
+    /// back-off's `tagger/CONFIG@P`, `tagger/CONFIG@P-symbols` without symbols).
     fn systems(plan: &Plan, at: At, output: &PredictOutput) -> Vec<System> {
         let name = plan.config_name(at.config.expect("a configuration's stage"));
         let [tagger, dann] = crate::results::model_systems(name);
@@ -115,8 +128,8 @@ impl Planned for Predict {
             System { name: tagger, predictions: output.tagger.clone() },
             System { name: dann, predictions: output.dann.clone() },
         ];
-        if let (Some(c), Some(p)) = (&output.confident, plan.backoff()) {
-            out.push(System { name: crate::results::confident_system(name, p), predictions: c.clone() });
+        if let (Some(c), Some(member)) = (&output.confident, plan.backoff_system()) {
+            out.push(System { name: member, predictions: c.clone() });
         }
         out
     }
