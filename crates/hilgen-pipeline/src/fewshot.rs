@@ -303,10 +303,14 @@ impl Stage for FewshotKeep {
                         100.0 * choice.dev_f1
                     ),
                 };
+                let default = if guard.is_some() {
+                    ", and the back-off of the dictionary to the tagger's sure entities, the default"
+                } else {
+                    ""
+                };
                 let chosen = format!(
                     "Chosen on {} labelled dev sentences among the dictionary, the tagger and DANN (dev F1: {}), each \
-                     alone and every combination (weighted vote, intersection, union, majority), and the back-off \
-                     of the dictionary to the tagger's sure entities: {verdict}.",
+                     alone and every combination (weighted vote, intersection, union, majority){default}: {verdict}.",
                     gold.len(),
                     ranks.join(", "),
                 );
