@@ -116,15 +116,6 @@ impl Neural {
             })
             .collect()
     }
-
-    /// Each head's tagged sentences (tokens and document ids kept).
-    pub fn tag_heads(&self, sentences: &[Sentence], heads: &[Head]) -> Result<Vec<Vec<Sentence>>> {
-        Ok(self
-            .predict(sentences, heads)?
-            .into_iter()
-            .map(|p| p.iter().zip(sentences).map(|(p, s)| p.to_sentence(s)).collect())
-            .collect())
-    }
 }
 
 /// One head of a loaded model folder (folders are shared: an ensemble of a folder's tagger and
