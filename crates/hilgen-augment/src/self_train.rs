@@ -3,7 +3,11 @@
 //! dictionary's (the teacher's first and the dictionary's where they overlap none, or the
 //! other way round), the threshold and the order being those whose labelling of dev scores
 //! best, and the silver sentences train a student. `rounds` rounds (default 2): each student
-//! may teach the next round.
+//! may teach the next round. `teacher`, a single threshold and `dictionary_first` fix those
+//! choices instead (a student of the back-off's labels: `teacher = "tagger/distant"`,
+//! `thresholds = [0.9]`, `dictionary_first = true`), so nothing is chosen on dev. With
+//! `unsure_unknown`, the words the teacher is not sure of stay out of the student's loss
+//! (BOND's high-confidence selection) instead of being taught `O`.
 
 use crate::strategy::{bad_params, parse_params, Input, Need, Needs, Output, Scored, Strategy};
 use crate::{Provenance, Result, Synthetic};
@@ -24,6 +28,20 @@ pub struct SelfTrain {
     pub merge_dictionary: bool,
     /// Loss weight of the silver sentences' `O` words.
     pub o_weight: f64,
+    /// The teacher system (`tagger/distant`, `dann/distant`, ...); default: the best on dev
+    /// among the models trained before the round.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub teacher: Option<String>,
+    /// The dictionary's spans first (`true`) or the teacher's (`false`); default: the order
+    /// whose labelling of dev scores best.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dictionary_first: Option<bool>,
+    /// Leave out of the loss (mark unknown) the words outside every kept span that the
+    /// teacher tagged as an entity below the threshold, or as `O` with a probability below
+    /// it: the student is taught `O` only where the teacher is sure (BOND's high-confidence
+    /// selection, with hard labels).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unsure_unknown: bool,
 }
 
 impl Default for SelfTrain {
@@ -33,6 +51,9 @@ impl Default for SelfTrain {
             thresholds: vec![0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99],
             merge_dictionary: true,
             o_weight: 1.0,
+            teacher: None,
+            dictionary_first: None,
+            unsure_unknown: false,
         }
     }
 }
@@ -47,14 +68,36 @@ impl SelfTrain {
         if !(0.0..=1.0).contains(&s.o_weight) {
             return Err(bad_params(kind, "o_weight must be in [0, 1]"));
         }
+        if s.dictionary_first.is_some() && !s.merge_dictionary {
+            return Err(bad_params(
+                kind,
+                "dictionary_first orders the dictionary's spans and the teacher's: it needs merge_dictionary",
+            ));
+        }
+        if let Some(t) = &s.teacher {
+            if !(t.starts_with("tagger/") || t.starts_with("dann/")) || t.contains('@') {
+                return Err(bad_params(
+                    kind,
+                    format!("teacher is a trained system, `tagger/CONFIG` or `dann/CONFIG`; got `{t}`"),
+                ));
+            }
+        }
         Ok(Box::new(s))
     }
 }
 
 /// The teacher's spans whose words all reach `threshold` merged with `extra` spans: with
 /// `extra_first`, the extra spans and the teacher's that overlap none of them; otherwise the
-/// other way round. IOB2 tags for `scored`'s tokens.
-pub fn merge(scored: &Scored, extra: Option<&Sentence>, threshold: f64, extra_first: bool) -> Sentence {
+/// other way round. IOB2 tags for `scored`'s tokens; with `unsure_unknown`, the words outside
+/// the merged spans whose teacher tag is an entity's or has a probability below `threshold`
+/// are unknown ([`Sentence::unknown`]).
+pub fn merge(
+    scored: &Scored,
+    extra: Option<&Sentence>,
+    threshold: f64,
+    extra_first: bool,
+    unsure_unknown: bool,
+) -> Sentence {
     let s = &scored.sentence;
     let teacher: Vec<Span> = scheme::parse_tags(&s.tags)
         .map(|p| scheme::decode_lenient(&p))
@@ -74,7 +117,12 @@ pub fn merge(scored: &Scored, extra: Option<&Sentence>, threshold: f64, extra_fi
     }
     spans.sort_by_key(|sp| sp.start);
     let tags = scheme::encode(&spans, s.len(), Scheme::Iob2).expect("disjoint, sorted spans");
-    Sentence { tokens: s.tokens.clone(), tags, doc_id: s.doc_id.clone(), concepts: Vec::new(), unknown: Vec::new() }
+    let unknown = if unsure_unknown {
+        (0..s.len()).filter(|&i| tags[i] == "O" && (s.tags[i] != "O" || (scored.probs[i] as f64) < threshold)).collect()
+    } else {
+        Vec::new()
+    };
+    Sentence { tokens: s.tokens.clone(), tags, doc_id: s.doc_id.clone(), concepts: Vec::new(), unknown }
 }
 
 impl Strategy for SelfTrain {
@@ -99,6 +147,10 @@ impl Strategy for SelfTrain {
         self.rounds
     }
 
+    fn teacher(&self) -> Option<&str> {
+        self.teacher.as_deref()
+    }
+
     fn augment(&self, input: &Input<'_>) -> Result<Output> {
         let teacher = input.teacher.ok_or_else(|| crate::AugmentError::Missing {
             strategy: "self-train".into(),
@@ -112,14 +164,18 @@ impl Strategy for SelfTrain {
         let dev_dict = tag(teacher.dev);
         let o = Options { zero_division: ZeroDivision::Zero, ..Options::default() };
         let mut best = (f64::NEG_INFINITY, self.thresholds[0], false);
-        let orders: &[bool] = if dev_dict.is_some() { &[false, true] } else { &[false] };
+        let orders: &[bool] = match (self.dictionary_first, dev_dict.is_some()) {
+            (Some(true), _) => &[true],
+            (Some(false), _) | (None, false) => &[false],
+            (None, true) => &[false, true],
+        };
         for &dictionary_first in orders {
             for &t in &self.thresholds {
                 let labelled: Vec<Sentence> = teacher
                     .dev
                     .iter()
                     .enumerate()
-                    .map(|(i, x)| merge(x, dev_dict.as_ref().map(|d| &d[i]), t, dictionary_first))
+                    .map(|(i, x)| merge(x, dev_dict.as_ref().map(|d| &d[i]), t, dictionary_first, false))
                     .collect();
                 let f1 = evaluate_sentences(teacher.dev_gold, &labelled, o)?.micro.f1;
                 if f1 > best.0 {
@@ -128,12 +184,14 @@ impl Strategy for SelfTrain {
             }
         }
         let (dev_f1, threshold, dictionary_first) = best;
+        let chosen_on_dev = self.thresholds.len() > 1 || orders.len() > 1;
         tracing::info!(
             teacher = teacher.system,
             threshold,
             dictionary_first,
             dev_f1,
-            "self-training labelling chosen on dev"
+            chosen_on_dev,
+            "self-training labelling"
         );
         let shot_tokens: HashSet<&[String]> = input.shots.iter().map(|s| s.tokens.as_slice()).collect();
         let pool_dict = tag(teacher.pool);
@@ -143,7 +201,7 @@ impl Strategy for SelfTrain {
             .enumerate()
             .filter(|(_, x)| !x.sentence.is_empty() && !shot_tokens.contains(x.sentence.tokens.as_slice()))
             .map(|(i, x)| Synthetic {
-                sentence: merge(x, pool_dict.as_ref().map(|d| &d[i]), threshold, dictionary_first),
+                sentence: merge(x, pool_dict.as_ref().map(|d| &d[i]), threshold, dictionary_first, self.unsure_unknown),
                 provenance: Provenance {
                     strategy: "self-train".into(),
                     source_sentence: None,
@@ -152,8 +210,8 @@ impl Strategy for SelfTrain {
                     linked_by: "teacher".into(),
                     substitute: String::new(),
                     relation: format!(
-                        "teacher={}/threshold={threshold}/dictionary_first={dictionary_first}/dev_f1={dev_f1:.4}",
-                        teacher.system
+                        "teacher={}/threshold={threshold}/dictionary_first={dictionary_first}/unsure_unknown={}/dev_f1={dev_f1:.4}",
+                        teacher.system, self.unsure_unknown
                     ),
                     model: None,
                     request: None,
@@ -169,6 +227,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn fixed_choices_are_checked() {
+        let build = |json: serde_json::Value| SelfTrain::build("self-train", json.as_object().unwrap());
+        let s = build(serde_json::json!({"teacher": "tagger/distant", "thresholds": [0.9], "dictionary_first": true}))
+            .unwrap();
+        assert_eq!(s.teacher(), Some("tagger/distant"));
+        assert_eq!(s.params()["dictionary_first"], true);
+        // Unset, the fixed choices do not enter the parameters (older runs keep their hashes).
+        let d = build(serde_json::json!({})).unwrap();
+        assert!(d.params().get("teacher").is_none() && d.params().get("dictionary_first").is_none());
+        assert_eq!(d.teacher(), None);
+        for bad in [
+            serde_json::json!({"teacher": "dictionary"}),
+            serde_json::json!({"teacher": "tagger/distant@0.9"}),
+            serde_json::json!({"dictionary_first": true, "merge_dictionary": false}),
+        ] {
+            assert!(build(bad.clone()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn confident_spans_and_the_dictionarys() {
         let s = Sentence::new(
             "A caused B and C".split(' ').map(String::from).collect(),
@@ -178,13 +256,20 @@ mod tests {
         let scored = Scored { sentence: s.clone(), probs: vec![0.99, 0.9, 0.6, 0.9, 0.9] };
         let mut dict = s.clone();
         dict.tags = ["O", "O", "O", "O", "B-Disease"].map(String::from).to_vec();
-        assert_eq!(merge(&scored, None, 0.8, false).tags, ["B-Chemical", "O", "O", "O", "O"]);
-        assert_eq!(merge(&scored, Some(&dict), 0.8, false).tags, ["B-Chemical", "O", "O", "O", "B-Disease"]);
-        assert_eq!(merge(&scored, None, 0.5, false).tags, s.tags);
+        assert_eq!(merge(&scored, None, 0.8, false, false).tags, ["B-Chemical", "O", "O", "O", "O"]);
+        assert_eq!(merge(&scored, Some(&dict), 0.8, false, false).tags, ["B-Chemical", "O", "O", "O", "B-Disease"]);
+        assert_eq!(merge(&scored, None, 0.5, false, false).tags, s.tags);
         // The dictionary's spans first: a teacher span overlapping one gives way.
         let mut clash = s.clone();
         clash.tags = ["B-Disease", "O", "O", "O", "O"].map(String::from).to_vec();
-        assert_eq!(merge(&scored, Some(&clash), 0.5, true).tags, ["B-Disease", "O", "B-Disease", "O", "O"]);
-        assert_eq!(merge(&scored, Some(&clash), 0.5, false).tags, s.tags);
+        assert_eq!(merge(&scored, Some(&clash), 0.5, true, false).tags, ["B-Disease", "O", "B-Disease", "O", "O"]);
+        assert_eq!(merge(&scored, Some(&clash), 0.5, false, false).tags, s.tags);
+        // Unsure words stay out of the loss: B (a teacher entity below the threshold) and the
+        // `O` words the teacher gives less than it; the kept spans and sure `O` words stay.
+        let sure_o = Scored { probs: vec![0.99, 0.95, 0.6, 0.7, 0.95], ..scored.clone() };
+        let m = merge(&sure_o, Some(&dict), 0.8, true, true);
+        assert_eq!(m.tags, ["B-Chemical", "O", "O", "O", "B-Disease"]);
+        assert_eq!(m.unknown, vec![2, 3]);
+        assert!(merge(&sure_o, Some(&dict), 0.8, true, false).unknown.is_empty());
     }
 }

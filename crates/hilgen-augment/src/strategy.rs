@@ -266,6 +266,11 @@ pub trait Strategy: Send + Sync {
     fn rounds(&self) -> usize {
         1
     }
+    /// The system a self-training round learns from when the strategy fixes it
+    /// (`tagger/distant`, ...); `None`: the best on dev among those trained before it.
+    fn teacher(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// A strategy kind, optional name and parameters: what an experiment or `--strategy` says.

@@ -14,7 +14,8 @@ use std::path::PathBuf;
 /// Arguments of `hilgen ensemble`.
 #[derive(Args)]
 pub struct EnsembleArgs {
-    /// How to combine: span vote, intersection, union, majority, token vote, or best (chosen on dev).
+    /// How to combine: span vote, intersection, union, majority, token vote, back-off (plain or
+    /// longer), or best (chosen on dev).
     #[arg(long, value_enum)]
     pub method: EnsembleMethod,
     /// Prediction files to combine (same sentences and tokens), in order; give at least two.
@@ -84,6 +85,9 @@ pub enum EnsembleMethod {
     /// Back-off in --pred order: every span of the first file, then each later file's spans
     /// that overlap none kept (weights ignored).
     Backoff,
+    /// The back-off, and a later file's span that strictly contains every kept span it
+    /// overlaps, all of its type, replaces them.
+    BackoffLonger,
     /// Try singles and every subset with vote/intersection/union/majority on dev; apply the best.
     Best,
 }
@@ -195,6 +199,7 @@ pub fn run(args: EnsembleArgs) -> Result<()> {
             EnsembleMethod::Majority => Method::Majority,
             EnsembleMethod::TokenVote => Method::TokenVote,
             EnsembleMethod::Backoff => Method::Backoff,
+            EnsembleMethod::BackoffLonger => Method::BackoffLonger,
             EnsembleMethod::Best => unreachable!(),
         };
         let weights = match (&args.weights, &dev) {

@@ -50,6 +50,17 @@ pub enum Method {
     /// spans that overlap none kept so far (the dictionary first, a tagger where it had no
     /// entry). Weights are ignored.
     Backoff,
+    /// [`Method::Backoff`], and a later system's span that strictly contains every kept span it
+    /// overlaps, all of its own type, replaces them ("stage II colorectal cancer" where the
+    /// dictionary read "colorectal cancer"). Weights are ignored.
+    BackoffLonger,
+}
+
+impl Method {
+    /// A back-off ([`Method::Backoff`] or [`Method::BackoffLonger`]): its member order matters.
+    pub fn is_backoff(&self) -> bool {
+        matches!(self, Method::Backoff | Method::BackoffLonger)
+    }
 }
 
 impl fmt::Display for Method {
@@ -62,6 +73,7 @@ impl fmt::Display for Method {
             Method::Majority => write!(f, "majority"),
             Method::TokenVote => write!(f, "token-vote"),
             Method::Backoff => write!(f, "backoff"),
+            Method::BackoffLonger => write!(f, "backoff-longer"),
         }
     }
 }
@@ -97,16 +109,30 @@ pub fn combine(systems: &[&[Sentence]], method: &Method, weights: &[f64], scheme
         let base = &systems[0][i];
         let tags = if *method == Method::TokenVote {
             token_vote(systems, weights, i, scheme)?
-        } else if *method == Method::Backoff {
-            let mut chosen: Vec<Span> = Vec::new();
+        } else if method.is_backoff() {
+            let longer = *method == Method::BackoffLonger;
+            // Spans kept so far; a replaced one becomes `None`.
+            let mut chosen: Vec<Option<Span>> = Vec::new();
             for s in systems {
                 let kept = chosen.len();
                 for m in s[i].mentions()? {
-                    if chosen[..kept].iter().all(|c| c.end <= m.span.start || m.span.end <= c.start) {
-                        chosen.push(m.span);
+                    let m = m.span;
+                    let hit: Vec<usize> = (0..kept)
+                        .filter(|&j| chosen[j].as_ref().is_some_and(|c| c.start < m.end && m.start < c.end))
+                        .collect();
+                    let inside =
+                        |c: &Span| c.label == m.label && m.start <= c.start && c.end <= m.end && c.len() < m.len();
+                    if hit.is_empty() {
+                        chosen.push(Some(m));
+                    } else if longer && hit.iter().all(|&j| chosen[j].as_ref().is_some_and(inside)) {
+                        for j in hit {
+                            chosen[j] = None;
+                        }
+                        chosen.push(Some(m));
                     }
                 }
             }
+            let mut chosen: Vec<Span> = chosen.into_iter().flatten().collect();
             chosen.sort();
             scheme::encode(&chosen, base.len(), scheme)?
         } else {
@@ -124,7 +150,7 @@ pub fn combine(systems: &[&[Sentence]], method: &Method, weights: &[f64], scheme
                 Method::Intersection { k } => count >= k.unwrap_or(n),
                 Method::Union => true,
                 Method::Majority => 2 * count > n,
-                Method::TokenVote | Method::Backoff => unreachable!(),
+                Method::TokenVote | Method::Backoff | Method::BackoffLonger => unreachable!(),
             };
             let mut cands: Vec<(Span, f64, usize)> =
                 votes.into_iter().filter(|(_, (s, c))| keep(*s, *c)).map(|(sp, (s, c))| (sp, s, c)).collect();
@@ -334,6 +360,28 @@ mod tests {
         assert_eq!(tags(&[&dictionary, &other]), "B-X O B-Z I-Z O");
         assert_eq!(Method::Backoff.to_string(), "backoff");
         assert_eq!(serde_json::to_value(Method::Backoff).unwrap(), "backoff");
+    }
+
+    #[test]
+    fn backoff_longer_lets_a_containing_span_of_the_same_type_replace_the_first_systems() {
+        let tags = |sys: &[&[Sentence]]| {
+            combine(sys, &Method::BackoffLonger, &vec![1.0; sys.len()], Scheme::Iob2).unwrap()[0].tags.join(" ")
+        };
+        let dictionary = [s("O B-X O B-X O O")];
+        // Contains the dictionary's first span and is longer: replaces it.
+        assert_eq!(tags(&[&dictionary, &[s("B-X I-X O O O O")]]), "B-X I-X O B-X O O");
+        // Contains both of the dictionary's spans: replaces both.
+        assert_eq!(tags(&[&dictionary, &[s("B-X I-X I-X I-X O O")]]), "B-X I-X I-X I-X O O");
+        // Another type, a partial overlap, or the same span: the dictionary's stays.
+        assert_eq!(tags(&[&dictionary, &[s("B-Y I-Y O O O O")]]), "O B-X O B-X O O");
+        let two_words = [s("O B-X I-X O O O")];
+        assert_eq!(tags(&[&two_words, &[s("B-X I-X O O O O")]]), "O B-X I-X O O O");
+        assert_eq!(tags(&[&dictionary, &[s("O B-X O O O O")]]), "O B-X O B-X O O");
+        // Where it overlaps nothing, a span is added as in the back-off.
+        assert_eq!(tags(&[&dictionary, &[s("O O O O O B-X")]]), "O B-X O B-X O B-X");
+        assert_eq!(Method::BackoffLonger.to_string(), "backoff-longer");
+        assert_eq!(serde_json::to_value(Method::BackoffLonger).unwrap(), "backoff_longer");
+        assert!(Method::BackoffLonger.is_backoff() && Method::Backoff.is_backoff() && !Method::Union.is_backoff());
     }
 
     #[test]

@@ -421,6 +421,12 @@ pub struct SelectionSpec {
     /// document. Default `false`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub backoff_skip_symbols: bool,
+    /// For `default_ensemble = "backoff"`: a sure tagger entity that strictly contains every
+    /// dictionary entity it overlaps, all of its type, replaces them ("stage II colorectal
+    /// cancer" for "colorectal cancer"; `hilgen_metrics::ensemble::Method::BackoffLonger`).
+    /// Default `false`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub backoff_longer: bool,
 }
 
 /// The tagger confidence a back-off ensemble adds entities at unless `backoff_confidence` says
@@ -483,6 +489,7 @@ impl Default for SelectionSpec {
             default_ensemble: DefaultEnsemble::Union,
             backoff_confidence: None,
             backoff_skip_symbols: false,
+            backoff_longer: false,
         }
     }
 }
@@ -616,6 +623,11 @@ impl Experiment {
                     "[selection] backoff_confidence = {p}: expected a probability in (0, 1], such as 0.9"
                 ))
             }
+            (DefaultEnsemble::Union, None) if self.selection.backoff_longer => {
+                return Err("[selection] backoff_longer without default_ensemble = \"backoff\": \
+                            only the back-off reads it"
+                    .into())
+            }
             (DefaultEnsemble::Union, None) if self.selection.backoff_skip_symbols => {
                 return Err("[selection] backoff_skip_symbols without default_ensemble = \"backoff\": \
                             only the back-off reads it"
@@ -734,6 +746,7 @@ mod tests {
         assert!(with("[model.tagger]\nmax_grad_norm = inf").contains("max_grad_norm inf"));
         assert!(with("[selection]\nbackoff_confidence = 0.9").contains("without default_ensemble"));
         assert!(with("[selection]\nbackoff_skip_symbols = true").contains("backoff_skip_symbols without"));
+        assert!(with("[selection]\nbackoff_longer = true").contains("backoff_longer without"));
         let e = with("[selection]\ndefault_ensemble = \"backoff\"\nbackoff_confidence = 1.5");
         assert!(e.contains("backoff_confidence = 1.5") && e.contains("(0, 1]"), "{e}");
         let e = with("[selection]\ndefault_ensemble = \"backoff\"\n[dictionary]\nsystem = false");

@@ -360,8 +360,21 @@ impl Plan {
         }
         let kb = resolve_kb(exp, &mut hashes)?;
         let needs_llm = strategies.iter().any(|s| s.needs.llm.is_some()) || exp.llm.zero_shot_tagger;
-        for s in &strategies {
+        for (i, s) in strategies.iter().enumerate() {
             let id = s.spec.id();
+            if let Some(t) = s.strategy.teacher() {
+                // A fixed teacher is a system of a configuration trained before this one.
+                let config = t.split_once('/').map_or("", |(_, c)| c);
+                let before = |j: usize| j != i && (!strategies[j].needs.teacher || j < i);
+                let known = config == "original"
+                    || (0..strategies.len()).any(|j| before(j) && strategies[j].spec.id() == config);
+                if !known {
+                    return Err(PipelineError::Invalid(format!(
+                        "strategy `{id}`: teacher `{t}` names no configuration trained before it \
+                         (`original` or an earlier strategy's name)"
+                    )));
+                }
+            }
             if s.needs.kb == Need::Required && kb.is_none() {
                 return Err(PipelineError::Invalid(format!(
                     "strategy `{id}` needs knowledge sources: add a [kb] table"
@@ -757,6 +770,7 @@ impl Plan {
     /// How [`Plan::default_ensemble`]'s members are combined.
     pub fn default_method(&self) -> hilgen_metrics::ensemble::Method {
         match self.backoff() {
+            Some(_) if self.selection.backoff_longer => hilgen_metrics::ensemble::Method::BackoffLonger,
             Some(_) => hilgen_metrics::ensemble::Method::Backoff,
             None => hilgen_metrics::ensemble::Method::Union,
         }
@@ -788,8 +802,13 @@ impl Plan {
         match self.backoff() {
             Some(p) => format!(
                 "the dictionary, backed off to the last strategy's tagger where it has no entity and the tagger is \
-                 sure (every word's tag at p >= {p}){}",
-                if self.backoff_skips_symbols() { ", one-word symbols left to the dictionary" } else { "" }
+                 sure (every word's tag at p >= {p}){}{}",
+                if self.backoff_skips_symbols() { ", one-word symbols left to the dictionary" } else { "" },
+                if self.selection.backoff_longer {
+                    "; a sure tagger entity that contains dictionary entities of its type and is longer replaces them"
+                } else {
+                    ""
+                }
             ),
             None => "union of the dictionary and the last strategy's tagger".to_string(),
         }

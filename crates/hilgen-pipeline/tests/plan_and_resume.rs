@@ -305,6 +305,34 @@ fn the_dictionary_distant_supervision_and_self_training_rounds() {
     kept_systems_reproduce_the_ensemble_row(&out, &report);
 }
 
+/// A student of fixed labels: `self-train` with its teacher, threshold and order fixed learns
+/// from the named system whatever dev says, labels the pool with the dictionary's spans first,
+/// and refuses a teacher that no earlier configuration trains.
+#[test]
+fn a_self_training_round_with_a_fixed_teacher() {
+    let dir = tempfile::tempdir().unwrap();
+    let student = r#"{kind = "self-train", name = "student", rounds = 1, teacher = "tagger/distant", thresholds = [0.9], dictionary_first = true, o_weight = 0.5}"#;
+    let exp_path = support::tiny(dir.path(), &format!(r#"{{kind = "distant", o_weight = 0.5}}, {student}"#), None);
+    let mut exp = Experiment::from_file(&exp_path).unwrap();
+    exp.seeds = vec![1];
+    exp.model.schedule =
+        hilgen_pipeline::experiment::Schedule::Steps { shot_passes: 2, synthetic_passes: 1, max_batch: 8 };
+    let out = dir.path().join("run");
+    complete(&exp, &out);
+    let t = hilgen_pipeline::stage::read_manifest(&out.join("seed-1/teacher/student")).unwrap();
+    assert_eq!(t.inputs["fixed"], "tagger/distant");
+    assert_eq!(t.result["system"], "tagger/distant");
+    let provenance = std::fs::read_to_string(out.join("seed-1/augment/student/provenance.jsonl")).unwrap();
+    let first = provenance.lines().next().expect("the student has silver sentences");
+    assert!(first.contains("teacher=tagger/distant/threshold=0.9/dictionary_first=true"), "{first}");
+
+    let registry = hilgen_augment::Registry::builtin();
+    let mut wrong = exp.clone();
+    wrong.strategies[1].params.insert("teacher".into(), "tagger/related".into());
+    let e = Plan::resolve(&wrong, &registry, None).map(|_| ()).expect_err("an unknown teacher is refused").to_string();
+    assert!(e.contains("tagger/related") && e.contains("student"), "{e}");
+}
+
 /// The kept system (the seed's and the run's), loaded from its folder and applied to the
 /// run's test split through the one tagging interface, gives the ensemble row's test scores to
 /// the last digit; its card and `system.json` say what it is.

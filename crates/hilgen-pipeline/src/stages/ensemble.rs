@@ -162,7 +162,7 @@ pub fn choose(
         .unwrap_or_default();
     // A back-off's order is the default's (the dictionary first), whatever the ranking on dev;
     // the other methods keep candidate order (earlier runs' choices).
-    if let (Some(g), ensemble::Method::Backoff) = (guard, default_method) {
+    if let (Some(g), true) = (guard, default_method.is_backoff()) {
         default.sort_by_key(|&i| g.default.iter().position(|n| n == &candidates[i].name));
     }
     let cands = if fixed {
@@ -395,6 +395,10 @@ mod tests {
         let ranked_refs: Vec<&[Sentence]> = vec![&sure, &t, &d];
         let kept = choose(&gold, &ranked_refs, &ranked, false, Some(&guard), &backoff).unwrap();
         assert_eq!(kept.describe(), "backoff of dictionary + tagger/distant@0.9");
+        // So in the back-off that lets a longer sure entity replace the dictionary's.
+        let longer = ensemble::Method::BackoffLonger;
+        let kept = choose(&gold, &ranked_refs, &ranked, false, Some(&guard), &longer).unwrap();
+        assert_eq!(kept.describe(), "backoff-longer of dictionary + tagger/distant@0.9");
         // Without a guard the search runs over the ordinary systems only.
         let free = choose(&gold, &refs, &cands, false, None, &backoff).unwrap();
         assert!(!free.names.iter().any(|n| n.contains('@')), "{}", free.describe());

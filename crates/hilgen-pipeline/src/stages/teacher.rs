@@ -34,6 +34,9 @@ pub struct TeacherInput {
     pub dev: FileRef,
     /// The pool (tokens).
     pub pool: FileRef,
+    /// The candidate the strategy fixes as its teacher (then dev chooses nothing).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fixed: Option<String>,
 }
 
 pub use super::labels::{read_scored, TeacherOutput};
@@ -57,7 +60,16 @@ impl Stage for ChooseTeacher {
     fn run(input: &TeacherInput, cx: &Context<'_>) -> Result<TeacherOutput> {
         let gold = super::io::read(&cx.path(&input.dev))?;
         let mut best: Option<(f64, &TeacherCandidate)> = None;
-        for c in &input.candidates {
+        let candidates: Vec<&TeacherCandidate> =
+            input.candidates.iter().filter(|c| input.fixed.as_ref().is_none_or(|f| &c.system == f)).collect();
+        if let (Some(f), true) = (&input.fixed, candidates.is_empty()) {
+            let names: Vec<&str> = input.candidates.iter().map(|c| c.system.as_str()).collect();
+            return Err(PipelineError::Invalid(format!(
+                "the teacher `{f}` is not among the systems trained before it: {}",
+                names.join(", ")
+            )));
+        }
+        for c in candidates {
             let pred = super::io::read(&cx.path(&c.dev_predictions))?;
             let f1 = evaluate_sentences(&gold, &pred, crate::stages::evaluate::scoring())?.micro.f1;
             if best.is_none_or(|(b, _)| f1 > b) {
@@ -65,7 +77,7 @@ impl Stage for ChooseTeacher {
             }
         }
         let (dev_f1, chosen) = best.ok_or_else(|| PipelineError::Invalid("a teacher needs a trained model".into()))?;
-        tracing::info!(teacher = %chosen.system, dev_f1, "teacher chosen on dev");
+        tracing::info!(teacher = %chosen.system, dev_f1, fixed = input.fixed.is_some(), "teacher");
         let dir = cx.path(&chosen.model);
         let tagger = Tagger::load(&dir, {
             cx.runtime.apply_threads();
@@ -136,6 +148,7 @@ impl Planned for ChooseTeacher {
             }
         }
         let pool = plan.data.pool.as_ref()?.tokens.clone();
-        Some(TeacherInput { candidates, dev: plan.dev(unit).labelled.clone(), pool })
+        let fixed = plan.strategies[at.strategy()].strategy.teacher().map(str::to_string);
+        Some(TeacherInput { candidates, dev: plan.dev(unit).labelled.clone(), pool, fixed })
     }
 }
