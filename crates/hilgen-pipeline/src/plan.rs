@@ -360,21 +360,8 @@ impl Plan {
         }
         let kb = resolve_kb(exp, &mut hashes)?;
         let needs_llm = strategies.iter().any(|s| s.needs.llm.is_some()) || exp.llm.zero_shot_tagger;
-        for (i, s) in strategies.iter().enumerate() {
+        for s in &strategies {
             let id = s.spec.id();
-            if let Some(t) = s.strategy.teacher() {
-                // A fixed teacher is a system of a configuration trained before this one.
-                let config = t.split_once('/').map_or("", |(_, c)| c);
-                let before = |j: usize| j != i && (!strategies[j].needs.teacher || j < i);
-                let known = config == "original"
-                    || (0..strategies.len()).any(|j| before(j) && strategies[j].spec.id() == config);
-                if !known {
-                    return Err(PipelineError::Invalid(format!(
-                        "strategy `{id}`: teacher `{t}` names no configuration trained before it \
-                         (`original` or an earlier strategy's name)"
-                    )));
-                }
-            }
             if s.needs.kb == Need::Required && kb.is_none() {
                 return Err(PipelineError::Invalid(format!(
                     "strategy `{id}` needs knowledge sources: add a [kb] table"
@@ -466,10 +453,27 @@ impl Plan {
             dictionary_system,
             selection: exp.selection,
         };
+        plan.check_fixed_teachers()?;
         if plan.dir.exists() {
             hashes.save()?;
         }
         Ok(plan)
+    }
+
+    /// A teacher a strategy fixes is a system of one of its [`Plan::teacher_candidates`].
+    fn check_fixed_teachers(&self) -> Result<()> {
+        for (i, s) in self.strategies.iter().enumerate() {
+            let Some(t) = s.strategy.teacher() else { continue };
+            let config = t.split_once('/').map_or("", |(_, c)| c);
+            if !self.teacher_candidates(i).into_iter().any(|c| self.config_name(c) == config) {
+                return Err(PipelineError::Invalid(format!(
+                    "strategy `{}`: teacher `{t}` names no configuration trained before it \
+                     (`original` or an earlier strategy's name)",
+                    s.spec.id()
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Writes the data files into the run directory (those already there unchanged are kept).
