@@ -96,7 +96,7 @@ fn kept_systems_tag_as_the_run_scored_them_and_fewshot_makes_one() {
     let out = go(&["--out", &s(&fs)]);
     let err = text(&out.stderr);
     assert!(out.status.success(), "{err}");
-    let default = "backoff of dictionary + tagger/distant@0.9";
+    let default = "backoff-longer of dictionary + tagger/distant@0.9";
     assert!(err.contains(default) && err.contains("Stages run now: 4"), "{err}");
     let system = fs.join("kept/system");
     for f in [
