@@ -37,6 +37,15 @@ import re
 import sys
 
 
+def backoff_dev():
+    """scripts/backoff-dev.py as a module (its IOB2 decoding, readers and P/R/F1)."""
+    spec = importlib.util.spec_from_file_location(
+        "backoff_dev", os.path.join(os.path.dirname(os.path.abspath(__file__)), "backoff-dev.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def tsv_sentences(path):
     out, cur = [], []
     for line in open(path, encoding="utf-8"):
@@ -52,24 +61,13 @@ def tsv_sentences(path):
     return out
 
 
-def entities(tags):
-    out, start, label = [], None, None
-    for i, t in enumerate(list(tags) + ["O"]):
-        if t.startswith("B-") or t == "O" or (t.startswith("I-") and t[2:] != label):
-            if start is not None:
-                out.append((start, i, label))
-            start, label = None, None
-            if t != "O":
-                start, label = i, t[2:]
-    return out
-
-
 def prepare(silver, report, mesh_tree, out, only=None):
     tree = collections.defaultdict(set)
     for line in open(mesh_tree, encoding="utf-8-sig"):
         p = line.rstrip("\n").split("\t")
         if len(p) >= 3 and p[0] != "Tree Number":
             tree[p[2].lower()].add(p[0][:3])
+    bd = backoff_dev()
     seen = set(json.load(open(report))["types"]["fine"])
     letters = {t[0] for t in seen if re.fullmatch(r"[A-Z][0-9][0-9]", t)}
     if only:
@@ -90,7 +88,7 @@ def prepare(silver, report, mesh_tree, out, only=None):
             tokens = [w for w, *_ in sentence]
             tags = [row[-1] for row in sentence]
             unknown, spans = [], []
-            for a, b, label in entities(tags):
+            for a, b, label in sorted(bd.entities(tags)):
                 br = branches(" ".join(tokens[a:b]))
                 if br and not (br & seen):
                     for i in range(a, b):
@@ -132,10 +130,7 @@ def score(out, threshold, gold_path=None, dictionary_path=None):
     top = sorted(per_name.items(), key=lambda kv: -len(kv[1]))[:30]
     print("  " + ", ".join(f"{n} {sum(v) / len(v):.2f}" for n, v in top))
     if gold_path and dictionary_path:
-        spec = importlib.util.spec_from_file_location(
-            "backoff_dev", os.path.join(os.path.dirname(os.path.abspath(__file__)), "backoff-dev.py"))
-        bd = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(bd)
+        bd = backoff_dev()
         gold, dic = bd.gold_sentences(gold_path), bd.tsv_tags(dictionary_path)
         before, after = [0, 0, 0], [0, 0, 0]
         lost = collections.Counter()
