@@ -38,8 +38,16 @@ pub fn decode_utf8(bytes: Vec<u8>, path: &Path) -> Result<String> {
 }
 
 /// Writes a file atomically: `fill` writes into a temporary file beside `path`, which is renamed
-/// over `path` only when everything succeeded. On error nothing at `path` changes.
+/// over `path` only when everything succeeded. On error nothing at `path` changes. A special
+/// file (`/dev/null`, `/dev/stdout`, a FIFO; [`hilgen_tempfiles::is_special`]) is written in
+/// place: a rename would replace the device with a plain file.
 pub fn write_atomic(path: &Path, fill: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
+    if hilgen_tempfiles::is_special(path) {
+        let file = std::fs::OpenOptions::new().write(true).open(path).map_err(|e| CorpusError::io(path, e))?;
+        let mut w = std::io::BufWriter::new(file);
+        fill(&mut w)?;
+        return w.flush().map_err(|e| CorpusError::io(path, e));
+    }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -63,4 +71,28 @@ pub fn wio(path: &Path) -> impl Fn(std::io::Error) -> CorpusError + '_ {
 /// Iterates over lines with 1-based numbers, a trailing `\r` removed.
 pub fn numbered_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
     text.split('\n').enumerate().map(|(i, l)| (i + 1, l.strip_suffix('\r').unwrap_or(l)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[cfg(unix)]
+    fn a_fifo_is_written_in_place_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("out.tsv");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !matches!(made, Ok(s) if s.success()) {
+            return; // no mkfifo on this system
+        }
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+        };
+        write_atomic(&fifo, |w| w.write_all(b"a\tO\n").map_err(wio(&fifo))).unwrap();
+        assert_eq!(reader.join().unwrap(), "a\tO\n");
+        use std::os::unix::fs::FileTypeExt;
+        assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    }
 }

@@ -14,6 +14,13 @@
 
 use std::path::Path;
 
+/// Whether `target` is a special file (a device such as `/dev/null` or `/dev/stdout`, a FIFO, a
+/// socket), links followed: writers write into it in place, since renaming a temporary onto it
+/// would replace the device with a plain file.
+pub fn is_special(target: &Path) -> bool {
+    std::fs::metadata(target).map(|m| !m.is_file() && !m.is_dir()).unwrap_or(false)
+}
+
 /// A temporary file beside `target` for an atomic write: named `.NAME.PID.XXXXXX.tmp` (NAME the
 /// target's file name, PID this process), created with mode 0666 less the umask (so the
 /// renamed output gets the permissions a plain create would give). Temporary files of the same
@@ -144,5 +151,19 @@ mod tests {
         let previous = replace_dir(&staged, &dest, &old).unwrap().unwrap();
         assert_eq!(std::fs::read_to_string(dest.join("a")).unwrap(), "2");
         assert_eq!(std::fs::read_to_string(previous.join("a")).unwrap(), "1");
+    }
+}
+
+#[cfg(test)]
+mod special_tests {
+    #[test]
+    fn devices_are_special_and_files_folders_and_missing_paths_are_not() {
+        assert!(super::is_special(std::path::Path::new("/dev/null")));
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f.tsv");
+        std::fs::write(&file, "x").unwrap();
+        assert!(!super::is_special(&file));
+        assert!(!super::is_special(dir.path()));
+        assert!(!super::is_special(&dir.path().join("missing")));
     }
 }
