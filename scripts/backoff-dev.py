@@ -27,7 +27,8 @@ def gold_sentences(path):
     return [json.loads(line) for line in open(path, encoding="utf-8")]
 
 
-def tsv_tags(path):
+def tsv_rows(path):
+    """The blank-line-separated sentences of a TSV file, each a list of its lines' fields."""
     sentences, cur = [], []
     for line in open(path, encoding="utf-8"):
         line = line.rstrip("\n")
@@ -36,10 +37,14 @@ def tsv_tags(path):
                 sentences.append(cur)
                 cur = []
             continue
-        cur.append(line.split("\t")[-1])
+        cur.append(line.split("\t"))
     if cur:
         sentences.append(cur)
     return sentences
+
+
+def tsv_tags(path):
+    return [[fields[-1] for fields in s] for s in tsv_rows(path)]
 
 
 def word_probs(path):

@@ -46,21 +46,6 @@ def backoff_dev():
     return module
 
 
-def tsv_sentences(path):
-    out, cur = [], []
-    for line in open(path, encoding="utf-8"):
-        line = line.rstrip("\n")
-        if not line.strip():
-            if cur:
-                out.append(cur)
-                cur = []
-            continue
-        cur.append(line.split("\t"))
-    if cur:
-        out.append(cur)
-    return out
-
-
 def prepare(silver, report, mesh_tree, out, only=None):
     tree = collections.defaultdict(set)
     for line in open(mesh_tree, encoding="utf-8-sig"):
@@ -84,7 +69,7 @@ def prepare(silver, report, mesh_tree, out, only=None):
     held = collections.Counter()
     with open(f"{out}/silver.jsonl", "w") as s_out, open(f"{out}/spans.jsonl", "w") as m_out, \
             open(f"{out}/pool.jsonl", "w") as p_out:
-        for sentence in tsv_sentences(silver):
+        for sentence in bd.tsv_rows(silver):
             tokens = [w for w, *_ in sentence]
             tags = [row[-1] for row in sentence]
             unknown, spans = [], []

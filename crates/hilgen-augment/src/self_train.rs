@@ -111,7 +111,7 @@ pub fn merge(
     let (first, second) = if extra_first { (other, teacher) } else { (teacher, other) };
     let mut spans = first;
     for m in second {
-        if spans.iter().all(|k| k.end <= m.start || k.start >= m.end) {
+        if !spans.iter().any(|k| k.overlaps(&m)) {
             spans.push(m);
         }
     }

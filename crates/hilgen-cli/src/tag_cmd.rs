@@ -76,54 +76,23 @@ pub struct TagArgs {
 }
 
 /// A file written beside its place and renamed there when complete; a special file
-/// (`/dev/null`, a FIFO) is written in place ([`hilgen_tempfiles::is_special`]).
+/// (`/dev/null`, a FIFO) is written in place ([`hilgen_tempfiles::Staged`]).
 struct Staged {
     target: PathBuf,
-    file: std::io::BufWriter<Box<dyn StagedFile>>,
-}
-
-/// Where a [`Staged`] file's bytes go: a temporary beside the target, or the special file itself.
-trait StagedFile: Write {
-    /// Syncs and renames a temporary onto `target`; nothing for a special file.
-    fn finish(self: Box<Self>, target: &Path) -> Result<()>;
-}
-
-impl StagedFile for tempfile::NamedTempFile {
-    fn finish(self: Box<Self>, target: &Path) -> Result<()> {
-        self.as_file().sync_all().with_context(|| target.display().to_string())?;
-        self.persist(target).map_err(|e| e.error).with_context(|| format!("writing {}", target.display()))?;
-        Ok(())
-    }
-}
-
-impl StagedFile for std::fs::File {
-    fn finish(self: Box<Self>, _: &Path) -> Result<()> {
-        Ok(())
-    }
+    file: std::io::BufWriter<hilgen_tempfiles::Staged>,
 }
 
 impl Staged {
     fn new(target: &Path) -> Result<Staged> {
-        let file: Box<dyn StagedFile> = if hilgen_tempfiles::is_special(target) {
-            Box::new(
-                std::fs::OpenOptions::new()
-                    .write(true)
-                    .open(target)
-                    .with_context(|| format!("writing {}", target.display()))?,
-            )
-        } else {
-            Box::new(
-                hilgen_tempfiles::temp_beside(target)
-                    .with_context(|| format!("writing beside {}", target.display()))?,
-            )
-        };
+        let file =
+            hilgen_tempfiles::Staged::new(target).with_context(|| format!("writing beside {}", target.display()))?;
         Ok(Staged { target: target.to_path_buf(), file: std::io::BufWriter::new(file) })
     }
 
     fn finish(self) -> Result<()> {
         let file =
             self.file.into_inner().map_err(|e| e.into_error()).with_context(|| self.target.display().to_string())?;
-        file.finish(&self.target)
+        file.commit(&self.target).with_context(|| format!("writing {}", self.target.display()))
     }
 }
 

@@ -42,25 +42,17 @@ pub fn decode_utf8(bytes: Vec<u8>, path: &Path) -> Result<String> {
 /// file (`/dev/null`, `/dev/stdout`, a FIFO; [`hilgen_tempfiles::is_special`]) is written in
 /// place: a rename would replace the device with a plain file.
 pub fn write_atomic(path: &Path, fill: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
-    if hilgen_tempfiles::is_special(path) {
-        let file = std::fs::OpenOptions::new().write(true).open(path).map_err(|e| CorpusError::io(path, e))?;
-        let mut w = std::io::BufWriter::new(file);
-        fill(&mut w)?;
-        return w.flush().map_err(|e| CorpusError::io(path, e));
-    }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let mut tmp = temp_beside(path).map_err(|e| CorpusError::io(dir, e))?;
+    let mut out = hilgen_tempfiles::Staged::new(path).map_err(|e| CorpusError::io(dir, e))?;
     {
-        let mut w = std::io::BufWriter::new(tmp.as_file_mut());
+        let mut w = std::io::BufWriter::new(&mut out);
         fill(&mut w)?;
         w.flush().map_err(|e| CorpusError::io(path, e))?;
     }
-    tmp.as_file().sync_all().map_err(|e| CorpusError::io(path, e))?;
-    tmp.persist(path).map_err(|e| CorpusError::io(path, e.error))?;
-    Ok(())
+    out.commit(path).map_err(|e| CorpusError::io(path, e))
 }
 
 /// Maps an I/O error from a writer to a [`CorpusError`] naming `path`.

@@ -205,6 +205,11 @@ pub struct Span {
 }
 
 impl Span {
+    /// Whether the two spans share a token (labels aside).
+    pub fn overlaps(&self, other: &Span) -> bool {
+        self.start < other.end && other.start < self.end
+    }
+
     /// Builds a span.
     pub fn new(start: usize, end: usize, label: impl Into<String>) -> Span {
         Span { start, end, label: label.into() }

@@ -87,7 +87,7 @@ fn count(on: &Dictionary, off: &Dictionary, labelled: &[Sentence]) -> Result<Adj
             }
             if gold.contains(&m) {
                 e.whole += 1;
-            } else if gold.iter().all(|g| g.end <= m.start || g.start >= m.end) {
+            } else if !gold.iter().any(|g| g.overlaps(&m)) {
                 e.outside += 1;
             }
         }

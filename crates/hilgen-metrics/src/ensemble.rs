@@ -117,9 +117,8 @@ pub fn combine(systems: &[&[Sentence]], method: &Method, weights: &[f64], scheme
                 let kept = chosen.len();
                 for m in s[i].mentions()? {
                     let m = m.span;
-                    let hit: Vec<usize> = (0..kept)
-                        .filter(|&j| chosen[j].as_ref().is_some_and(|c| c.start < m.end && m.start < c.end))
-                        .collect();
+                    let hit: Vec<usize> =
+                        (0..kept).filter(|&j| chosen[j].as_ref().is_some_and(|c| c.overlaps(&m))).collect();
                     let inside =
                         |c: &Span| c.label == m.label && m.start <= c.start && c.end <= m.end && c.len() < m.len();
                     if hit.is_empty() {
@@ -163,7 +162,7 @@ pub fn combine(systems: &[&[Sentence]], method: &Method, weights: &[f64], scheme
             });
             let mut chosen: Vec<Span> = Vec::new();
             for (sp, _, _) in cands {
-                if chosen.iter().all(|c| c.end <= sp.start || sp.end <= c.start) {
+                if !chosen.iter().any(|c| c.overlaps(&sp)) {
                     chosen.push(sp);
                 }
             }

@@ -240,12 +240,17 @@ impl Stage for FewshotKeep {
                 Some((BACKOFF_METHOD, vec![1.0, 1.0])),
                 format!(
                     "No labelled dev file: the dictionary, backed off to the tagger trained on its labels where the \
-                     dictionary has no entity and the tagger is sure (every word's tag at p >= {}{}), and where a sure \
-                     tagger entity strictly contains every dictionary entity it overlaps, all of its type, fixed (the \
+                     dictionary has no entity and the tagger is sure (every word's tag at p >= {}{}{}), fixed (the \
                      default the k-shot runs' guard kept on all 5 BC5CDR and 5 NCBI-Disease seeds, the longer rule \
                      set on their full dev splits; docs/results/README.md, \"Back-off\", \"The longer back-off\").",
                     crate::experiment::DEFAULT_BACKOFF_CONFIDENCE,
-                    if BACKOFF_SKIP_SYMBOLS { ", one-word symbols left to the dictionary" } else { "" }
+                    if BACKOFF_SKIP_SYMBOLS { ", one-word symbols left to the dictionary" } else { "" },
+                    if BACKOFF_METHOD == hilgen_metrics::ensemble::Method::BackoffLonger {
+                        "; a sure tagger entity that strictly contains every dictionary entity it overlaps, all of \
+                         its type, replaces them"
+                    } else {
+                        ""
+                    }
                 ),
                 None,
             ),

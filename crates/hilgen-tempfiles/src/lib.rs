@@ -21,6 +21,55 @@ pub fn is_special(target: &Path) -> bool {
     std::fs::metadata(target).map(|m| !m.is_file() && !m.is_dir()).unwrap_or(false)
 }
 
+/// An output written into a temporary beside its target and renamed onto it by
+/// [`Staged::commit`], or, where the target is a special file ([`is_special`]), written into it
+/// in place (nothing to rename).
+pub enum Staged {
+    /// A temporary beside the target ([`temp_beside`]).
+    Temp(tempfile::NamedTempFile),
+    /// The special file itself, opened for writing.
+    InPlace(std::fs::File),
+}
+
+impl Staged {
+    /// Starts writing `target`.
+    pub fn new(target: &Path) -> std::io::Result<Staged> {
+        if is_special(target) {
+            Ok(Staged::InPlace(std::fs::OpenOptions::new().write(true).open(target)?))
+        } else {
+            Ok(Staged::Temp(temp_beside(target)?))
+        }
+    }
+
+    /// Syncs the temporary and renames it onto `target` (nothing for a special file).
+    pub fn commit(self, target: &Path) -> std::io::Result<()> {
+        match self {
+            Staged::Temp(tmp) => {
+                tmp.as_file().sync_all()?;
+                tmp.persist(target).map_err(|e| e.error)?;
+                Ok(())
+            }
+            Staged::InPlace(_) => Ok(()),
+        }
+    }
+}
+
+impl std::io::Write for Staged {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Staged::Temp(f) => f.write(buf),
+            Staged::InPlace(f) => f.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Staged::Temp(f) => f.flush(),
+            Staged::InPlace(f) => f.flush(),
+        }
+    }
+}
+
 /// A temporary file beside `target` for an atomic write: named `.NAME.PID.XXXXXX.tmp` (NAME the
 /// target's file name, PID this process), created with mode 0666 less the umask (so the
 /// renamed output gets the permissions a plain create would give). Temporary files of the same
