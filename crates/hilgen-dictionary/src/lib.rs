@@ -47,6 +47,7 @@ mod dictionary;
 pub mod evidence;
 pub mod forms;
 pub mod heads;
+pub mod heldout;
 mod matches;
 pub mod modifiers;
 pub mod prefixes;

@@ -268,6 +268,12 @@ pub struct Plan {
     pub dictionary: Option<hilgen_dictionary::Grid>,
     /// Whether the dictionary is reported as a system.
     pub dictionary_system: bool,
+    /// `[dictionary] heldout_agreement`: the agreement below which a held-out name is dropped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub heldout_agreement: Option<f64>,
+    /// `[dictionary] heldout_labels`: the labels whose names it judges (empty: every label).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub heldout_labels: Vec<String>,
     /// Which labelled data the choices are made on.
     #[serde(skip_serializing_if = "crate::experiment::SelectionSpec::is_split")]
     pub selection: crate::experiment::SelectionSpec,
@@ -394,8 +400,33 @@ impl Plan {
         }
         exp.dictionary.grid.check()?;
         let dictionary = (dictionary_system || needs_dictionary).then(|| exp.dictionary.grid.clone());
-        let needs_pool = strategies.iter().any(|s| s.needs.pool.uses());
+        let heldout_agreement = exp.dictionary.heldout_agreement;
+        if let Some(t) = heldout_agreement {
+            if !(t > 0.0 && t <= 1.0) {
+                return Err(PipelineError::Invalid(format!(
+                    "[dictionary] heldout_agreement is a probability in (0, 1]; got {t}"
+                )));
+            }
+            if dictionary.is_none() {
+                return Err(PipelineError::Invalid(
+                    "[dictionary] heldout_agreement vets the dictionary's names: it needs a [kb] table".into(),
+                ));
+            }
+        }
+        if heldout_agreement.is_none() && !exp.dictionary.heldout_labels.is_empty() {
+            return Err(PipelineError::Invalid(
+                "[dictionary] heldout_labels names the labels heldout_agreement judges: set heldout_agreement".into(),
+            ));
+        }
+        let needs_pool = heldout_agreement.is_some() || strategies.iter().any(|s| s.needs.pool.uses());
         let (mut data, labels, dev) = resolve_data(exp, needs_pool)?;
+        let types: Vec<&str> = labels.iter().filter_map(|l| l.strip_prefix("B-")).collect();
+        if let Some(l) = exp.dictionary.heldout_labels.iter().find(|l| !types.contains(&l.as_str())) {
+            return Err(PipelineError::Invalid(format!(
+                "[dictionary] heldout_labels: `{l}` is not an entity type of the data ({})",
+                types.join(", ")
+            )));
+        }
         use crate::experiment::DevProtocol;
         if exp.selection.dev == DevProtocol::None {
             if let Some(s) = strategies.iter().find(|s| s.needs.teacher) {
@@ -451,6 +482,8 @@ impl Plan {
             zero_shot_tagger: exp.llm.zero_shot_tagger,
             dictionary,
             dictionary_system,
+            heldout_agreement,
+            heldout_labels: exp.dictionary.heldout_labels.clone(),
             selection: exp.selection,
         };
         plan.check_fixed_teachers()?;
@@ -522,7 +555,20 @@ impl Plan {
             (Some(_), Some(_)) => format!("; the ensemble falls back on {}", self.default_ensemble_words()),
             _ => String::new(),
         };
-        let guard = format!("{guard}{evidence}{test}{fallback}");
+        let heldout = self
+            .heldout_agreement
+            .map(|t| {
+                format!(
+                    "; {} names labelled only through a tree letter dropped where a tagger trained without their \
+                     silver labels gives them a mean probability below {t}",
+                    match self.heldout_labels.is_empty() {
+                        true => "the".to_string(),
+                        false => self.heldout_labels.join(" and "),
+                    }
+                )
+            })
+            .unwrap_or_default();
+        let guard = format!("{guard}{evidence}{heldout}{test}{fallback}");
         let protocol = match self.data.dev_samples.values().next() {
             Some(d) if self.selection.dev == crate::experiment::DevProtocol::None => format!(
                 "{}: dictionary filters chosen on the shots ({} sentences for the first sample), \

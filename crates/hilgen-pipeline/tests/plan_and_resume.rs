@@ -305,6 +305,76 @@ fn the_dictionary_distant_supervision_and_self_training_rounds() {
     kept_systems_reproduce_the_ensemble_row(&out, &report);
 }
 
+/// `[dictionary] heldout_agreement`: the dictionary stage holds the matches labelled only
+/// through a tree letter out of the pool's silver, trains a tagger on the rest, drops the names
+/// it doubts (they join `dictionary.json`'s dropped names), and says so in `heldout.json`; the
+/// plan refuses a threshold outside (0, 1].
+#[test]
+fn names_a_tagger_trained_without_them_doubts_are_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp_path = support::tiny(dir.path(), r#"{kind = "distant", o_weight = 0.5}"#, None);
+    // A pool of 150 sentences and the MeSH tree, whose chemical branches the shots name some of.
+    support::take("train.tsv", 0, 150, &dir.path().join("train.tsv"));
+    let mut exp = Experiment::from_file(&exp_path).unwrap();
+    exp.seeds = vec![1];
+    exp.k = hilgen_pipeline::experiment::Ks::One(4);
+    let kb = std::path::PathBuf::from(std::env::var_os("HILGEN_KB").expect("set by .cargo/config.toml"));
+    exp.kb.mesh_tree = vec![kb.join("mesh-tree-2017/2017MeshTree.txt")];
+    exp.dictionary.heldout_agreement = Some(0.5);
+    exp.model.schedule =
+        hilgen_pipeline::experiment::Schedule::Steps { shot_passes: 2, synthetic_passes: 1, max_batch: 8 };
+    let out = dir.path().join("run");
+    complete(&exp, &out);
+    let d = hilgen_pipeline::stage::read_manifest(&out.join("seed-1/dictionary")).unwrap();
+    assert_eq!(d.inputs["heldout"]["threshold"], 0.5);
+    assert_eq!(d.inputs["heldout"]["o_weight"], 0.5);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("seed-1/dictionary/heldout.json")).unwrap()).unwrap();
+    let held = report["held_mentions"].as_u64().unwrap();
+    println!("held out {held} matches: {}", report["names"]);
+    assert!(held > 0, "the tiny pool has matches labelled only through a tree letter: {report}");
+    let names = report["names"].as_object().unwrap();
+    let mentions: u64 = names.values().map(|n| n["mentions"].as_u64().unwrap()).sum();
+    assert_eq!(mentions, held);
+    assert!(!report["losses"].as_array().unwrap().is_empty(), "the held-out tagger trained");
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("seed-1/dictionary/dictionary.json")).unwrap()).unwrap();
+    let dropped_names: BTreeSet<&str> =
+        saved["selection"]["config"]["dropped_names"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    for (name, a) in names {
+        let below = a["mean"].as_f64().unwrap() < 0.5;
+        assert_eq!(dropped_names.contains(name.as_str()), below, "{name}: {a}");
+    }
+
+    let registry = hilgen_augment::Registry::builtin();
+    for bad in [0.0, 1.5] {
+        let mut wrong = exp.clone();
+        wrong.dictionary.heldout_agreement = Some(bad);
+        let e = Plan::resolve(&wrong, &registry, None).map(|_| ()).expect_err("refused").to_string();
+        assert!(e.contains("heldout_agreement"), "{e}");
+    }
+    let mut wrong = exp.clone();
+    wrong.dictionary.heldout_labels = vec!["Gene".into()];
+    let e = Plan::resolve(&wrong, &registry, None).map(|_| ()).expect_err("refused").to_string();
+    assert!(e.contains("`Gene`") && e.contains("Chemical"), "{e}");
+    let mut wrong = exp.clone();
+    wrong.dictionary.heldout_agreement = None;
+    wrong.dictionary.heldout_labels = vec!["Chemical".into()];
+    assert!(Plan::resolve(&wrong, &registry, None).is_err(), "heldout_labels without heldout_agreement");
+
+    // Only the labels named are held out: the same run judging chemicals holds out no disease.
+    let mut chemicals = exp.clone();
+    chemicals.dictionary.heldout_labels = vec!["Chemical".into()];
+    let out = dir.path().join("run-chemicals");
+    complete(&chemicals, &out);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("seed-1/dictionary/heldout.json")).unwrap()).unwrap();
+    let chemical_mentions: u64 =
+        names.values().filter(|n| n["label"] == "Chemical").map(|n| n["mentions"].as_u64().unwrap()).sum();
+    assert_eq!(report["held_mentions"].as_u64(), Some(chemical_mentions), "{report}");
+    assert!(report["names"].as_object().unwrap().values().all(|n| n["label"] == "Chemical"), "{report}");
+}
+
 /// A student of fixed labels: `self-train` with its teacher, threshold and order fixed learns
 /// from the named system whatever dev says, labels the pool with the dictionary's spans first,
 /// and refuses a teacher that no earlier configuration trains.

@@ -28,6 +28,10 @@ pub struct DictionaryInput {
     /// significantly better.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub guard: Option<Guard>,
+    /// `[dictionary] heldout_agreement`: names a tagger trained without their silver labels
+    /// doubts are dropped after the dev search.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub heldout: Option<super::heldout::HeldOutInput>,
 }
 
 /// The tuned dictionary.
@@ -58,8 +62,15 @@ impl Stage for TuneDictionary {
         // shots; repeats count once).
         let labelled = [shots.as_slice(), dev.as_slice()].concat();
         let (grid, evidence) = input.grid.settle_adjectives(&kb, &types, &labelled)?;
-        let (dictionary, mut selection) = select_guarded(&kb, &types, &dev, &grid, input.guard.as_ref())?;
+        let (mut dictionary, mut selection) = select_guarded(&kb, &types, &dev, &grid, input.guard.as_ref())?;
         selection.adjective_evidence = evidence;
+        if let Some(h) = &input.heldout {
+            let report = super::heldout::vet(h, &dictionary, &shots, cx)?;
+            selection.config.dropped_names.extend(report.dropped.iter().cloned());
+            dictionary = hilgen_dictionary::Dictionary::build(&kb, &types, selection.config.clone())?;
+            let p = cx.dir.join("heldout.json");
+            crate::files::write_file(&p, serde_json::to_string_pretty(&report).expect("serializes").as_bytes())?;
+        }
         match &selection.overruled {
             None => tracing::info!(
                 dev_f1 = selection.dev_f1,
@@ -108,6 +119,7 @@ impl Planned for TuneDictionary {
             test: plan.data.test.tokens.clone(),
             grid: plan.dictionary.clone().expect("a dictionary stage is planned for a grid"),
             guard: plan.selection.dictionary_guard_p.map(|p| Guard { test: plan.selection.guard_test, ..Guard::new(p, at.sample().seed) }),
+            heldout: super::heldout::planned(plan, at.sample().seed),
         })
     }
 

@@ -8,6 +8,7 @@ use crate::stage::{Context, Stage};
 use crate::flow::{Outputs, Planned};
 use crate::Result;
 use hilgen_models::{Dann, DannConfig, EncoderConfig, Tagger, TaggerConfig, TrainReport, WordEncoder};
+use hilgen_corpus::Sentence;
 use serde::{Deserialize, Serialize};
 
 /// What training reads.
@@ -75,17 +76,45 @@ pub struct Refit {
 }
 
 /// The tagger to train: the encoder's weights, or a tiny random BERT with its tokenizer.
-fn new_tagger(input: &TrainInput, cfg: TaggerConfig, cx: &Context<'_>) -> Result<Tagger> {
-    let enc = cx.path(&input.encoder);
+pub(super) fn new_tagger(
+    encoder: &FileRef,
+    random_tiny: bool,
+    labels: &[String],
+    cfg: TaggerConfig,
+    cx: &Context<'_>,
+) -> Result<Tagger> {
+    let enc = cx.path(encoder);
     cx.runtime.apply_threads();
     let device = cx.runtime.device.resolve()?;
-    Ok(if input.random_tiny {
+    Ok(if random_tiny {
         let encoder = WordEncoder::from_folder(&enc)?;
         let bert = EncoderConfig::tiny(encoder.vocab_size() as i64);
-        Tagger::with_random_weights(bert, encoder, input.labels.clone(), cfg, device)?
+        Tagger::with_random_weights(bert, encoder, labels.to_vec(), cfg, device)?
     } else {
-        Tagger::from_pretrained(&enc, input.labels.clone(), cfg, device)?
+        Tagger::from_pretrained(&enc, labels.to_vec(), cfg, device)?
     })
+}
+
+/// What a tagger trains on, with each sentence's `O` weight: `shots` copied `shot_copies`
+/// times (weight 1), then `synthetic_slots` sentences drawn from `synthetic`, cycling (each
+/// once when `None`; weight `o_weight`).
+pub(super) fn stream(
+    shots: &[Sentence],
+    synthetic: &[Sentence],
+    shot_copies: usize,
+    synthetic_slots: Option<usize>,
+    o_weight: f64,
+) -> (Vec<Sentence>, Vec<f32>) {
+    let mut stream: Vec<Sentence> = Vec::new();
+    let mut weights: Vec<f32> = Vec::new();
+    for _ in 0..shot_copies.max(1) {
+        stream.extend(shots.iter().cloned());
+    }
+    weights.resize(stream.len(), 1.0);
+    let drawn = synthetic_slots.unwrap_or(synthetic.len());
+    stream.extend(synthetic.iter().cycle().take(if synthetic.is_empty() { 0 } else { drawn }).cloned());
+    weights.resize(stream.len(), o_weight as f32);
+    (stream, weights)
 }
 
 /// The stage.
@@ -105,19 +134,11 @@ impl Stage for Train {
         let mut data = shots.clone();
         data.extend(synthetic.iter().cloned());
         // What the tagger trains on: shots copied, synthetic sentences drawn.
-        let mut stream: Vec<hilgen_corpus::Sentence> = Vec::new();
-        let mut weights: Vec<f32> = Vec::new();
-        for _ in 0..input.shot_copies.max(1) {
-            stream.extend(shots.iter().cloned());
-        }
-        weights.resize(stream.len(), 1.0);
-        let drawn = input.synthetic_slots.unwrap_or(synthetic.len());
-        stream.extend(synthetic.iter().cycle().take(if synthetic.is_empty() { 0 } else { drawn }).cloned());
-        weights.resize(stream.len(), input.o_weight as f32);
+        let (stream, weights) = stream(&shots, &synthetic, input.shot_copies, input.synthetic_slots, input.o_weight);
         let dev = input.dev.as_ref().map(|d| super::io::read(&cx.path(d))).transpose()?;
         let weighted = input.shot_copies > 1 || input.synthetic_slots.is_some() || input.o_weight != 1.0;
         let fit = |cfg: TaggerConfig, checkpoint: &str| -> Result<(Tagger, TrainReport)> {
-            let mut tagger = new_tagger(input, cfg, cx)?;
+            let mut tagger = new_tagger(&input.encoder, input.random_tiny, &input.labels, cfg, cx)?;
             let checkpoint = cx.runtime.checkpoints.then(|| cx.scratch.join(checkpoint));
             let report = if weighted {
                 tagger.train_weighted(&stream, Some(&weights), dev.as_deref(), checkpoint.as_deref())?
