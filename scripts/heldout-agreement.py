@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
 """Dev-free evidence for which dictionary names to trust: agreement with held-out silver labels.
 
+The pipeline does this itself with `[dictionary] heldout_agreement` (hilgen_dictionary::heldout,
+README "[dictionary]"); this script is the offline tool the evidence came from, kept to inspect
+a held-out split by branch and by name.
+
 The dictionary labels a concept through its MeSH tree branch (`D02`, `D08`, ...); a branch the
 shots never name gets its label only through the tree letter (`D`), and some such branches are
 classes the corpus does not mark ("enzyme", "analgesic", "tablets"). Choosing which to drop takes

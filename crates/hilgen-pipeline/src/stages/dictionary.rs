@@ -1,5 +1,7 @@
 //! `seed-S/dictionary`: the knowledge graph as a tagger. Its entity types are learned from the
-//! seed's shots, its filters chosen on dev; it tags dev and test.
+//! seed's shots, its filters chosen on dev; with `[dictionary] heldout_agreement` the names a
+//! tagger trained without their silver labels doubts are dropped then (`heldout.rs`); it tags
+//! dev and test.
 
 use crate::flow::Predictions;
 use crate::files::FileRef;
