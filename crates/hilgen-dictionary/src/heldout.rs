@@ -32,11 +32,6 @@ use hilgen_corpus::{scheme, Scheme, Sentence, Span};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The agreement threshold [`doubted`] is used with unless told otherwise: the tagger's
-/// majority, fixed before any labelled data was scored (docs/results/README.md, "Names judged
-/// by a tagger that never saw them").
-pub const DEFAULT_THRESHOLD: f64 = 0.5;
-
 /// A held-out match in the pool.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HeldMention {

@@ -68,8 +68,9 @@ impl Stage for TuneDictionary {
         selection.adjective_evidence = evidence;
         if let Some(h) = &input.heldout {
             let report = super::heldout::vet(h, &dictionary, &shots, cx)?;
+            // Dropped names are read only when matching (as the dev search drops its own).
             selection.config.dropped_names.extend(report.dropped.iter().cloned());
-            dictionary = hilgen_dictionary::Dictionary::build(&kb, &types, selection.config.clone())?;
+            dictionary.config.dropped_names.clone_from(&selection.config.dropped_names);
             let p = cx.dir.join("heldout.json");
             crate::files::write_file(&p, serde_json::to_string_pretty(&report).expect("serializes").as_bytes())?;
         }
