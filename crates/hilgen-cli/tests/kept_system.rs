@@ -139,6 +139,36 @@ fn kept_systems_tag_as_the_run_scored_them_and_fewshot_makes_one() {
     let json = std::fs::read_to_string(perm.join("kept/system/dictionary/dictionary.json")).unwrap();
     let saved: hilgen_dictionary::SavedDictionary = serde_json::from_str(&json).unwrap();
     assert_eq!(saved.selection.config, hilgen_dictionary::DictionaryConfig::recommended());
+    // The held-out name check, on sources with the MeSH tree (whose letters label the branches
+    // no shot names): the names it doubts are the kept dictionary's dropped names.
+    let sources = std::path::PathBuf::from(std::env::var_os("HILGEN_KB").expect("set by .cargo/config.toml"));
+    let (ctd, tree) =
+        (s(&sources.join("ctd-medic-2017/CTD_diseases.tsv.gz")), s(&sources.join("mesh-tree-2017/2017MeshTree.txt")));
+    let held = d.join("fewshot-heldout");
+    let (shots_s, train_s, held_s) = (s(&shots), s(&d.join("train.tsv")), s(&held));
+    let mut a = vec!["fewshot", "--shots", &shots_s, "--text", &train_s, "--kb", &ctd, &tree];
+    a.extend(["--heldout-agreement", "0.5", "--random-tiny", "--shot-passes", "2", "--out", &held_s]);
+    let out = hilgen(&a);
+    let err = text(&out.stderr);
+    assert!(out.status.success() && err.contains("held-out name check: "), "{err}");
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(held.join("dictionary/heldout.json")).unwrap()).unwrap();
+    assert!(report["held_mentions"].as_u64().unwrap() > 0, "{report}");
+    let json = std::fs::read_to_string(held.join("kept/system/dictionary/dictionary.json")).unwrap();
+    let saved: hilgen_dictionary::SavedDictionary = serde_json::from_str(&json).unwrap();
+    for (name, a) in report["names"].as_object().unwrap() {
+        let below = a["mean"].as_f64().unwrap() < 0.5;
+        assert_eq!(saved.selection.config.dropped_names.contains(name), below, "{name}: {a}");
+    }
+    for (bad, says) in [
+        (&["--heldout-agreement", "1.5"][..], "--heldout-agreement"),
+        (&["--heldout-agreement", "0.5", "--heldout-labels", "Gene"], "`Gene`"),
+        (&["--heldout-labels", "Chemical"], "--heldout-agreement"),
+    ] {
+        let out = go(&[&["--out", &s(&d.join("x"))][..], bad].concat());
+        let err = text(&out.stderr);
+        assert!(!out.status.success() && err.contains(says), "{err}");
+    }
     for bad in [
         &["--guard-p", "0.05"][..],
         &["--dev", &s(&d.join("dev.tsv")), "--guard-p", "1.5"],

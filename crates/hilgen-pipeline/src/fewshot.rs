@@ -14,7 +14,9 @@
 //! to the tagger: the dictionary's entities, then the tagger's where the dictionary has none and
 //! the tagger is sure (every word's tag at p >= 0.9): the default the k-shot runs' guard kept on every seed of BC5CDR and
 //! NCBI-Disease, above the union of the two (the earlier default) on 5 of 5 and 4 of 5 seeds
-//! (`docs/results/README.md`, "Back-off"). Every step is a resumable stage under the output
+//! (`docs/results/README.md`, "Back-off"). With [`FewshotSpec::heldout_agreement`] the
+//! dictionary stage also runs the held-out name check of `hilgen run`'s `[dictionary]
+//! heldout_agreement` on the chosen dictionary. Every step is a resumable stage under the output
 //! folder.
 
 use crate::error::{PipelineError, Result};
@@ -69,6 +71,12 @@ pub struct FewshotSpec {
     pub guard_p: Option<f64>,
     /// The test of `guard_p` (default: the paired bootstrap).
     pub guard_test: GuardTest,
+    /// The held-out name check (`[dictionary] heldout_agreement` of `hilgen run`): names that
+    /// only a tree letter labels, held out of the silver labels and judged by a tagger trained
+    /// on the rest, are dropped below this mean agreement. `None`: off.
+    pub heldout_agreement: Option<f64>,
+    /// With `heldout_agreement`: the entity types whose names it judges (empty: every type).
+    pub heldout_labels: Vec<String>,
 }
 
 /// What the dictionary stage of `fewshot` reads.
@@ -85,6 +93,9 @@ pub struct DictionaryInput {
     /// With a dev file: the recommended options stay unless dev's choice is significantly better.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub guard: Option<Guard>,
+    /// The held-out name check, run on the chosen dictionary.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub heldout: Option<crate::stages::heldout::HeldOutInput>,
 }
 
 /// The saved dictionary.
@@ -117,7 +128,7 @@ impl Stage for FewshotDictionary {
                     .into(),
             ));
         }
-        let (selection, chosen) = match &input.dev {
+        let (mut selection, mut chosen) = match &input.dev {
             Some(dev) => {
                 let dev = crate::stages::io::read(&cx.path(dev))?;
                 let (_, s) = select_guarded(&kb, &types, &dev, &input.grid, input.guard.as_ref())?;
@@ -146,6 +157,16 @@ impl Stage for FewshotDictionary {
                 "recommended options: recall options and coordinations on (no dev file to choose on)".to_string(),
             ),
         };
+        if let Some(h) = &input.heldout {
+            let mut dictionary = hilgen_dictionary::Dictionary::build(&kb, &types, selection.config.clone())?;
+            let report = crate::stages::heldout::vet_and_drop(h, &mut dictionary, &mut selection, &shots, cx)?;
+            chosen.push_str(&format!(
+                "; held-out name check: {} names judged, {} dropped (mean agreement below {}; heldout.json)",
+                report.names.len(),
+                report.dropped.len(),
+                h.threshold
+            ));
+        }
         let saved = SavedDictionary { types, selection };
         let p = cx.dir.join("dictionary.json");
         crate::files::write_file(&p, serde_json::to_string_pretty(&saved).expect("serializes").as_bytes())?;
@@ -460,6 +481,43 @@ pub fn fewshot(spec: &FewshotSpec, runtime: &Runtime) -> Result<FewshotReport> {
                 .index
         }
     };
+    let encoder_dir = crate::files::absolute(&spec.encoder)?;
+    let files = ["config.json", "model.safetensors", "tokenizer.json", "vocab.txt", "tokenizer_config.json"];
+    if !files.iter().any(|f| encoder_dir.join(f).exists()) {
+        return Err(PipelineError::Invalid(format!(
+            "--encoder {}: no encoder there (config.json, model.safetensors, tokenizer.json)",
+            spec.encoder.display()
+        )));
+    }
+    let encoder = crate::plan::encoder_ref(&encoder_dir, spec.random_tiny, &mut hashes)?;
+    let schedule =
+        crate::experiment::Schedule::Steps { shot_passes: spec.shot_passes, synthetic_passes: 2, max_batch: 16 };
+    let base = TaggerConfig { learning_rate: 1e-4, batch_size: 4, ..TaggerConfig::default() };
+    // The recipe's strategy, with its parameters as the registry fills them in.
+    let spec_distant = hilgen_augment::StrategySpec {
+        kind: "distant".into(),
+        name: None,
+        params: [("o_weight".to_string(), serde_json::json!(0.5))].into_iter().collect(),
+    };
+    let strategy = runtime.registry.build(&spec_distant)?;
+    let types: Vec<&str> = labels.iter().filter_map(|l| l.strip_prefix("B-")).collect();
+    if let Some(l) = spec.heldout_labels.iter().find(|l| !types.contains(&l.as_str())) {
+        return Err(PipelineError::Invalid(format!(
+            "--heldout-labels: `{l}` is not an entity type of the shots ({})",
+            types.join(", ")
+        )));
+    }
+    let heldout = spec.heldout_agreement.map(|threshold| crate::stages::heldout::HeldOutInput {
+        threshold,
+        labels_judged: spec.heldout_labels.clone(),
+        pool: pool_ref.clone(),
+        encoder: encoder.clone(),
+        random_tiny: spec.random_tiny,
+        labels: labels.clone(),
+        tagger: TaggerConfig { seed: spec.seed, ..base.clone() },
+        schedule: schedule.clone(),
+        o_weight: strategy.o_weight(),
+    });
     let d = stages.run::<FewshotDictionary>(
         "dictionary",
         &DictionaryInput {
@@ -468,16 +526,10 @@ pub fn fewshot(spec: &FewshotSpec, runtime: &Runtime) -> Result<FewshotReport> {
             dev: dev_ref.clone(),
             grid: Grid::recommended(),
             guard: spec.guard_p.map(|p| Guard { test: spec.guard_test, ..Guard::new(p, spec.seed) }),
+            heldout,
         },
         &runtime,
     )?;
-    // The recipe's strategy, with its parameters as the registry fills them in.
-    let spec_distant = hilgen_augment::StrategySpec {
-        kind: "distant".into(),
-        name: None,
-        params: [("o_weight".to_string(), serde_json::json!(0.5))].into_iter().collect(),
-    };
-    let strategy = runtime.registry.build(&spec_distant)?;
     let hashed = crate::plan::hashed_spec(strategy.as_ref());
     let a = stages.run::<Augment>(
         "augment/distant",
@@ -495,18 +547,6 @@ pub fn fewshot(spec: &FewshotSpec, runtime: &Runtime) -> Result<FewshotReport> {
         },
         &runtime,
     )?;
-    let encoder_dir = crate::files::absolute(&spec.encoder)?;
-    let files = ["config.json", "model.safetensors", "tokenizer.json", "vocab.txt", "tokenizer_config.json"];
-    if !files.iter().any(|f| encoder_dir.join(f).exists()) {
-        return Err(PipelineError::Invalid(format!(
-            "--encoder {}: no encoder there (config.json, model.safetensors, tokenizer.json)",
-            spec.encoder.display()
-        )));
-    }
-    let encoder = crate::plan::encoder_ref(&encoder_dir, spec.random_tiny, &mut hashes)?;
-    let schedule =
-        crate::experiment::Schedule::Steps { shot_passes: spec.shot_passes, synthetic_passes: 2, max_batch: 16 };
-    let base = TaggerConfig { learning_rate: 1e-4, batch_size: 4, ..TaggerConfig::default() };
     let draw = schedule.draw(&base, shots.len(), a.result.count);
     let mut tagger = draw.config;
     tagger.seed = spec.seed;

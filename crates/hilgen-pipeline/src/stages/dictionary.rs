@@ -67,12 +67,7 @@ impl Stage for TuneDictionary {
         let (mut dictionary, mut selection) = select_guarded(&kb, &types, &dev, &grid, input.guard.as_ref())?;
         selection.adjective_evidence = evidence;
         if let Some(h) = &input.heldout {
-            let report = super::heldout::vet(h, &dictionary, &shots, cx)?;
-            // Dropped names are read only when matching (as the dev search drops its own).
-            selection.config.dropped_names.extend(report.dropped.iter().cloned());
-            dictionary.config.dropped_names.clone_from(&selection.config.dropped_names);
-            let p = cx.dir.join("heldout.json");
-            crate::files::write_file(&p, serde_json::to_string_pretty(&report).expect("serializes").as_bytes())?;
+            super::heldout::vet_and_drop(h, &mut dictionary, &mut selection, &shots, cx)?;
         }
         match &selection.overruled {
             None => tracing::info!(

@@ -60,6 +60,24 @@ pub struct HeldOutReport {
     pub seconds: f64,
 }
 
+/// Runs the check on `dictionary` (whose names and options `selection` holds), adds the names it
+/// doubts to both's dropped names (read only when matching, as the dev search drops its own),
+/// and writes `heldout.json` into the stage's folder.
+pub(crate) fn vet_and_drop(
+    input: &HeldOutInput,
+    dictionary: &mut Dictionary,
+    selection: &mut hilgen_dictionary::Selection,
+    shots: &[Sentence],
+    cx: &Context<'_>,
+) -> Result<HeldOutReport> {
+    let report = vet(input, dictionary, shots, cx)?;
+    selection.config.dropped_names.extend(report.dropped.iter().cloned());
+    dictionary.config.dropped_names.clone_from(&selection.config.dropped_names);
+    let p = cx.dir.join("heldout.json");
+    crate::files::write_file(&p, serde_json::to_string_pretty(&report).expect("serializes").as_bytes())?;
+    Ok(report)
+}
+
 /// The check's input for the sample of `seed`, when `[dictionary] heldout_agreement` is set.
 pub(super) fn planned(plan: &Plan, seed: u64) -> Option<HeldOutInput> {
     let threshold = plan.heldout_agreement?;
@@ -82,12 +100,7 @@ pub(super) fn planned(plan: &Plan, seed: u64) -> Option<HeldOutInput> {
 
 /// The names `dictionary` should drop: held out of the silver labels of `pool` (without the
 /// shots' sentences), judged by a tagger trained on `shots` and the rest.
-pub(super) fn vet(
-    input: &HeldOutInput,
-    dictionary: &Dictionary,
-    shots: &[Sentence],
-    cx: &Context<'_>,
-) -> Result<HeldOutReport> {
+fn vet(input: &HeldOutInput, dictionary: &Dictionary, shots: &[Sentence], cx: &Context<'_>) -> Result<HeldOutReport> {
     let started = std::time::Instant::now();
     let shot_tokens: HashSet<&[String]> = shots.iter().map(|s| s.tokens.as_slice()).collect();
     let pool: Vec<Sentence> = super::io::read(&cx.path(&input.pool))?

@@ -6,7 +6,7 @@
 //! A new kind is one file here plus one line in the list below (which declares its module
 //! and registers it, in the order kinds' stages come within a sample).
 
-mod heldout;
+pub(crate) mod heldout;
 pub(crate) mod io;
 pub mod labels;
 
