@@ -447,6 +447,13 @@ pub fn fewshot(spec: &FewshotSpec, runtime: &Runtime) -> Result<FewshotReport> {
         )));
     }
     let labels = Tagger::labels_of(&shots);
+    let types: Vec<&str> = labels.iter().filter_map(|l| l.strip_prefix("B-")).collect();
+    if let Some(l) = spec.heldout_labels.iter().find(|l| !types.contains(&l.as_str())) {
+        return Err(PipelineError::Invalid(format!(
+            "--heldout-labels: `{l}` is not an entity type of the shots ({})",
+            types.join(", ")
+        )));
+    }
     let mut pool = Vec::new();
     for (i, p) in spec.text.iter().enumerate() {
         let conll = hilgen_corpus::conll::ConllFormat {
@@ -500,13 +507,6 @@ pub fn fewshot(spec: &FewshotSpec, runtime: &Runtime) -> Result<FewshotReport> {
         params: [("o_weight".to_string(), serde_json::json!(0.5))].into_iter().collect(),
     };
     let strategy = runtime.registry.build(&spec_distant)?;
-    let types: Vec<&str> = labels.iter().filter_map(|l| l.strip_prefix("B-")).collect();
-    if let Some(l) = spec.heldout_labels.iter().find(|l| !types.contains(&l.as_str())) {
-        return Err(PipelineError::Invalid(format!(
-            "--heldout-labels: `{l}` is not an entity type of the shots ({})",
-            types.join(", ")
-        )));
-    }
     let heldout = spec.heldout_agreement.map(|threshold| crate::stages::heldout::HeldOutInput {
         threshold,
         labels_judged: spec.heldout_labels.clone(),
