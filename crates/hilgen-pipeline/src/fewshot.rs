@@ -128,10 +128,12 @@ impl Stage for FewshotDictionary {
                     .into(),
             ));
         }
-        let (mut selection, mut chosen) = match &input.dev {
+        // The dev search builds the chosen dictionary; without a dev file it is built only when
+        // the held-out check needs it.
+        let (built, mut selection, mut chosen) = match &input.dev {
             Some(dev) => {
                 let dev = crate::stages::io::read(&cx.path(dev))?;
-                let (_, s) = select_guarded(&kb, &types, &dev, &input.grid, input.guard.as_ref())?;
+                let (d, s) = select_guarded(&kb, &types, &dev, &input.grid, input.guard.as_ref())?;
                 let chosen = match &s.overruled {
                     None => format!("filters chosen on {} dev sentences (dev F1 {:.1})", dev.len(), 100.0 * s.dev_f1),
                     Some(o) => format!(
@@ -143,9 +145,10 @@ impl Stage for FewshotDictionary {
                         o.p_value
                     ),
                 };
-                (s, chosen)
+                (Some(d), s, chosen)
             }
             None => (
+                None,
                 Selection {
                     config: DictionaryConfig::recommended(),
                     dev_f1: 0.0,
@@ -158,7 +161,10 @@ impl Stage for FewshotDictionary {
             ),
         };
         if let Some(h) = &input.heldout {
-            let mut dictionary = hilgen_dictionary::Dictionary::build(&kb, &types, selection.config.clone())?;
+            let mut dictionary = match built {
+                Some(d) => d,
+                None => hilgen_dictionary::Dictionary::build(&kb, &types, selection.config.clone())?,
+            };
             let report = crate::stages::heldout::vet_and_drop(h, &mut dictionary, &mut selection, &shots, cx)?;
             chosen.push_str(&format!(
                 "; held-out name check: {} names judged, {} dropped (mean agreement below {}; heldout.json)",
