@@ -135,7 +135,7 @@ pub struct Provenance {
 }
 
 /// A synthetic sentence and its provenance.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Synthetic {
     /// The sentence, tagged.
     pub sentence: Sentence,

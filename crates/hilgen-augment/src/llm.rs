@@ -306,6 +306,7 @@ pub fn keep_linked(kb: &Kb, types: &hilgen_dictionary::TypeMap, tagged: &Sentenc
             doc_id: tagged.doc_id.clone(),
             concepts: Vec::new(),
             unknown: Vec::new(),
+            soft: None,
         },
         dropped,
     )

@@ -7,11 +7,14 @@
 //! choices instead (a student of the back-off's labels: `teacher = "tagger/distant"`,
 //! `thresholds = [0.9]`, `dictionary_first = true`), so nothing is chosen on dev. With
 //! `unsure_unknown`, the words the teacher is not sure of stay out of the student's loss
-//! (BOND's high-confidence selection) instead of being taught `O`.
+//! (BOND's high-confidence selection) instead of being taught `O`. With `soft`, the words
+//! outside the kept spans learn the teacher's distribution over the labels, sharpened as
+//! BOND's soft labels are (each label's probability squared over its mass on the pool,
+//! normalised), instead of `O`.
 
 use crate::strategy::{bad_params, parse_params, Input, Need, Needs, Output, Scored, Strategy};
 use crate::{Provenance, Result, Synthetic};
-use hilgen_corpus::{scheme, Scheme, Sentence, Span};
+use hilgen_corpus::{scheme, Scheme, Sentence, SoftTargets, Span};
 use hilgen_metrics::{evaluate_sentences, Options, ZeroDivision};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -42,6 +45,12 @@ pub struct SelfTrain {
     /// selection, with hard labels).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub unsure_unknown: bool,
+    /// Train the words outside every kept span on the teacher's sharpened distribution over
+    /// the labels (BOND's soft labels: `p_j^2 / f_j`, normalised, where `f_j` is label `j`'s
+    /// probability summed over the pool's words) instead of `O`. The teacher must be a
+    /// tagger, fixed by `teacher`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub soft: bool,
 }
 
 impl Default for SelfTrain {
@@ -54,6 +63,7 @@ impl Default for SelfTrain {
             teacher: None,
             dictionary_first: None,
             unsure_unknown: false,
+            soft: false,
         }
     }
 }
@@ -82,7 +92,64 @@ impl SelfTrain {
                 ));
             }
         }
+        if s.soft {
+            if !s.teacher.as_deref().is_some_and(|t| t.starts_with("tagger/")) {
+                return Err(bad_params(
+                    kind,
+                    "soft reads a tagger's distribution over the labels: fix the teacher to one, `teacher = \"tagger/CONFIG\"`",
+                ));
+            }
+            if s.unsure_unknown {
+                return Err(bad_params(
+                    kind,
+                    "soft and unsure_unknown both decide the words outside the kept spans: choose one",
+                ));
+            }
+        }
         Ok(Box::new(s))
+    }
+}
+
+/// Each label's probability summed over the words of `scored` (BOND's label frequency, by
+/// which [`sharpen`] divides), in the order of the distributions' labels; `None` when a
+/// sentence lacks distributions or their labels differ.
+pub fn label_mass(scored: &[Scored]) -> Option<(Vec<String>, Vec<f64>)> {
+    let labels = scored.first()?.distributions.as_ref()?.labels.clone();
+    let mut mass = vec![0f64; labels.len()];
+    for x in scored {
+        let d = x.distributions.as_ref().filter(|d| d.labels == labels)?;
+        for (_, p) in &d.words {
+            for (m, &v) in mass.iter_mut().zip(p) {
+                *m += v as f64;
+            }
+        }
+    }
+    Some((labels, mass))
+}
+
+/// BOND's sharpened soft label: `p_j^2 / mass_j`, normalised (labels without mass get 0).
+pub fn sharpen(p: &[f32], mass: &[f64]) -> Vec<f32> {
+    let raw: Vec<f64> =
+        p.iter().zip(mass).map(|(&v, &m)| if m > 0.0 { (v as f64) * (v as f64) / m } else { 0.0 }).collect();
+    let sum: f64 = raw.iter().sum();
+    if sum <= 0.0 {
+        return p.to_vec();
+    }
+    raw.iter().map(|v| (v / sum) as f32).collect()
+}
+
+/// Gives the words of `labelled` outside its spans (tag `O`, not unknown) the teacher's
+/// sharpened distribution from `scored` as their soft targets.
+pub fn soften(labelled: &mut Sentence, scored: &Scored, labels: &[String], mass: &[f64]) {
+    let Some(d) = &scored.distributions else { return };
+    let words: Vec<(usize, Vec<f32>)> = d
+        .words
+        .iter()
+        .filter(|(i, _)| labelled.tags.get(*i).is_some_and(|t| t == "O") && labelled.unknown.binary_search(i).is_err())
+        .map(|(i, p)| (*i, sharpen(p, mass)))
+        .collect();
+    if !words.is_empty() {
+        labelled.soft = Some(SoftTargets { labels: labels.to_vec(), words });
     }
 }
 
@@ -122,7 +189,7 @@ pub fn merge(
     } else {
         Vec::new()
     };
-    Sentence { tokens: s.tokens.clone(), tags, doc_id: s.doc_id.clone(), concepts: Vec::new(), unknown }
+    Sentence { tokens: s.tokens.clone(), tags, doc_id: s.doc_id.clone(), concepts: Vec::new(), unknown, soft: None }
 }
 
 impl Strategy for SelfTrain {
@@ -149,6 +216,10 @@ impl Strategy for SelfTrain {
 
     fn teacher(&self) -> Option<&str> {
         self.teacher.as_deref()
+    }
+
+    fn teacher_distributions(&self) -> bool {
+        self.soft
     }
 
     fn augment(&self, input: &Input<'_>) -> Result<Output> {
@@ -195,13 +266,30 @@ impl Strategy for SelfTrain {
         );
         let shot_tokens: HashSet<&[String]> = input.shots.iter().map(|s| s.tokens.as_slice()).collect();
         let pool_dict = tag(teacher.pool);
+        let soft = match self.soft {
+            true => Some(label_mass(teacher.pool).ok_or_else(|| crate::AugmentError::Missing {
+                strategy: "self-train".into(),
+                what: "the teacher's distributions over the labels for every pool sentence (soft)",
+            })?),
+            false => None,
+        };
+        if let Some((labels, mass)) = &soft {
+            tracing::info!(?labels, ?mass, "soft labels: each label's mass on the pool");
+        }
         let synthetic = teacher
             .pool
             .iter()
             .enumerate()
             .filter(|(_, x)| !x.sentence.is_empty() && !shot_tokens.contains(x.sentence.tokens.as_slice()))
             .map(|(i, x)| Synthetic {
-                sentence: merge(x, pool_dict.as_ref().map(|d| &d[i]), threshold, dictionary_first, self.unsure_unknown),
+                sentence: {
+                    let mut m =
+                        merge(x, pool_dict.as_ref().map(|d| &d[i]), threshold, dictionary_first, self.unsure_unknown);
+                    if let Some((labels, mass)) = &soft {
+                        soften(&mut m, x, labels, mass);
+                    }
+                    m
+                },
                 provenance: Provenance {
                     strategy: "self-train".into(),
                     source_sentence: None,
@@ -210,8 +298,10 @@ impl Strategy for SelfTrain {
                     linked_by: "teacher".into(),
                     substitute: String::new(),
                     relation: format!(
-                        "teacher={}/threshold={threshold}/dictionary_first={dictionary_first}/unsure_unknown={}/dev_f1={dev_f1:.4}",
-                        teacher.system, self.unsure_unknown
+                        "teacher={}/threshold={threshold}/dictionary_first={dictionary_first}/unsure_unknown={}{}/dev_f1={dev_f1:.4}",
+                        teacher.system,
+                        self.unsure_unknown,
+                        if self.soft { "/soft" } else { "" }
                     ),
                     model: None,
                     request: None,
@@ -253,7 +343,7 @@ mod tests {
             ["B-Chemical", "O", "B-Disease", "O", "O"].map(String::from).to_vec(),
         )
         .unwrap();
-        let scored = Scored { sentence: s.clone(), probs: vec![0.99, 0.9, 0.6, 0.9, 0.9] };
+        let scored = Scored { sentence: s.clone(), probs: vec![0.99, 0.9, 0.6, 0.9, 0.9], distributions: None };
         let mut dict = s.clone();
         dict.tags = ["O", "O", "O", "O", "B-Disease"].map(String::from).to_vec();
         assert_eq!(merge(&scored, None, 0.8, false, false).tags, ["B-Chemical", "O", "O", "O", "O"]);
@@ -271,5 +361,68 @@ mod tests {
         assert_eq!(m.tags, ["B-Chemical", "O", "O", "O", "B-Disease"]);
         assert_eq!(m.unknown, vec![2, 3]);
         assert!(merge(&sure_o, Some(&dict), 0.8, true, false).unknown.is_empty());
+    }
+
+    #[test]
+    fn soft_labels_are_the_teachers_sharpened_distributions_outside_the_kept_spans() {
+        let labels: Vec<String> = ["O", "B-Disease", "I-Disease"].map(String::from).to_vec();
+        let s = Sentence::new(
+            "flu and mild cough".split(' ').map(String::from).collect(),
+            ["B-Disease", "O", "O", "B-Disease"].map(String::from).to_vec(),
+        )
+        .unwrap();
+        let dist = vec![
+            (0, vec![0.02, 0.97, 0.01]),
+            (1, vec![0.98, 0.01, 0.01]),
+            (2, vec![0.6, 0.35, 0.05]),
+            (3, vec![0.3, 0.6, 0.1]),
+        ];
+        let scored = Scored {
+            sentence: s.clone(),
+            probs: vec![0.97, 0.98, 0.6, 0.6],
+            distributions: Some(SoftTargets { labels: labels.clone(), words: dist }),
+        };
+        let (l, mass) = label_mass(std::slice::from_ref(&scored)).unwrap();
+        assert_eq!(l, labels);
+        assert!((mass[0] - 1.9).abs() < 1e-6 && (mass[1] - 1.93).abs() < 1e-6 && (mass[2] - 0.17).abs() < 1e-6);
+        // BOND: p^2 / f, normalised; a label's share grows where the pool gives it little mass.
+        let q = sharpen(&[0.6, 0.35, 0.05], &mass);
+        let raw = [0.36 / 1.9, 0.1225 / 1.93, 0.0025 / 0.17];
+        let sum: f64 = raw.iter().sum();
+        for (a, b) in q.iter().zip(raw) {
+            assert!((*a as f64 - b / sum).abs() < 1e-6, "{q:?}");
+        }
+        assert!((q.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        // Kept span: "flu" (teacher, p >= 0.9); "cough" (p 0.6) is not kept: O, and soft.
+        let mut m = merge(&scored, None, 0.9, false, false);
+        assert_eq!(m.tags, ["B-Disease", "O", "O", "O"]);
+        soften(&mut m, &scored, &labels, &mass);
+        let soft = m.soft.as_ref().unwrap();
+        assert_eq!(soft.words.iter().map(|w| w.0).collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(soft.of(2).unwrap(), q.as_slice());
+        assert!(soft.of(0).is_none());
+        // Without distributions nothing changes; a pool sentence without them: no mass.
+        let plain = Scored { distributions: None, ..scored.clone() };
+        let mut n = merge(&plain, None, 0.9, false, false);
+        soften(&mut n, &plain, &labels, &mass);
+        assert!(n.soft.is_none());
+        assert!(label_mass(&[scored, plain]).is_none());
+    }
+
+    #[test]
+    fn soft_needs_a_fixed_tagger_teacher_and_no_unsure_unknown() {
+        let build = |json: serde_json::Value| SelfTrain::build("self-train", json.as_object().unwrap());
+        let ok = build(serde_json::json!({"teacher": "tagger/distant", "thresholds": [0.9], "soft": true})).unwrap();
+        assert!(ok.teacher_distributions());
+        assert_eq!(ok.params()["soft"], true);
+        assert!(build(serde_json::json!({})).unwrap().params().get("soft").is_none());
+        for (bad, says) in [
+            (serde_json::json!({"soft": true}), "fix the teacher"),
+            (serde_json::json!({"soft": true, "teacher": "dann/distant"}), "fix the teacher"),
+            (serde_json::json!({"soft": true, "teacher": "tagger/distant", "unsure_unknown": true}), "choose one"),
+        ] {
+            let err = build(bad.clone()).err().unwrap().to_string();
+            assert!(err.contains(says), "{bad}: {err}");
+        }
     }
 }

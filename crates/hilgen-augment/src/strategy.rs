@@ -18,7 +18,7 @@
 //! ```
 
 use crate::{AugmentError, Result, Synthetic};
-use hilgen_corpus::Sentence;
+use hilgen_corpus::{Sentence, SoftTargets};
 use hilgen_kb::Kb;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -150,6 +150,10 @@ pub struct Scored {
     pub sentence: Sentence,
     /// Probability of each tag.
     pub probs: Vec<f32>,
+    /// The probability of every label for every word, when the self-training strategy asks
+    /// for them ([`Strategy::teacher_distributions`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distributions: Option<SoftTargets>,
 }
 
 /// The teacher of a self-training round.
@@ -270,6 +274,11 @@ pub trait Strategy: Send + Sync {
     /// (`tagger/distant`, ...); `None`: the best on dev among those trained before it.
     fn teacher(&self) -> Option<&str> {
         None
+    }
+    /// Whether the teacher writes every word's probability of every label
+    /// ([`Scored::distributions`]) for this strategy (soft self-training).
+    fn teacher_distributions(&self) -> bool {
+        false
     }
 }
 

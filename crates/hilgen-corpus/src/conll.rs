@@ -147,6 +147,7 @@ impl<'a> BorrowedCorpus<'a> {
                 doc_id: self.docs[i].map(|d| d.to_string()),
                 concepts: Vec::new(),
                 unknown: Vec::new(),
+                soft: None,
             })
             .collect()
     }

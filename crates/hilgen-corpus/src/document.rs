@@ -20,7 +20,7 @@ use crate::tokenize::{split_sentences, tokenize};
 
 /// A sentence of a document with the character range of each token in the document's text
 /// ([`Document::text`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Located {
     /// The sentence (tags `O` until tagged; `doc_id` is the document's id).
     pub sentence: Sentence,

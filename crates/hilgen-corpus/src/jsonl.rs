@@ -13,7 +13,7 @@
 use crate::error::{CorpusError, Result};
 use crate::io_util::{numbered_lines, read_text, wio, write_atomic};
 use crate::scheme::{self, Scheme, Span};
-use crate::sentence::{Mention, Sentence};
+use crate::sentence::{Mention, Sentence, SoftTargets};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::Path;
@@ -30,6 +30,33 @@ struct Record {
     /// Words whose `O` is not known (partial annotation; see [`Sentence::unknown`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     unknown: Vec<usize>,
+    /// Soft targets of some words (see [`Sentence::soft`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    soft: Option<SoftTargets>,
+}
+
+/// What is wrong with soft targets for a sentence of `n` words, if anything.
+fn check_soft(soft: &SoftTargets, n: usize) -> Option<String> {
+    if soft.words.windows(2).any(|p| p[0].0 >= p[1].0) {
+        return Some("`soft` must list word indices in ascending order, each once".into());
+    }
+    for (w, p) in &soft.words {
+        if *w >= n {
+            return Some(format!("`soft` word {w} is past the sentence's {n} words"));
+        }
+        if p.len() != soft.labels.len() {
+            return Some(format!(
+                "`soft` word {w} has {} probabilities for {} labels (expected one per label)",
+                p.len(),
+                soft.labels.len()
+            ));
+        }
+        let sum: f32 = p.iter().sum();
+        if p.iter().any(|x| !(0.0..=1.0).contains(x)) || (sum - 1.0).abs() > 1e-3 {
+            return Some(format!("`soft` word {w}: expected probabilities in [0, 1] summing to 1, got {p:?}"));
+        }
+    }
+    None
 }
 
 /// Reads a JSON Lines file.
@@ -96,9 +123,13 @@ fn read_records(text: &str, source: &Path, labelled: bool) -> Result<Vec<Sentenc
         if rec.unknown.windows(2).any(|p| p[0] >= p[1]) {
             return Err(err("`unknown` must list word indices in ascending order, each once".into()));
         }
+        if let Some(m) = rec.soft.as_ref().and_then(|t| check_soft(t, n)) {
+            return Err(err(m));
+        }
         let mut s = Sentence::new(rec.tokens, tags).map_err(|e| err(e.to_string()))?;
         s.doc_id = rec.doc_id;
         s.unknown = rec.unknown;
+        s.soft = rec.soft;
         for m in rec.spans.into_iter().flatten() {
             s.set_concept_ids(m.span.start, m.span.end, m.concept_ids);
         }
@@ -116,6 +147,7 @@ pub fn write<W: Write + ?Sized>(w: &mut W, sentences: &[Sentence]) -> Result<()>
             spans: Some(s.mentions()?),
             doc_id: s.doc_id.clone(),
             unknown: s.unknown.clone(),
+            soft: s.soft.clone(),
         };
         let line = serde_json::to_string(&rec).map_err(|e| CorpusError::Invalid(e.to_string()))?;
         writeln!(w, "{line}").map_err(|e| CorpusError::io("<writer>", e))?;
@@ -148,6 +180,27 @@ mod tests {
         write(&mut buf, std::slice::from_ref(&s)).unwrap();
         let back = read_str(std::str::from_utf8(&buf).unwrap(), "m").unwrap();
         assert_eq!(back, vec![s]);
+    }
+
+    #[test]
+    fn soft_targets_round_trip_and_bad_ones_are_refused_by_line() {
+        let mut s = Sentence::new(vec!["x".into(), "y".into()], vec!["B-C".into(), "O".into()]).unwrap();
+        s.soft = Some(SoftTargets { labels: vec!["O".into(), "B-C".into()], words: vec![(1, vec![0.25, 0.75])] });
+        let mut buf = Vec::new();
+        write(&mut buf, std::slice::from_ref(&s)).unwrap();
+        let back = read_str(std::str::from_utf8(&buf).unwrap(), "m").unwrap();
+        assert_eq!(back, vec![s]);
+        for (bad, says) in [
+            (r#"[[2,[0.5,0.5]]]"#, "past the sentence"),
+            (r#"[[1,[1.0]]]"#, "1 probabilities for 2 labels"),
+            (r#"[[1,[0.5,0.6]]]"#, "summing to 1"),
+            (r#"[[1,[0.5,0.5]],[0,[0.5,0.5]]]"#, "ascending"),
+        ] {
+            let line =
+                format!(r#"{{"tokens":["x","y"],"tags":["B-C","O"],"soft":{{"labels":["O","B-C"],"words":{bad}}}}}"#);
+            let e = read_str(&format!("\n{line}"), "f.jsonl").unwrap_err().to_string();
+            assert!(e.contains("f.jsonl") && e.contains('2') && e.contains(says), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -48,5 +48,5 @@ pub mod tokenize;
 pub use error::{CorpusError, Result};
 pub use io_util::{read_text, temp_beside, temp_dir_beside, write_atomic};
 pub use scheme::{Scheme, Span};
-pub use sentence::{convert_all, label_set, repair_all, validate, ConceptLink, Corpus, Mention, Sentence};
+pub use sentence::{convert_all, label_set, repair_all, validate, ConceptLink, Corpus, Mention, Sentence, SoftTargets};
 pub use stats::CorpusStats;

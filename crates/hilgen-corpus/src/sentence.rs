@@ -17,7 +17,7 @@ pub struct ConceptLink {
 }
 
 /// One tokenized sentence with one tag per token.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Sentence {
     /// The tokens.
     pub tokens: Vec<String>,
@@ -34,6 +34,27 @@ pub struct Sentence {
     /// leaves them out of the loss; everything else reads them as `O`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unknown: Vec<usize>,
+    /// Soft targets: for some words, a probability over the labels that training reads in
+    /// place of the word's tag (a teacher's sharpened distribution, as BOND's self-training
+    /// trains on). Everything else reads the tags.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub soft: Option<SoftTargets>,
+}
+
+/// Per-word probability distributions over a label set (soft training targets).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SoftTargets {
+    /// The labels the distributions are over, in order.
+    pub labels: Vec<String>,
+    /// `(word, probabilities)`, ascending by word; one probability per label, summing to 1.
+    pub words: Vec<(usize, Vec<f32>)>,
+}
+
+impl SoftTargets {
+    /// The distribution of word `i`, when it has one.
+    pub fn of(&self, i: usize) -> Option<&[f32]> {
+        self.words.binary_search_by_key(&i, |w| w.0).ok().map(|k| self.words[k].1.as_slice())
+    }
 }
 
 /// A mention: a span with its concept IDs (empty when unknown).
@@ -53,7 +74,7 @@ impl Sentence {
         if tokens.len() != tags.len() {
             return Err(CorpusError::Invalid(format!("{} tokens but {} tags", tokens.len(), tags.len())));
         }
-        Ok(Sentence { tokens, tags, doc_id: None, concepts: Vec::new(), unknown: Vec::new() })
+        Ok(Sentence { tokens, tags, doc_id: None, concepts: Vec::new(), unknown: Vec::new(), soft: None })
     }
 
     /// Number of tokens.
@@ -74,6 +95,7 @@ impl Sentence {
             doc_id: self.doc_id.clone(),
             concepts: Vec::new(),
             unknown: Vec::new(),
+            soft: None,
         }
     }
 
@@ -110,7 +132,7 @@ impl Sentence {
 }
 
 /// A corpus: named splits (`train`, `devel`, `test`, ...) of sentences.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Corpus {
     /// Splits by name, in name order.
     pub splits: BTreeMap<String, Vec<Sentence>>,

@@ -692,6 +692,7 @@ impl Dictionary {
                     doc_id: s.doc_id.clone(),
                     concepts: Vec::new(),
                     unknown: Vec::new(),
+                    soft: None,
                 }
             })
             .collect()

@@ -95,6 +95,7 @@ pub fn hold_out(dictionary: &Dictionary, pool: &[Sentence], only: Option<&BTreeS
             doc_id: s.doc_id.clone(),
             concepts: Vec::new(),
             unknown,
+            soft: None,
         });
     }
     out

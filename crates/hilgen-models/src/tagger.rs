@@ -236,6 +236,7 @@ impl Prediction {
             doc_id: source.doc_id.clone(),
             concepts: Vec::new(),
             unknown: Vec::new(),
+            soft: None,
         }
     }
 }
@@ -278,6 +279,9 @@ struct Example {
     labels: Vec<i64>,
     /// Loss weight of the window's `O` words (1 but for silver sentences).
     o_weight: f32,
+    /// Soft targets: (position, probability of each of the tagger's labels) of the owned
+    /// words whose sentence gives them a distribution ([`Sentence::soft`]).
+    soft: Vec<(usize, Vec<f32>)>,
     /// (sentence, word, position) of owned words.
     owned: Vec<(usize, usize, usize)>,
 }
@@ -397,8 +401,14 @@ impl Tagger {
                 continue;
             }
             let pieces = self.encoder.encode_words(&s.tokens)?;
+            // The sentence's soft targets, by tagger label (labels they lack have probability 0).
+            let soft_of = match (&s.soft, with_labels) {
+                (Some(soft), true) => Some(self.soft_columns(soft, si)?),
+                _ => None,
+            };
             for w in windows(&pieces, self.window_len(), self.encoder.cls, self.encoder.sep) {
                 let mut labels = vec![-100i64; w.ids.len()];
+                let mut soft = Vec::new();
                 if with_labels {
                     for &(word, pos) in &w.owned {
                         if s.unknown.binary_search(&word).is_ok() {
@@ -413,6 +423,15 @@ impl Tagger {
                             ))
                         })?;
                         labels[pos] = id as i64;
+                        if let (Some(columns), Some(p)) = (&soft_of, s.soft.as_ref().and_then(|t| t.of(word))) {
+                            let mut row = vec![0f32; self.labels.len()];
+                            for (&c, &x) in columns.iter().zip(p) {
+                                if let Some(c) = c {
+                                    row[c] += x;
+                                }
+                            }
+                            soft.push((pos, row));
+                        }
                     }
                 }
                 out.push(Example {
@@ -420,10 +439,35 @@ impl Tagger {
                     ids: w.ids,
                     labels,
                     o_weight: 1.0,
+                    soft,
                 });
             }
         }
         Ok(out)
+    }
+
+    /// For each label of `soft`, its column among the tagger's labels (`None`: a label the
+    /// tagger lacks, which must then carry no probability).
+    fn soft_columns(&self, soft: &hilgen_corpus::SoftTargets, si: usize) -> Result<Vec<Option<usize>>> {
+        let columns: Vec<Option<usize>> = soft.labels.iter().map(|l| self.labels.iter().position(|x| x == l)).collect();
+        for (word, p) in &soft.words {
+            if p.len() != soft.labels.len() {
+                return Err(ModelError::Invalid(format!(
+                    "sentence {si}, word {word}: {} soft probabilities for {} labels",
+                    p.len(),
+                    soft.labels.len()
+                )));
+            }
+            for ((l, &x), c) in soft.labels.iter().zip(p).zip(&columns) {
+                if c.is_none() && x > 0.0 {
+                    return Err(ModelError::Invalid(format!(
+                        "sentence {si}, word {word}: the soft target gives probability to `{l}`, not among the tagger's labels {:?}",
+                        self.labels
+                    )));
+                }
+            }
+        }
+        Ok(columns)
     }
 
     /// The multiple a batch's length is padded to on this model's device.
@@ -574,6 +618,20 @@ impl Tagger {
             })
             .collect::<Result<Vec<Vec<Vec<f32>>>>>()?;
         Ok(self.decode(rows))
+    }
+
+    /// Each word's probability of every label, from emissions computed with
+    /// [`Tagger::word_features`] (a teacher's soft labels).
+    pub fn distributions(&self, emissions: &[Tensor]) -> Result<Vec<hilgen_corpus::SoftTargets>> {
+        emissions
+            .iter()
+            .map(|e| {
+                let (_, d) = e.size2()?;
+                let flat: Vec<f32> = Vec::try_from(e.exp().to_kind(Kind::Float).contiguous().view([-1]))?;
+                let words = flat.chunks(d.max(1) as usize).enumerate().map(|(i, row)| (i, row.to_vec())).collect();
+                Ok(hilgen_corpus::SoftTargets { labels: self.labels.clone(), words })
+            })
+            .collect()
     }
 
     fn decode(&self, sentences: Vec<Vec<Vec<f32>>>) -> Vec<Prediction> {

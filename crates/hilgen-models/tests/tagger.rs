@@ -243,3 +243,55 @@ fn unknown_words_are_left_out_of_the_loss() {
     assert_eq!(run(false), ["O", "O", "O", "O"]);
     assert_eq!(run(true), ["O", "O", "B-Chemical", "O"]);
 }
+
+#[test]
+fn soft_targets_are_trained_on_in_place_of_the_tags() {
+    // Silver copies tag "aspirin" O; with a soft target that puts most of its mass on
+    // `B-Chemical` (a teacher's distribution), the words learn the distribution, not the tag.
+    let _serial = serial();
+    let probe = sent("Patients took aspirin .", "O O O O");
+    let labels = Tagger::labels_of(&train_set());
+    let run = |soft: bool| {
+        let mut train = train_set();
+        for _ in 0..3 {
+            let mut s = probe.clone();
+            if soft {
+                let p: Vec<f32> = labels
+                    .iter()
+                    .map(|l| {
+                        if l == "B-Chemical" {
+                            0.9
+                        } else if l == "O" {
+                            0.1
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect();
+                s.soft = Some(hilgen_corpus::SoftTargets { labels: labels.clone(), words: vec![(2, p)] });
+            }
+            train.push(s);
+        }
+        let mut tagger = tiny(fit_config());
+        tagger.train(&train, None, None).unwrap();
+        tagger.predict(std::slice::from_ref(&probe)).unwrap().remove(0)
+    };
+    assert_eq!(run(false).tags, ["O", "O", "O", "O"]);
+    let soft = run(true);
+    assert_eq!(soft.tags, ["O", "O", "B-Chemical", "O"]);
+    assert!(soft.probs[2] < 0.99, "a 0.9 target is not learned as one-hot: {}", soft.probs[2]);
+}
+
+#[test]
+fn soft_targets_on_labels_the_tagger_lacks_are_refused() {
+    let _serial = serial();
+    let mut s = sent("Patients took aspirin .", "O O O O");
+    s.soft = Some(hilgen_corpus::SoftTargets {
+        labels: vec!["O".into(), "B-Gene".into()],
+        words: vec![(2, vec![0.4, 0.6])],
+    });
+    let mut train = train_set();
+    train.push(s);
+    let err = tiny(fit_config()).train(&train, None, None).unwrap_err().to_string();
+    assert!(err.contains("word 2") && err.contains("`B-Gene`"), "{err}");
+}

@@ -403,6 +403,45 @@ fn a_self_training_round_with_a_fixed_teacher() {
     assert!(e.contains("tagger/related") && e.contains("student"), "{e}");
 }
 
+/// BOND's soft labels: `self-train` with `soft` has its fixed tagger teacher write every
+/// word's distribution over the labels, and its student trains on the sharpened distributions
+/// of the words outside the kept spans (JSON Lines, the soft targets kept).
+#[test]
+fn a_soft_self_training_round() {
+    let dir = tempfile::tempdir().unwrap();
+    let student = r#"{kind = "self-train", name = "soft", rounds = 1, teacher = "tagger/distant", thresholds = [0.9], dictionary_first = true, o_weight = 0.5, soft = true}"#;
+    let exp_path = support::tiny(dir.path(), &format!(r#"{{kind = "distant", o_weight = 0.5}}, {student}"#), None);
+    let mut exp = Experiment::from_file(&exp_path).unwrap();
+    exp.seeds = vec![1];
+    exp.model.schedule =
+        hilgen_pipeline::experiment::Schedule::Steps { shot_passes: 2, synthetic_passes: 1, max_batch: 8 };
+    let out = dir.path().join("run");
+    complete(&exp, &out);
+    let t = hilgen_pipeline::stage::read_manifest(&out.join("seed-1/teacher/soft")).unwrap();
+    assert_eq!(t.inputs["distributions"], true);
+    let pool = std::fs::read_to_string(out.join("seed-1/teacher/soft/teacher.pool.jsonl")).unwrap();
+    let first: serde_json::Value = serde_json::from_str(pool.lines().next().unwrap()).unwrap();
+    let words = first["sentence"]["tokens"].as_array().unwrap().len();
+    assert_eq!(first["distributions"]["words"].as_array().unwrap().len(), words, "{first}");
+    assert_eq!(first["distributions"]["labels"], serde_json::json!(exp_labels(&out)));
+    let silver = hilgen_corpus::jsonl::read_path(out.join("seed-1/augment/soft/synthetic.jsonl")).unwrap();
+    let soft: Vec<_> = silver.iter().filter_map(|s| s.soft.as_ref().map(|t| (s, t))).collect();
+    assert!(!soft.is_empty(), "the student's sentences carry soft targets");
+    for (s, t) in soft {
+        for (i, p) in &t.words {
+            assert_eq!(s.tags[*i], "O", "soft targets only outside the kept spans");
+            assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-4, "{p:?}");
+        }
+    }
+    let train = hilgen_pipeline::stage::read_manifest(&out.join("seed-1/train/soft")).unwrap();
+    assert!(train.result["report"]["losses"][0].as_f64().unwrap().is_finite());
+}
+
+fn exp_labels(out: &Path) -> Vec<String> {
+    let d = hilgen_corpus::jsonl::read_path(out.join("data/test.jsonl")).unwrap();
+    hilgen_models::Tagger::labels_of(&d)
+}
+
 /// The kept system (the seed's and the run's), loaded from its folder and applied to the
 /// run's test split through the one tagging interface, gives the ensemble row's test scores to
 /// the last digit; its card and `system.json` say what it is.
@@ -415,6 +454,7 @@ fn kept_systems_reproduce_the_ensemble_row(out: &Path, report: &hilgen_pipeline:
             tags: vec!["O".into(); s.len()],
             concepts: vec![],
             unknown: vec![],
+            soft: None,
             ..s.clone()
         })
         .collect();

@@ -32,6 +32,8 @@ struct Run {
     batches: Vec<Vec<usize>>,
     /// Whether some sentences' `O` words weigh other than 1.
     weighted: bool,
+    /// Whether some words train on soft targets.
+    soft: bool,
     o_id: i64,
     total_steps: f64,
     warmup: f64,
@@ -135,6 +137,7 @@ impl Tagger {
             None => false,
         };
         let o_id = self.labels.iter().position(|l| l == "O").expect("checked at construction") as i64;
+        let soft = examples.iter().any(|e| !e.soft.is_empty());
         if examples.is_empty() {
             return Err(ModelError::Invalid("no training sentences".into()));
         }
@@ -158,6 +161,7 @@ impl Tagger {
             examples,
             batches,
             weighted,
+            soft,
             o_id,
             total_steps,
             warmup,
@@ -217,7 +221,7 @@ impl Tagger {
                 run.opt.set_lr(lr);
             }
             let refs: Vec<&Example> = b.iter().map(|&i| &run.examples[i]).collect();
-            let loss = self.batch_loss(&refs, run.weighted, run.o_id);
+            let loss = self.batch_loss(&refs, run.weighted, run.soft, run.o_id);
             run.tokens += refs.iter().map(|e| e.ids.len()).sum::<usize>();
             if let (Some(sum), Some(flat)) = (gpu_loss_sum.as_mut(), run.flat_opt.as_mut()) {
                 loss.backward();
@@ -247,13 +251,15 @@ impl Tagger {
     }
 
     /// The loss of one batch: mean cross-entropy over labelled words, or, with `weighted`,
-    /// each word weighted (`O` words of silver windows less; padding nothing).
-    fn batch_loss(&self, refs: &[&Example], weighted: bool, o_id: i64) -> Tensor {
+    /// each word weighted (`O` words of silver windows less; padding nothing). With `soft`,
+    /// the cross-entropy of the words with soft targets is against their distributions (the
+    /// others' against their tags, one-hot), weighted as their tags are.
+    fn batch_loss(&self, refs: &[&Example], weighted: bool, soft: bool, o_id: i64) -> Tensor {
         let (ids, mask, labels) = self.batch(refs);
         let (_, logits) = self.forward(&ids, &mask, true);
         let n_labels = self.labels.len() as i64;
         let flat = logits.view([-1, n_labels]);
-        if !weighted {
+        if !weighted && !soft {
             return flat.cross_entropy_loss::<Tensor>(&labels.view([-1]), None, Reduction::Mean, -100, 0.0);
         }
         let t = labels.size()[1] as usize;
@@ -271,7 +277,26 @@ impl Tagger {
             }
         }
         let w = Tensor::from_slice(&w).to_device(self.vs.device());
-        let per = flat.cross_entropy_loss::<Tensor>(&labels.view([-1]), None, Reduction::None, -100, 0.0);
+        let per = if soft {
+            // Dense targets: one-hot tags, soft rows where given, nothing for padding.
+            let l = self.labels.len();
+            let mut target = vec![0f32; refs.len() * t * l];
+            for (b, e) in refs.iter().enumerate() {
+                for (k, &id) in e.labels.iter().enumerate() {
+                    if id >= 0 {
+                        target[(b * t + k) * l + id as usize] = 1.0;
+                    }
+                }
+                for (k, row) in &e.soft {
+                    let at = (b * t + k) * l;
+                    target[at..at + l].copy_from_slice(row);
+                }
+            }
+            let target = Tensor::from_slice(&target).view([-1, n_labels]).to_device(self.vs.device());
+            -(flat.log_softmax(-1, Kind::Float) * target).sum_dim_intlist(-1, false, Kind::Float)
+        } else {
+            flat.cross_entropy_loss::<Tensor>(&labels.view([-1]), None, Reduction::None, -100, 0.0)
+        };
         (per * &w).sum(Kind::Float) / w.sum(Kind::Float).clamp_min(1e-6)
     }
 

@@ -59,7 +59,7 @@ pub struct AugmentOutput {
     /// Counts and LLM outcomes.
     pub result: AugmentResult,
     /// `synthetic.tsv` (IOB2), or `synthetic.jsonl` when some words are unknown (partial
-    /// annotation); `provenance.jsonl` lies beside it.
+    /// annotation) or have soft targets; `provenance.jsonl` lies beside it.
     pub synthetic: FileRef,
 }
 
@@ -127,8 +127,9 @@ impl Stage for Augment {
         let args = strategy.needs().fit(strategy.kind(), args)?;
         let out = strategy.augment(&args)?;
         let sentences: Vec<hilgen_corpus::Sentence> = out.synthetic.iter().map(|s| s.sentence.clone()).collect();
-        // Partial annotation (unknown words) needs JSON Lines; TSV otherwise, as always.
-        let file = if sentences.iter().any(|s| !s.unknown.is_empty()) {
+        // Partial annotation (unknown words) and soft targets need JSON Lines; TSV otherwise,
+        // as always.
+        let file = if sentences.iter().any(|s| !s.unknown.is_empty() || s.soft.is_some()) {
             hilgen_corpus::jsonl::write_path(cx.dir.join("synthetic.jsonl"), &sentences)?;
             "synthetic.jsonl"
         } else {

@@ -37,6 +37,10 @@ pub struct TeacherInput {
     /// The candidate the strategy fixes as its teacher (then dev chooses nothing).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fixed: Option<String>,
+    /// Write every word's probability of every label too (soft self-training; a tagger
+    /// teacher only).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub distributions: bool,
 }
 
 pub use super::labels::{read_scored, TeacherOutput};
@@ -84,6 +88,12 @@ impl Stage for ChooseTeacher {
             cx.runtime.device.resolve()?
         })?;
         let dann = chosen.system.starts_with("dann/").then(|| Dann::load(&dir)).transpose()?;
+        if input.distributions && dann.is_some() {
+            return Err(PipelineError::Invalid(format!(
+                "soft self-training reads a tagger's distributions over the labels; the teacher is `{}`",
+                chosen.system
+            )));
+        }
         let pool = super::io::read(&cx.path(&input.pool))?;
         for (name, sentences) in [("teacher.pool.jsonl", &pool), ("teacher.dev.jsonl", &gold)] {
             let emissions = tagger.word_features(sentences, Features::Emissions)?;
@@ -92,10 +102,15 @@ impl Stage for ChooseTeacher {
                 Some(d) => d.predict(&tagger, sentences)?,
                 None => tagger.decode_emissions(&emissions)?,
             };
+            let mut distributions = match input.distributions {
+                true => tagger.distributions(&emissions)?.into_iter().map(Some).collect(),
+                false => vec![None; preds.len()],
+            };
             let scored: Vec<Scored> = preds
                 .into_iter()
                 .zip(sentences.iter())
-                .map(|(p, s)| Scored { sentence: strip(p.to_sentence(s)), probs: p.probs })
+                .zip(distributions.iter_mut())
+                .map(|((p, s), d)| Scored { sentence: strip(p.to_sentence(s)), probs: p.probs, distributions: d.take() })
                 .collect();
             write_scored(&cx.dir.join(name), &scored)?;
         }
@@ -148,7 +163,9 @@ impl Planned for ChooseTeacher {
             }
         }
         let pool = plan.data.pool.as_ref()?.tokens.clone();
-        let fixed = plan.strategies[at.strategy()].strategy.teacher().map(str::to_string);
-        Some(TeacherInput { candidates, dev: plan.dev(unit).labelled.clone(), pool, fixed })
+        let strategy = &plan.strategies[at.strategy()].strategy;
+        let fixed = strategy.teacher().map(str::to_string);
+        let distributions = strategy.teacher_distributions();
+        Some(TeacherInput { candidates, dev: plan.dev(unit).labelled.clone(), pool, fixed, distributions })
     }
 }
