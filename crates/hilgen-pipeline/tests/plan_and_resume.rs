@@ -375,20 +375,29 @@ fn names_a_tagger_trained_without_them_doubts_are_dropped() {
     assert!(report["names"].as_object().unwrap().values().all(|n| n["label"] == "Chemical"), "{report}");
 }
 
+/// The tiny experiment with distant supervision and `student` (a `self-train` strategy), one
+/// seed and a short schedule, run to the end in `dir/run`.
+fn run_distant_and_student(dir: &Path, student: &str) -> (Experiment, std::path::PathBuf) {
+    let exp_path = support::tiny(dir, &format!(r#"{{kind = "distant", o_weight = 0.5}}, {student}"#), None);
+    let mut exp = Experiment::from_file(&exp_path).unwrap();
+    exp.seeds = vec![1];
+    exp.model.schedule =
+        hilgen_pipeline::experiment::Schedule::Steps { shot_passes: 2, synthetic_passes: 1, max_batch: 8 };
+    let out = dir.join("run");
+    complete(&exp, &out);
+    (exp, out)
+}
+
 /// A student of fixed labels: `self-train` with its teacher, threshold and order fixed learns
 /// from the named system whatever dev says, labels the pool with the dictionary's spans first,
 /// and refuses a teacher that no earlier configuration trains.
 #[test]
 fn a_self_training_round_with_a_fixed_teacher() {
     let dir = tempfile::tempdir().unwrap();
-    let student = r#"{kind = "self-train", name = "student", rounds = 1, teacher = "tagger/distant", thresholds = [0.9], dictionary_first = true, o_weight = 0.5}"#;
-    let exp_path = support::tiny(dir.path(), &format!(r#"{{kind = "distant", o_weight = 0.5}}, {student}"#), None);
-    let mut exp = Experiment::from_file(&exp_path).unwrap();
-    exp.seeds = vec![1];
-    exp.model.schedule =
-        hilgen_pipeline::experiment::Schedule::Steps { shot_passes: 2, synthetic_passes: 1, max_batch: 8 };
-    let out = dir.path().join("run");
-    complete(&exp, &out);
+    let (exp, out) = run_distant_and_student(
+        dir.path(),
+        r#"{kind = "self-train", name = "student", rounds = 1, teacher = "tagger/distant", thresholds = [0.9], dictionary_first = true, o_weight = 0.5}"#,
+    );
     let t = hilgen_pipeline::stage::read_manifest(&out.join("seed-1/teacher/student")).unwrap();
     assert_eq!(t.inputs["fixed"], "tagger/distant");
     assert_eq!(t.result["system"], "tagger/distant");
@@ -409,14 +418,10 @@ fn a_self_training_round_with_a_fixed_teacher() {
 #[test]
 fn a_soft_self_training_round() {
     let dir = tempfile::tempdir().unwrap();
-    let student = r#"{kind = "self-train", name = "soft", rounds = 1, teacher = "tagger/distant", thresholds = [0.9], dictionary_first = true, o_weight = 0.5, soft = true}"#;
-    let exp_path = support::tiny(dir.path(), &format!(r#"{{kind = "distant", o_weight = 0.5}}, {student}"#), None);
-    let mut exp = Experiment::from_file(&exp_path).unwrap();
-    exp.seeds = vec![1];
-    exp.model.schedule =
-        hilgen_pipeline::experiment::Schedule::Steps { shot_passes: 2, synthetic_passes: 1, max_batch: 8 };
-    let out = dir.path().join("run");
-    complete(&exp, &out);
+    let (_, out) = run_distant_and_student(
+        dir.path(),
+        r#"{kind = "self-train", name = "soft", rounds = 1, teacher = "tagger/distant", thresholds = [0.9], dictionary_first = true, o_weight = 0.5, soft = true}"#,
+    );
     let t = hilgen_pipeline::stage::read_manifest(&out.join("seed-1/teacher/soft")).unwrap();
     assert_eq!(t.inputs["distributions"], true);
     let pool = std::fs::read_to_string(out.join("seed-1/teacher/soft/teacher.pool.jsonl")).unwrap();
