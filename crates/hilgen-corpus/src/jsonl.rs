@@ -35,30 +35,6 @@ struct Record {
     soft: Option<SoftTargets>,
 }
 
-/// What is wrong with soft targets for a sentence of `n` words, if anything.
-fn check_soft(soft: &SoftTargets, n: usize) -> Option<String> {
-    if soft.words.windows(2).any(|p| p[0].0 >= p[1].0) {
-        return Some("`soft` must list word indices in ascending order, each once".into());
-    }
-    for (w, p) in &soft.words {
-        if *w >= n {
-            return Some(format!("`soft` word {w} is past the sentence's {n} words"));
-        }
-        if p.len() != soft.labels.len() {
-            return Some(format!(
-                "`soft` word {w} has {} probabilities for {} labels (expected one per label)",
-                p.len(),
-                soft.labels.len()
-            ));
-        }
-        let sum: f32 = p.iter().sum();
-        if p.iter().any(|x| !(0.0..=1.0).contains(x)) || (sum - 1.0).abs() > 1e-3 {
-            return Some(format!("`soft` word {w}: expected probabilities in [0, 1] summing to 1, got {p:?}"));
-        }
-    }
-    None
-}
-
 /// Reads a JSON Lines file.
 pub fn read_path(path: impl AsRef<Path>) -> Result<Vec<Sentence>> {
     let path = path.as_ref();
@@ -123,7 +99,7 @@ fn read_records(text: &str, source: &Path, labelled: bool) -> Result<Vec<Sentenc
         if rec.unknown.windows(2).any(|p| p[0] >= p[1]) {
             return Err(err("`unknown` must list word indices in ascending order, each once".into()));
         }
-        if let Some(m) = rec.soft.as_ref().and_then(|t| check_soft(t, n)) {
+        if let Some(m) = rec.soft.as_ref().and_then(|t| t.problem(n)) {
             return Err(err(m));
         }
         let mut s = Sentence::new(rec.tokens, tags).map_err(|e| err(e.to_string()))?;

@@ -55,6 +55,32 @@ impl SoftTargets {
     pub fn of(&self, i: usize) -> Option<&[f32]> {
         self.words.binary_search_by_key(&i, |w| w.0).ok().map(|k| self.words[k].1.as_slice())
     }
+
+    /// What is wrong with these targets for a sentence of `n` words, if anything: words not
+    /// ascending, past the sentence, or whose probabilities are not one per label in [0, 1]
+    /// summing to 1.
+    pub fn problem(&self, n: usize) -> Option<String> {
+        if self.words.windows(2).any(|p| p[0].0 >= p[1].0) {
+            return Some("`soft` must list word indices in ascending order, each once".into());
+        }
+        for (w, p) in &self.words {
+            if *w >= n {
+                return Some(format!("`soft` word {w} is past the sentence's {n} words"));
+            }
+            if p.len() != self.labels.len() {
+                return Some(format!(
+                    "`soft` word {w} has {} probabilities for {} labels (expected one per label)",
+                    p.len(),
+                    self.labels.len()
+                ));
+            }
+            let sum: f32 = p.iter().sum();
+            if p.iter().any(|x| !(0.0..=1.0).contains(x)) || (sum - 1.0).abs() > 1e-3 {
+                return Some(format!("`soft` word {w}: expected probabilities in [0, 1] summing to 1, got {p:?}"));
+            }
+        }
+        None
+    }
 }
 
 /// A mention: a span with its concept IDs (empty when unknown).

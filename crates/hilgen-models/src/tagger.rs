@@ -401,10 +401,10 @@ impl Tagger {
                 continue;
             }
             let pieces = self.encoder.encode_words(&s.tokens)?;
-            // The sentence's soft targets, by tagger label (labels they lack have probability 0).
-            let soft_of = match (&s.soft, with_labels) {
-                (Some(soft), true) => Some(self.soft_columns(soft, si)?),
-                _ => None,
+            // The sentence's soft targets, over the tagger's labels.
+            let soft_rows = match (&s.soft, with_labels) {
+                (Some(soft), true) => self.soft_rows(soft, s.len(), si)?,
+                _ => Vec::new(),
             };
             for w in windows(&pieces, self.window_len(), self.encoder.cls, self.encoder.sep) {
                 let mut labels = vec![-100i64; w.ids.len()];
@@ -423,14 +423,8 @@ impl Tagger {
                             ))
                         })?;
                         labels[pos] = id as i64;
-                        if let (Some(columns), Some(p)) = (&soft_of, s.soft.as_ref().and_then(|t| t.of(word))) {
-                            let mut row = vec![0f32; self.labels.len()];
-                            for (&c, &x) in columns.iter().zip(p) {
-                                if let Some(c) = c {
-                                    row[c] += x;
-                                }
-                            }
-                            soft.push((pos, row));
+                        if let Ok(k) = soft_rows.binary_search_by_key(&word, |r| r.0) {
+                            soft.push((pos, soft_rows[k].1.clone()));
                         }
                     }
                 }
@@ -446,28 +440,33 @@ impl Tagger {
         Ok(out)
     }
 
-    /// For each label of `soft`, its column among the tagger's labels (`None`: a label the
-    /// tagger lacks, which must then carry no probability).
-    fn soft_columns(&self, soft: &hilgen_corpus::SoftTargets, si: usize) -> Result<Vec<Option<usize>>> {
+    /// The soft targets of sentence `si` (`n` words) as `(word, row)`, each row over the
+    /// tagger's labels (labels the targets lack have probability 0); targets that
+    /// [`hilgen_corpus::SoftTargets::problem`] refuses, or that give probability to a label the
+    /// tagger lacks, are an error.
+    fn soft_rows(&self, soft: &hilgen_corpus::SoftTargets, n: usize, si: usize) -> Result<Vec<(usize, Vec<f32>)>> {
+        if let Some(m) = soft.problem(n) {
+            return Err(ModelError::Invalid(format!("sentence {si}: {m}")));
+        }
         let columns: Vec<Option<usize>> = soft.labels.iter().map(|l| self.labels.iter().position(|x| x == l)).collect();
+        let mut rows = Vec::with_capacity(soft.words.len());
         for (word, p) in &soft.words {
-            if p.len() != soft.labels.len() {
-                return Err(ModelError::Invalid(format!(
-                    "sentence {si}, word {word}: {} soft probabilities for {} labels",
-                    p.len(),
-                    soft.labels.len()
-                )));
-            }
+            let mut row = vec![0f32; self.labels.len()];
             for ((l, &x), c) in soft.labels.iter().zip(p).zip(&columns) {
-                if c.is_none() && x > 0.0 {
-                    return Err(ModelError::Invalid(format!(
-                        "sentence {si}, word {word}: the soft target gives probability to `{l}`, not among the tagger's labels {:?}",
-                        self.labels
-                    )));
+                match c {
+                    Some(c) => row[*c] += x,
+                    None if x > 0.0 => {
+                        return Err(ModelError::Invalid(format!(
+                            "sentence {si}, word {word}: the soft target gives probability to `{l}`, not among the tagger's labels {:?}",
+                            self.labels
+                        )))
+                    }
+                    None => {}
                 }
             }
+            rows.push((*word, row));
         }
-        Ok(columns)
+        Ok(rows)
     }
 
     /// The multiple a batch's length is padded to on this model's device.
@@ -609,14 +608,7 @@ impl Tagger {
     /// Predictions from emissions computed with [`Tagger::emissions`] (so that one pass over a
     /// test set can serve the tagger and DANN).
     pub fn decode_emissions(&self, emissions: &[Tensor]) -> Result<Vec<Prediction>> {
-        let rows = emissions
-            .iter()
-            .map(|e| {
-                let (n, d) = e.size2()?;
-                let flat: Vec<f32> = Vec::try_from(e.contiguous().view([-1]))?;
-                Ok((0..n as usize).map(|i| flat[i * d as usize..(i + 1) * d as usize].to_vec()).collect())
-            })
-            .collect::<Result<Vec<Vec<Vec<f32>>>>>()?;
+        let rows = emissions.iter().map(rows_of).collect::<Result<Vec<_>>>()?;
         Ok(self.decode(rows))
     }
 
@@ -626,9 +618,7 @@ impl Tagger {
         emissions
             .iter()
             .map(|e| {
-                let (_, d) = e.size2()?;
-                let flat: Vec<f32> = Vec::try_from(e.exp().to_kind(Kind::Float).contiguous().view([-1]))?;
-                let words = flat.chunks(d.max(1) as usize).enumerate().map(|(i, row)| (i, row.to_vec())).collect();
+                let words = rows_of(&e.exp().to_kind(Kind::Float))?.into_iter().enumerate().collect();
                 Ok(hilgen_corpus::SoftTargets { labels: self.labels.clone(), words })
             })
             .collect()
@@ -810,6 +800,13 @@ fn read_saved(dir: &Path) -> Result<Option<Saved>> {
     serde_json::from_str(&text)
         .map(Some)
         .map_err(|e| ModelError::folder(&path, format!("unreadable checkpoint metadata: {e}")))
+}
+
+/// The rows of a `[words, labels]` tensor.
+fn rows_of(e: &Tensor) -> Result<Vec<Vec<f32>>> {
+    let (n, d) = e.size2()?;
+    let flat: Vec<f32> = Vec::try_from(e.contiguous().view([-1]))?;
+    Ok((0..n as usize).map(|i| flat[i * d as usize..(i + 1) * d as usize].to_vec()).collect())
 }
 
 #[cfg(test)]

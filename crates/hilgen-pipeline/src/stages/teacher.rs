@@ -37,7 +37,7 @@ pub struct TeacherInput {
     /// The candidate the strategy fixes as its teacher (then dev chooses nothing).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fixed: Option<String>,
-    /// Write every word's probability of every label too (soft self-training; a tagger
+    /// Write every pool word's probability of every label too (soft self-training; a tagger
     /// teacher only).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub distributions: bool,
@@ -102,7 +102,8 @@ impl Stage for ChooseTeacher {
                 Some(d) => d.predict(&tagger, sentences)?,
                 None => tagger.decode_emissions(&emissions)?,
             };
-            let mut distributions = match input.distributions {
+            // Only the pool's: self-training reads no distribution of dev.
+            let mut distributions = match input.distributions && name == "teacher.pool.jsonl" {
                 true => tagger.distributions(&emissions)?.into_iter().map(Some).collect(),
                 false => vec![None; preds.len()],
             };
